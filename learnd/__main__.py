@@ -1,0 +1,3 @@
+from learnd.main import main
+
+raise SystemExit(main())

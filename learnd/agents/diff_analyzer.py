@@ -1,0 +1,161 @@
+"""CodeDiffAnalyzer, built-in: what the PR added, changed, renamed or removed.
+
+Every changed file gets a line in the inventory; Python files are also parsed on
+both sides of the diff, so a rename or a signature change is reported as such and
+not as one name removed and another added. A file that cannot be analysed
+(binary, huge, not UTF-8, not valid Python) is reported with the reason and
+skipped: one bad file never costs the whole analysis.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+
+from learnd.agents.context import AgentContext, AgentResult
+from learnd.analysis import changes as ch
+from learnd.analysis.changes import DiffFacts, FileChange, SymbolChange
+from learnd.analysis.python_api import ModuleApi, PythonApiError, diff_api, extract_api
+from learnd.facts import embed_facts
+from learnd.git import MAX_BLOB_BYTES, ChangedPath, GitRepo
+from learnd.pipeline.protocol import OK
+
+STATUS_WORDS = {
+    "A": ch.ADDED,
+    "M": ch.MODIFIED,
+    "R": ch.RENAMED,
+    "D": ch.DELETED,
+    "C": ch.COPIED,
+    "T": ch.TYPE_CHANGED,
+}
+PYTHON_SUFFIXES = (".py", ".pyi")
+USAGE_LIMIT = 5
+# Listing every file of a huge merge in markdown helps nobody; the facts keep all.
+MARKDOWN_FILE_ROWS = 200
+
+
+def run(ctx: AgentContext) -> AgentResult:
+    facts = analyze(ctx.repo, ctx.target.base_sha, ctx.target.merge_sha)
+    title = ctx.target.pr.title
+    return AgentResult(OK, embed_facts(render_diff_analysis(title, facts), facts))
+
+
+def analyze(repo: GitRepo, base: str, merge: str) -> DiffFacts:
+    changed = repo.changed_paths(base, merge)
+    skipped: dict[str, str] = {}
+    for c in changed:
+        if c.added is None:
+            skipped[c.path] = "binary"
+    python = [c for c in changed if c.path.endswith(PYTHON_SUFFIXES) and c.path not in skipped]
+    old_paths = [c.old_path or c.path for c in python if c.status not in ("A",)]
+    new_paths = [c.path for c in python if c.status != "D"]
+    old_apis = _apis(repo, base, old_paths, skipped, side="old")
+    new_apis = _apis(repo, merge, new_paths, skipped, side="new")
+    renamed = {c.path: c.old_path for c in python if c.old_path is not None}
+    symbols = diff_api(old_apis, new_apis, renamed)
+    symbols = _with_usages(repo, merge, symbols)
+    files = tuple(_file_change(c, skipped.get(c.path)) for c in changed)
+    notes = tuple(f"{path}: {reason}" for path, reason in sorted(skipped.items()))
+    return DiffFacts(files=files, symbols=tuple(symbols), notes=notes)
+
+
+def _file_change(c: ChangedPath, skipped: str | None) -> FileChange:
+    return FileChange(
+        status=STATUS_WORDS.get(c.status, ch.MODIFIED),
+        path=c.path,
+        old_path=c.old_path,
+        added_lines=c.added or 0,
+        removed_lines=c.removed or 0,
+        skipped=skipped,
+    )
+
+
+def _apis(
+    repo: GitRepo, commit: str, paths: Sequence[str], skipped: dict[str, str], *, side: str
+) -> dict[str, ModuleApi]:
+    apis: dict[str, ModuleApi] = {}
+    for blob in repo.read_blobs(commit, paths, max_bytes=MAX_BLOB_BYTES):
+        if blob.data is None:
+            skipped.setdefault(blob.path, f"too large ({blob.size} bytes)")
+            continue
+        if b"\0" in blob.data[:8000]:
+            skipped.setdefault(blob.path, "binary")
+            continue
+        try:
+            text = blob.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            skipped.setdefault(blob.path, f"invalid UTF-8 on the {side} side at byte {exc.start}")
+            continue
+        try:
+            apis[blob.path] = extract_api(text, blob.path)
+        except PythonApiError as exc:
+            skipped.setdefault(blob.path, f"{exc} ({side} side)")
+    return apis
+
+
+def _with_usages(repo: GitRepo, merge: str, symbols: list[SymbolChange]) -> list[SymbolChange]:
+    """Attach call sites at the merge commit to new and changed functions and classes."""
+    wanted = {
+        s.short_name
+        for s in symbols
+        if s.change != ch.REMOVED and s.kind in (ch.FUNCTION, ch.CLASS, ch.METHOD)
+    }
+    if not wanted:
+        return symbols
+    found: dict[str, list[str]] = defaultdict(list)
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(wanted))) + r")\b")
+    definition = re.compile(r"^\s*(?:async\s+def|def|class)\s+(\w+)")
+    for path, line, text in repo.grep_lines(merge, wanted, pathspec=["*.py"]):
+        own = definition.match(text)
+        for name in set(pattern.findall(text)):
+            if own and own.group(1) == name:
+                continue
+            if len(found[name]) < USAGE_LIMIT:
+                found[name].append(f"{path}:{line}")
+    return [
+        replace(s, usages=tuple(found.get(s.short_name, ()))) if s.short_name in wanted else s
+        for s in symbols
+    ]
+
+
+def render_diff_analysis(title: str, facts: DiffFacts) -> str:
+    counts: dict[str, int] = defaultdict(int)
+    for f in facts.files:
+        counts[f.status] += 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"
+    lines = [f"# Diff analysis: {title}", "", f"## Files ({len(facts.files)}: {summary})", ""]
+    lines += ["| status | path | lines | note |", "|---|---|---|---|"]
+    for f in facts.files[:MARKDOWN_FILE_ROWS]:
+        path = f"`{f.old_path}` → `{f.path}`" if f.old_path else f"`{f.path}`"
+        lines.append(
+            f"| {f.status} | {path} | +{f.added_lines} −{f.removed_lines} | {f.skipped or ''} |"
+        )
+    if len(facts.files) > MARKDOWN_FILE_ROWS:
+        lines.append(f"| … | and {len(facts.files) - MARKDOWN_FILE_ROWS} more files | | |")
+    lines += ["", f"## Public API changes ({len(facts.symbols)})", ""]
+    for change in (ch.ADDED, ch.RENAMED, ch.SIGNATURE_CHANGED, ch.REMOVED):
+        group = [s for s in facts.symbols if s.change == change]
+        if not group:
+            continue
+        lines += [f"### {change.replace('_', ' ').capitalize()} ({len(group)})", ""]
+        lines += [_symbol_line(s) for s in group]
+        lines.append("")
+    if facts.notes:
+        lines += ["## Reported and skipped", ""]
+        lines += [f"- {note}" for note in facts.notes]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _symbol_line(s: SymbolChange) -> str:
+    where = f"`{s.path}:{s.line}`"
+    if s.change == ch.RENAMED:
+        return f"- {s.kind} `{s.old_name}` → `{s.name}` at {where}"
+    if s.change == ch.SIGNATURE_CHANGED:
+        return f"- {s.kind} `{s.name}` at {where}: `{s.old_signature}` → `{s.signature}`"
+    if s.change == ch.REMOVED:
+        return f"- {s.kind} `{s.name}` (was at `{s.old_path or s.path}:{s.old_line or s.line}`)"
+    detail = f": `{s.signature}`" if s.signature else ""
+    summary = f" — {s.summary}" if s.summary else ""
+    return f"- {s.kind} `{s.name}` at {where}{detail}{summary}"

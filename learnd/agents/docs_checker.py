@@ -1,0 +1,85 @@
+"""ExistingDocsChecker, built-in: the docs against the merge commit and the PR's diff.
+
+It runs beside the CodeDiffAnalyzer in tier 1, so it cannot wait for that
+analysis: it reads the names a PR removed or added straight from the patch's
+definition lines (cheap, no AST), and asks git once per question (one
+``ls-tree``, one ``git grep`` for all names) rather than once per reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from learnd.agents.context import AgentContext, AgentResult
+from learnd.docs.check import check_docs
+from learnd.docs.model import DocsCheckFacts, DocsIndex
+from learnd.docs.patch_names import scan_patch
+from learnd.facts import embed_facts, from_jsonable
+from learnd.gather.inputs import DIFF_PATCH, DOCS_INDEX
+from learnd.git import GitRepo
+from learnd.pipeline.protocol import OK, SKIPPED
+
+DOC_GLOBS = ("*.md", "*.markdown")
+
+
+def run(ctx: AgentContext) -> AgentResult:
+    raw = ctx.read_input_json(DOCS_INDEX)
+    if raw is None:
+        raise FileNotFoundError(f"inputs/{DOCS_INDEX} is missing")
+    index = from_jsonable(DocsIndex, raw)
+    if not index.docs:
+        reason = "no markdown docs under the configured doc paths: " + ", ".join(ctx.target.docs)
+        return AgentResult(SKIPPED, f"# Existing docs check\n\nSkipped: {reason}.\n", reason)
+    with ctx.input_path(DIFF_PATCH).open(encoding="utf-8", errors="replace") as patch:
+        names = scan_patch(patch)
+    repo, merge = ctx.repo, ctx.target.merge_sha
+    still_defined = _still_defined(repo, merge, names.removed_names)
+    removed = {n: why for n, why in names.removed_reasons().items() if n not in still_defined}
+    files = set(repo.list_files(merge))
+    folders = {p.rsplit("/", i)[0] for p in files for i in range(1, p.count("/") + 1)}
+
+    def symbols_existing(candidates: Collection[str]) -> set[str]:
+        return repo.grep_words(merge, candidates, exclude=DOC_GLOBS)
+
+    def doc_text(path: str) -> str:
+        return repo.read_text(merge, path) or ""
+
+    facts = check_docs(
+        index,
+        removed=removed,
+        added=names.added_names,
+        moved_paths=names.moved_paths,
+        path_exists=lambda p: p in files or p in folders,
+        symbols_existing=symbols_existing,
+        doc_text=doc_text,
+    )
+    return AgentResult(OK, embed_facts(render_docs_check(facts, len(removed)), facts))
+
+
+def _still_defined(repo: GitRepo, merge: str, names: Collection[str]) -> set[str]:
+    """Names the patch removed somewhere but that are still defined at the merge commit."""
+    patterns = {f"{kw} {n}": n for n in names for kw in ("def", "class")}
+    patterns.update({f"{n} =": n for n in names})
+    found = repo.grep_words(merge, patterns, exclude=DOC_GLOBS)
+    return {patterns[p] for p in found}
+
+
+def render_docs_check(facts: DocsCheckFacts, removed: int) -> str:
+    lines = [
+        "# Existing docs check",
+        "",
+        f"{facts.docs_indexed} doc(s) indexed; {removed} name(s) removed or renamed by the PR.",
+        "",
+        f"## Stale references ({len(facts.stale)})",
+        "",
+    ]
+    lines += [f"- `{s.doc}:{s.line}` `{s.ref}` ({s.reason}): {s.text.strip()}" for s in facts.stale]
+    lines += ["", f"## Phantom references ({len(facts.phantoms)})", ""]
+    lines += [f"- `{p.doc}:{p.line}` {p.kind} `{p.ref}`" for p in facts.phantoms]
+    lines += ["", f"## New items and related docs ({len(facts.related)})", ""]
+    for r in facts.related:
+        where = ", ".join(f"`{d}`" for d in r.docs) or "none"
+        lines.append(f"- `{r.item}`: {r.verdict.replace('_', ' ')} ({where})")
+    if facts.notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in facts.notes]
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,589 @@
+"""DocumentationGapIdentifier, built-in: from tier-1 facts to classified, scored items.
+
+Every item names its evidence; every skip names its reason. Tripwire-worthiness is
+scored with the design's rubric (non-obvious +2, cross-cutting +2, destructive +2,
+silent failure +2, repeated +1, external tool quirk +1) and only a score of 4 or
+more becomes a candidate: few precise tripwires beat many vague ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import PurePosixPath
+
+from learnd.agents.context import AgentContext, AgentResult, Upstream
+from learnd.agents.gaps import (
+    DELETE_STALE,
+    HIGH,
+    LOW,
+    MEDIUM,
+    NEW_DOC,
+    PRIORITIES,
+    SKIP,
+    TRIPWIRE,
+    UPDATE_EXISTING,
+    UPDATE_REFERENCES,
+    AnalysisState,
+    DocItem,
+    Evidence,
+    GapFacts,
+    StaleLine,
+    TripwireCandidate,
+)
+from learnd.analysis import changes as ch
+from learnd.analysis.changes import DiffFacts, SymbolChange
+from learnd.docs.model import (
+    DOCUMENTED,
+    IDENTIFIER,
+    MOVED,
+    PARTIAL,
+    DocsCheckFacts,
+    DocsIndex,
+    RelatedDocs,
+    StaleRef,
+)
+from learnd.facts import embed_facts, from_jsonable
+from learnd.gather.inputs import DOCS_INDEX
+from learnd.gather.target import LearnTarget
+from learnd.pipeline.protocol import OK
+from learnd.pipeline.roster import (
+    CODE_DIFF_ANALYZER,
+    COMMENTS_OUTPUT,
+    DIFF_OUTPUT,
+    DOCS_OUTPUT,
+    EXISTING_DOCS_CHECKER,
+    PR_COMMENT_ANALYZER,
+)
+
+TRIPWIRE_THRESHOLD = 4
+USER_FACING = (ch.CLI_COMMAND, ch.CLI_OPTION, ch.ENV_VAR, ch.CONFIG_KEY)
+SILENTLY_IGNORED = (ch.ENV_VAR, ch.CONFIG_KEY)
+
+
+def run(ctx: AgentContext) -> AgentResult:
+    diff_state, diff = ctx.upstream_facts(CODE_DIFF_ANALYZER, DIFF_OUTPUT, DiffFacts)
+    docs_state, check = ctx.upstream_facts(EXISTING_DOCS_CHECKER, DOCS_OUTPUT, DocsCheckFacts)
+    comments_state = ctx.upstream(PR_COMMENT_ANALYZER, COMMENTS_OUTPUT)
+    raw_index = ctx.read_input_json(DOCS_INDEX)
+    index = from_jsonable(DocsIndex, raw_index) if raw_index else DocsIndex(ctx.target.merge_sha)
+    analyses = tuple(_state(s) for s in (diff_state, docs_state, comments_state))
+    facts = identify_gaps(ctx.target, diff=diff, check=check, index=index, analyses=analyses)
+    return AgentResult(OK, embed_facts(render_gap_analysis(ctx.target, facts), facts))
+
+
+def _state(upstream: Upstream) -> AnalysisState:
+    return AnalysisState(upstream.name, upstream.status, upstream.reason)
+
+
+def _bare(ref: str) -> str:
+    """`pkg.mod.func()` and `func` both name `func`."""
+    text = ref.strip().removesuffix("()")
+    return text.rsplit(".", 1)[-1]
+
+
+def _is_test_path(path: str) -> bool:
+    p = PurePosixPath(path)
+    return (
+        "tests" in p.parts
+        or "test" in p.parts
+        or p.name.startswith("test_")
+        or p.name.endswith("_test.py")
+        or p.name == "conftest.py"
+    )
+
+
+def _kind_word(symbol: SymbolChange) -> str:
+    return {
+        ch.FUNCTION: "function",
+        ch.CLASS: "class",
+        ch.METHOD: "method",
+        ch.CONSTANT: "constant",
+        ch.CLI_COMMAND: "CLI command",
+        ch.CLI_OPTION: "CLI option",
+        ch.ENV_VAR: "environment variable",
+        ch.CONFIG_KEY: "config key",
+    }.get(symbol.kind, symbol.kind)
+
+
+def _code(symbol: SymbolChange, name: str) -> str:
+    return f"`{name}()`" if symbol.kind in (ch.FUNCTION, ch.METHOD) else f"`{name}`"
+
+
+class _Gaps:
+    """Collects items while walking the facts; one instance per run."""
+
+    def __init__(
+        self,
+        target: LearnTarget,
+        diff: DiffFacts | None,
+        check: DocsCheckFacts | None,
+        index: DocsIndex,
+    ) -> None:
+        self.target = target
+        self.diff = diff or DiffFacts()
+        self.check = check or DocsCheckFacts()
+        self.index = index
+        self.items: list[DocItem] = []
+        self.skipped: list[DocItem] = []
+        self.stale: list[StaleLine] = []
+        self.tripwires: list[TripwireCandidate] = []
+        self.used_stale: set[StaleRef] = set()
+        self.doc_titles = {d.path: d.title for d in index.docs}
+        self.refs_by_name: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for doc in index.docs:
+            for ref in doc.refs:
+                if ref.kind == IDENTIFIER:
+                    self.refs_by_name[_bare(ref.text)].append((doc.path, ref.line))
+        self.stale_by_name: dict[str, list[StaleRef]] = defaultdict(list)
+        for stale in self.check.stale:
+            if stale.reason != MOVED:
+                self.stale_by_name[_bare(stale.ref)].append(stale)
+        self.related: dict[str, RelatedDocs] = {r.item: r for r in self.check.related}
+
+    # -- removed and renamed names -------------------------------------------------
+
+    def take_stale(self, name: str) -> list[StaleRef]:
+        found = [s for s in self.stale_by_name.get(name, []) if s not in self.used_stale]
+        self.used_stale.update(found)
+        return found
+
+    def renamed(self, symbol: SymbolChange) -> None:
+        old = _bare(symbol.old_name or symbol.name)
+        new = symbol.short_name
+        refs = self.take_stale(old)
+        where = f"{symbol.path}:{symbol.line}"
+        if not refs:
+            self.skip(
+                f"{_kind_word(symbol).capitalize()} {_code(symbol, old)} renamed to "
+                f"{_code(symbol, new)}",
+                f"no doc mentions {_code(symbol, old)}, so no reference needs updating",
+                symbol,
+            )
+            return
+        lines = [StaleLine(r, f"renamed to `{new}`", replacement=new) for r in refs]
+        self.stale.extend(lines)
+        docs = sorted({r.doc for r in refs})
+        self.items.append(
+            DocItem(
+                title=f"Rename {_code(symbol, old)} to {_code(symbol, new)} in the docs",
+                action=UPDATE_REFERENCES,
+                priority=HIGH,
+                target=", ".join(docs),
+                why=(
+                    f"The PR renamed the {_kind_word(symbol)} {_code(symbol, old)} to "
+                    f"{_code(symbol, new)} ({where}), but {len(refs)} doc line(s) in "
+                    f"{len(docs)} doc(s) still use the old name; a reader following them "
+                    "gets an AttributeError or a NameError."
+                ),
+                evidence=(
+                    Evidence("diff", where, f"renamed from {old}"),
+                    *(
+                        Evidence("docs", f"{r.doc}:{r.line}", "still names the old one")
+                        for r in refs
+                    ),
+                ),
+                symbols=(symbol,),
+                stale=tuple(lines),
+            )
+        )
+        self.tripwire_for(symbol, old, refs, replacement=new)
+
+    def removed(self, symbol: SymbolChange) -> None:
+        old = symbol.short_name
+        refs = self.take_stale(old)
+        where = f"{symbol.old_path or symbol.path}:{symbol.old_line or symbol.line}"
+        if not refs:
+            self.skip(
+                f"{_kind_word(symbol).capitalize()} {_code(symbol, old)} removed",
+                f"no doc mentions {_code(symbol, old)}",
+                symbol,
+            )
+            if symbol.kind in SILENTLY_IGNORED:
+                self.tripwire_for(symbol, old, [], replacement=None)
+            return
+        lines = [StaleLine(r, "removed") for r in refs]
+        self.stale.extend(lines)
+        by_doc: dict[str, list[StaleRef]] = defaultdict(list)
+        for r in refs:
+            by_doc[r.doc].append(r)
+        for doc, doc_refs in sorted(by_doc.items()):
+            about_it = _doc_is_about(doc, self.doc_titles.get(doc, ""), old)
+            action = DELETE_STALE if about_it else UPDATE_REFERENCES
+            why = (
+                f"`{doc}` is about {_code(symbol, old)}, which the PR removed ({where})."
+                if about_it
+                else f"The PR removed the {_kind_word(symbol)} {_code(symbol, old)} ({where}); "
+                f"`{doc}` still mentions it on {len(doc_refs)} line(s)."
+            )
+            self.items.append(
+                DocItem(
+                    title=(
+                        f"Delete or retire `{doc}`"
+                        if about_it
+                        else f"Remove references to {_code(symbol, old)} from `{doc}`"
+                    ),
+                    action=action,
+                    priority=HIGH,
+                    target=doc,
+                    why=why,
+                    evidence=(
+                        Evidence("diff", where, "removed"),
+                        *(Evidence("docs", f"{r.doc}:{r.line}", "names it") for r in doc_refs),
+                    ),
+                    symbols=(symbol,),
+                    stale=tuple(StaleLine(r, "removed") for r in doc_refs),
+                )
+            )
+        self.tripwire_for(symbol, old, refs, replacement=None)
+
+    def signature_changed(self, symbol: SymbolChange) -> None:
+        name = symbol.short_name
+        mentions = sorted(set(self.refs_by_name.get(name, [])))
+        if not mentions:
+            self.skip(
+                f"Signature of {_code(symbol, name)} changed",
+                f"no doc mentions {_code(symbol, name)}",
+                symbol,
+            )
+            return
+        docs = sorted({doc for doc, _ in mentions})
+        where = f"{symbol.path}:{symbol.line}"
+        for doc, line in mentions:
+            ref = StaleRef(doc=doc, line=line, ref=name, reason="signature", text="")
+            self.stale.append(
+                StaleLine(
+                    ref, f"signature changed: `{symbol.old_signature}` → `{symbol.signature}`"
+                )
+            )
+        self.items.append(
+            DocItem(
+                title=f"Update the documented signature of {_code(symbol, name)}",
+                action=UPDATE_EXISTING,
+                priority=MEDIUM,
+                target=docs[0],
+                why=(
+                    f"{_code(symbol, name)} now reads `{symbol.signature}` (was "
+                    f"`{symbol.old_signature}`, {where}); {len(mentions)} doc line(s) "
+                    "describe it and may show the old call."
+                ),
+                evidence=(
+                    Evidence("diff", where, "signature changed"),
+                    *(Evidence("docs", f"{d}:{ln}", "describes it") for d, ln in mentions),
+                ),
+                symbols=(symbol,),
+            )
+        )
+
+    def tripwire_for(
+        self, symbol: SymbolChange, old: str, refs: Sequence[StaleRef], *, replacement: str | None
+    ) -> None:
+        reasons: list[str] = []
+        docs = sorted({r.doc for r in refs})
+        if refs:
+            reasons.append("non-obvious +2 (the docs still teach the old name)")
+        if len(docs) >= 2:
+            reasons.append(f"cross-cutting +2 (named in {len(docs)} docs)")
+        if symbol.kind in SILENTLY_IGNORED:
+            reasons.append("silent failure +2 (a value still set is ignored without an error)")
+        if len(refs) >= 3:
+            reasons.append(f"repeated +1 ({len(refs)} doc lines)")
+        score = sum(int(r.split("+", 1)[1].split()[0]) for r in reasons)
+        if score < TRIPWIRE_THRESHOLD:
+            return
+        label = self.target.pr_label
+        code_old = _code(symbol, old)
+        if symbol.kind in SILENTLY_IGNORED:
+            action = f"Before setting {code_old}"
+            warning = (
+                f"Stop relying on {code_old}: since {label} nothing reads it, so a value set "
+                "there is ignored without any error."
+            )
+        elif replacement is not None:
+            verb = "calling" if symbol.kind in (ch.FUNCTION, ch.METHOD) else "using"
+            action = f"Before {verb} {code_old}"
+            warning = (
+                f"Use {_code(symbol, replacement)} instead: {code_old} was renamed in {label}, "
+                "and older docs and habits still name it."
+            )
+        else:
+            verb = "calling" if symbol.kind in (ch.FUNCTION, ch.METHOD) else "using"
+            action = f"Before {verb} {code_old}"
+            warning = f"Do not use {code_old}: it was removed in {label}; find its replacement."
+        counts: dict[str, int] = defaultdict(int)
+        for r in refs:
+            counts[r.doc] += 1
+        target_doc = max(counts, key=lambda d: (counts[d], d)) if counts else self.default_doc()
+        evidence = [f"{symbol.old_path or symbol.path}:{symbol.old_line or symbol.line}"]
+        evidence += [f"{r.doc}:{r.line}" for r in refs]
+        candidate = TripwireCandidate(
+            action=action,
+            warning=warning,
+            target_doc_path=target_doc,
+            evidence=tuple(evidence),
+            score=score,
+            reasons=tuple(reasons),
+            pattern=rf"\b{re.escape(old)}\b",
+        )
+        self.tripwires.append(candidate)
+        self.items.append(
+            DocItem(
+                title=f"Tripwire: {action}",
+                action=TRIPWIRE,
+                priority=HIGH if score >= 6 else MEDIUM,
+                target=target_doc,
+                why=f"Scores {score}: " + "; ".join(reasons) + ".",
+                evidence=tuple(
+                    Evidence("diff" if i == 0 else "docs", e) for i, e in enumerate(evidence)
+                ),
+                symbols=(symbol,),
+                tripwire=candidate,
+            )
+        )
+
+    def default_doc(self) -> str:
+        paths = {d.path for d in self.index.docs}
+        for preferred in ("AGENTS.md", "CLAUDE.md", "README.md"):
+            if preferred in paths:
+                return preferred
+        return "AGENTS.md"
+
+    # -- added names -----------------------------------------------------------------
+
+    def added(self, symbols: Sequence[SymbolChange]) -> None:
+        by_module: dict[str, list[SymbolChange]] = defaultdict(list)
+        for symbol in symbols:
+            by_module[symbol.path].append(symbol)
+        for module, group in sorted(by_module.items()):
+            self.added_module(module, group)
+
+    def added_module(self, module: str, group: list[SymbolChange]) -> None:
+        names = ", ".join(_code(s, s.name) for s in group[:6]) + (
+            f" and {len(group) - 6} more" if len(group) > 6 else ""
+        )
+        verdicts = [self.related.get(s.name) or self.related.get(s.short_name) for s in group]
+        documented = [v for v in verdicts if v is not None and v.verdict == DOCUMENTED]
+        if verdicts and len(documented) == len(group):
+            docs = sorted({d for v in documented for d in v.docs})
+            self.skip(
+                f"New in `{module}`: {names}",
+                "already documented in " + ", ".join(f"`{d}`" for d in docs[:3]),
+                *group,
+            )
+            return
+        partial_docs = [
+            d.split(":", 1)[0]
+            for v in verdicts
+            if v is not None and v.verdict in (PARTIAL, DOCUMENTED)
+            for d in v.docs
+        ]
+        evidence = tuple(Evidence("diff", s.location, f"new {_kind_word(s)}") for s in group)
+        kinds = {s.kind for s in group}
+        if kinds & set(USER_FACING):
+            priority = HIGH
+        elif kinds & {ch.FUNCTION, ch.CLASS}:
+            priority = MEDIUM
+        else:
+            priority = LOW
+        if partial_docs:
+            target = max(set(partial_docs), key=lambda d: (partial_docs.count(d), d))
+            related = [v.docs for v in verdicts if v is not None and v.verdict == PARTIAL]
+            self.items.append(
+                DocItem(
+                    title=f"Document {names} in `{target}`",
+                    action=UPDATE_EXISTING,
+                    priority=priority,
+                    target=target,
+                    why=(
+                        f"The PR added {len(group)} public name(s) in `{module}`; `{target}` "
+                        "covers the same topic but does not mention them yet."
+                    ),
+                    evidence=evidence
+                    + tuple(Evidence("docs", d, "related") for docs in related for d in docs[:1]),
+                    symbols=tuple(group),
+                )
+            )
+            return
+        target = self.new_doc_path(module)
+        existing = {d.path for d in self.index.docs}
+        action = UPDATE_EXISTING if target in existing else NEW_DOC
+        checked = "" if self.check.docs_indexed or self.index.docs else " (no docs were indexed)"
+        self.items.append(
+            DocItem(
+                title=f"Document {names}",
+                action=action,
+                priority=priority,
+                target=target,
+                why=(
+                    f"The PR added {len(group)} public name(s) in `{module}` and no existing doc "
+                    f"covers them{checked}."
+                ),
+                evidence=evidence,
+                symbols=tuple(group),
+            )
+        )
+
+    def new_doc_path(self, module: str) -> str:
+        stem = PurePosixPath(module).stem
+        if stem in ("__init__", "__main__", "main", "cli"):
+            stem = PurePosixPath(module).parent.name or stem
+        folder = "docs"
+        learned = [d.path for d in self.index.docs if d.path.startswith("docs/learned/")]
+        if learned:
+            folder = "docs/learned"
+        return f"{folder}/{stem.replace('_', '-')}.md"
+
+    # -- leftovers -------------------------------------------------------------------
+
+    def moved_paths(self) -> None:
+        renamed = {f.old_path: f.path for f in self.diff.files if f.old_path}
+        by_doc: dict[str, list[StaleLine]] = defaultdict(list)
+        for stale in self.check.stale:
+            if stale.reason != MOVED:
+                continue
+            new = renamed.get(stale.ref.lstrip("./"))
+            fate = f"file renamed to `{new}`" if new else "file deleted"
+            line = StaleLine(stale, fate, replacement=new)
+            self.stale.append(line)
+            by_doc[stale.doc].append(line)
+        for doc, lines in sorted(by_doc.items()):
+            self.items.append(
+                DocItem(
+                    title=f"Fix file paths in `{doc}`",
+                    action=UPDATE_REFERENCES,
+                    priority=MEDIUM,
+                    target=doc,
+                    why=f"`{doc}` points at {len(lines)} path(s) the PR moved or deleted.",
+                    evidence=tuple(
+                        Evidence("docs", f"{s.ref.doc}:{s.ref.line}", s.fate) for s in lines
+                    ),
+                    stale=tuple(lines),
+                )
+            )
+
+    def unmatched_stale(self) -> None:
+        """Stale refs the diff facts did not explain (for example when the diff failed)."""
+        leftovers = [s for s in self.check.stale if s.reason != MOVED and s not in self.used_stale]
+        by_doc: dict[str, list[StaleLine]] = defaultdict(list)
+        for stale in leftovers:
+            line = StaleLine(stale, stale.reason)
+            self.stale.append(line)
+            by_doc[stale.doc].append(line)
+        for doc, lines in sorted(by_doc.items()):
+            names = ", ".join(sorted({f"`{s.ref.ref}`" for s in lines}))
+            self.items.append(
+                DocItem(
+                    title=f"Fix references to {names} in `{doc}`",
+                    action=UPDATE_REFERENCES,
+                    priority=MEDIUM,
+                    target=doc,
+                    why=f"The PR's diff no longer defines {names}, but `{doc}` still names it.",
+                    evidence=tuple(
+                        Evidence("docs", f"{s.ref.doc}:{s.ref.line}", s.fate) for s in lines
+                    ),
+                    stale=tuple(lines),
+                )
+            )
+
+    def quiet_files(self, symbols: Iterable[SymbolChange]) -> None:
+        """Files changed without any public change: one honest SKIP, not one per file."""
+        with_symbols = {s.path for s in symbols} | {s.old_path for s in symbols if s.old_path}
+        docs_changed = [f.path for f in self.diff.files if f.path.endswith((".md", ".markdown"))]
+        tests = [f.path for f in self.diff.files if _is_test_path(f.path)]
+        internal = [
+            f.path
+            for f in self.diff.files
+            if f.path not in with_symbols and f.path not in docs_changed and f.path not in tests
+        ]
+        if docs_changed:
+            self.skip_text(
+                f"{len(docs_changed)} doc file(s) changed in the PR itself",
+                "the PR already edited them: " + _few(docs_changed),
+            )
+        if tests:
+            self.skip_text(
+                f"{len(tests)} test file(s) changed",
+                "tests are not user documentation: " + _few(tests),
+            )
+        if internal:
+            self.skip_text(
+                f"{len(internal)} file(s) changed without a public API change",
+                "internal edits only: " + _few(internal),
+            )
+
+    def skip(self, title: str, reason: str, *symbols: SymbolChange) -> None:
+        self.skipped.append(
+            DocItem(
+                title=title,
+                action=SKIP,
+                priority=LOW,
+                target="",
+                why=reason,
+                evidence=tuple(Evidence("diff", s.location) for s in symbols),
+                symbols=tuple(symbols),
+            )
+        )
+
+    def skip_text(self, title: str, reason: str) -> None:
+        self.skipped.append(DocItem(title, SKIP, LOW, "", reason, ()))
+
+
+def _few(paths: Sequence[str], limit: int = 5) -> str:
+    shown = ", ".join(f"`{p}`" for p in paths[:limit])
+    return shown + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
+
+
+def _doc_is_about(doc: str, title: str, name: str) -> bool:
+    stem = PurePosixPath(doc).stem.replace("-", "_").lower()
+    return stem == name.lower() or re.search(rf"\b{re.escape(name)}\b", title) is not None
+
+
+def identify_gaps(
+    target: LearnTarget,
+    *,
+    diff: DiffFacts | None,
+    check: DocsCheckFacts | None,
+    index: DocsIndex,
+    analyses: tuple[AnalysisState, ...],
+) -> GapFacts:
+    gaps = _Gaps(target, diff, check, index)
+    symbols = [s for s in gaps.diff.symbols if not _is_test_path(s.path)]
+    for symbol in symbols:
+        if symbol.change == ch.RENAMED:
+            gaps.renamed(symbol)
+        elif symbol.change == ch.REMOVED:
+            gaps.removed(symbol)
+        elif symbol.change == ch.SIGNATURE_CHANGED:
+            gaps.signature_changed(symbol)
+    gaps.added([s for s in symbols if s.change == ch.ADDED])
+    gaps.moved_paths()
+    gaps.unmatched_stale()
+    gaps.quiet_files(symbols)
+    order = {p: i for i, p in enumerate(PRIORITIES)}
+    items = sorted(gaps.items, key=lambda it: (order[it.priority], it.action == TRIPWIRE))
+    return GapFacts(
+        items=tuple(items),
+        skipped=tuple(gaps.skipped),
+        stale=tuple(sorted(gaps.stale, key=lambda s: (s.ref.doc, s.ref.line))),
+        phantoms=gaps.check.phantoms,
+        tripwires=tuple(gaps.tripwires),
+        insights=(),
+        analyses=analyses,
+    )
+
+
+def render_gap_analysis(target: LearnTarget, facts: GapFacts) -> str:
+    lines = [f"# Gap analysis: {target.pr.title}", ""]
+    lines.append("## Analyses")
+    for state in facts.analyses:
+        note = f": {state.note}" if state.note else ""
+        lines.append(f"- {state.agent}: {state.status}{note}")
+    lines += ["", f"## Items ({len(facts.items)})"]
+    for item in facts.items:
+        lines.append(f"- [{item.priority}] {item.action} `{item.target}`: {item.title}")
+    lines += ["", f"## Skipped ({len(facts.skipped)})"]
+    lines += [f"- {item.title}: {item.why}" for item in facts.skipped]
+    lines += ["", f"## Tripwire candidates ({len(facts.tripwires)})"]
+    lines += [f"- score {t.score}: {t.action}: {t.warning}" for t in facts.tripwires]
+    return "\n".join(lines) + "\n"

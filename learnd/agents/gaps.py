@@ -1,0 +1,79 @@
+"""Facts the DocumentationGapIdentifier hands to the plan synthesizer and tripwire extractor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from learnd.analysis.changes import SymbolChange
+from learnd.docs.model import Phantom, StaleRef
+
+NEW_DOC = "NEW_DOC"
+UPDATE_EXISTING = "UPDATE_EXISTING"
+UPDATE_REFERENCES = "UPDATE_REFERENCES"
+DELETE_STALE = "DELETE_STALE"
+TRIPWIRE = "TRIPWIRE"
+SKIP = "SKIP"
+ACTIONS = (NEW_DOC, UPDATE_EXISTING, UPDATE_REFERENCES, DELETE_STALE, TRIPWIRE, SKIP)
+
+HIGH = "HIGH"
+MEDIUM = "MEDIUM"
+LOW = "LOW"
+PRIORITIES = (HIGH, MEDIUM, LOW)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    source: str  # diff | docs | review | session
+    ref: str  # path:line, a URL, or "session <id> record <uuid>"
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class StaleLine:
+    """One doc line that mentions something the PR took away, and what happened to it."""
+
+    ref: StaleRef
+    fate: str  # "removed", "renamed to `x`", "signature changed", "file deleted", ...
+    replacement: str | None = None  # the new name, when there is one
+
+
+@dataclass(frozen=True)
+class TripwireCandidate:
+    action: str
+    warning: str
+    target_doc_path: str
+    evidence: tuple[str, ...]
+    score: int
+    reasons: tuple[str, ...]  # "non-obvious +2", ...
+    pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class DocItem:
+    title: str
+    action: str
+    priority: str
+    target: str  # the doc to write or change
+    why: str
+    evidence: tuple[Evidence, ...]
+    symbols: tuple[SymbolChange, ...] = ()
+    stale: tuple[StaleLine, ...] = ()
+    tripwire: TripwireCandidate | None = None
+
+
+@dataclass(frozen=True)
+class AnalysisState:
+    agent: str
+    status: str  # ok | skipped | failed | missing
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class GapFacts:
+    items: tuple[DocItem, ...] = ()
+    skipped: tuple[DocItem, ...] = ()
+    stale: tuple[StaleLine, ...] = ()
+    phantoms: tuple[Phantom, ...] = ()
+    tripwires: tuple[TripwireCandidate, ...] = ()
+    insights: tuple[str, ...] = ()
+    analyses: tuple[AnalysisState, ...] = ()

@@ -1,0 +1,76 @@
+"""Runs one built-in agent inside its process and honours the protocol for it.
+
+Whatever the agent does, the process ends with a sentinel: ``ok`` or ``skipped``
+after its output, or ``failed`` with a one-line reason when it raised. Only a
+crash of the interpreter itself leaves no sentinel, and the parent notices that
+through the process's exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import traceback
+from pathlib import Path
+
+from learnd.agents.context import AgentContext, AgentResult
+from learnd.pipeline.protocol import FAILED, finish_output
+from learnd.pipeline.roster import (
+    CODE_DIFF_ANALYZER,
+    EXISTING_DOCS_CHECKER,
+    GAP_IDENTIFIER,
+    PLAN_SYNTHESIZER,
+    PR_COMMENT_ANALYZER,
+    TRIPWIRE_EXTRACTOR,
+    AgentSlot,
+    roster,
+)
+from learnd.pipeline.rundir import RunDir
+
+# Imported by name so an agent process loads only its own agent's dependencies.
+MODULES = {
+    CODE_DIFF_ANALYZER: "learnd.agents.diff_analyzer",
+    EXISTING_DOCS_CHECKER: "learnd.agents.docs_checker",
+    PR_COMMENT_ANALYZER: "learnd.agents.pr_comments",
+    GAP_IDENTIFIER: "learnd.agents.gap_identifier",
+    PLAN_SYNTHESIZER: "learnd.agents.plan_synthesizer",
+    TRIPWIRE_EXTRACTOR: "learnd.agents.tripwire_extractor",
+}
+
+
+def _slot(name: str, session_id: str | None) -> AgentSlot:
+    for slot in roster((session_id,) if session_id else ()):
+        if slot.name == name and slot.session_id == session_id:
+            return slot
+    raise SystemExit(f"learnd.agents: unknown agent {name!r}")
+
+
+def main(argv: list[str], *, started: str) -> int:
+    parser = argparse.ArgumentParser(prog="python -m learnd.agents")
+    parser.add_argument("agent", choices=sorted(MODULES))
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--session")
+    args = parser.parse_args(argv)
+    slot = _slot(args.agent, args.session)
+    run_dir = RunDir(args.run_dir.resolve())
+    output = run_dir.output(slot)
+    try:
+        module = importlib.import_module(MODULES[slot.name])
+        ctx = AgentContext.load(run_dir, slot)
+        result: AgentResult = module.run(ctx)
+    except Exception as exc:  # the sentinel must say why, whatever went wrong
+        traceback.print_exc()  # goes to the agent's log file
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+        finish_output(
+            output, agent=slot.name, status=FAILED, started=started, content=None, error=reason
+        )
+        return 1
+    finish_output(
+        output,
+        agent=slot.name,
+        status=result.status,
+        started=started,
+        content=result.content.encode("utf-8"),
+        error=result.reason,
+    )
+    return 0

@@ -1,0 +1,324 @@
+"""PlanSynthesizer, built-in: writes ``learn-plan.md`` from the gap analysis.
+
+Drafts are real text built from the facts (signatures, docstrings, call sites, the
+exact stale doc lines with their replacement), so a maintainer edits rather than
+writes. Where a fact is missing the draft says what it knows and stops: it never
+pads with placeholder prose.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import PurePosixPath
+
+from learnd.agents.context import AgentContext, AgentResult
+from learnd.agents.gaps import (
+    ACTIONS,
+    DELETE_STALE,
+    NEW_DOC,
+    SKIP,
+    TRIPWIRE,
+    UPDATE_EXISTING,
+    UPDATE_REFERENCES,
+    DocItem,
+    GapFacts,
+    StaleLine,
+)
+from learnd.analysis import changes as ch
+from learnd.analysis.changes import DiffFacts, SymbolChange
+from learnd.errors import RunFailed
+from learnd.gather.target import LearnTarget
+from learnd.pipeline.protocol import OK
+from learnd.pipeline.roster import CODE_DIFF_ANALYZER, DIFF_OUTPUT, GAP_IDENTIFIER, GAP_OUTPUT
+
+
+def run(ctx: AgentContext) -> AgentResult:
+    state, gaps = ctx.upstream_facts(GAP_IDENTIFIER, GAP_OUTPUT, GapFacts)
+    if gaps is None:
+        raise RunFailed(f"no gap analysis to plan from ({state.status}: {state.reason})")
+    _, diff = ctx.upstream_facts(CODE_DIFF_ANALYZER, DIFF_OUTPUT, DiffFacts)
+    return AgentResult(OK, render_plan(ctx.target, gaps, diff))
+
+
+def render_plan(target: LearnTarget, gaps: GapFacts, diff: DiffFacts | None) -> str:
+    out: list[str] = [f"# Documentation Plan: {target.pr.title}", ""]
+    out += _context(target, diff)
+    out += _summary(gaps)
+    out += _items(gaps)
+    out += _stale(gaps)
+    out += _insights(gaps)
+    out += _tripwires(gaps)
+    out += _skipped(gaps)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _context(target: LearnTarget, diff: DiffFacts | None) -> list[str]:
+    pr = target.pr
+    lines = ["## Context", ""]
+    if pr.number is not None:
+        link = f"[#{pr.number}]({pr.url})" if pr.url else f"#{pr.number}"
+        if pr.url is None and target.github:
+            link = f"[#{pr.number}](https://github.com/{target.github}/pull/{pr.number})"
+        lines.append(f"- **Pull request:** {link} {pr.title}, by {pr.author}")
+    else:
+        lines.append(
+            f"- **Change:** {pr.title}, by {pr.author} (no PR number in the merge message)"
+        )
+    if pr.head_branch:
+        lines.append(f"- **Head branch:** `{pr.head_branch}`")
+    merge = f"`{target.merge_sha[:12]}`"
+    if url := target.commit_url(target.merge_sha):
+        merge = f"[{merge}]({url})"
+    lines.append(
+        f"- **Merge commit:** {merge}, compared with `{target.base_sha[:12]}` in "
+        f"`{target.repo_name}`"
+    )
+    if diff is not None:
+        added = sum(f.added_lines for f in diff.files)
+        removed = sum(f.removed_lines for f in diff.files)
+        lines.append(
+            f"- **Diff:** {len(diff.files)} file(s), +{added} −{removed}; "
+            f"{len(diff.symbols)} public API change(s)"
+        )
+    lines.append("- **Sessions analysed:** none linked to this PR")
+    if pr.body.strip():
+        first = pr.body.strip().split("\n\n", 1)[0].replace("\n", " ")
+        lines.append(f"- **PR description:** {first[:400]}")
+    return [*lines, ""]
+
+
+def _summary(gaps: GapFacts) -> list[str]:
+    lines = ["## Summary", ""]
+    counts = Counter(item.action for item in gaps.items)
+    if gaps.items:
+        parts = [f"{counts[a]} {a}" for a in ACTIONS if counts[a]]
+        lines.append(f"{len(gaps.items)} documentation item(s): " + ", ".join(parts) + ".")
+    else:
+        lines.append("Nothing in this PR needs documentation.")
+    if gaps.skipped:
+        lines.append(f"{len(gaps.skipped)} change(s) skipped, each with its reason below.")
+    lines.append("")
+    for state in gaps.analyses:
+        if state.status == "ok":
+            lines.append(f"- {state.agent}: ran")
+        elif state.status == "skipped":
+            lines.append(f"- {state.agent}: skipped ({state.note})")
+        else:
+            lines.append(f"- {state.agent}: **{state.status}** ({state.note})")
+    missing = [s for s in gaps.analyses if s.status not in ("ok", "skipped")]
+    if missing:
+        names = ", ".join(s.agent for s in missing)
+        lines += [
+            "",
+            f"**Missing analyses:** {names}. This plan was made without them and may miss "
+            "items they would have found; rerun `learnd learn` to retry them.",
+        ]
+    return [*lines, ""]
+
+
+def _items(gaps: GapFacts) -> list[str]:
+    lines = ["## Documentation Items", ""]
+    if not gaps.items:
+        return [*lines, "None.", ""]
+    for n, item in enumerate(gaps.items, 1):
+        lines.append(f"### {n}. [{item.priority}] {item.title}")
+        lines.append("")
+        lines.append(f"- [ ] **Action:** {item.action} — `{item.target}`")
+        lines.append(f"- **Why:** {item.why}")
+        evidence = " · ".join(f"`{e.ref}` ({e.source})" for e in item.evidence[:12])
+        if len(item.evidence) > 12:
+            evidence += f" · and {len(item.evidence) - 12} more"
+        lines.append(f"- **Evidence:** {evidence}")
+        lines.append("- **Draft:**")
+        lines.append("")
+        lines += ["  " + line if line else "" for line in _draft(item)]
+        lines.append("")
+    return lines
+
+
+def _draft(item: DocItem) -> list[str]:
+    if item.action == UPDATE_REFERENCES:
+        return _draft_references(item.stale)
+    if item.action == DELETE_STALE:
+        return [
+            f"Delete `{item.target}` (`git rm {item.target}`), or rewrite it around what replaced "
+            "its subject. The lines that name what is gone:",
+            "",
+            *_quote_lines(item.stale),
+        ]
+    if item.action == TRIPWIRE and item.tripwire is not None:
+        t = item.tripwire
+        return [
+            f"Add to the frontmatter of `{t.target_doc_path}`:",
+            "",
+            "```yaml",
+            "tripwires:",
+            f"  - action: {_yaml_str(t.action)}",
+            f"    warning: {_yaml_str(t.warning)}",
+            "```",
+        ]
+    if item.action == UPDATE_EXISTING and all(
+        s.change == ch.SIGNATURE_CHANGED for s in item.symbols
+    ):
+        return _draft_signatures(item.symbols)
+    if item.action in (NEW_DOC, UPDATE_EXISTING):
+        return _draft_new_names(item)
+    return [item.why]
+
+
+def _draft_references(stale: tuple[StaleLine, ...]) -> list[str]:
+    out: list[str] = []
+    for doc in sorted({s.ref.doc for s in stale}):
+        out += [f"In `{doc}`:", "", "```diff"]
+        for s in sorted((s for s in stale if s.ref.doc == doc), key=lambda s: s.ref.line):
+            old = s.ref.text.rstrip("\n")
+            out.append(f"- {old}    (line {s.ref.line})")
+            if s.replacement is None:
+                continue
+            if "/" in s.ref.ref or "/" in s.replacement:
+                out.append("+ " + old.replace(s.ref.ref, s.replacement))
+            else:
+                out.append("+ " + re.sub(rf"\b{re.escape(_bare(s.ref.ref))}\b", s.replacement, old))
+        out += ["```", ""]
+    if stale and not any(s.replacement for s in stale):
+        out.append("Delete these lines, or rewrite them around what replaced the removed name.")
+    return out
+
+
+def _quote_lines(stale: tuple[StaleLine, ...]) -> list[str]:
+    out = ["```diff"]
+    for s in sorted(stale, key=lambda s: (s.ref.doc, s.ref.line)):
+        out.append(f"- {s.ref.text.rstrip()}    ({s.ref.doc}:{s.ref.line})")
+    return [*out, "```"]
+
+
+def _draft_signatures(symbols: tuple[SymbolChange, ...]) -> list[str]:
+    out: list[str] = []
+    for s in symbols:
+        out += [
+            f"`{s.name}` changed its signature ({s.path}:{s.line}). Show the new call:",
+            "",
+            "```python",
+            f"# before\n{s.old_signature}\n# now\n{s.signature}",
+            "```",
+            "",
+        ]
+    return out
+
+
+def _draft_new_names(item: DocItem) -> list[str]:
+    module = item.symbols[0].path if item.symbols else item.target
+    out: list[str] = []
+    if item.action == NEW_DOC:
+        title = PurePosixPath(item.target).stem.replace("-", " ").replace("_", " ").capitalize()
+        names = [s.short_name for s in item.symbols[:3]]
+        out += [
+            f"New file `{item.target}`:",
+            "",
+            "````markdown",
+            "---",
+            f"title: {_yaml_str(title)}",
+            "read_when:",
+            *[f"  - {_yaml_str(f'using or changing {n}')}" for n in names],
+            "---",
+            "",
+            f"# {title}",
+            "",
+            f"Defined in `{module}`.",
+            "",
+        ]
+        out += _symbol_sections(item.symbols)
+        out += ["````"]
+    else:
+        out += [f"Add to `{item.target}`:", "", "````markdown"]
+        out += _symbol_sections(item.symbols)
+        out += ["````"]
+    return out
+
+
+def _symbol_sections(symbols: tuple[SymbolChange, ...]) -> list[str]:
+    out: list[str] = []
+    for s in symbols:
+        heading = (
+            f"`{s.signature}`"
+            if s.signature and s.kind in (ch.FUNCTION, ch.METHOD)
+            else (f"`{s.name}`")
+        )
+        out += [f"## {heading}", ""]
+        kind = {
+            ch.CLI_COMMAND: "Command",
+            ch.CLI_OPTION: "Option",
+            ch.ENV_VAR: "Environment variable",
+            ch.CONFIG_KEY: "Configuration key",
+            ch.CLASS: "Class",
+            ch.CONSTANT: "Constant",
+        }.get(s.kind)
+        what = s.summary or ""
+        if kind:
+            what = f"{kind}. {what}".strip()
+        if what:
+            out += [what, ""]
+        if s.signature and s.kind not in (ch.FUNCTION, ch.METHOD):
+            out += ["```python", s.signature, "```", ""]
+        out.append(f"Defined at `{s.path}:{s.line}`.")
+        if s.usages:
+            out.append("Used in: " + ", ".join(f"`{u}`" for u in s.usages[:5]) + ".")
+        out.append("")
+    return out
+
+
+def _stale(gaps: GapFacts) -> list[str]:
+    lines = ["## Stale Documentation", ""]
+    if not gaps.stale and not gaps.phantoms:
+        return [*lines, "None found.", ""]
+    for s in gaps.stale:
+        lines.append(f"- `{s.ref.doc}:{s.ref.line}` — `{s.ref.ref}` — {s.fate}")
+    for p in gaps.phantoms:
+        lines.append(
+            f"- `{p.doc}:{p.line}` — `{p.ref}` — does not exist at the merge commit "
+            f"({p.kind}; predates this PR or was never there)"
+        )
+    return [*lines, ""]
+
+
+def _insights(gaps: GapFacts) -> list[str]:
+    lines = ["## Prevention Insights", ""]
+    if not gaps.insights:
+        lines.append(
+            "No agent sessions were linked to this PR, so there is no session friction to "
+            "learn from."
+        )
+    lines += [f"- {insight}" for insight in gaps.insights]
+    return [*lines, ""]
+
+
+def _tripwires(gaps: GapFacts) -> list[str]:
+    lines = ["## Tripwire Candidates", ""]
+    if not gaps.tripwires:
+        return [*lines, "None scored 4 or more.", ""]
+    for t in gaps.tripwires:
+        lines.append(
+            f"- **{t.action}** — {t.warning} (score {t.score}: {'; '.join(t.reasons)}; "
+            f"goes in `{t.target_doc_path}`)"
+        )
+    lines += ["", "The machine-readable list is in `tripwire-candidates.json`."]
+    return [*lines, ""]
+
+
+def _skipped(gaps: GapFacts) -> list[str]:
+    lines = ["## Skipped", ""]
+    if not gaps.skipped:
+        return [*lines, "Nothing.", ""]
+    for item in gaps.skipped:
+        assert item.action == SKIP
+        lines.append(f"- {item.title} — {item.why}")
+    return [*lines, ""]
+
+
+def _bare(ref: str) -> str:
+    return ref.strip().removesuffix("()").rsplit(".", 1)[-1]
+
+
+def _yaml_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,258 @@
+"""Configuration: TOML, looked up in a fixed order, refused whole when anything is off.
+
+A typo in a key must not silently fall back to a default (a daemon would then run
+for weeks with the wrong settings), so every key is checked against a schema and an
+unknown key or a wrong type is an error naming the file, the key and the reason.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from learnd.errors import ConfigError
+from learnd.pipeline.roster import AGENT_NAMES
+
+DEFAULT_DOCS = ("docs", "AGENTS.md", "CLAUDE.md", "README.md")
+ENGINES = ("builtin",)
+PUBLISH_TARGETS = ("file", "stdout", "none")
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """Per-agent overrides: a timeout, or an external command that speaks the protocol."""
+
+    timeout: float | None = None
+    command: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    engine: str = "builtin"
+    agent_timeout: float = 600.0
+    agents: Mapping[str, AgentSettings] = field(default_factory=dict)
+
+    def timeout_for(self, agent: str) -> float:
+        override = self.agents.get(agent)
+        if override is not None and override.timeout is not None:
+            return override.timeout
+        return self.agent_timeout
+
+    def command_for(self, agent: str) -> tuple[str, ...] | None:
+        override = self.agents.get(agent)
+        return override.command if override is not None else None
+
+
+@dataclass(frozen=True)
+class RepoSettings:
+    path: Path | None = None
+    github: str | None = None
+    default_branch: str | None = None
+    docs: tuple[str, ...] = DEFAULT_DOCS
+    publish: str = "file"
+
+
+@dataclass(frozen=True)
+class Config:
+    source: Path | None
+    state_dir: Path
+    pipeline: PipelineSettings = PipelineSettings()
+    repos: tuple[RepoSettings, ...] = ()
+
+    def repo_for(self, path: Path) -> RepoSettings:
+        """The [[repos]] entry for a local clone, or the defaults when none names it."""
+        resolved = path.resolve()
+        for repo in self.repos:
+            if repo.path is not None and repo.path.resolve() == resolved:
+                return repo
+        return RepoSettings(path=resolved)
+
+
+def default_state_dir(env: Mapping[str, str]) -> Path:
+    # systemd's StateDirectory= sets STATE_DIRECTORY; elsewhere follow XDG.
+    if env.get("STATE_DIRECTORY"):
+        return Path(env["STATE_DIRECTORY"].split(":")[0])
+    if env.get("XDG_STATE_HOME"):
+        return Path(env["XDG_STATE_HOME"]) / "learnd"
+    return Path(env.get("HOME", "~")).expanduser() / ".local" / "state" / "learnd"
+
+
+def find_config(explicit: str | None, env: Mapping[str, str]) -> Path | None:
+    """The config file to read, in the documented order; None when there is none."""
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        return path
+    if env.get("LEARND_CONFIG"):
+        path = Path(env["LEARND_CONFIG"]).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"LEARND_CONFIG names a missing file: {path}")
+        return path
+    xdg = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
+    for candidate in (Path(xdg) / "learnd" / "config.toml", Path("/etc/learnd/config.toml")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(
+    explicit: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    state_dir: str | None = None,
+) -> Config:
+    env = os.environ if env is None else env
+    source = find_config(explicit, env)
+    data: dict[str, Any] = {}
+    if source is not None:
+        try:
+            with source.open("rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+        except OSError as exc:
+            raise ConfigError(f"{source}: cannot read: {exc.strerror}") from exc
+    config = parse_config(data, source=source, env=env)
+    if state_dir:
+        config = Config(
+            source=config.source,
+            state_dir=Path(state_dir).expanduser().resolve(),
+            pipeline=config.pipeline,
+            repos=config.repos,
+        )
+    return config
+
+
+class _Checker:
+    """Reads typed values out of TOML tables, naming file and key in every error."""
+
+    def __init__(self, source: Path | None) -> None:
+        self.source = source
+
+    def fail(self, key: str, reason: str) -> ConfigError:
+        where = str(self.source) if self.source else "configuration"
+        return ConfigError(f"{where}: {key}: {reason}")
+
+    def only(self, table: Mapping[str, Any], allowed: tuple[str, ...], prefix: str) -> None:
+        for key in table:
+            if key not in allowed:
+                hint = difflib.get_close_matches(key, allowed, n=1)
+                suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
+                allowed_list = ", ".join(allowed)
+                raise self.fail(
+                    f"{prefix}{key}", f"unknown key{suffix}; allowed here: {allowed_list}"
+                )
+
+    def string(self, table: Mapping[str, Any], key: str, prefix: str) -> str | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(f"{prefix}{key}", f"expected a string, got {_type_name(value)}")
+        return value
+
+    def number(self, table: Mapping[str, Any], key: str, prefix: str) -> float | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(f"{prefix}{key}", f"expected a number, got {_type_name(value)}")
+        if value <= 0:
+            raise self.fail(f"{prefix}{key}", f"must be greater than 0, got {value}")
+        return float(value)
+
+    def strings(self, table: Mapping[str, Any], key: str, prefix: str) -> tuple[str, ...] | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"{prefix}{key}", f"expected a list of strings, got {value!r}")
+        return tuple(value)
+
+    def table(self, table: Mapping[str, Any], key: str, prefix: str) -> Mapping[str, Any]:
+        value = table.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(f"{prefix}{key}", f"expected a table, got {_type_name(value)}")
+        return value
+
+    def choice(
+        self, table: Mapping[str, Any], key: str, prefix: str, choices: tuple[str, ...]
+    ) -> str | None:
+        value = self.string(table, key, prefix)
+        if value is not None and value not in choices:
+            raise self.fail(f"{prefix}{key}", f"must be one of {', '.join(choices)}; got {value!r}")
+        return value
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "a table", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _expand(raw: str, source: Path | None) -> Path:
+    path = Path(raw).expanduser()
+    if not path.is_absolute() and source is not None:
+        path = source.parent / path
+    return path
+
+
+def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[str, str]) -> Config:
+    check = _Checker(source)
+    check.only(data, ("state_dir", "pipeline", "repos"), "")
+
+    raw_state = check.string(data, "state_dir", "")
+    state_dir = _expand(raw_state, source) if raw_state else default_state_dir(env)
+
+    pipeline_table = check.table(data, "pipeline", "")
+    check.only(pipeline_table, ("engine", "agent_timeout", "agents"), "pipeline.")
+    engine = check.choice(pipeline_table, "engine", "pipeline.", ENGINES) or "builtin"
+    agent_timeout = check.number(pipeline_table, "agent_timeout", "pipeline.") or 600.0
+    agents: dict[str, AgentSettings] = {}
+    agents_table = check.table(pipeline_table, "agents", "pipeline.")
+    check.only(agents_table, AGENT_NAMES, "pipeline.agents.")
+    for name in agents_table:
+        prefix = f"pipeline.agents.{name}."
+        entry = check.table(agents_table, name, "pipeline.agents.")
+        check.only(entry, ("timeout", "command"), prefix)
+        command = check.strings(entry, "command", prefix)
+        if command is not None and not command:
+            raise check.fail(f"{prefix}command", "must name a program")
+        agents[name] = AgentSettings(
+            timeout=check.number(entry, "timeout", prefix), command=command
+        )
+
+    raw_repos = data.get("repos", [])
+    if not isinstance(raw_repos, list) or not all(isinstance(r, dict) for r in raw_repos):
+        raise check.fail("repos", "expected an array of tables ([[repos]])")
+    repos = []
+    for i, entry in enumerate(raw_repos):
+        prefix = f"repos[{i}]."
+        check.only(entry, ("path", "github", "default_branch", "docs", "publish"), prefix)
+        raw_path = check.string(entry, "path", prefix)
+        github = check.string(entry, "github", prefix)
+        if github is not None and (github.count("/") != 1 or not all(github.split("/"))):
+            raise check.fail(f"{prefix}github", f"expected owner/name, got {github!r}")
+        if raw_path is None and github is None:
+            raise check.fail(f"repos[{i}]", "needs a path, a github slug, or both")
+        repos.append(
+            RepoSettings(
+                path=_expand(raw_path, source) if raw_path else None,
+                github=github,
+                default_branch=check.string(entry, "default_branch", prefix),
+                docs=check.strings(entry, "docs", prefix) or DEFAULT_DOCS,
+                publish=check.choice(entry, "publish", prefix, PUBLISH_TARGETS) or "file",
+            )
+        )
+    return Config(
+        source=source,
+        state_dir=state_dir,
+        pipeline=PipelineSettings(engine=engine, agent_timeout=agent_timeout, agents=agents),
+        repos=tuple(repos),
+    )

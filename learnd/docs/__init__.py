@@ -1,0 +1,1 @@
+"""Indexing a repository's markdown docs and checking them against a change."""

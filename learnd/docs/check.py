@@ -1,0 +1,464 @@
+"""Check an index of docs against one PR's change and the code at the merge commit.
+
+Three questions, each answered from the index alone plus a few lookups the caller
+provides (so this module runs no git and reads no files):
+
+* stale: which doc lines still mention a name the PR removed or renamed, a CLI
+  option or command it removed, or a file it moved or deleted;
+* phantoms: which identifier and path refs point at nothing at the merge commit,
+  whatever PR broke them;
+* related: for each new name or path, whether some doc already covers it.
+
+Rules and why:
+
+* A removed name matches an identifier ref equal to it or ending in ``.name`` (the
+  index already dropped a ``()``), so ``widgets.rename_widget`` is stale when
+  ``rename_widget`` goes. Pass removed names in the form docs use them: a dotted
+  ``Widget.resize`` key matches ``Widget.resize`` and ``pkg.Widget.resize`` but not
+  a bare ``resize``.
+* A removed key that starts with ``-`` is a CLI option and matches a command ref that
+  has it as a word (``--all`` or ``--all=yes``); a key with a space is a CLI command
+  (``learnd sync``) and matches a command ref containing those words in a row.
+* Path refs are resolved against the repository root and against the doc's folder; a
+  ref is moved when either resolves to an old path in ``moved_paths``, or to a folder
+  that held moved files and is gone now. A path inside a command ref that resolves
+  (from the root) to a moved path makes that command stale too.
+* Phantom checks skip what is not the repository's code: absolute and home paths,
+  identifiers shorter than 3 characters, Python builtins and keywords (checked on
+  the first and last component), dotted names whose first component is a standard
+  library module (``json.dumps``), and common environment variables (``PATH``).
+  Dotted identifiers are looked up by their last component; all candidates go to
+  ``symbols_existing`` in one call.
+* Related docs: ``documented`` when an identifier ref equals the new name, either
+  one being a dotted suffix of the other (``check_docs`` and
+  ``learnd.docs.check.check_docs``), or, for a new path, a path ref resolves to it.
+  ``partial`` when a ref shares the new name's qualifier (``Widget.spin`` and
+  ``Widget.resize``), a path ref names the new path's folder or has its stem, a
+  ref shares 2 or more words with it, or a heading, title or ``read_when`` shares
+  ``min(2, words in the item)`` words. Words come from splitting snake_case,
+  CamelCase, dots and slashes, lowercased and crudely stemmed (``resizing`` and
+  ``resize`` agree), dropping words under 3 letters and a short list of generic
+  ones (``get``, ``new``, ``the`` ...).
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import posixpath
+import re
+import sys
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from learnd.docs.index import has_known_extension
+from learnd.docs.model import (
+    COMMAND,
+    DOCUMENTED,
+    IDENTIFIER,
+    MOVED,
+    NEW_TOPIC,
+    PARTIAL,
+    PATH,
+    DocEntry,
+    DocRef,
+    DocsCheckFacts,
+    DocsIndex,
+    Phantom,
+    RelatedDocs,
+    StaleRef,
+)
+
+MAX_RELATED_DOCS = 3
+
+_T = TypeVar("_T")
+
+_NOT_CODE: frozenset[str] = frozenset(
+    set(dir(builtins)) | set(keyword.kwlist) | set(keyword.softkwlist) | {"self", "cls"}
+)
+_ENV_VARS = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "USER",
+        "SHELL",
+        "PWD",
+        "TMPDIR",
+        "LANG",
+        "TERM",
+        "EDITOR",
+        "PYTHONPATH",
+        "VIRTUAL_ENV",
+        "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME",
+        "XDG_CACHE_HOME",
+    }
+)
+_TRIVIAL_WORDS = frozenset(
+    {
+        "the",
+        "and",
+        "for",
+        "with",
+        "from",
+        "into",
+        "onto",
+        "get",
+        "set",
+        "new",
+        "old",
+        "all",
+        "has",
+        "how",
+        "what",
+        "when",
+        "why",
+        "this",
+        "that",
+        "not",
+        "are",
+        "you",
+        "your",
+        "can",
+        "its",
+        "via",
+        "per",
+        "self",
+        "cls",
+        "init",
+    }
+)
+_WORD_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_SUFFIXES = ("ing", "ed", "es", "s", "e")
+
+
+@dataclass(frozen=True)
+class _Match:
+    doc: str
+    line: int
+    score: int
+
+    @property
+    def where(self) -> str:
+        return f"{self.doc}:{self.line}"
+
+
+def check_docs(
+    index: DocsIndex,
+    *,
+    removed: Mapping[str, str],
+    added: Sequence[str],
+    moved_paths: Mapping[str, str | None],
+    path_exists: Callable[[str], bool],
+    symbols_existing: Callable[[Collection[str]], set[str]],
+    doc_text: Callable[[str], str],
+) -> DocsCheckFacts:
+    """Find stale refs, phantom refs and related docs for one change.
+
+    ``removed`` maps each name gone at the merge commit to ``removed`` or ``renamed``;
+    ``added`` lists new names or paths; ``moved_paths`` maps each old path to its new
+    path (None when deleted). ``path_exists`` answers for a repository-relative path
+    (a file or a folder) at the merge commit; ``symbols_existing`` gets every
+    identifier worth checking in one call and returns those found in the code.
+    ``doc_text`` returns a doc's full text by its path; it is called only for docs
+    with stale refs, once each, to quote the stale line as written.
+    """
+    keys = _RemovedKeys.build(removed)
+    moved = {p: new for old, new in moved_paths.items() if (p := _norm(old))}
+    moved_dirs = {d for old in moved for d in _parents(old)}
+    exists = _Cached(path_exists)
+
+    # Results are keyed by (doc, line, position of the ref in the doc) so that they come
+    # out in reading order; a ref text is reported once per line.
+    stale: dict[tuple[str, int, str], tuple[int, StaleRef]] = {}
+    phantoms: dict[tuple[str, int, str], tuple[int, Phantom]] = {}
+    lines = _DocLines(doc_text)
+    pending_idents: list[tuple[DocEntry, DocRef, int, str]] = []
+
+    def add_stale(doc: DocEntry, ref: DocRef, pos: int, text: str, reason: str) -> None:
+        key = (doc.path, ref.line, text)
+        if key not in stale:
+            quote = lines.get(doc, ref)
+            stale[key] = (pos, StaleRef(doc.path, ref.line, text, reason, quote))
+
+    def add_phantom(doc: DocEntry, ref: DocRef, pos: int) -> None:
+        key = (doc.path, ref.line, ref.text)
+        phantoms.setdefault(key, (pos, Phantom(doc.path, ref.line, ref.text, ref.kind)))
+
+    for doc in index.docs:
+        for pos, ref in enumerate(doc.refs):
+            if ref.kind == IDENTIFIER:
+                reason = keys.identifier_reason(ref.text)
+                if reason is not None:
+                    add_stale(doc, ref, pos, ref.text, reason)
+                    continue
+                name = _checkable_identifier(ref.text)
+                if name is not None:
+                    pending_idents.append((doc, ref, pos, name))
+            elif ref.kind == PATH:
+                candidates = _path_candidates(doc.path, ref.text)
+                if any(c in moved for c in candidates):
+                    add_stale(doc, ref, pos, ref.text, MOVED)
+                    continue
+                if not candidates or ref.text.startswith(("/", "~")):
+                    continue
+                if any(exists(c) for c in candidates):
+                    continue
+                if any(c in moved_dirs for c in candidates):
+                    add_stale(doc, ref, pos, ref.text, MOVED)
+                else:
+                    add_phantom(doc, ref, pos)
+            elif ref.kind == COMMAND:
+                for text, reason in keys.command_hits(ref.text):
+                    add_stale(doc, ref, pos, text, reason)
+                for written, norm in _command_paths(ref.text):
+                    if norm in moved:
+                        add_stale(doc, ref, pos, written, MOVED)
+
+    if pending_idents:
+        found = symbols_existing({name for _, _, _, name in pending_idents})
+        for doc, ref, pos, name in pending_idents:
+            if name not in found:
+                add_phantom(doc, ref, pos)
+
+    related = tuple(_related(item, index.docs) for item in dict.fromkeys(added) if item.strip())
+    notes = [] if index.docs else ["no docs indexed: nothing to check"]
+    notes.extend(lines.notes)
+    return DocsCheckFacts(
+        stale=_reading_order(stale),
+        phantoms=_reading_order(phantoms),
+        related=related,
+        docs_indexed=len(index.docs),
+        notes=tuple(notes),
+    )
+
+
+def _reading_order(found: Mapping[tuple[str, int, str], tuple[int, _T]]) -> tuple[_T, ...]:
+    ranked = sorted(found.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[1][0]))
+    return tuple(value for _, (_, value) in ranked)
+
+
+# -- removed names --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _RemovedKeys:
+    identifiers: Mapping[str, str]
+    options: Mapping[str, str]
+    commands: Mapping[tuple[str, ...], str]
+
+    @classmethod
+    def build(cls, removed: Mapping[str, str]) -> _RemovedKeys:
+        identifiers: dict[str, str] = {}
+        options: dict[str, str] = {}
+        commands: dict[tuple[str, ...], str] = {}
+        for raw, reason in removed.items():
+            key = raw.strip()
+            if key.startswith("-"):
+                options[key.split("=", 1)[0]] = reason
+            elif any(c.isspace() for c in key):
+                commands[tuple(key.split())] = reason
+            elif key:
+                identifiers[key.removesuffix("()")] = reason
+        return cls(identifiers, options, commands)
+
+    def identifier_reason(self, ref: str) -> str | None:
+        """The reason of the longest removed key that ``ref`` equals or ends with."""
+        parts = ref.split(".")
+        for i in range(len(parts)):
+            reason = self.identifiers.get(".".join(parts[i:]))
+            if reason is not None:
+                return reason
+        return None
+
+    def command_hits(self, command: str) -> Iterable[tuple[str, str]]:
+        tokens = command.split()
+        words = [t.split("=", 1)[0] for t in tokens]
+        for word in dict.fromkeys(words):
+            if word in self.options:
+                yield word, self.options[word]
+        for seq, reason in self.commands.items():
+            n = len(seq)
+            if any(tuple(tokens[i : i + n]) == seq for i in range(len(tokens) - n + 1)):
+                yield " ".join(seq), reason
+
+
+# -- paths ----------------------------------------------------------------------------
+
+
+def _norm(path: str) -> str | None:
+    """A repository-relative path, or None when it leaves the repository or is empty."""
+    if not path or path.startswith(("/", "~")):
+        return None
+    norm = posixpath.normpath(path)
+    if norm in (".", "") or norm == ".." or norm.startswith("../"):
+        return None
+    return norm
+
+
+def _path_candidates(doc: str, ref: str) -> list[str]:
+    """Where a path ref may point: from the repository root, then the doc's folder."""
+    out: list[str] = []
+    for raw in (ref, posixpath.join(posixpath.dirname(doc), ref)):
+        norm = _norm(raw)
+        if norm is not None and norm not in out:
+            out.append(norm)
+    return out
+
+
+def _parents(path: str) -> Iterable[str]:
+    parent = posixpath.dirname(path)
+    while parent:
+        yield parent
+        parent = posixpath.dirname(parent)
+
+
+def _command_paths(command: str) -> Iterable[tuple[str, str]]:
+    """(as written, normalised) for each word of a command that looks like a path."""
+    for token in command.split():
+        word = token.strip("'\"")
+        if "=" in word:
+            word = word.split("=", 1)[1]
+        if "/" in word or has_known_extension(word):
+            norm = _norm(word)
+            if norm is not None:
+                yield word, norm
+
+
+class _Cached:
+    """Ask ``path_exists`` at most once per path."""
+
+    def __init__(self, func: Callable[[str], bool]) -> None:
+        self._func = func
+        self._seen: dict[str, bool] = {}
+
+    def __call__(self, path: str) -> bool:
+        if path not in self._seen:
+            self._seen[path] = bool(self._func(path))
+        return self._seen[path]
+
+
+class _DocLines:
+    """The lines of docs with stale refs, read through ``doc_text`` once per doc."""
+
+    def __init__(self, doc_text: Callable[[str], str]) -> None:
+        self._doc_text = doc_text
+        self._lines: dict[str, list[str]] = {}
+        self.notes: list[str] = []
+
+    def get(self, doc: DocEntry, ref: DocRef) -> str:
+        if doc.path not in self._lines:
+            try:
+                text = self._doc_text(doc.path)
+            except (OSError, LookupError, UnicodeError) as exc:
+                # The stale ref is still worth reporting without its quote.
+                self.notes.append(f"{doc.path}: could not read the doc to quote lines: {exc}")
+                text = ""
+            self._lines[doc.path] = text.split("\n")
+        lines = self._lines[doc.path]
+        if 1 <= ref.line <= len(lines):
+            return lines[ref.line - 1].removesuffix("\r")
+        return ""
+
+
+# -- identifiers ----------------------------------------------------------------------
+
+
+def _checkable_identifier(ref: str) -> str | None:
+    """The name to look up for an identifier ref, or None when it is not our code."""
+    parts = ref.split(".")
+    first, last = parts[0], parts[-1]
+    if len(last) < 3 or last in _NOT_CODE or first in _NOT_CODE or last in _ENV_VARS:
+        return None
+    if len(parts) > 1 and first in sys.stdlib_module_names:
+        return None
+    return last
+
+
+# -- related docs ---------------------------------------------------------------------
+
+
+def words(text: str) -> set[str]:
+    """The non-trivial words of a name, path or heading, stemmed for matching."""
+    out: set[str] = set()
+    for raw in _WORD_RE.findall(text):
+        word = raw.lower()
+        if len(word) < 3 or word.isdigit() or word in _TRIVIAL_WORDS:
+            continue
+        out.add(_stem(word))
+    return out
+
+
+def _stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if (
+            word.endswith(suffix)
+            and len(word) - len(suffix) >= 3
+            and not (suffix == "s" and word.endswith("ss"))
+        ):
+            return word[: -len(suffix)]
+    return word
+
+
+def _dotted_suffix(a: str, b: str) -> bool:
+    return a == b or a.endswith("." + b) or b.endswith("." + a)
+
+
+def _related(item: str, docs: Sequence[DocEntry]) -> RelatedDocs:
+    item = item.strip()
+    is_path = "/" in item or has_known_extension(item)
+    norm_item = _norm(item) if is_path else None
+    base = posixpath.basename(item)
+    stem = base.rsplit(".", 1)[0] if is_path else ""
+    folder = posixpath.dirname(norm_item or "")
+    qualifier = item.rsplit(".", 1)[0] if not is_path and "." in item else ""
+    item_words = words(stem if is_path else item)
+    heading_needs = min(2, len(item_words))
+
+    documented: list[_Match] = []
+    partial: list[_Match] = []
+    for doc in docs:
+        for ref in doc.refs:
+            if ref.kind == IDENTIFIER and not is_path:
+                if _dotted_suffix(ref.text, item):
+                    documented.append(_Match(doc.path, ref.line, 2 if ref.text == item else 1))
+                    continue
+                if qualifier and (ref.text == qualifier or ref.text.startswith(qualifier + ".")):
+                    partial.append(_Match(doc.path, ref.line, 10))
+                    continue
+            elif ref.kind == PATH and is_path:
+                candidates = _path_candidates(doc.path, ref.text)
+                if norm_item in candidates:
+                    documented.append(_Match(doc.path, ref.line, 2))
+                    continue
+                ref_base = posixpath.basename(ref.text.rstrip("/"))
+                # The same module elsewhere, or the folder the new file lands in.
+                if ref_base.rsplit(".", 1)[0] == stem or (folder and folder in candidates):
+                    partial.append(_Match(doc.path, ref.line, 10))
+                    continue
+            if ref.kind != COMMAND:
+                shared = len(item_words & words(ref.text))
+                if shared >= 2:
+                    partial.append(_Match(doc.path, ref.line, shared))
+        if heading_needs:
+            for heading in doc.headings:
+                shared = len(item_words & words(heading.text))
+                if shared >= heading_needs:
+                    partial.append(_Match(doc.path, heading.line, shared))
+            title_line = next((h.line for h in doc.headings if h.text == doc.title), 1)
+            for text, line in ((doc.title, title_line), *((w, 1) for w in doc.read_when)):
+                shared = len(item_words & words(text))
+                if shared >= heading_needs:
+                    partial.append(_Match(doc.path, line, shared))
+
+    if documented:
+        return RelatedDocs(item, DOCUMENTED, _best(documented))
+    if partial:
+        return RelatedDocs(item, PARTIAL, _best(partial))
+    return RelatedDocs(item, NEW_TOPIC)
+
+
+def _best(matches: list[_Match]) -> tuple[str, ...]:
+    ranked = sorted(matches, key=lambda m: (-m.score, m.doc, m.line))
+    return tuple(dict.fromkeys(m.where for m in ranked))[:MAX_RELATED_DOCS]

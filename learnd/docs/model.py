@@ -1,0 +1,96 @@
+"""Facts about a repository's docs: the index, and what the docs checker found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# DocRef.kind values
+IDENTIFIER = "identifier"
+PATH = "path"
+COMMAND = "command"
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class DocRef:
+    """A code reference in a doc: a backticked identifier, a file path or a command."""
+
+    kind: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class DocEntry:
+    path: str
+    title: str
+    read_when: tuple[str, ...] = ()
+    tripwires: tuple[str, ...] = ()
+    headings: tuple[Heading, ...] = ()
+    refs: tuple[DocRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocsIndex:
+    """All markdown docs under the configured doc paths, at the merge commit."""
+
+    commit: str
+    docs: tuple[DocEntry, ...] = ()
+    skipped: tuple[str, ...] = ()  # "path: reason" for docs that could not be read
+
+
+# StaleRef.reason values
+REMOVED = "removed"
+RENAMED = "renamed"
+MOVED = "moved"  # a referenced file path that the PR deleted or renamed
+
+
+@dataclass(frozen=True)
+class StaleRef:
+    """A doc line that still mentions something the PR removed or renamed."""
+
+    doc: str
+    line: int
+    ref: str
+    reason: str
+    text: str  # the doc line as written, for the plan's exact-lines quote
+
+
+@dataclass(frozen=True)
+class Phantom:
+    """A doc reference to a path or symbol that does not exist at the merge commit."""
+
+    doc: str
+    line: int
+    ref: str
+    kind: str
+
+
+# RelatedDocs.verdict values
+DOCUMENTED = "documented"
+PARTIAL = "partial"
+NEW_TOPIC = "new_topic"
+
+
+@dataclass(frozen=True)
+class RelatedDocs:
+    """How well the existing docs already cover one new item of the PR."""
+
+    item: str  # the new name or path
+    verdict: str
+    docs: tuple[str, ...] = ()  # "doc/path.md:line" of the best matches
+
+
+@dataclass(frozen=True)
+class DocsCheckFacts:
+    stale: tuple[StaleRef, ...] = ()
+    phantoms: tuple[Phantom, ...] = ()
+    related: tuple[RelatedDocs, ...] = ()
+    docs_indexed: int = 0
+    notes: tuple[str, ...] = ()

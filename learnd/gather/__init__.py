@@ -1,0 +1,1 @@
+"""Gathering a run's inputs: which merge, which PR, the diff and the docs index."""

@@ -1,0 +1,281 @@
+"""Everything learnd asks of git, in one place.
+
+Agents read files at the base and merge commits through a persistent
+``git cat-file --batch`` (GitPython keeps one per repository), so a merge
+touching thousands of files costs one process, not thousands.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import git
+from gitdb.exc import BadName, BadObject  # type: ignore[import-untyped]
+
+from learnd.errors import GitError
+
+# A blob larger than this is not worth reading into memory for analysis.
+MAX_BLOB_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    parents: tuple[str, ...]
+    subject: str
+    message: str
+    author: str
+    authored_at: str
+
+
+@dataclass(frozen=True)
+class ChangedPath:
+    """One entry of ``git diff --name-status -M`` joined with its ``--numstat`` counts."""
+
+    status: str  # A, M, D, R, C, T
+    path: str
+    old_path: str | None
+    added: int | None  # None: git treats the file as binary
+    removed: int | None
+
+
+@dataclass(frozen=True)
+class Blob:
+    path: str
+    size: int
+    data: bytes | None  # None when larger than the limit asked for
+
+
+class GitRepo:
+    """A local clone, opened once; every call names commits explicitly."""
+
+    def __init__(self, repo: git.Repo) -> None:
+        self._repo = repo
+        self.root = Path(repo.working_tree_dir or repo.git_dir).resolve()
+
+    @classmethod
+    def open(cls, path: str | Path) -> GitRepo:
+        target = Path(path).expanduser()
+        if not target.exists():
+            raise GitError(f"repository not found: {target}")
+        try:
+            repo = git.Repo(target, search_parent_directories=True)
+        except git.InvalidGitRepositoryError:
+            raise GitError(f"not a git repository: {target}") from None
+        except git.NoSuchPathError:
+            raise GitError(f"repository not found: {target}") from None
+        return cls(repo)
+
+    @classmethod
+    def init(cls, path: Path, *, branch: str = "main") -> GitRepo:
+        path.mkdir(parents=True, exist_ok=True)
+        repo = git.Repo.init(path, initial_branch=branch)
+        return cls(repo)
+
+    def commit_all(self, message: str, *, author: str, email: str, date: str) -> str:
+        """Stage everything and commit with a fixed identity and date (reproducible shas)."""
+        self._repo.git.add("-A")
+        self._run_as(author, email, date, "commit", "-q", "--no-verify", "-m", message)
+        return self.resolve("HEAD")
+
+    def checkout(self, branch: str, *, create: bool = False) -> None:
+        if create:
+            self._repo.git.checkout("-q", "-b", branch)
+        else:
+            self._repo.git.checkout("-q", branch)
+
+    def merge_no_ff(self, branch: str, message: str, *, author: str, email: str, date: str) -> str:
+        self._run_as(author, email, date, "merge", "-q", "--no-ff", "-m", message, branch)
+        return self.resolve("HEAD")
+
+    def _run_as(self, author: str, email: str, date: str, *args: str) -> None:
+        env = {
+            "GIT_AUTHOR_NAME": author,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_AUTHOR_DATE": date,
+            "GIT_COMMITTER_NAME": author,
+            "GIT_COMMITTER_EMAIL": email,
+            "GIT_COMMITTER_DATE": date,
+        }
+        self._repo.git.execute(["git", *args], env={**os.environ, **env})
+
+    def close(self) -> None:
+        self._repo.close()
+
+    def resolve(self, rev: str) -> str:
+        """The full sha of a commit; GitError for anything that is not one."""
+        try:
+            obj = self._repo.rev_parse(f"{rev}^{{commit}}")
+        except (BadName, BadObject, ValueError, git.GitCommandError):
+            raise GitError(f"unknown revision: {rev}") from None
+        return str(obj.hexsha)
+
+    def commit(self, sha: str) -> CommitInfo:
+        c = self._repo.commit(sha)
+        message = c.message if isinstance(c.message, str) else c.message.decode("utf-8", "replace")
+        return CommitInfo(
+            sha=c.hexsha,
+            parents=tuple(p.hexsha for p in c.parents),
+            subject=message.splitlines()[0] if message else "",
+            message=message,
+            author=f"{c.author.name} <{c.author.email}>",
+            authored_at=c.authored_datetime.isoformat(),
+        )
+
+    def branch_of_head(self) -> str | None:
+        try:
+            return str(self._repo.active_branch.name)
+        except TypeError:  # detached HEAD
+            return None
+
+    def remote_url(self, name: str = "origin") -> str | None:
+        try:
+            return str(self._repo.remote(name).url)
+        except ValueError:
+            return None
+
+    def write_diff(self, base: str, merge: str, dest: IO[bytes]) -> None:
+        """Stream the unified diff of base..merge into ``dest`` (it may be 50 MB)."""
+        self._repo.git.diff(
+            base,
+            merge,
+            "--no-color",
+            "--no-ext-diff",
+            "-M",
+            output_stream=dest,
+        )
+
+    def changed_paths(self, base: str, merge: str) -> list[ChangedPath]:
+        names = self._git_z("diff", "--name-status", "-M", "-z", base, merge)
+        counts = self._numstat(base, merge)
+        changes: list[ChangedPath] = []
+        i = 0
+        while i < len(names):
+            status = names[i]
+            letter = status[:1]
+            if letter in ("R", "C"):
+                old, new = names[i + 1], names[i + 2]
+                i += 3
+            else:
+                old, new = None, names[i + 1]
+                i += 2
+            added, removed = counts.get(new, (None, None))
+            changes.append(ChangedPath(letter, new, old, added, removed))
+        return changes
+
+    def _numstat(self, base: str, merge: str) -> dict[str, tuple[int | None, int | None]]:
+        # With -z, a rename is "a\tr\t\0old\0new\0"; otherwise "a\tr\tpath\0".
+        fields = self._git_z("diff", "--numstat", "-M", "-z", base, merge)
+        counts: dict[str, tuple[int | None, int | None]] = {}
+        i = 0
+        while i < len(fields):
+            added, removed, path = fields[i].split("\t", 2)
+            i += 1
+            if path == "":
+                path = fields[i + 1]
+                i += 2
+            counts[path] = (
+                int(added) if added != "-" else None,
+                int(removed) if removed != "-" else None,
+            )
+        return counts
+
+    def _git_z(self, *args: str) -> list[str]:
+        out = self._repo.git.execute(["git", *args], stdout_as_string=False)
+        assert isinstance(out, bytes)
+        text = out.decode("utf-8", "surrogateescape")
+        return [f for f in text.split("\0") if f != ""]
+
+    def read_blobs(
+        self, commit: str, paths: Iterable[str], *, max_bytes: int = MAX_BLOB_BYTES
+    ) -> Iterator[Blob]:
+        """Yield each path's blob at ``commit``; paths missing there are left out."""
+        cmd = self._repo.git
+        for path in paths:
+            ref = f"{commit}:{path}"
+            try:
+                # GitPython annotates these as str but hands back bytes; Any says so.
+                header: Any = cmd.get_object_header(ref)
+            except ValueError:
+                continue
+            _sha, kind, size = header
+            if kind not in (b"blob", "blob"):
+                continue
+            if size > max_bytes:
+                yield Blob(path, size, None)
+                continue
+            _sha, _kind, size, data = cmd.get_object_data(ref)
+            yield Blob(path, size, data)
+
+    def read_text(self, commit: str, path: str) -> str | None:
+        for blob in self.read_blobs(commit, [path]):
+            if blob.data is not None:
+                return blob.data.decode("utf-8", "replace")
+        return None
+
+    def list_files(self, commit: str) -> list[str]:
+        return self._git_z("ls-tree", "-r", "--name-only", "-z", commit)
+
+    def grep_lines(
+        self, commit: str, words: Iterable[str], *, pathspec: Iterable[str] = ()
+    ) -> Iterator[tuple[str, int, str]]:
+        """(path, line, text) of every line at ``commit`` holding one of ``words``."""
+        wanted = sorted({w for w in words if w and "\n" not in w})
+        if not wanted:
+            return
+        with tempfile.NamedTemporaryFile("w", suffix=".patterns", delete=False) as fh:
+            fh.write("\n".join(wanted) + "\n")
+            patterns = fh.name
+        try:
+            args = ["git", "grep", "-I", "-n", "-w", "-F", "-f", patterns, commit, "--"]
+            args += list(pathspec) or ["."]
+            status, out, _err = self._repo.git.execute(
+                args, with_extended_output=True, with_exceptions=False, stdout_as_string=True
+            )
+        finally:
+            os.unlink(patterns)
+        if status not in (0, 1):
+            raise GitError(f"git grep failed at {commit[:12]}")
+        prefix = f"{commit}:"
+        for line in str(out).splitlines():
+            if line.startswith(prefix):
+                line = line[len(prefix) :]
+            path, _, rest = line.partition(":")
+            number, _, text = rest.partition(":")
+            if number.isdigit():
+                yield path, int(number), text
+
+    def grep_words(
+        self, commit: str, words: Iterable[str], *, exclude: Iterable[str] = ()
+    ) -> set[str]:
+        """Which of ``words`` occur as whole words in any file at ``commit``.
+
+        One ``git grep`` for the whole set: asking per word would be one process each.
+        """
+        wanted = sorted({w for w in words if w and "\n" not in w})
+        if not wanted:
+            return set()
+        with tempfile.NamedTemporaryFile("w", suffix=".patterns", delete=False) as fh:
+            fh.write("\n".join(wanted) + "\n")
+            patterns = fh.name
+        try:
+            args = ["git", "grep", "-I", "-o", "-h", "-w", "-F", "-f", patterns, commit, "--"]
+            args += ["."] + [f":(exclude){glob}" for glob in exclude]
+            status, out, _err = self._repo.git.execute(
+                args, with_extended_output=True, with_exceptions=False, stdout_as_string=True
+            )
+        finally:
+            os.unlink(patterns)
+        if status not in (0, 1):  # 1 is "no match", not a failure
+            raise GitError(f"git grep failed at {commit[:12]}")
+        found: set[str] = set()
+        for line in str(out).splitlines():
+            # -h drops the "<commit>:<path>:" prefix; words never hold a colon, so
+            # taking the last field is right whichever form this git prints.
+            found.add(line.rsplit(":", 1)[-1])
+        return found & set(wanted)

@@ -1,0 +1,106 @@
+"""Command line: parse, load configuration, dispatch, and turn errors into one line.
+
+A user sees one line per error and an exit status that tells usage errors (2)
+from failed runs (1); tracebacks of unexpected errors go to a log file in the
+state directory, never to the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from learnd import __version__
+from learnd.config import default_state_dir, load_config
+from learnd.errors import EXIT_RUN_FAILED, EXIT_USAGE, LearndError
+from learnd.progress import Progress
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse prints usage plus an error over two lines; learnd prints one."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"learnd: error: {message} (see '{self.prog} --help')", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="learnd", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"learnd {__version__}")
+    common = _Parser(add_help=False)
+    common.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
+    common.add_argument("--state-dir", metavar="DIR", help="where runs and state are kept")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    learn = sub.add_parser(
+        "learn", parents=[common], help="learn what the docs need from one merged PR"
+    )
+    learn.add_argument("--repo", default=".", metavar="PATH", help="local clone (default: .)")
+    learn.add_argument("--merge", default="HEAD", metavar="REV", help="merge commit (HEAD)")
+    learn.add_argument("--base", metavar="REV", help="compare with REV instead of the parent")
+    learn.add_argument(
+        "--publish",
+        choices=("file", "stdout", "none"),
+        help="where the plan goes (default: the repo's publish setting, else file)",
+    )
+    learn.add_argument("--out", metavar="DIR", help="folder for --publish file")
+    learn.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    learn.add_argument("--fresh", action="store_true", help="discard an earlier attempt")
+
+    demo = sub.add_parser(
+        "demo", parents=[common], help="build a sample repository with a merged PR and learn it"
+    )
+    demo.add_argument("--dir", metavar="DIR", help="where to build it (default: a temp folder)")
+    demo.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    progress = Progress(quiet=args.quiet)
+    try:
+        config = load_config(args.config, state_dir=args.state_dir)
+        if args.command == "learn":
+            from learnd.commands import learn
+
+            return learn.run(args, config, progress)
+        from learnd.commands import demo
+
+        return demo.run(args, config, progress)
+    except LearndError as exc:
+        print(f"learnd: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("learnd: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"learnd: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    except Exception as exc:
+        log = _log_traceback(args)
+        print(
+            f"learnd: internal error: {type(exc).__name__}: {exc} (traceback in {log})",
+            file=sys.stderr,
+        )
+        return EXIT_RUN_FAILED
+
+
+def _log_traceback(args: argparse.Namespace) -> Path:
+    folder = (
+        Path(args.state_dir) if getattr(args, "state_dir", None) else default_state_dir(os.environ)
+    )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "errors.log"
+        with path.open("a", encoding="utf-8") as fh:
+            traceback.print_exc(file=fh)
+        return path
+    except OSError:
+        return Path("/dev/stderr")

@@ -1,0 +1,1 @@
+"""The four-tier learn pipeline: run directory, sentinel protocol, launcher, waiter, runner."""

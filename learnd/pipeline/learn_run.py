@@ -1,0 +1,191 @@
+"""One learn run from start to finish: inputs, tiers, manifest, result.
+
+Shared by ``learnd learn`` and (later) the daemon, so both resume the same way:
+a run is named by repository and merge, and a second attempt reuses every output
+whose sentinel still checks out.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from learnd.agents.gaps import GapFacts
+from learnd.config import PipelineSettings
+from learnd.facts import FactsError, extract_facts, to_jsonable
+from learnd.gather.inputs import gather_inputs
+from learnd.gather.target import LearnTarget
+from learnd.git import GitRepo
+from learnd.pipeline.launcher import Launcher
+from learnd.pipeline.protocol import FAILED, OK, SKIPPED, utc_now, valid_sentinel
+from learnd.pipeline.roster import GAP_OUTPUT, PLAN_OUTPUT, TRIPWIRES_OUTPUT, roster
+from learnd.pipeline.rundir import RunDir, make_run_id
+from learnd.pipeline.runner import AgentRecord, PipelineRunner
+from learnd.progress import Progress
+
+COMPLETED = "completed"
+PARTIAL = "partial"
+RUN_FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    run_dir: Path
+    status: str
+    plan_path: Path | None
+    tripwires_path: Path | None
+    items: int
+    tripwires: int
+    agents: tuple[AgentRecord, ...]
+    seconds: float
+
+    def agents_json(self) -> dict[str, dict[str, Any]]:
+        return {
+            r.key: {
+                "status": r.status,
+                "seconds": r.seconds,
+                "output": str(self.run_dir / "agents" / r.output)
+                if r.status in (OK, SKIPPED)
+                else None,
+                **({"error": r.error} if r.error else {}),
+                **({"reused": True} if r.reused else {}),
+            }
+            for r in self.agents
+        }
+
+
+def run_id_for(target: LearnTarget) -> str:
+    return make_run_id(target.repo_name, target.merge_sha, target.pr.number)
+
+
+def learn(
+    repo: GitRepo,
+    target: LearnTarget,
+    *,
+    state_dir: Path,
+    pipeline: PipelineSettings,
+    progress: Progress,
+    fresh: bool = False,
+    trigger: str = "manual",
+) -> RunResult:
+    began = time.monotonic()
+    run_dir = RunDir.under(state_dir, run_id_for(target))
+    if fresh:
+        run_dir.remove()
+    manifest = run_dir.read_manifest()
+    target_json = to_jsonable(target)
+    if manifest is not None and manifest.get("target") != target_json:
+        progress.say(f"{run_dir.run_id}: inputs differ from the earlier attempt; starting over")
+        run_dir.remove()
+        manifest = None
+    run_dir.create()
+    if manifest is None:
+        manifest = {"run_id": run_dir.run_id, "created": utc_now(), "attempts": 0, "agents": {}}
+    elif manifest.get("status") in (COMPLETED, PARTIAL, RUN_FAILED, "running"):
+        progress.say(f"{run_dir.run_id}: resuming an earlier attempt")
+    manifest.update(
+        trigger=trigger,
+        target=target_json,
+        repo={"path": target.repo_path, "github": target.github},
+        merge_sha=target.merge_sha,
+        base_sha=target.base_sha,
+        pr=to_jsonable(target.pr),
+        sessions=[],
+        engine=pipeline.engine,
+        status="running",
+        attempts=int(manifest.get("attempts", 0)) + 1,
+        started=utc_now(),
+    )
+    run_dir.write_manifest(manifest)
+
+    gather_began = time.monotonic()
+    written = gather_inputs(repo, target, run_dir)
+    if written:
+        progress.say(f"inputs: wrote {', '.join(written)}")
+    gather_seconds = round(time.monotonic() - gather_began, 3)
+
+    def on_record(record: AgentRecord) -> None:
+        manifest["agents"][record.key] = to_jsonable(record)
+        run_dir.write_manifest(manifest)
+
+    commands = {
+        name: settings.command
+        for name, settings in pipeline.agents.items()
+        if settings.command is not None
+    }
+    runner = PipelineRunner(
+        run_dir,
+        Launcher(run_dir, commands=commands),
+        timeout_for=pipeline.timeout_for,
+        progress=progress,
+        on_record=on_record,
+    )
+    slots = roster()
+    records = runner.run(slots)
+
+    plan_path = _valid_output(run_dir.agents / PLAN_OUTPUT)
+    tripwires_path = _valid_output(run_dir.agents / TRIPWIRES_OUTPUT)
+    if plan_path is None:
+        status = RUN_FAILED
+    elif all(r.status in (OK, SKIPPED) for r in records):
+        status = COMPLETED
+    else:
+        status = PARTIAL
+    items, tripwires = _counts(run_dir, tripwires_path)
+    seconds = round(time.monotonic() - began, 3)
+    manifest.update(
+        status=status,
+        finished=utc_now(),
+        plan_path=str(plan_path) if plan_path else None,
+        tripwires_path=str(tripwires_path) if tripwires_path else None,
+        items=items,
+        tripwires=tripwires,
+        timings={"gather": gather_seconds, "total": seconds},
+        failed_agents=[r.key for r in records if r.status == FAILED],
+    )
+    run_dir.write_manifest(manifest)
+    return RunResult(
+        run_id=run_dir.run_id,
+        run_dir=run_dir.path,
+        status=status,
+        plan_path=plan_path,
+        tripwires_path=tripwires_path,
+        items=items,
+        tripwires=tripwires,
+        agents=records,
+        seconds=seconds,
+    )
+
+
+def _valid_output(path: Path) -> Path | None:
+    sentinel = valid_sentinel(path)
+    return path if sentinel is not None and sentinel.status == OK else None
+
+
+def _counts(run_dir: RunDir, tripwires_path: Path | None) -> tuple[int, int]:
+    items = 0
+    gap = _valid_output(run_dir.agents / GAP_OUTPUT)
+    if gap is not None:
+        try:
+            items = len(extract_facts(gap.read_text(encoding="utf-8"), GapFacts).items)
+        except FactsError:
+            items = 0
+    tripwires = 0
+    if tripwires_path is not None:
+        try:
+            tripwires = len(json.loads(tripwires_path.read_text(encoding="utf-8"))["candidates"])
+        except (json.JSONDecodeError, KeyError, TypeError):
+            tripwires = 0
+    return items, tripwires
+
+
+def record_published(run_dir: Path, published: dict[str, str] | None) -> None:
+    rd = RunDir(run_dir)
+    manifest = rd.read_manifest()
+    if manifest is not None:
+        manifest["published"] = published
+        rd.write_manifest(manifest)

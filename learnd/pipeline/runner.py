@@ -1,0 +1,187 @@
+"""Running the tiers: tier 1 in parallel, tiers 2-4 one after another.
+
+The runner never reads what an agent says; it starts processes, waits for their
+sentinels, checks hashes and hands the next tier the paths. One agent's failure
+never blocks the others: a failed tier-1 agent leaves a gap the plan names, and
+only the agents that produce the plan itself can fail a run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from learnd.pipeline.launcher import AgentProcess, AgentStartError, Launcher
+from learnd.pipeline.protocol import FAILED, SKIPPED, Sentinel, valid_sentinel
+from learnd.pipeline.roster import GAP_IDENTIFIER, PLAN_SYNTHESIZER, AgentSlot
+from learnd.pipeline.rundir import RunDir
+from learnd.pipeline.waiter import SentinelWaiter, Watch
+from learnd.progress import Progress
+
+NOT_RUN = "not_run"
+
+# Without these there is no plan; every other agent only makes the plan poorer.
+ESSENTIAL = (GAP_IDENTIFIER, PLAN_SYNTHESIZER)
+
+
+@dataclass(frozen=True)
+class AgentRecord:
+    key: str
+    name: str
+    tier: int
+    output: str
+    status: str  # ok | failed | skipped | not_run
+    seconds: float | None
+    started: str | None = None
+    finished: str | None = None
+    error: str | None = None
+    reused: bool = False
+
+
+def _seconds_between(started: str, finished: str) -> float | None:
+    try:
+        a = datetime.fromisoformat(started.replace("Z", "+00:00"))
+        b = datetime.fromisoformat(finished.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return round((b - a).total_seconds(), 3)
+
+
+def _record(slot: AgentSlot, sentinel: Sentinel, *, reused: bool) -> AgentRecord:
+    return AgentRecord(
+        key=slot.key,
+        name=slot.name,
+        tier=slot.tier,
+        output=slot.output,
+        status=sentinel.status,
+        seconds=_seconds_between(sentinel.started, sentinel.finished),
+        started=sentinel.started,
+        finished=sentinel.finished,
+        error=sentinel.error,
+        reused=reused,
+    )
+
+
+class PipelineRunner:
+    def __init__(
+        self,
+        run_dir: RunDir,
+        launcher: Launcher,
+        *,
+        timeout_for: Callable[[str], float],
+        progress: Progress | None = None,
+        on_record: Callable[[AgentRecord], None] | None = None,
+    ) -> None:
+        self.run_dir = run_dir
+        self.launcher = launcher
+        self.timeout_for = timeout_for
+        self.progress = progress or Progress(quiet=True)
+        self.on_record = on_record or (lambda record: None)
+
+    def run(self, slots: Sequence[AgentSlot]) -> tuple[AgentRecord, ...]:
+        records: list[AgentRecord] = []
+        upstream_changed = False
+        blocked_by: str | None = None
+        for tier in sorted({s.tier for s in slots}):
+            tier_slots = [s for s in slots if s.tier == tier]
+            if blocked_by is not None:
+                for slot in tier_slots:
+                    records.append(self._not_run(slot, blocked_by))
+                continue
+            to_run: list[AgentSlot] = []
+            for slot in tier_slots:
+                reusable = None if upstream_changed else valid_sentinel(self.run_dir.output(slot))
+                if reusable is not None and reusable.status != FAILED:
+                    record = _record(slot, reusable, reused=True)
+                    records.append(record)
+                    self.on_record(record)
+                    self.progress.say(f"{slot.key}: reused from an earlier attempt")
+                else:
+                    to_run.append(slot)
+            if to_run:
+                # Anything downstream of an agent that runs again must run again too:
+                # its inputs may now differ.
+                upstream_changed = True
+                records.extend(self._run_tier(tier, to_run))
+            failed_essential = [
+                r for r in records if r.tier == tier and r.name in ESSENTIAL and r.status == FAILED
+            ]
+            if failed_essential:
+                blocked_by = failed_essential[0].name
+        return tuple(records)
+
+    def _not_run(self, slot: AgentSlot, blocked_by: str) -> AgentRecord:
+        record = AgentRecord(
+            key=slot.key,
+            name=slot.name,
+            tier=slot.tier,
+            output=slot.output,
+            status=NOT_RUN,
+            seconds=None,
+            error=f"not run: {blocked_by} failed",
+        )
+        self.on_record(record)
+        return record
+
+    def _run_tier(self, tier: int, slots: list[AgentSlot]) -> list[AgentRecord]:
+        names = ", ".join(s.key for s in slots)
+        self.progress.say(f"tier {tier}: running {names}")
+        started: dict[str, AgentProcess] = {}
+        records: list[AgentRecord] = []
+        watches: list[Watch] = []
+        for slot in slots:
+            self.run_dir.clear_output(slot)
+            try:
+                agent = self.launcher.start(slot)
+            except AgentStartError as exc:
+                record = self._failed(slot, str(exc), seconds=0.0)
+                records.append(record)
+                continue
+            started[slot.key] = agent
+            deadline = agent.started + self.timeout_for(slot.name)
+            watches.append(Watch(slot.key, self.run_dir.output(slot), agent.process, deadline))
+        by_key = {s.key: s for s in slots}
+        with SentinelWaiter(self.run_dir.agents) as waiter:
+            for outcome in waiter.wait(watches):
+                slot, agent = by_key[outcome.key], started[outcome.key]
+                elapsed = round(time.monotonic() - agent.started, 3)
+                if outcome.sentinel is not None and outcome.error is None:
+                    agent.reap()
+                    record = _record(slot, outcome.sentinel, reused=False)
+                    records.append(record)
+                    self.on_record(record)
+                    self._announce(record)
+                    continue
+                agent.kill_group()
+                reason = outcome.error or "failed"
+                if outcome.timed_out:
+                    reason = f"timed out after {self.timeout_for(slot.name):g}s; killed"
+                elif outcome.sentinel is not None and outcome.sentinel.status == FAILED:
+                    reason = outcome.sentinel.error or "agent reported failure"
+                records.append(self._failed(slot, reason, seconds=elapsed))
+        return records
+
+    def _failed(self, slot: AgentSlot, reason: str, *, seconds: float) -> AgentRecord:
+        record = AgentRecord(
+            key=slot.key,
+            name=slot.name,
+            tier=slot.tier,
+            output=slot.output,
+            status=FAILED,
+            seconds=seconds,
+            error=reason,
+        )
+        self.on_record(record)
+        self._announce(record)
+        return record
+
+    def _announce(self, record: AgentRecord) -> None:
+        took = f" in {record.seconds:.2f}s" if record.seconds is not None else ""
+        if record.status == FAILED:
+            self.progress.say(f"{record.key}: FAILED{took}: {record.error}")
+        elif record.status == SKIPPED:
+            self.progress.say(f"{record.key}: skipped: {record.error}")
+        else:
+            self.progress.say(f"{record.key}: done{took}")

@@ -1,0 +1,111 @@
+"""Shared fixtures: real git repositories in temp folders and the real CLI as a process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from learnd.git import GitRepo
+
+DATE = "2026-11-01T10:00:00+00:00"
+
+
+class RepoBuilder:
+    """A real repository with helpers to write files, commit, branch and merge."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.repo = GitRepo.init(root, branch="main")
+        self._tick = 0
+
+    def _date(self) -> str:
+        self._tick += 1
+        return f"2026-11-01T10:{self._tick:02d}:00+00:00"
+
+    def write(self, files: dict[str, str | bytes | None]) -> None:
+        for name, content in files.items():
+            path = self.root / name
+            if content is None:
+                path.unlink()
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+
+    def commit(self, message: str, files: dict[str, str | bytes | None] | None = None) -> str:
+        if files:
+            self.write(files)
+        return self.repo.commit_all(message, author="T Tester", email="t@example.com",
+                                    date=self._date())
+
+    def branch(self, name: str) -> None:
+        self.repo.checkout(name, create=True)
+
+    def checkout(self, name: str) -> None:
+        self.repo.checkout(name)
+
+    def merge(self, branch: str, message: str) -> str:
+        return self.repo.merge_no_ff(branch, message, author="T Tester", email="t@example.com",
+                                     date=self._date())
+
+    def git(self, *args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=self.root, check=True, capture_output=True, text=True
+        ).stdout
+
+
+@pytest.fixture
+def repo_builder(tmp_path: Path) -> Callable[[str], RepoBuilder]:
+    def make(name: str = "repo") -> RepoBuilder:
+        return RepoBuilder(tmp_path / name)
+
+    return make
+
+
+@dataclass(frozen=True)
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def learnd_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """An environment whose config and state live in the test's temp folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEARND_", "XDG_"))}
+    env.pop("STATE_DIRECTORY", None)
+    env.update(
+        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
+        XDG_STATE_HOME=str(tmp_path / "xdg-state"),
+        HOME=str(tmp_path / "home"),
+    )
+    yield env
+
+
+@pytest.fixture
+def learnd_cli(learnd_env: dict[str, str]) -> Callable[..., CliResult]:
+    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> CliResult:
+        proc = subprocess.run(
+            [sys.executable, "-m", "learnd", *args],
+            cwd=cwd,
+            env={**learnd_env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+    return run

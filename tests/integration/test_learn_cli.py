@@ -1,0 +1,253 @@
+"""``learnd learn`` as a user runs it: a process, on real repositories with real merges."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FAKE_AGENT = str(Path(__file__).parents[1] / "pipeline" / "fake_agent.py")
+
+DOC = """\
+---
+title: Parsing
+read_when:
+  - parsing input files
+---
+
+# Parsing
+
+Use `parse_file(path)` to read a file; it calls `load_rows` underneath.
+See `src/parser.py` for details.
+"""
+
+PARSER_V1 = '''\
+"""Parsing input files."""
+
+
+def parse_file(path):
+    """Read and parse one file."""
+    return load_rows(open(path).read())
+
+
+def load_rows(text):
+    """Split text into rows."""
+    return text.splitlines()
+'''
+
+PARSER_V2 = '''\
+"""Parsing input files."""
+
+
+def read_file(path, *, encoding="utf-8"):
+    """Read and parse one file."""
+    return load_rows(open(path, encoding=encoding).read())
+
+
+def load_rows(text):
+    """Split text into rows."""
+    return text.splitlines()
+
+
+def count_rows(path):
+    """How many rows a file has."""
+    return len(read_file(path))
+'''
+
+
+@pytest.fixture
+def merged_repo(repo_builder: Callable[[str], Any]) -> Any:
+    b = repo_builder("proj")
+    b.commit("init", {"src/parser.py": PARSER_V1, "docs/parsing.md": DOC, "README.md": "# proj\n"})
+    b.branch("rename-parse")
+    b.commit("rename parse_file", {"src/parser.py": PARSER_V2})
+    b.checkout("main")
+    b.merge("rename-parse", "Merge pull request #7 from acme/rename-parse\n\nRename parse_file")
+    return b
+
+
+def test_learn_json_output_and_plan(merged_repo: Any, learnd_cli: Callable[..., Any]) -> None:
+    result = learnd_cli("learn", "--repo", str(merged_repo.root), "--json")
+    assert result.returncode == 0, result.stderr
+    data = result.json()
+    assert set(data) == {
+        "run_id", "run_dir", "status", "plan_path", "tripwires_path", "published", "items",
+        "tripwires", "agents",
+    }
+    assert data["status"] == "completed"
+    assert data["run_id"].startswith("proj-pr7-")
+    assert set(data["agents"]) == {
+        "CodeDiffAnalyzer", "ExistingDocsChecker", "PRCommentAnalyzer",
+        "DocumentationGapIdentifier", "PlanSynthesizer", "TripwireExtractor",
+    }
+    assert data["agents"]["PRCommentAnalyzer"]["status"] == "skipped"
+    assert data["agents"]["CodeDiffAnalyzer"]["status"] == "ok"
+    assert data["published"]["kind"] == "file"
+    assert Path(data["published"]["path"]).read_text() == Path(data["plan_path"]).read_text()
+    assert data["items"] >= 2
+
+    plan = Path(data["plan_path"]).read_text()
+    assert plan.startswith("# Documentation Plan: Rename parse_file\n")
+    for section in ("## Context", "## Summary", "## Documentation Items", "## Stale Documentation",
+                    "## Prevention Insights", "## Tripwire Candidates", "## Skipped"):
+        assert section in plan
+    # The stale doc line is quoted exactly, with its fix.
+    assert "- Use `parse_file(path)` to read a file; it calls `load_rows` underneath." in plan
+    assert "+ Use `read_file(path)` to read a file; it calls `load_rows` underneath." in plan
+    assert "`docs/parsing.md:9` — `parse_file` — renamed to `read_file`" in plan
+    assert "- [ ] **Action:** UPDATE_REFERENCES — `docs/parsing.md`" in plan
+    assert "count_rows" in plan
+
+    run_json = json.loads((Path(data["run_dir"]) / "run.json").read_text())
+    assert run_json["status"] == "completed"
+    assert run_json["pr"]["number"] == 7
+    assert set(run_json["agents"]) == set(data["agents"])
+    for name in ("pr.json", "diff.patch", "docs-index.json"):
+        assert (Path(data["run_dir"]) / "inputs" / name).exists()
+
+
+def test_progress_goes_to_stderr_and_paths_to_stdout(
+    merged_repo: Any, learnd_cli: Callable[..., Any]
+) -> None:
+    result = learnd_cli("learn", "--repo", str(merged_repo.root))
+    assert result.returncode == 0
+    assert "tier 1: running CodeDiffAnalyzer" in result.stderr
+    assert "PlanSynthesizer: done" in result.stderr
+    assert "plan: " in result.stdout and "learn-plan.md" in result.stdout
+
+
+def test_squash_commit_with_pr_suffix(repo_builder: Callable[[str], Any],
+                                      learnd_cli: Callable[..., Any]) -> None:
+    b = repo_builder("sq")
+    b.commit("init", {"lib.py": "def old_name():\n    return 1\n", "AGENTS.md": "Call `old_name()`.\n"})
+    b.commit("Rename old_name (#12)", {"lib.py": "def new_name():\n    return 1\n"})
+    result = learnd_cli("learn", "--repo", str(b.root), "--json", "--publish", "none")
+    data = result.json()
+    assert data["run_id"].startswith("sq-pr12-")
+    assert data["published"] is None
+    plan = Path(data["plan_path"]).read_text()
+    assert "+ Call `new_name()`." in plan
+
+
+def test_rerun_resumes_and_fresh_starts_over(merged_repo: Any,
+                                             learnd_cli: Callable[..., Any]) -> None:
+    first = learnd_cli("learn", "--repo", str(merged_repo.root), "--json").json()
+    again = learnd_cli("learn", "--repo", str(merged_repo.root), "--json")
+    second = again.json()
+    assert second["run_dir"] == first["run_dir"]
+    assert all(a.get("reused") for a in second["agents"].values())
+    assert "resuming an earlier attempt" in again.stderr
+    fresh = learnd_cli("learn", "--repo", str(merged_repo.root), "--json", "--fresh").json()
+    assert not any(a.get("reused") for a in fresh["agents"].values())
+
+
+def test_a_failing_tier1_agent_makes_a_partial_plan_that_says_so(
+    merged_repo: Any, learnd_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f"[pipeline.agents.ExistingDocsChecker]\ncommand = {json.dumps([sys.executable, FAKE_AGENT, 'crash'])}\n"
+    )
+    result = learnd_cli("learn", "--repo", str(merged_repo.root), "--json", "--config", str(config))
+    assert result.returncode == 0
+    data = result.json()
+    assert data["status"] == "partial"
+    assert data["agents"]["ExistingDocsChecker"]["status"] == "failed"
+    assert "without writing a sentinel" in data["agents"]["ExistingDocsChecker"]["error"]
+    plan = Path(data["plan_path"]).read_text()
+    assert "**Missing analyses:** ExistingDocsChecker" in plan
+
+
+def test_a_failing_plan_synthesizer_fails_the_run(
+    merged_repo: Any, learnd_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f"[pipeline.agents.PlanSynthesizer]\ncommand = {json.dumps([sys.executable, FAKE_AGENT, 'crash'])}\n"
+    )
+    result = learnd_cli("learn", "--repo", str(merged_repo.root), "--config", str(config))
+    assert result.returncode == 1
+    assert "failed" in result.stderr
+    assert "PlanSynthesizer" in result.stderr
+
+
+def test_publish_stdout_and_out_folder(merged_repo: Any, learnd_cli: Callable[..., Any],
+                                       tmp_path: Path) -> None:
+    shown = learnd_cli("learn", "--repo", str(merged_repo.root), "--publish", "stdout", "-q")
+    assert shown.stdout.startswith("# Documentation Plan: Rename parse_file")
+    assert shown.stderr == ""
+    out = tmp_path / "plans"
+    data = learnd_cli("learn", "--repo", str(merged_repo.root), "--out", str(out), "--json").json()
+    assert Path(data["published"]["path"]).parent == out
+    assert sorted(p.name.split(".", 1)[1] for p in out.iterdir()) == [
+        "learn-plan.md", "tripwire-candidates.json"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["learn", "--repo", "{tmp}/nowhere"], "learnd: repository not found: "),
+        (["learn", "--repo", "{tmp}"], "learnd: not a git repository: "),
+        (["learn", "--repo", "{repo}", "--merge", "nope"], "learnd: unknown revision: nope"),
+        (["learn", "--repo", "{repo}", "--frobnicate"],
+         "learnd: error: unrecognized arguments: --frobnicate"),
+        (["learn", "--repo", "{repo}", "--json", "--publish", "stdout"],
+         "learnd: --json and --publish stdout both want stdout"),
+        (["learn", "--repo", "{repo}", "--config", "{tmp}/missing.toml"],
+         "learnd: config file not found: "),
+    ],
+)
+def test_user_errors_are_one_line_with_exit_status_2(
+    merged_repo: Any, learnd_cli: Callable[..., Any], tmp_path: Path, args: list[str], message: str
+) -> None:
+    filled = [a.format(tmp=tmp_path, repo=merged_repo.root) for a in args]
+    result = learnd_cli(*filled)
+    assert result.returncode == 2
+    assert result.stderr.startswith(message)
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_bad_config_key_is_one_line_naming_file_and_key(
+    merged_repo: Any, learnd_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    config = tmp_path / "xdg-config" / "learnd" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[pipeline]\nagent_timeot = 5\n")
+    result = learnd_cli("learn", "--repo", str(merged_repo.root))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"learnd: {config}: pipeline.agent_timeot: unknown key (did you mean 'agent_timeout'?); "
+        "allowed here: engine, agent_timeout, agents\n"
+    )
+
+
+def test_files_that_cannot_be_analysed_are_reported_not_fatal(
+    repo_builder: Callable[[str], Any], learnd_cli: Callable[..., Any]
+) -> None:
+    b = repo_builder("odd")
+    b.commit("init", {"ok.py": "def a():\n    pass\n"})
+    b.commit(
+        "odd files (#3)",
+        {
+            "image.png": bytes(range(256)) * 4,
+            "broken.py": "def (:\n",
+            "latin.py": "# caf\xe9\n".encode("latin-1") + b"def b():\n    pass\n",
+            "big.py": "X = 1\n" * 400_000,
+            "ok.py": "def a():\n    pass\n\n\ndef c():\n    pass\n",
+        },
+    )
+    data = learnd_cli("learn", "--repo", str(b.root), "--json").json()
+    assert data["status"] == "completed"
+    analysis = Path(data["agents"]["CodeDiffAnalyzer"]["output"]).read_text()
+    assert "image.png: binary" in analysis
+    assert "broken.py: syntax error at line 1" in analysis
+    assert "latin.py: invalid UTF-8" in analysis
+    assert "big.py: too large" in analysis
+    assert "function `c`" in analysis

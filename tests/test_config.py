@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from learnd.config import DEFAULT_DOCS, load_config
+from learnd.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "xdg"), **extra}
+
+
+def test_defaults_without_any_file(tmp_path: Path) -> None:
+    config = load_config(env=env_for(tmp_path))
+    assert config.source is None
+    assert config.state_dir == tmp_path / "home" / ".local" / "state" / "learnd"
+    assert config.pipeline.engine == "builtin"
+    assert config.pipeline.agent_timeout == 600
+    assert config.repo_for(tmp_path).docs == DEFAULT_DOCS
+
+
+def test_a_full_config_is_read(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+state_dir = "state"
+[pipeline]
+engine = "builtin"
+agent_timeout = 30
+[pipeline.agents.PlanSynthesizer]
+timeout = 90
+command = ["my-agent", "{output}"]
+[[repos]]
+path = "clone"
+github = "acme/widgets"
+docs = ["docs", "AGENTS.md"]
+publish = "stdout"
+""",
+    )
+    config = load_config(str(path), env=env_for(tmp_path))
+    assert config.state_dir == tmp_path / "state"
+    assert config.pipeline.timeout_for("PlanSynthesizer") == 90
+    assert config.pipeline.timeout_for("CodeDiffAnalyzer") == 30
+    assert config.pipeline.command_for("PlanSynthesizer") == ("my-agent", "{output}")
+    repo = config.repo_for(tmp_path / "clone")
+    assert (repo.github, repo.docs, repo.publish) == ("acme/widgets", ("docs", "AGENTS.md"), "stdout")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[pipeline]\nagent_timout = 3\n",
+         "pipeline.agent_timout: unknown key (did you mean 'agent_timeout'?)"),
+        ("[pipeline]\nagent_timeout = \"3\"\n",
+         "pipeline.agent_timeout: expected a number, got a string"),
+        ("[pipeline]\nagent_timeout = -1\n", "pipeline.agent_timeout: must be greater than 0"),
+        ("[pipeline]\nengine = \"gpt\"\n", "pipeline.engine: must be one of builtin"),
+        ("[pipeline.agents.Planner]\ntimeout = 3\n", "pipeline.agents.Planner: unknown key"),
+        ("[pipeline.agents.PlanSynthesizer]\ncommand = []\n", "command: must name a program"),
+        ("[[repos]]\ngithub = \"widgets\"\n", "repos[0].github: expected owner/name"),
+        ("[[repos]]\ndocs = \"docs\"\npath = \".\"\n",
+         "repos[0].docs: expected a list of strings"),
+        ("[[repos]]\npublish = \"fax\"\npath = \".\"\n", "repos[0].publish: must be one of"),
+        ("[[repos]]\ndefault_branch = \"main\"\n", "repos[0]: needs a path, a github slug"),
+        ("colour = 1\n", "colour: unknown key"),
+        ("state_dir = [1]\n", "state_dir: expected a string, got a list"),
+        ("[pipeline\n", "not valid TOML"),
+    ],
+)
+def test_bad_configs_are_refused_naming_file_key_and_reason(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(str(path), env=env_for(tmp_path))
+    assert str(info.value).startswith(str(path))
+    assert message in str(info.value)
+
+
+def test_lookup_order(tmp_path: Path) -> None:
+    xdg = tmp_path / "xdg" / "learnd"
+    xdg.mkdir(parents=True)
+    (xdg / "config.toml").write_text('state_dir = "/from/xdg"\n')
+    env_file = tmp_path / "env.toml"
+    env_file.write_text('state_dir = "/from/env"\n')
+    explicit = write(tmp_path, 'state_dir = "/from/flag"\n')
+
+    assert load_config(env=env_for(tmp_path)).state_dir == Path("/from/xdg")
+    env = env_for(tmp_path, LEARND_CONFIG=str(env_file))
+    assert load_config(env=env).state_dir == Path("/from/env")
+    assert load_config(str(explicit), env=env).state_dir == Path("/from/flag")
+
+
+def test_a_named_config_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(str(tmp_path / "nope.toml"), env=env_for(tmp_path))
+    with pytest.raises(ConfigError, match="LEARND_CONFIG names a missing file"):
+        load_config(env=env_for(tmp_path, LEARND_CONFIG=str(tmp_path / "nope.toml")))
+
+
+def test_state_dir_follows_systemd_then_xdg(tmp_path: Path) -> None:
+    env = env_for(tmp_path, STATE_DIRECTORY="/var/lib/learnd", XDG_STATE_HOME="/x")
+    assert load_config(env=env).state_dir == Path("/var/lib/learnd")
+    assert load_config(env=env_for(tmp_path, XDG_STATE_HOME="/x")).state_dir == Path("/x/learnd")
