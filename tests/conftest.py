@@ -45,8 +45,9 @@ class RepoBuilder:
     def commit(self, message: str, files: dict[str, str | bytes | None] | None = None) -> str:
         if files:
             self.write(files)
-        return self.repo.commit_all(message, author="T Tester", email="t@example.com",
-                                    date=self._date())
+        return self.repo.commit_all(
+            message, author="T Tester", email="t@example.com", date=self._date()
+        )
 
     def branch(self, name: str) -> None:
         self.repo.checkout(name, create=True)
@@ -55,8 +56,9 @@ class RepoBuilder:
         self.repo.checkout(name)
 
     def merge(self, branch: str, message: str) -> str:
-        return self.repo.merge_no_ff(branch, message, author="T Tester", email="t@example.com",
-                                     date=self._date())
+        return self.repo.merge_no_ff(
+            branch, message, author="T Tester", email="t@example.com", date=self._date()
+        )
 
     def git(self, *args: str) -> str:
         return subprocess.run(

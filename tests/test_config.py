@@ -51,25 +51,32 @@ publish = "stdout"
     assert config.pipeline.timeout_for("CodeDiffAnalyzer") == 30
     assert config.pipeline.command_for("PlanSynthesizer") == ("my-agent", "{output}")
     repo = config.repo_for(tmp_path / "clone")
-    assert (repo.github, repo.docs, repo.publish) == ("acme/widgets", ("docs", "AGENTS.md"), "stdout")
+    assert (repo.github, repo.docs, repo.publish) == (
+        "acme/widgets",
+        ("docs", "AGENTS.md"),
+        "stdout",
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[pipeline]\nagent_timout = 3\n",
-         "pipeline.agent_timout: unknown key (did you mean 'agent_timeout'?)"),
-        ("[pipeline]\nagent_timeout = \"3\"\n",
-         "pipeline.agent_timeout: expected a number, got a string"),
+        (
+            "[pipeline]\nagent_timout = 3\n",
+            "pipeline.agent_timout: unknown key (did you mean 'agent_timeout'?)",
+        ),
+        (
+            '[pipeline]\nagent_timeout = "3"\n',
+            "pipeline.agent_timeout: expected a number, got a string",
+        ),
         ("[pipeline]\nagent_timeout = -1\n", "pipeline.agent_timeout: must be greater than 0"),
-        ("[pipeline]\nengine = \"gpt\"\n", "pipeline.engine: must be one of builtin"),
+        ('[pipeline]\nengine = "gpt"\n', "pipeline.engine: must be one of builtin"),
         ("[pipeline.agents.Planner]\ntimeout = 3\n", "pipeline.agents.Planner: unknown key"),
         ("[pipeline.agents.PlanSynthesizer]\ncommand = []\n", "command: must name a program"),
-        ("[[repos]]\ngithub = \"widgets\"\n", "repos[0].github: expected owner/name"),
-        ("[[repos]]\ndocs = \"docs\"\npath = \".\"\n",
-         "repos[0].docs: expected a list of strings"),
-        ("[[repos]]\npublish = \"fax\"\npath = \".\"\n", "repos[0].publish: must be one of"),
-        ("[[repos]]\ndefault_branch = \"main\"\n", "repos[0]: needs a path, a github slug"),
+        ('[[repos]]\ngithub = "widgets"\n', "repos[0].github: expected owner/name"),
+        ('[[repos]]\ndocs = "docs"\npath = "."\n', "repos[0].docs: expected a list of strings"),
+        ('[[repos]]\npublish = "fax"\npath = "."\n', "repos[0].publish: must be one of"),
+        ('[[repos]]\ndefault_branch = "main"\n', "repos[0]: needs a path, a github slug"),
         ("colour = 1\n", "colour: unknown key"),
         ("state_dir = [1]\n", "state_dir: expected a string, got a list"),
         ("[pipeline\n", "not valid TOML"),

@@ -35,6 +35,7 @@ from learnd.agents.gaps import (
 from learnd.analysis import changes as ch
 from learnd.analysis.changes import DiffFacts, SymbolChange
 from learnd.docs.model import (
+    CODE,
     DOCUMENTED,
     IDENTIFIER,
     MOVED,
@@ -134,7 +135,7 @@ class _Gaps:
         self.refs_by_name: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for doc in index.docs:
             for ref in doc.refs:
-                if ref.kind == IDENTIFIER:
+                if ref.kind in (IDENTIFIER, CODE):
                     self.refs_by_name[_bare(ref.text)].append((doc.path, ref.line))
         self.stale_by_name: dict[str, list[StaleRef]] = defaultdict(list)
         for stale in self.check.stale:
@@ -409,16 +410,20 @@ class _Gaps:
         existing = {d.path for d in self.index.docs}
         action = UPDATE_EXISTING if target in existing else NEW_DOC
         checked = "" if self.check.docs_indexed or self.index.docs else " (no docs were indexed)"
+        why = (
+            f"The PR added {len(group)} public name(s) in `{module}` and no doc mentions "
+            f"them{checked}"
+        )
+        why += (
+            f"; `{target}` is the doc named for this module." if action == UPDATE_EXISTING else "."
+        )
         self.items.append(
             DocItem(
                 title=f"Document {names}",
                 action=action,
                 priority=priority,
                 target=target,
-                why=(
-                    f"The PR added {len(group)} public name(s) in `{module}` and no existing doc "
-                    f"covers them{checked}."
-                ),
+                why=why,
                 evidence=evidence,
                 symbols=tuple(group),
             )

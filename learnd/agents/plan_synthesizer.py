@@ -240,12 +240,9 @@ def _draft_new_names(item: DocItem) -> list[str]:
 def _symbol_sections(symbols: tuple[SymbolChange, ...]) -> list[str]:
     out: list[str] = []
     for s in symbols:
-        heading = (
-            f"`{s.signature}`"
-            if s.signature and s.kind in (ch.FUNCTION, ch.METHOD)
-            else (f"`{s.name}`")
-        )
-        out += [f"## {heading}", ""]
+        callable_kind = s.kind in (ch.FUNCTION, ch.METHOD)
+        heading = s.signature if s.signature and callable_kind else s.name
+        out += [f"## `{heading}`", ""]
         kind = {
             ch.CLI_COMMAND: "Command",
             ch.CLI_OPTION: "Option",
@@ -254,18 +251,25 @@ def _symbol_sections(symbols: tuple[SymbolChange, ...]) -> list[str]:
             ch.CLASS: "Class",
             ch.CONSTANT: "Constant",
         }.get(s.kind)
-        what = s.summary or ""
+        what = _sentence(s.summary) if s.summary else ""
         if kind:
             what = f"{kind}. {what}".strip()
         if what:
             out += [what, ""]
-        if s.signature and s.kind not in (ch.FUNCTION, ch.METHOD):
+        if s.signature and s.kind in (ch.CLASS, ch.CONSTANT):
             out += ["```python", s.signature, "```", ""]
-        out.append(f"Defined at `{s.path}:{s.line}`.")
+        read = "Read at" if s.kind in (ch.ENV_VAR, ch.CONFIG_KEY) else "Defined at"
+        out.append(f"{read} `{s.path}:{s.line}`.")
         if s.usages:
             out.append("Used in: " + ", ".join(f"`{u}`" for u in s.usages[:5]) + ".")
         out.append("")
     return out
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _stale(gaps: GapFacts) -> list[str]:

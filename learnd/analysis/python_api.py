@@ -23,11 +23,16 @@ Choices a reader of the facts should know:
   changed beyond the class rename (then ``old_name`` holds ``Old.method``).
 * A removal has no new side, so ``path``/``line`` and ``old_path``/``old_line``
   both give the old location and only ``old_signature`` is set.
-* Renames are matched only when the match is unambiguous: among the unmatched
-  removed and added items of one kind with one fingerprint, or (for functions
-  and methods) of one file, one class and one signature apart from the name.
-  Several equally good candidates are left as removed + added rather than
-  guessed. Candidates are grouped in dicts, so matching stays linear.
+* Renames are matched in two passes, and only when unambiguous. First, items of
+  one kind with one fingerprint (unchanged code under a new name or path;
+  methods only within their class, possibly renamed).
+  Then functions, methods and classes edited while renamed, within one file and
+  one class: a candidate pair scores for an unchanged first docstring line, an
+  unchanged parameter list (either alone is enough) and, as tie-breakers only,
+  parameters appended at the end or a word shared by the names; a pair counts
+  when each is the other's unique best. Ties stay removed + added rather than
+  guessed. Candidates are grouped in dicts, so only one file's leftovers are
+  ever compared pairwise.
 * CLI commands and options, environment variables and config keys are user-facing
   names rather than code: they are compared by name across all the files given,
   and only additions and removals are reported. A name read in another file on
@@ -110,7 +115,13 @@ _USAGE_HINTS = (
 # Items compared by name only: the user sees the name, not the code behind it.
 _NAME_ONLY_KINDS = frozenset({CLI_COMMAND, CLI_OPTION, ENV_VAR, CONFIG_KEY})
 _TOP_LEVEL_KINDS = frozenset({FUNCTION, CLASS, CONSTANT})
-_CALLABLE_KINDS = frozenset({FUNCTION, METHOD})
+# Kinds whose edited renames are found by scoring; constants have too little to
+# score (a value), so only their exact-value renames are found.
+_SCORED_KINDS = frozenset({FUNCTION, METHOD, CLASS})
+_RENAME_THRESHOLD = 3
+# Scoring is quadratic within one file and class; a rewrite bigger than this
+# gets exact (fingerprint) rename matching only.
+_MAX_SCORED_PAIRS = 40_000
 
 _CLI_MODULES = frozenset({"click", "typer", "rich_click", "asyncclick", "cloup"})
 _CLICK_FLAG_HELPERS = {
@@ -168,6 +179,8 @@ class ApiItem:
 
 @dataclass(frozen=True)
 class ModuleApi:
+    """The public items of one file, ordered by line; names are unique per kind."""
+
     path: str
     items: tuple[ApiItem, ...] = field(default=())
 
@@ -177,7 +190,11 @@ class ModuleApi:
 
 
 def extract_api(source: str, path: str) -> ModuleApi:
-    """Parse ``source`` (the text of ``path``) and list its public items."""
+    """Parse ``source`` (the text of ``path``) and list its public items.
+
+    Raises :class:`PythonApiError` when the text is not Python this interpreter
+    can parse, or is too deeply nested to analyse.
+    """
     tree = _parse(source, path)
     try:
         candidates = _definitions(tree)
@@ -824,7 +841,10 @@ class _UsageCollector(ast.NodeVisitor):
     # click / typer -------------------------------------------------------------------
 
     def _cli_role(self, target: ast.expr) -> str | None:
-        """ "command", "option", "argument", a fixed flag such as "--version", or None."""
+        """What a decorator declares: a command, an option, an argument or a fixed flag.
+
+        Returns "command", "option", "argument", a flag such as "--version", or None.
+        """
         if isinstance(target, ast.Attribute):
             attr = target.attr
             from_cli_module = (
@@ -1104,7 +1124,7 @@ def diff_api(
     def same_file(located: _Located) -> tuple[str | None, str]:
         return old_to_new.get(located.path), located.item.name
 
-    top_level = _diff_defs(old, new, _TOP_LEVEL_KINDS, same_file, old_to_new)
+    top_level = _diff_defs(old, new, _TOP_LEVEL_KINDS, same_file)
     changes.extend(top_level)
     class_moves = {
         (c.old_path, c.old_name): (c.path, c.name)
@@ -1119,7 +1139,7 @@ def diff_api(
             return same_file(located)
         return moved[0], f"{moved[1]}.{method}"
 
-    changes.extend(_diff_defs(old, new, frozenset({METHOD}), follow_class, old_to_new))
+    changes.extend(_diff_defs(old, new, frozenset({METHOD}), follow_class))
     changes.extend(_diff_names(old, new))
     changes.sort(key=lambda c: (c.path, c.line, c.kind, c.name, c.change))
     return changes
@@ -1160,7 +1180,6 @@ def _diff_defs(
     new: Mapping[str, ModuleApi],
     kinds: frozenset[str],
     target: _Target,
-    old_to_new: Mapping[str, str],
 ) -> list[SymbolChange]:
     new_items = {
         (located.path, located.item.kind, located.item.name): located
@@ -1239,31 +1258,41 @@ def _match_renames(
     def added_path(j: int) -> object:
         return added[j].path
 
+    # Methods only match within their (possibly renamed) class: tiny bodies such
+    # as "return self" recur across unrelated classes.
     by_fingerprint_old: dict[object, list[int]] = defaultdict(list)
     by_fingerprint_new: dict[object, list[int]] = defaultdict(list)
     for i, located in enumerate(removed):
         if located.item.fingerprint:
-            by_fingerprint_old[(located.item.kind, located.item.fingerprint)].append(i)
+            owner = target(located)[1].rpartition(".")[0]
+            by_fingerprint_old[(located.item.kind, located.item.fingerprint, owner)].append(i)
     for j, located in enumerate(added):
         if located.item.fingerprint:
-            by_fingerprint_new[(located.item.kind, located.item.fingerprint)].append(j)
+            owner = located.item.name.rpartition(".")[0]
+            by_fingerprint_new[(located.item.kind, located.item.fingerprint, owner)].append(j)
     pair_groups(by_fingerprint_old, by_fingerprint_new, target_path, added_path)
 
-    # Edited while renamed: same file, same class, same parameters.
-    by_signature_old: dict[object, list[int]] = defaultdict(list)
-    by_signature_new: dict[object, list[int]] = defaultdict(list)
+    # Edited while renamed: score the remaining candidates that share a kind, a
+    # file and a class, and pair those that are each other's unique best match.
+    scored_old: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    scored_new: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for i, located in enumerate(removed):
         new_path, new_name = target(located)
-        shape = _signature_shape(located.item)
-        if i not in taken_old and new_path is not None and shape is not None:
+        if i not in taken_old and new_path is not None and located.item.kind in _SCORED_KINDS:
             owner = new_name.rpartition(".")[0]
-            by_signature_old[(located.item.kind, new_path, owner, shape)].append(i)
+            scored_old[(located.item.kind, new_path, owner)].append(i)
     for j, located in enumerate(added):
-        shape = _signature_shape(located.item)
-        if j not in taken_new and shape is not None:
+        if j not in taken_new and located.item.kind in _SCORED_KINDS:
             owner = located.item.name.rpartition(".")[0]
-            by_signature_new[(located.item.kind, located.path, owner, shape)].append(j)
-    pair_groups(by_signature_old, by_signature_new, target_path, added_path)
+            scored_new[(located.item.kind, located.path, owner)].append(j)
+    for key, olds in scored_old.items():
+        news = scored_new.get(key)
+        if not news or len(olds) * len(news) > _MAX_SCORED_PAIRS:
+            continue
+        for i, j in _mutual_best(olds, news, removed, added):
+            pairs.append((removed[i], added[j]))
+            taken_old.add(i)
+            taken_new.add(j)
 
     pairs.sort(key=lambda p: (p[1].path, p[1].item.line))
     return (
@@ -1277,12 +1306,73 @@ def _anything(_index: int) -> object:
     return None
 
 
+def _mutual_best(
+    olds: list[int], news: list[int], removed: list[_Located], added: list[_Located]
+) -> list[tuple[int, int]]:
+    scores = {(i, j): _rename_score(removed[i].item, added[j].item) for i in olds for j in news}
+
+    def unique_best(candidates: Iterable[tuple[int, int]]) -> tuple[int, int] | None:
+        ranked = sorted(candidates, key=scores.__getitem__, reverse=True)
+        if not ranked or scores[ranked[0]] < _RENAME_THRESHOLD:
+            return None
+        if len(ranked) > 1 and scores[ranked[1]] == scores[ranked[0]]:
+            return None  # a tie is a guess
+        return ranked[0]
+
+    found = []
+    for i in olds:
+        best = unique_best((i, j) for j in news)
+        if best is not None and unique_best((k, best[1]) for k in olds) == best:
+            found.append(best)
+    return found
+
+
+def _rename_score(old: ApiItem, new: ApiItem) -> int:
+    """How strongly an edited, renamed item resembles its predecessor.
+
+    An unchanged first docstring line or an unchanged parameter list each reach
+    the threshold alone; a parameter list that only grew at the end and a shared
+    word in the names (``parse_file`` / ``read_file``) only break ties.
+    """
+    score = 0
+    if old.summary and old.summary == new.summary:
+        score += 3
+    old_shape, new_shape = _signature_shape(old), _signature_shape(new)
+    if old_shape is not None and new_shape is not None:
+        if old_shape == new_shape:
+            score += 3
+        elif _extends(old_shape, new_shape):
+            score += 1
+    if _name_words(old.name) & _name_words(new.name):
+        score += 1
+    return score
+
+
 def _signature_shape(item: ApiItem) -> str | None:
-    """The signature with the item's own name cut out, for callables only."""
-    if item.kind not in _CALLABLE_KINDS or item.signature is None:
+    """The signature with the item's own name cut out."""
+    if item.signature is None:
         return None
     short = item.name.rpartition(".")[2]
     return item.signature.replace(f"{short}(", "(", 1)
+
+
+def _extends(old_shape: str, new_shape: str) -> bool:
+    """Whether the new parameter list is the old one with parameters appended."""
+
+    def params(shape: str) -> str:
+        end = shape.find(") -> ")
+        return shape[:end] if end >= 0 else shape.removesuffix(")")
+
+    old_params, new_params = params(old_shape), params(new_shape)
+    if not new_params.startswith(old_params) or len(new_params) == len(old_params):
+        return False
+    rest = new_params[len(old_params) :]
+    return old_params.endswith("(") or rest.startswith(", ")
+
+
+def _name_words(name: str) -> set[str]:
+    short = name.rpartition(".")[2]
+    return {w.lower() for w in _CAMEL_OR_SNAKE.split(short) if w}
 
 
 def _diff_names(old: Mapping[str, ModuleApi], new: Mapping[str, ModuleApi]) -> list[SymbolChange]:

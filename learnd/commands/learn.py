@@ -46,6 +46,10 @@ def publish(
         sys.stdout.write(result.plan_path.read_text(encoding="utf-8"))
         sys.stdout.flush()
         return Published("stdout")
+    if result.items == 0:
+        # A plan with nothing to do is kept in the run directory but not filed:
+        # noise is the first complaint about every bot in this field.
+        return None
     return publish_files(
         run_id=result.run_id,
         plan=result.plan_path,

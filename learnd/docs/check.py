@@ -11,9 +11,10 @@ provides (so this module runs no git and reads no files):
 
 Rules and why:
 
-* A removed name matches an identifier ref equal to it or ending in ``.name`` (the
-  index already dropped a ``()``), so ``widgets.rename_widget`` is stale when
-  ``rename_widget`` goes. Pass removed names in the form docs use them: a dotted
+* A removed name matches an identifier or code ref equal to it or ending in
+  ``.name`` (the index already dropped a ``()``), so ``widgets.rename_widget`` is
+  stale when ``rename_widget`` goes, and so is ``make_widget`` imported or called in a
+  Python example. Pass removed names in the form docs use them: a dotted
   ``Widget.resize`` key matches ``Widget.resize`` and ``pkg.Widget.resize`` but not
   a bare ``resize``.
 * A removed key that starts with ``-`` is a CLI option and matches a command ref that
@@ -23,14 +24,17 @@ Rules and why:
   ref is moved when either resolves to an old path in ``moved_paths``, or to a folder
   that held moved files and is gone now. A path inside a command ref that resolves
   (from the root) to a moved path makes that command stale too.
-* Phantom checks skip what is not the repository's code: absolute and home paths,
-  identifiers shorter than 3 characters, Python builtins and keywords (checked on
-  the first and last component), dotted names whose first component is a standard
-  library module (``json.dumps``), and common environment variables (``PATH``).
+* Phantom checks cover identifier and path refs only. Code refs (names in Python
+  examples) never are phantoms: examples import and call third-party code such as
+  ``requests.get`` that the repository rightly does not define. The checks also skip
+  what is not the repository's code: absolute and home paths, identifiers shorter
+  than 3 characters, Python builtins and keywords (checked on the first and last
+  component), dotted names whose first component is a standard library module
+  (``json.dumps``), and common environment variables (``PATH``).
   Dotted identifiers are looked up by their last component; all candidates go to
   ``symbols_existing`` in one call.
-* Related docs: ``documented`` when an identifier ref equals the new name, either
-  one being a dotted suffix of the other (``check_docs`` and
+* Related docs: ``documented`` when an identifier or code ref equals the new name,
+  either one being a dotted suffix of the other (``check_docs`` and
   ``learnd.docs.check.check_docs``), or, for a new path, a path ref resolves to it.
   ``partial`` when a ref shares the new name's qualifier (``Widget.spin`` and
   ``Widget.resize``), a path ref names the new path's folder or has its stem, a
@@ -54,6 +58,7 @@ from typing import TypeVar
 
 from learnd.docs.index import has_known_extension
 from learnd.docs.model import (
+    CODE,
     COMMAND,
     DOCUMENTED,
     IDENTIFIER,
@@ -71,6 +76,9 @@ from learnd.docs.model import (
 )
 
 MAX_RELATED_DOCS = 3
+
+# Ref kinds that name code: matched against removed and new names alike.
+_NAME_KINDS = frozenset({IDENTIFIER, CODE})
 
 _T = TypeVar("_T")
 
@@ -188,11 +196,13 @@ def check_docs(
 
     for doc in index.docs:
         for pos, ref in enumerate(doc.refs):
-            if ref.kind == IDENTIFIER:
+            if ref.kind in _NAME_KINDS:
                 reason = keys.identifier_reason(ref.text)
                 if reason is not None:
                     add_stale(doc, ref, pos, ref.text, reason)
                     continue
+                if ref.kind == CODE:
+                    continue  # examples may use third-party names: never a phantom
                 name = _checkable_identifier(ref.text)
                 if name is not None:
                     pending_idents.append((doc, ref, pos, name))
@@ -420,7 +430,7 @@ def _related(item: str, docs: Sequence[DocEntry]) -> RelatedDocs:
     partial: list[_Match] = []
     for doc in docs:
         for ref in doc.refs:
-            if ref.kind == IDENTIFIER and not is_path:
+            if ref.kind in _NAME_KINDS and not is_path:
                 if _dotted_suffix(ref.text, item):
                     documented.append(_Match(doc.path, ref.line, 2 if ref.text == item else 1))
                     continue

@@ -39,6 +39,23 @@ What counts as a code reference, and why:
   blank or a ``#`` comment is. In blocks without an info string a line only counts
   when its first word looks like a program. Lines ending in ``\\`` are joined with the
   next, and the ref is placed on the first line.
+* Fenced code blocks whose info string is ``python``, ``py``, ``python3`` or ``pycon``
+  yield one ``code`` ref per name the example uses, on the line that uses it: each
+  imported name and its module (``from a.b import x, y as z`` gives ``a.b``, ``x``
+  and ``y``; ``import a.b as c`` gives ``a.b``), each call's callee when it is a
+  plain or dotted name (``make_widget``, ``w.resize``; ``f()()`` and
+  ``make().resize()`` only give ``f`` and ``make``), and each decorator. Calls and
+  decorators whose first component is a Python builtin (``print``, ``str.join``,
+  ``@property``) are skipped: they are never the repository's code. Imports are kept
+  whatever their name, since importing is an explicit reference; ``__future__``
+  imports are compiler switches, not names, and are skipped. A block is an
+  interactive session when its info string is ``pycon`` or a line starts with
+  ``>>>``: then only ``>>>`` and ``...`` prompt lines are code (the rest is output),
+  and each ``>>>`` statement is parsed on its own so that one broken statement does
+  not hide the others. Code is parsed with :mod:`ast`; code that does not parse
+  (placeholders such as ``<token>``, IPython magics, a fragment) falls back to
+  line-by-line patterns for ``import`` / ``from ... import`` lines, ``@decorator``
+  lines and ``name(`` calls, after dropping string literals and ``#`` comments.
 
 Headings are ATX headings (``#`` to ``######``) outside fenced blocks; setext
 (underlined) headings and indented code blocks are not recognised.
@@ -50,16 +67,28 @@ way git counts them.
 
 from __future__ import annotations
 
+import ast
+import builtins
 import fnmatch
 import keyword
 import posixpath
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import yaml
 
-from learnd.docs.model import COMMAND, IDENTIFIER, PATH, DocEntry, DocRef, DocsIndex, Heading
+from learnd.docs.model import (
+    CODE,
+    COMMAND,
+    IDENTIFIER,
+    PATH,
+    DocEntry,
+    DocRef,
+    DocsIndex,
+    Heading,
+)
 
 # Extensions that mark a backticked word as a file a reader could open.
 KNOWN_EXTENSIONS: frozenset[str] = frozenset(
@@ -121,6 +150,11 @@ KNOWN_FILENAMES: frozenset[str] = frozenset(
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 
 _SHELL_INFOS = frozenset({"sh", "bash", "console", "shell", "shell-session", "zsh", ""})
+_PYTHON_INFOS = frozenset({"python", "py", "python3", "pycon"})
+
+# Callees and decorators starting with these are the language's, never the repository's.
+_PY_BUILTINS = frozenset(dir(builtins))
+_PY_KEYWORDS = frozenset(keyword.kwlist)
 
 # Words that start prose, not a command, even though they are lowercase.
 _PROSE_WORDS = frozenset(
@@ -175,6 +209,17 @@ _PROGRAM_RE = re.compile(r"^(?:\.{1,2}/|~/|\.)?[a-z][\w.+-]*(?:/[\w.+-]+)*$")
 _LINE_SUFFIX_RE = re.compile(r"(?::\d+(?:[-:]\d+)?|#L\d+(?:-L?\d+)?)$")
 _PATH_CHARS_RE = re.compile(r"^[\w.~/@+-]+$")
 _PLAIN_WORD_RE = re.compile(r"^[a-z]+$")
+_DOTTED_RE = re.compile(_DOTTED)
+# Fallback patterns for Python that does not parse; see _regex_names.
+_PY_STRING_RE = re.compile(
+    r"'[^'\\\n]*(?:\\.[^'\\\n]*)*'"  # single-quoted, escapes allowed
+    r'|"[^"\\\n]*(?:\\.[^"\\\n]*)*"'  # double-quoted
+)
+_PY_FROM_IMPORT_RE = re.compile(r"^\s*from\s+\.*([\w.]*)\s+import\b(.*)$")
+_PY_IMPORT_RE = re.compile(r"^\s*import\s+(.*)$")
+_PY_DECORATOR_RE = re.compile(rf"^\s*@\s*({_DOTTED})")
+# A preceding ``def`` / ``class`` makes it a definition, not a call.
+_PY_CALL_RE = re.compile(rf"(?<![\w.])(?:\b(def|class)\s+)?({_DOTTED})\(")
 
 
 def index_doc(path: str, text: str) -> DocEntry:
@@ -363,8 +408,8 @@ def _file_title(path: str) -> str:
 
 def _scan_body(lines: list[str], start: int) -> Iterator[Heading | DocRef]:
     fence: tuple[str, int] | None = None  # (fence char, run length) while inside one
-    shell_block: list[tuple[int, str]] | None = None  # (line, text) of a shell block
-    bare_block = False  # a block without info string: only program-like lines count
+    block: list[tuple[int, str]] | None = None  # (line, text) of a shell or Python block
+    block_lang = ""  # the info string's language of that block
 
     for idx in range(start, len(lines)):
         line = lines[idx]
@@ -372,11 +417,11 @@ def _scan_body(lines: list[str], start: int) -> Iterator[Heading | DocRef]:
         fence_match = _FENCE_RE.match(line)
         if fence is not None:
             if fence_match and _closes(fence, fence_match):
-                if shell_block is not None:
-                    yield from _block_commands(shell_block, bare_block)
-                fence, shell_block = None, None
-            elif shell_block is not None:
-                shell_block.append((lineno, line))
+                if block is not None:
+                    yield from _block_refs(block, block_lang)
+                fence, block = None, None
+            elif block is not None:
+                block.append((lineno, line))
             continue
         if fence_match:
             marker, info = fence_match.group(1), fence_match.group(2)
@@ -384,9 +429,9 @@ def _scan_body(lines: list[str], start: int) -> Iterator[Heading | DocRef]:
             # inline code, not a fence.
             if not (marker[0] == "`" and "`" in info):
                 fence = (marker[0], len(marker))
-                lang = _info_language(info)
-                shell_block = [] if lang in _SHELL_INFOS else None
-                bare_block = lang == ""
+                block_lang = _info_language(info)
+                wanted = block_lang in _SHELL_INFOS or block_lang in _PYTHON_INFOS
+                block = [] if wanted else None
                 continue
         heading = _HEADING_RE.match(line)
         if heading:
@@ -398,9 +443,17 @@ def _scan_body(lines: list[str], start: int) -> Iterator[Heading | DocRef]:
             if classified is not None:
                 yield DocRef(kind=classified[0], text=classified[1], line=lineno)
 
-    if shell_block is not None:
+    if block is not None:
         # An unclosed fence runs to the end of the doc, as in CommonMark.
-        yield from _block_commands(shell_block, bare_block)
+        yield from _block_refs(block, block_lang)
+
+
+def _block_refs(block: list[tuple[int, str]], lang: str) -> Iterator[DocRef]:
+    if lang in _PYTHON_INFOS:
+        yield from _python_refs(block, session=lang == "pycon")
+    else:
+        # A block without an info string may hold anything: only program-like lines.
+        yield from _block_commands(block, bare=lang == "")
 
 
 def _closes(fence: tuple[str, int], match: re.Match[str]) -> bool:
@@ -444,6 +497,173 @@ def _block_commands(block: list[tuple[int, str]], bare: bool) -> Iterator[DocRef
         if bare and not _looks_like_command(text.split(), allow_single=True):
             continue
         yield DocRef(kind=COMMAND, text=text, line=lineno)
+
+
+# -- Python code examples -------------------------------------------------------------
+
+
+def _python_refs(block: list[tuple[int, str]], *, session: bool) -> Iterator[DocRef]:
+    """``code`` refs for the names a Python block imports, calls and decorates with."""
+    # A carriage return inside a line is a line break to Python's tokenizer but not to
+    # git, so it would shift every later line number.
+    code = _dedent([text.replace("\r", " ") for _, text in block])
+    numbered = list(zip((n for n, _ in block), code, strict=True))
+    if session or any(text.startswith(">>>") for text in code):
+        chunks = _session_statements(numbered)
+    else:
+        chunks = [numbered]
+
+    seen: set[tuple[str, int]] = set()
+    for chunk in chunks:
+        texts = [text for _, text in chunk]
+        names = _ast_names("\n".join(texts))
+        for rel, name in names if names is not None else _regex_names(texts):
+            # Positions come from the parser; one that falls outside the chunk would be
+            # a line the doc does not have, so it is dropped rather than guessed.
+            if not 1 <= rel <= len(chunk):
+                continue
+            line = chunk[rel - 1][0]
+            if (name, line) not in seen:
+                seen.add((name, line))
+                yield DocRef(kind=CODE, text=name, line=line)
+
+
+def _dedent(lines: list[str]) -> list[str]:
+    """Drop the indentation every non-blank line shares (fences nested in lists)."""
+    indents = [len(t) - len(t.lstrip(" \t")) for t in lines if t.strip()]
+    cut = min(indents, default=0)
+    return [t[cut:] if t.strip() else "" for t in lines]
+
+
+def _session_statements(numbered: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    """Split an interactive session into its ``>>>`` statements, prompts removed.
+
+    A ``...`` line continues the current statement; any other line is output, which
+    also ends the statement so that a ``...`` in the output is not taken for code.
+    """
+    chunks: list[list[tuple[int, str]]] = []
+    current: list[tuple[int, str]] | None = None
+    for lineno, text in numbered:
+        if text.startswith(">>>"):
+            current = [(lineno, _strip_prompt(text))]
+            chunks.append(current)
+        elif text.startswith("...") and current is not None:
+            current.append((lineno, _strip_prompt(text)))
+        else:
+            current = None
+    return chunks
+
+
+def _strip_prompt(text: str) -> str:
+    rest = text[3:]
+    return rest[1:] if rest.startswith(" ") else rest
+
+
+def _ast_names(source: str) -> list[tuple[int, str]] | None:
+    """(line in ``source``, name) in reading order, or None when it does not parse."""
+    try:
+        with warnings.catch_warnings():
+            # Examples are not ours to lint: invalid escapes and the like are fine.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        # ValueError: null bytes; RecursionError and MemoryError: absurd nesting that
+        # overflows the parser. The regex fallback still reads such a block.
+        return None
+
+    found: list[tuple[int, int, str]] = []
+    # ast.walk is iterative, so a deeply nested expression cannot overflow the stack.
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((a.lineno, a.col_offset, a.name) for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.module == "__future__":
+                continue
+            if node.module:
+                found.append((node.lineno, node.col_offset, node.module))
+            found.extend((a.lineno, a.col_offset, a.name) for a in node.names if a.name != "*")
+        elif isinstance(node, ast.Call):
+            name = _dotted_name(node.func)
+            if name is not None and not _language_name(name):
+                found.append((node.lineno, node.col_offset, name))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            for deco in node.decorator_list:
+                # A decorator written as a call (``@app.route("/")``) is a Call node
+                # of its own and is found above.
+                name = _dotted_name(deco)
+                if name is not None and not _language_name(name):
+                    found.append((deco.lineno, deco.col_offset, name))
+    found.sort()
+    return [(line, name) for line, _, name in found]
+
+
+def _dotted_name(expr: ast.expr) -> str | None:
+    """``a.b.c`` for a name or an attribute chain on a name, else None."""
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    parts.append(expr.id)
+    return ".".join(reversed(parts))
+
+
+def _language_name(name: str) -> bool:
+    first = name.split(".", 1)[0]
+    return first in _PY_BUILTINS or first in _PY_KEYWORDS
+
+
+def _regex_names(lines: list[str]) -> list[tuple[int, str]]:
+    """(line, name) from Python that does not parse, one line at a time.
+
+    String literals and ``#`` comments are dropped first so that prose inside them is
+    not taken for calls. A parenthesised ``from ... import (`` list may run over
+    several lines; other continuations are not followed.
+    """
+    found: list[tuple[int, str]] = []
+    in_import_list = False
+    for lineno, raw in enumerate(lines, start=1):
+        line = _PY_STRING_RE.sub('""', raw).split("#", 1)[0]
+        if in_import_list:
+            names, closer, _ = line.partition(")")
+            found.extend((lineno, n) for n in _import_names(names, dotted=False))
+            in_import_list = not closer
+            continue
+        from_import = _PY_FROM_IMPORT_RE.match(line)
+        if from_import:
+            module, names = from_import.group(1), from_import.group(2)
+            if module == "__future__":
+                continue
+            if _DOTTED_RE.fullmatch(module):
+                found.append((lineno, module))
+            opened = names.strip().startswith("(")
+            names, closer, _ = names.partition(")")
+            in_import_list = opened and not closer
+            found.extend((lineno, n) for n in _import_names(names, dotted=False))
+            continue
+        plain_import = _PY_IMPORT_RE.match(line)
+        if plain_import:
+            found.extend((lineno, n) for n in _import_names(plain_import.group(1), dotted=True))
+            continue
+        decorator = _PY_DECORATOR_RE.match(line)
+        if decorator and not _language_name(decorator.group(1)):
+            found.append((lineno, decorator.group(1)))
+        for call in _PY_CALL_RE.finditer(line):
+            if call.group(1) is None and not _language_name(call.group(2)):
+                found.append((lineno, call.group(2)))
+    return found
+
+
+def _import_names(text: str, *, dotted: bool) -> Iterator[str]:
+    """The imported names of ``x, y as z`` (``a.b`` too when ``dotted``)."""
+    for part in text.replace("(", " ").replace("\\", " ").split(","):
+        words = part.split()
+        if not words:
+            continue
+        name = words[0]
+        if _DOTTED_RE.fullmatch(name) and (dotted or "." not in name):
+            yield name
 
 
 def code_spans(line: str) -> Iterator[str]:

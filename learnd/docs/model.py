@@ -8,6 +8,10 @@ from dataclasses import dataclass
 IDENTIFIER = "identifier"
 PATH = "path"
 COMMAND = "command"
+# A name used in a Python code example (imported, called or used as a decorator).
+# Checked for staleness, never reported as a phantom: examples legitimately use
+# third-party names (``requests.get``) that the repository does not define.
+CODE = "code"
 
 
 @dataclass(frozen=True)
@@ -19,7 +23,8 @@ class Heading:
 
 @dataclass(frozen=True)
 class DocRef:
-    """A code reference in a doc: a backticked identifier, a file path or a command."""
+    """A code reference in a doc: a backticked identifier, a file path, a command, or a
+    name used in a Python code example."""
 
     kind: str
     text: str

@@ -9,6 +9,7 @@ import pytest
 from learnd.docs.check import check_docs, words
 from learnd.docs.index import index_doc, index_docs
 from learnd.docs.model import (
+    CODE,
     DOCUMENTED,
     IDENTIFIER,
     MOVED,
@@ -17,6 +18,7 @@ from learnd.docs.model import (
     PATH,
     REMOVED,
     RENAMED,
+    DocRef,
     DocsCheckFacts,
     DocsIndex,
     Phantom,
@@ -407,3 +409,65 @@ def test_command_kind_refs_are_never_phantoms() -> None:
     assert facts.phantoms == ()
     assert lookups.symbol_calls == []
     assert lookups.path_calls == []
+
+
+EXAMPLE_DOC = "\n".join(
+    [
+        "# Widgets",  # 1
+        "",  # 2
+        "```python",  # 3
+        "import requests",  # 4
+        "from widgets.core import make_widget",  # 5
+        "",  # 6
+        'button = make_widget("button", label="OK")',  # 7
+        'page = requests.get("https://example.com")',  # 8
+        "widgets.core.make_widget(ghost_helper())",  # 9
+        "```",  # 10
+    ]
+)
+
+
+@pytest.mark.parametrize("reason", [REMOVED, RENAMED])
+def test_code_example_names_go_stale(reason: str) -> None:
+    facts, lookups = run_check({"README.md": EXAMPLE_DOC}, removed={"make_widget": reason})
+
+    lines = EXAMPLE_DOC.split("\n")
+    assert facts.stale == tuple(
+        StaleRef("README.md", line, ref, reason, lines[line - 1])
+        for line, ref in [
+            (5, "make_widget"),
+            (7, "make_widget"),
+            (9, "widgets.core.make_widget"),
+        ]
+    )
+    assert lookups.text_calls == ["README.md"]
+
+
+def test_code_example_names_are_never_phantoms() -> None:
+    facts, lookups = run_check({"README.md": EXAMPLE_DOC})
+
+    refs = index_doc("README.md", EXAMPLE_DOC).refs
+    assert DocRef(CODE, "requests.get", 8) in refs
+    assert DocRef(CODE, "ghost_helper", 9) in refs
+    # Neither `requests.get` nor `ghost_helper` exists in the repository, and neither
+    # is reported: examples may use any library.
+    assert facts.phantoms == ()
+    assert lookups.symbol_calls == []
+
+
+def test_a_code_example_documents_a_new_name() -> None:
+    facts, _ = run_check(
+        {"README.md": EXAMPLE_DOC, "docs/other.md": "# Other\n"},
+        added=["make_widget", "widgets.core.make_widget", "Widget.spin"],
+    )
+
+    assert facts.related == (
+        RelatedDocs("make_widget", DOCUMENTED, ("README.md:5", "README.md:7", "README.md:9")),
+        # The exact dotted name ranks first; the bare name may be the same function.
+        RelatedDocs(
+            "widgets.core.make_widget",
+            DOCUMENTED,
+            ("README.md:9", "README.md:5", "README.md:7"),
+        ),
+        RelatedDocs("Widget.spin", NEW_TOPIC),
+    )

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from learnd.docs.index import classify_span, code_spans, doc_selected, index_doc, index_docs
-from learnd.docs.model import COMMAND, IDENTIFIER, PATH, DocEntry, DocsIndex, Heading
+from learnd.docs.model import CODE, COMMAND, IDENTIFIER, PATH, DocEntry, DocsIndex, Heading
 from learnd.facts import from_jsonable, to_jsonable
 
 # Line numbers are part of the contract, so the doc is spelled out line by line.
@@ -301,6 +301,178 @@ def test_shell_blocks_take_commands_and_skip_output_and_comments() -> None:
         (COMMAND, "./scripts/release.sh 1.2", 12),
         (COMMAND, "git pull", 20),
     ]
+
+
+README_EXAMPLE = "\n".join(
+    [
+        "# Widgets",  # 1
+        "",  # 2
+        "```python",  # 3
+        "from widgets.core import make_widget",  # 4
+        "",  # 5
+        'button = make_widget("button", label="OK")',  # 6
+        "```",  # 7
+    ]
+)
+
+
+def test_python_block_names_imports_and_calls_on_their_lines() -> None:
+    entry = index_doc("README.md", README_EXAMPLE)
+
+    assert refs_of(entry) == [
+        (CODE, "widgets.core", 4),
+        (CODE, "make_widget", 4),
+        (CODE, "make_widget", 6),
+    ]
+    lines = README_EXAMPLE.split("\n")
+    assert all(r.text in lines[r.line - 1] for r in entry.refs)
+
+
+def test_python_block_imports_calls_and_decorators() -> None:
+    text = "\n".join(
+        [
+            "```py",  # 1
+            "import widgets.core as wc, json",  # 2
+            "from .plugins import (",  # 3
+            "    spin,",  # 4
+            "    Widget as W,",  # 5
+            ")",  # 6
+            "from __future__ import annotations",  # 7
+            "from widgets import *",  # 8
+            "",  # 9
+            "@wc.register",  # 10
+            '@app.route("/")',  # 11
+            "class Spinner(W):",  # 12
+            "    def spin(self):",  # 13
+            "        return wc.make_widget().resize(3), self.turn(spin(1))",  # 14
+            "```",  # 15
+        ]
+    )
+
+    assert refs_of(index_doc("a.md", text)) == [
+        (CODE, "widgets.core", 2),
+        (CODE, "json", 2),
+        (CODE, "plugins", 3),
+        (CODE, "spin", 4),
+        (CODE, "Widget", 5),
+        (CODE, "widgets", 8),
+        (CODE, "wc.register", 10),
+        (CODE, "app.route", 11),
+        # `.resize` is called on a call's result: no name to report for it.
+        (CODE, "wc.make_widget", 14),
+        (CODE, "self.turn", 14),
+        (CODE, "spin", 14),
+    ]
+
+
+def test_pycon_block_reads_prompt_lines_only() -> None:
+    text = "\n".join(
+        [
+            "1. Try it:",  # 1
+            "",  # 2
+            "   ```pycon",  # 3
+            "   >>> from widgets import make_widget",  # 4
+            '   >>> w = make_widget("x")',  # 5
+            "   >>> w.resize(",  # 6
+            "   ...     width=widget_width(w))",  # 7
+            "   Widget(width=3, resized=fake_call(1))",  # 8
+            "   ... output_only(2)",  # 9
+            "   >>> this is not python(",  # 10
+            "   >>> widgets.spin(w)",  # 11
+            "   ```",  # 12
+        ]
+    )
+
+    assert refs_of(index_doc("a.md", text)) == [
+        (CODE, "widgets", 4),
+        (CODE, "make_widget", 4),
+        (CODE, "make_widget", 5),
+        (CODE, "w.resize", 6),
+        (CODE, "widget_width", 7),
+        # A broken statement falls back to patterns without costing the others.
+        (CODE, "python", 10),
+        (CODE, "widgets.spin", 11),
+    ]
+
+
+def test_prompts_in_a_python_block_make_it_a_session() -> None:
+    text = "```python\n>>> make_widget(1)\nWidget(size=1)\n```\n"
+
+    assert refs_of(index_doc("a.md", text)) == [(CODE, "make_widget", 2)]
+
+
+def test_python_block_that_does_not_parse_falls_back_to_patterns() -> None:
+    text = "\n".join(
+        [
+            "```python",  # 1
+            "from widgets.core import (make_widget,",  # 2
+            "    resize_widget)",  # 3
+            "import widgets.extra",  # 4
+            "client = Client(token=<your token>)  # then call later(x)",  # 5
+            'client.fetch("not_a_call(1)", retries=3)',  # 6
+            "def helper(x): ...",  # 7
+            "class Thing(Base): ...",  # 8
+            "@widgets.register",  # 9
+            "if(ready): print(len(x)); str.join(y)",  # 10
+            "%timeit make_widget(2)",  # 11
+            "```",  # 12
+        ]
+    )
+
+    assert refs_of(index_doc("a.md", text)) == [
+        (CODE, "widgets.core", 2),
+        (CODE, "make_widget", 2),
+        (CODE, "resize_widget", 3),
+        (CODE, "widgets.extra", 4),
+        (CODE, "Client", 5),
+        (CODE, "client.fetch", 6),
+        (CODE, "widgets.register", 9),
+        (CODE, "make_widget", 11),
+    ]
+
+
+def test_builtins_are_skipped_but_imports_are_kept() -> None:
+    text = "\n".join(
+        [
+            "```python",  # 1
+            "from widgets import open",  # 2
+            "print(len(items), str(x).upper(), dict.fromkeys(y), isinstance(a, B))",  # 3
+            "class A:",  # 4
+            "    @property",  # 5
+            "    @staticmethod",  # 6
+            "    def f(): raise ValueError(open(1))",  # 7
+            "```",  # 8
+        ]
+    )
+
+    assert refs_of(index_doc("a.md", text)) == [(CODE, "widgets", 2), (CODE, "open", 2)]
+
+
+def test_python_names_are_kept_once_per_line() -> None:
+    text = "```python\nspin(spin(1)); spin(2)\nspin(3)\n```\n"
+
+    assert refs_of(index_doc("a.md", text)) == [(CODE, "spin", 2), (CODE, "spin", 3)]
+
+
+def test_an_unclosed_python_block_runs_to_the_end() -> None:
+    assert refs_of(index_doc("a.md", "# T\n~~~python\nspin_all()\n")) == [(CODE, "spin_all", 3)]
+
+
+@settings(max_examples=300)
+@given(
+    st.text(alphabet=st.sampled_from(list("()[]:.,=@#'\"\\ \t\n\r>aZ_9\x00")), max_size=80),
+    st.sampled_from(["python", "py", "pycon", "python3"]),
+)
+def test_python_block_refs_stay_inside_the_block(body: str, lang: str) -> None:
+    text = f"# T\n```{lang}\n{body}\n```\nafter\n"
+    closing = len(text.split("\n")) - 2
+
+    entry = index_doc("docs/fuzz.md", text)
+
+    for ref in entry.refs:
+        if ref.kind == CODE:
+            assert 3 <= ref.line < closing, ref
+            assert ref.text
 
 
 def test_a_longer_fence_needs_a_longer_closer() -> None:

@@ -21,7 +21,10 @@ def test_github_merge_message() -> None:
         commit_with("Merge pull request #17 from acme/feature/resize\n\nAdd resizing\n\nLonger.")
     )
     assert (pr.number, pr.title, pr.head_branch, pr.body) == (
-        17, "Add resizing", "feature/resize", "Longer."
+        17,
+        "Add resizing",
+        "feature/resize",
+        "Longer.",
     )
     assert pr.author == "Ann"
 

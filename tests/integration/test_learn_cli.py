@@ -59,6 +59,11 @@ def count_rows(path):
 '''
 
 
+def crashing_agent_config(agent: str) -> str:
+    command = json.dumps([sys.executable, FAKE_AGENT, "crash"])
+    return f"[pipeline.agents.{agent}]\ncommand = {command}\n"
+
+
 @pytest.fixture
 def merged_repo(repo_builder: Callable[[str], Any]) -> Any:
     b = repo_builder("proj")
@@ -75,14 +80,25 @@ def test_learn_json_output_and_plan(merged_repo: Any, learnd_cli: Callable[..., 
     assert result.returncode == 0, result.stderr
     data = result.json()
     assert set(data) == {
-        "run_id", "run_dir", "status", "plan_path", "tripwires_path", "published", "items",
-        "tripwires", "agents",
+        "run_id",
+        "run_dir",
+        "status",
+        "plan_path",
+        "tripwires_path",
+        "published",
+        "items",
+        "tripwires",
+        "agents",
     }
     assert data["status"] == "completed"
     assert data["run_id"].startswith("proj-pr7-")
     assert set(data["agents"]) == {
-        "CodeDiffAnalyzer", "ExistingDocsChecker", "PRCommentAnalyzer",
-        "DocumentationGapIdentifier", "PlanSynthesizer", "TripwireExtractor",
+        "CodeDiffAnalyzer",
+        "ExistingDocsChecker",
+        "PRCommentAnalyzer",
+        "DocumentationGapIdentifier",
+        "PlanSynthesizer",
+        "TripwireExtractor",
     }
     assert data["agents"]["PRCommentAnalyzer"]["status"] == "skipped"
     assert data["agents"]["CodeDiffAnalyzer"]["status"] == "ok"
@@ -92,8 +108,15 @@ def test_learn_json_output_and_plan(merged_repo: Any, learnd_cli: Callable[..., 
 
     plan = Path(data["plan_path"]).read_text()
     assert plan.startswith("# Documentation Plan: Rename parse_file\n")
-    for section in ("## Context", "## Summary", "## Documentation Items", "## Stale Documentation",
-                    "## Prevention Insights", "## Tripwire Candidates", "## Skipped"):
+    for section in (
+        "## Context",
+        "## Summary",
+        "## Documentation Items",
+        "## Stale Documentation",
+        "## Prevention Insights",
+        "## Tripwire Candidates",
+        "## Skipped",
+    ):
         assert section in plan
     # The stale doc line is quoted exactly, with its fix.
     assert "- Use `parse_file(path)` to read a file; it calls `load_rows` underneath." in plan
@@ -120,10 +143,13 @@ def test_progress_goes_to_stderr_and_paths_to_stdout(
     assert "plan: " in result.stdout and "learn-plan.md" in result.stdout
 
 
-def test_squash_commit_with_pr_suffix(repo_builder: Callable[[str], Any],
-                                      learnd_cli: Callable[..., Any]) -> None:
+def test_squash_commit_with_pr_suffix(
+    repo_builder: Callable[[str], Any], learnd_cli: Callable[..., Any]
+) -> None:
     b = repo_builder("sq")
-    b.commit("init", {"lib.py": "def old_name():\n    return 1\n", "AGENTS.md": "Call `old_name()`.\n"})
+    b.commit(
+        "init", {"lib.py": "def old_name():\n    return 1\n", "AGENTS.md": "Call `old_name()`.\n"}
+    )
     b.commit("Rename old_name (#12)", {"lib.py": "def new_name():\n    return 1\n"})
     result = learnd_cli("learn", "--repo", str(b.root), "--json", "--publish", "none")
     data = result.json()
@@ -133,8 +159,9 @@ def test_squash_commit_with_pr_suffix(repo_builder: Callable[[str], Any],
     assert "+ Call `new_name()`." in plan
 
 
-def test_rerun_resumes_and_fresh_starts_over(merged_repo: Any,
-                                             learnd_cli: Callable[..., Any]) -> None:
+def test_rerun_resumes_and_fresh_starts_over(
+    merged_repo: Any, learnd_cli: Callable[..., Any]
+) -> None:
     first = learnd_cli("learn", "--repo", str(merged_repo.root), "--json").json()
     again = learnd_cli("learn", "--repo", str(merged_repo.root), "--json")
     second = again.json()
@@ -149,9 +176,7 @@ def test_a_failing_tier1_agent_makes_a_partial_plan_that_says_so(
     merged_repo: Any, learnd_cli: Callable[..., Any], tmp_path: Path
 ) -> None:
     config = tmp_path / "c.toml"
-    config.write_text(
-        f"[pipeline.agents.ExistingDocsChecker]\ncommand = {json.dumps([sys.executable, FAKE_AGENT, 'crash'])}\n"
-    )
+    config.write_text(crashing_agent_config("ExistingDocsChecker"))
     result = learnd_cli("learn", "--repo", str(merged_repo.root), "--json", "--config", str(config))
     assert result.returncode == 0
     data = result.json()
@@ -166,17 +191,16 @@ def test_a_failing_plan_synthesizer_fails_the_run(
     merged_repo: Any, learnd_cli: Callable[..., Any], tmp_path: Path
 ) -> None:
     config = tmp_path / "c.toml"
-    config.write_text(
-        f"[pipeline.agents.PlanSynthesizer]\ncommand = {json.dumps([sys.executable, FAKE_AGENT, 'crash'])}\n"
-    )
+    config.write_text(crashing_agent_config("PlanSynthesizer"))
     result = learnd_cli("learn", "--repo", str(merged_repo.root), "--config", str(config))
     assert result.returncode == 1
     assert "failed" in result.stderr
     assert "PlanSynthesizer" in result.stderr
 
 
-def test_publish_stdout_and_out_folder(merged_repo: Any, learnd_cli: Callable[..., Any],
-                                       tmp_path: Path) -> None:
+def test_publish_stdout_and_out_folder(
+    merged_repo: Any, learnd_cli: Callable[..., Any], tmp_path: Path
+) -> None:
     shown = learnd_cli("learn", "--repo", str(merged_repo.root), "--publish", "stdout", "-q")
     assert shown.stdout.startswith("# Documentation Plan: Rename parse_file")
     assert shown.stderr == ""
@@ -184,7 +208,8 @@ def test_publish_stdout_and_out_folder(merged_repo: Any, learnd_cli: Callable[..
     data = learnd_cli("learn", "--repo", str(merged_repo.root), "--out", str(out), "--json").json()
     assert Path(data["published"]["path"]).parent == out
     assert sorted(p.name.split(".", 1)[1] for p in out.iterdir()) == [
-        "learn-plan.md", "tripwire-candidates.json"
+        "learn-plan.md",
+        "tripwire-candidates.json",
     ]
 
 
@@ -194,12 +219,18 @@ def test_publish_stdout_and_out_folder(merged_repo: Any, learnd_cli: Callable[..
         (["learn", "--repo", "{tmp}/nowhere"], "learnd: repository not found: "),
         (["learn", "--repo", "{tmp}"], "learnd: not a git repository: "),
         (["learn", "--repo", "{repo}", "--merge", "nope"], "learnd: unknown revision: nope"),
-        (["learn", "--repo", "{repo}", "--frobnicate"],
-         "learnd: error: unrecognized arguments: --frobnicate"),
-        (["learn", "--repo", "{repo}", "--json", "--publish", "stdout"],
-         "learnd: --json and --publish stdout both want stdout"),
-        (["learn", "--repo", "{repo}", "--config", "{tmp}/missing.toml"],
-         "learnd: config file not found: "),
+        (
+            ["learn", "--repo", "{repo}", "--frobnicate"],
+            "learnd: error: unrecognized arguments: --frobnicate",
+        ),
+        (
+            ["learn", "--repo", "{repo}", "--json", "--publish", "stdout"],
+            "learnd: --json and --publish stdout both want stdout",
+        ),
+        (
+            ["learn", "--repo", "{repo}", "--config", "{tmp}/missing.toml"],
+            "learnd: config file not found: ",
+        ),
     ],
 )
 def test_user_errors_are_one_line_with_exit_status_2(

@@ -35,8 +35,9 @@ def finish(content, status="ok", sha=None, error=None):
         "started": "2026-11-01T10:00:00.000Z",
         "finished": "2026-11-01T10:00:01.000Z",
         "bytes": len(content or b""),
-        "sha256": sha if sha is not None else (
-            hashlib.sha256(content).hexdigest() if content is not None else None),
+        "sha256": sha
+        if sha is not None
+        else (hashlib.sha256(content).hexdigest() if content is not None else None),
         "error": error,
     }
     write(sentinel, json.dumps(doc).encode())
@@ -60,8 +61,20 @@ elif mode == "torn":
     with open(sentinel, "w") as fh:
         fh.write('{"agent": "X", "sta')
 elif mode == "nooutput":
-    write(sentinel, json.dumps({"agent": "X", "status": "ok", "started": "", "finished": "",
-                                "bytes": 3, "sha256": "a" * 64, "error": None}).encode())
+    write(
+        sentinel,
+        json.dumps(
+            {
+                "agent": "X",
+                "status": "ok",
+                "started": "",
+                "finished": "",
+                "bytes": 3,
+                "sha256": "a" * 64,
+                "error": None,
+            }
+        ).encode(),
+    )
 elif mode == "failed":
     finish(None, status="failed", error="model refused")
 else:

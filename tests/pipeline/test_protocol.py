@@ -90,8 +90,9 @@ def test_failed_and_skipped_sentinels_carry_their_reason(tmp_path: Path) -> None
     failed = tmp_path / "a.md"
     finish_output(failed, agent="A", status=FAILED, started=utc_now(), content=None, error="boom")
     skipped = tmp_path / "b.md"
-    finish_output(skipped, agent="B", status=SKIPPED, started=utc_now(), content=b"why",
-                  error="no GitHub")
+    finish_output(
+        skipped, agent="B", status=SKIPPED, started=utc_now(), content=b"why", error="no GitHub"
+    )
     assert read_sentinel(failed).error == "boom"
     assert not failed.exists()
     assert read_sentinel(skipped).status == SKIPPED

@@ -11,8 +11,6 @@ import pytest
 
 from learnd.pipeline.launcher import Launcher
 from learnd.pipeline.protocol import sentinel_path
-from learnd.pipeline.rundir import RunDir
-from learnd.pipeline.runner import NOT_RUN, AgentRecord, PipelineRunner
 from learnd.pipeline.roster import (
     CODE_DIFF_ANALYZER,
     EXISTING_DOCS_CHECKER,
@@ -22,6 +20,8 @@ from learnd.pipeline.roster import (
     TRIPWIRE_EXTRACTOR,
     roster,
 )
+from learnd.pipeline.rundir import RunDir
+from learnd.pipeline.runner import NOT_RUN, AgentRecord, PipelineRunner
 
 FAKE = str(Path(__file__).with_name("fake_agent.py"))
 ALL = (
@@ -172,8 +172,9 @@ def test_a_missing_program_fails_that_agent_only(tmp_path: Path) -> None:
     run_dir.create()
     commands = {name: (sys.executable, FAKE, "ok") for name in ALL}
     commands[PR_COMMENT_ANALYZER] = ("/nonexistent/agent",)
-    runner = PipelineRunner(run_dir, Launcher(run_dir, commands=commands),
-                            timeout_for=lambda name: 20.0)
+    runner = PipelineRunner(
+        run_dir, Launcher(run_dir, commands=commands), timeout_for=lambda name: 20.0
+    )
     records = {r.name: r for r in runner.run(roster())}
     assert records[PR_COMMENT_ANALYZER].status == "failed"
     assert "cannot start /nonexistent/agent" in (records[PR_COMMENT_ANALYZER].error or "")

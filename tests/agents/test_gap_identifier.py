@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+from learnd.agents.gap_identifier import identify_gaps
+from learnd.agents.gaps import (
+    DELETE_STALE,
+    HIGH,
+    NEW_DOC,
+    SKIP,
+    TRIPWIRE,
+    UPDATE_EXISTING,
+    UPDATE_REFERENCES,
+    AnalysisState,
+    GapFacts,
+)
+from learnd.analysis.changes import DiffFacts, FileChange, SymbolChange
+from learnd.docs.model import (
+    DOCUMENTED,
+    IDENTIFIER,
+    NEW_TOPIC,
+    PARTIAL,
+    DocEntry,
+    DocRef,
+    DocsCheckFacts,
+    DocsIndex,
+    RelatedDocs,
+    StaleRef,
+)
+from learnd.facts import embed_facts, extract_facts
+from learnd.gather.target import LearnTarget, PullRequestInfo
+
+TARGET = LearnTarget(
+    repo_path="/r",
+    repo_name="widgets",
+    github=None,
+    merge_sha="m" * 40,
+    base_sha="b" * 40,
+    pr=PullRequestInfo(42, "Rename things", "", "feat", "Ann", "merge-message"),
+    docs=("docs",),
+)
+OK = (AnalysisState("CodeDiffAnalyzer", "ok"), AnalysisState("ExistingDocsChecker", "ok"))
+
+
+def stale(doc: str, line: int, ref: str, reason: str = "removed") -> StaleRef:
+    return StaleRef(doc=doc, line=line, ref=ref, reason=reason, text=f"use `{ref}` here")
+
+
+def renamed(old: str, new: str) -> SymbolChange:
+    return SymbolChange(
+        kind="function",
+        change="renamed",
+        name=new,
+        path="w/core.py",
+        line=5,
+        old_name=old,
+        old_path="w/core.py",
+        old_line=5,
+    )
+
+
+def test_a_rename_named_in_two_docs_is_an_update_and_a_tripwire() -> None:
+    diff = DiffFacts(
+        files=(FileChange("modified", "w/core.py"),),
+        symbols=(renamed("make_widget", "create_widget"),),
+    )
+    check = DocsCheckFacts(
+        stale=(
+            stale("docs/a.md", 3, "make_widget()", "renamed"),
+            stale("AGENTS.md", 9, "w.core.make_widget"),
+            stale("docs/a.md", 7, "make_widget"),
+        ),
+        docs_indexed=2,
+    )
+    facts = identify_gaps(TARGET, diff=diff, check=check, index=DocsIndex("m"), analyses=OK)
+    update = next(i for i in facts.items if i.action == UPDATE_REFERENCES)
+    assert update.priority == HIGH
+    assert update.target == "AGENTS.md, docs/a.md"
+    assert {s.replacement for s in update.stale} == {"create_widget"}
+    assert [e.ref for e in update.evidence] == [
+        "w/core.py:5",
+        "docs/a.md:3",
+        "AGENTS.md:9",
+        "docs/a.md:7",
+    ]
+    (tripwire,) = facts.tripwires
+    assert tripwire.score == 5  # non-obvious 2 + cross-cutting 2 + repeated 1
+    assert tripwire.action == "Before calling `make_widget()`"
+    assert tripwire.warning.startswith("Use `create_widget()` instead")
+    assert tripwire.target_doc_path == "docs/a.md"
+    assert tripwire.pattern == r"\bmake_widget\b"
+    assert any(i.action == TRIPWIRE for i in facts.items)
+
+
+def test_a_rename_in_one_doc_line_is_no_tripwire() -> None:
+    diff = DiffFacts(symbols=(renamed("old", "new"),))
+    check = DocsCheckFacts(stale=(stale("docs/a.md", 3, "old"),))
+    facts = identify_gaps(TARGET, diff=diff, check=check, index=DocsIndex("m"), analyses=OK)
+    assert facts.tripwires == ()
+    assert [i.action for i in facts.items] == [UPDATE_REFERENCES]
+
+
+def test_an_undocumented_rename_is_skipped_with_a_reason() -> None:
+    facts = identify_gaps(
+        TARGET,
+        diff=DiffFacts(symbols=(renamed("a_b", "c_d"),)),
+        check=DocsCheckFacts(),
+        index=DocsIndex("m"),
+        analyses=OK,
+    )
+    assert facts.items == ()
+    (skip,) = facts.skipped
+    assert skip.action == SKIP
+    assert skip.why == "no doc mentions `a_b()`, so no reference needs updating"
+
+
+def test_a_removed_name_whose_doc_is_about_it_is_delete_stale() -> None:
+    removed = SymbolChange(
+        kind="class",
+        change="removed",
+        name="LegacyCache",
+        path="w/c.py",
+        line=1,
+        old_path="w/c.py",
+        old_line=10,
+    )
+    index = DocsIndex("m", docs=(DocEntry("docs/legacy-cache.md", "The LegacyCache"),))
+    check = DocsCheckFacts(
+        stale=(
+            stale("docs/legacy-cache.md", 4, "LegacyCache"),
+            stale("README.md", 2, "LegacyCache"),
+        )
+    )
+    facts = identify_gaps(
+        TARGET, diff=DiffFacts(symbols=(removed,)), check=check, index=index, analyses=OK
+    )
+    actions = {i.target: i.action for i in facts.items if i.action != TRIPWIRE}
+    assert actions == {"docs/legacy-cache.md": DELETE_STALE, "README.md": UPDATE_REFERENCES}
+
+
+def test_new_names_grouped_per_module_by_how_well_docs_cover_them() -> None:
+    def added(name: str, path: str, kind: str = "function") -> SymbolChange:
+        return SymbolChange(kind=kind, change="added", name=name, path=path, line=3)
+
+    diff = DiffFacts(
+        symbols=(
+            added("resize", "w/size.py"),
+            added("--width", "w/cli.py", "cli_option"),
+            added("known", "w/known.py"),
+            added("test_helper", "tests/test_x.py"),
+        )
+    )
+    check = DocsCheckFacts(
+        related=(
+            RelatedDocs("resize", NEW_TOPIC),
+            RelatedDocs("--width", PARTIAL, ("docs/cli.md:4",)),
+            RelatedDocs("known", DOCUMENTED, ("docs/known.md:2",)),
+        )
+    )
+    facts = identify_gaps(TARGET, diff=diff, check=check, index=DocsIndex("m"), analyses=OK)
+    by_target = {i.target: i for i in facts.items}
+    assert by_target["docs/size.md"].action == NEW_DOC
+    assert by_target["docs/cli.md"].action == UPDATE_EXISTING
+    assert by_target["docs/cli.md"].priority == HIGH
+    assert "known" not in {s.name for i in facts.items for s in i.symbols}
+    assert any("already documented in `docs/known.md:2`" in s.why for s in facts.skipped)
+    assert "test_helper" not in str(facts)
+
+
+def test_signature_change_of_a_documented_function() -> None:
+    change = SymbolChange(
+        kind="function",
+        change="signature_changed",
+        name="load",
+        path="a.py",
+        line=2,
+        signature="load(path, *, strict=False)",
+        old_signature="load(path)",
+    )
+    index = DocsIndex(
+        "m", docs=(DocEntry("docs/io.md", "IO", refs=(DocRef(IDENTIFIER, "load()", 12),)),)
+    )
+    facts = identify_gaps(
+        TARGET, diff=DiffFacts(symbols=(change,)), check=DocsCheckFacts(), index=index, analyses=OK
+    )
+    (item,) = facts.items
+    assert (item.action, item.target) == (UPDATE_EXISTING, "docs/io.md")
+    assert facts.stale[0].fate == "signature changed: `load(path)` → `load(path, *, strict=False)`"
+
+
+def test_without_diff_facts_stale_refs_still_become_items() -> None:
+    check = DocsCheckFacts(stale=(stale("docs/a.md", 3, "gone_fn"),))
+    states = (AnalysisState("CodeDiffAnalyzer", "failed", "timed out"),)
+    facts = identify_gaps(TARGET, diff=None, check=check, index=DocsIndex("m"), analyses=states)
+    (item,) = facts.items
+    assert item.action == UPDATE_REFERENCES
+    assert facts.analyses == states
+
+
+def test_facts_round_trip_through_the_output() -> None:
+    diff = DiffFacts(symbols=(renamed("make_widget", "create_widget"),))
+    check = DocsCheckFacts(
+        stale=(stale("docs/a.md", 3, "make_widget"), stale("docs/b.md", 3, "make_widget"))
+    )
+    facts = identify_gaps(TARGET, diff=diff, check=check, index=DocsIndex("m"), analyses=OK)
+    assert extract_facts(embed_facts("# x", facts), GapFacts) == facts
