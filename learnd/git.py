@@ -151,30 +151,25 @@ class GitRepo:
         )
 
     def changed_paths(self, base: str, merge: str) -> list[ChangedPath]:
-        names = self._git_z("diff", "--name-status", "-M", "-z", base, merge)
-        counts = self._numstat(base, merge)
-        changes: list[ChangedPath] = []
-        i = 0
-        while i < len(names):
-            status = names[i]
-            letter = status[:1]
-            if letter in ("R", "C"):
-                old, new = names[i + 1], names[i + 2]
-                i += 3
-            else:
-                old, new = None, names[i + 1]
-                i += 2
-            added, removed = counts.get(new, (None, None))
-            changes.append(ChangedPath(letter, new, old, added, removed))
-        return changes
-
-    def _numstat(self, base: str, merge: str) -> dict[str, tuple[int | None, int | None]]:
-        # With -z, a rename is "a\tr\t\0old\0new\0"; otherwise "a\tr\tpath\0".
-        fields = self._git_z("diff", "--numstat", "-M", "-z", base, merge)
+        # --raw and --numstat in one call: git computes the diff once, not twice,
+        # which matters for a merge of thousands of files.
+        fields = self._git_z("diff", "--raw", "--numstat", "--no-abbrev", "-M", "-z", base, merge)
+        entries: list[tuple[str, str, str | None]] = []
         counts: dict[str, tuple[int | None, int | None]] = {}
         i = 0
         while i < len(fields):
-            added, removed, path = fields[i].split("\t", 2)
+            field = fields[i]
+            if field.startswith(":"):
+                letter = field.split()[-1][:1]
+                if letter in ("R", "C"):
+                    entries.append((letter, fields[i + 2], fields[i + 1]))
+                    i += 3
+                else:
+                    entries.append((letter, fields[i + 1], None))
+                    i += 2
+                continue
+            # numstat: "a\tr\tpath", or "a\tr\t" followed by old and new for a rename
+            added, removed, path = field.split("\t", 2)
             i += 1
             if path == "":
                 path = fields[i + 1]
@@ -183,7 +178,10 @@ class GitRepo:
                 int(added) if added != "-" else None,
                 int(removed) if removed != "-" else None,
             )
-        return counts
+        return [
+            ChangedPath(letter, path, old, *counts.get(path, (None, None)))
+            for letter, path, old in entries
+        ]
 
     def _git_z(self, *args: str) -> list[str]:
         out = self._repo.git.execute(["git", *args], stdout_as_string=False)

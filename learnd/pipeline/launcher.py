@@ -114,8 +114,7 @@ class Launcher:
         env = dict(os.environ)
         env.update(self.extra_env)
         env.update({f"LEARND_{k.upper()}": v for k, v in self._placeholders(slot).items()})
-        log_name = slot.output.rsplit(".", 1)[0] + ".log"
-        with open(self.run_dir.logs / log_name, "ab") as log:
+        with open(self.run_dir.log(slot), "ab") as log:
             try:
                 process = subprocess.Popen(
                     argv,

@@ -53,6 +53,9 @@ class RunDir:
     def output(self, slot: AgentSlot) -> Path:
         return self.agents / slot.output
 
+    def log(self, slot: AgentSlot) -> Path:
+        return self.logs / (slot.output.rsplit(".", 1)[0] + ".log")
+
     def create(self) -> None:
         for folder in (self.inputs, self.agents, self.logs):
             folder.mkdir(parents=True, exist_ok=True)

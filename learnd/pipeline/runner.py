@@ -143,25 +143,43 @@ class PipelineRunner:
             deadline = agent.started + self.timeout_for(slot.name)
             watches.append(Watch(slot.key, self.run_dir.output(slot), agent.process, deadline))
         by_key = {s.key: s for s in slots}
-        with SentinelWaiter(self.run_dir.agents) as waiter:
-            for outcome in waiter.wait(watches):
-                slot, agent = by_key[outcome.key], started[outcome.key]
-                elapsed = round(time.monotonic() - agent.started, 3)
-                if outcome.sentinel is not None and outcome.error is None:
-                    agent.reap()
-                    record = _record(slot, outcome.sentinel, reused=False)
-                    records.append(record)
-                    self.on_record(record)
-                    self._announce(record)
-                    continue
+        finished: list[AgentProcess] = []
+        try:
+            with SentinelWaiter(self.run_dir.agents) as waiter:
+                for outcome in waiter.wait(watches):
+                    slot, agent = by_key[outcome.key], started.pop(outcome.key)
+                    elapsed = round(time.monotonic() - agent.started, 3)
+                    if outcome.sentinel is not None and outcome.error is None:
+                        # Reaped after the tier, so an agent that lingers after its
+                        # sentinel never delays noticing the others.
+                        finished.append(agent)
+                        record = _record(slot, outcome.sentinel, reused=False)
+                        records.append(record)
+                        self.on_record(record)
+                        self._announce(record)
+                        continue
+                    agent.kill_group()
+                    reason = outcome.error or "failed"
+                    if outcome.timed_out:
+                        reason = f"timed out after {self.timeout_for(slot.name):g}s; killed"
+                    elif outcome.sentinel is not None and outcome.sentinel.status == FAILED:
+                        reason = outcome.sentinel.error or "agent reported failure"
+                    records.append(self._failed(slot, reason, seconds=elapsed))
+        finally:
+            # Agents run in their own sessions, so a Ctrl-C or a crash of the parent
+            # would not reach them: stop whatever is still running ourselves.
+            for agent in started.values():
                 agent.kill_group()
-                reason = outcome.error or "failed"
-                if outcome.timed_out:
-                    reason = f"timed out after {self.timeout_for(slot.name):g}s; killed"
-                elif outcome.sentinel is not None and outcome.sentinel.status == FAILED:
-                    reason = outcome.sentinel.error or "agent reported failure"
-                records.append(self._failed(slot, reason, seconds=elapsed))
+            for agent in finished:
+                agent.reap()
+            self._drop_empty_logs(slots)
         return records
+
+    def _drop_empty_logs(self, slots: list[AgentSlot]) -> None:
+        for slot in slots:
+            log = self.run_dir.log(slot)
+            if log.exists() and log.stat().st_size == 0:
+                log.unlink()
 
     def _failed(self, slot: AgentSlot, reason: str, *, seconds: float) -> AgentRecord:
         record = AgentRecord(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -282,3 +285,72 @@ def test_files_that_cannot_be_analysed_are_reported_not_fatal(
     assert "latin.py: invalid UTF-8" in analysis
     assert "big.py: too large" in analysis
     assert "function `c`" in analysis
+
+
+def test_ctrl_c_stops_the_agents_too_and_a_rerun_finishes(
+    merged_repo: Any, learnd_env: dict[str, str], learnd_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    config = tmp_path / "hang.toml"
+    command = json.dumps([sys.executable, FAKE_AGENT, "hang"])
+    config.write_text(f"[pipeline.agents.CodeDiffAnalyzer]\ncommand = {command}\n")
+    child_pid = tmp_path / "child.pid"
+    env = {**learnd_env, "FAKE_AGENT_CHILD": str(child_pid)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "learnd",
+            "learn",
+            "--repo",
+            str(merged_repo.root),
+            "--config",
+            str(config),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not (child_pid.exists() and child_pid.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert stderr.splitlines()[-1] == "learnd: interrupted; rerun the same command to resume"
+    pid = int(child_pid.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+    rerun = learnd_cli("learn", "--repo", str(merged_repo.root), "--json")
+    data = rerun.json()
+    assert data["status"] == "completed"
+    assert data["agents"]["ExistingDocsChecker"].get("reused") is True
+    assert "resuming an earlier attempt" in rerun.stderr
+
+
+def _alive(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def test_demo_builds_a_repository_and_learns_from_it(
+    learnd_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    result = learnd_cli("demo", "--dir", str(tmp_path / "demo"), "--json")
+    assert result.returncode == 0, result.stderr
+    data = result.json()
+    assert data["status"] == "completed"
+    assert data["items"] == 4
+    assert data["tripwires"] == 1
+    assert data["run_id"].startswith("widgets-pr42-")
+    assert Path(data["published"]["path"]).parent == tmp_path / "demo" / "plans"
+    tripwires = json.loads(Path(data["tripwires_path"]).read_text())
+    assert tripwires["candidates"][0]["action"] == "Before calling `make_widget()`"
+    plan = Path(data["plan_path"]).read_text()
+    assert "+ from widgets.core import create_widget" in plan
+    shown = learnd_cli("demo", "--dir", str(tmp_path / "again"))
+    assert shown.stdout == plan
+    assert "demo: plan written to" in shown.stderr
