@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -210,7 +210,9 @@ def bench_parallel(work: Path, quick: bool, summary: Summary) -> None:
 # Runs in its own process, so its CPU is not the parent's. For each request
 # "NAME DELAY" it waits DELAY seconds, writes NAME then NAME.done the protocol's
 # way, and reports time.monotonic() (system-wide on Linux) right after the
-# sentinel's os.replace.
+# sentinel's os.replace, and right before it: the parent, woken by the rename,
+# can preempt the writer before it reads its clock, so "after" may come later
+# than the parent's notice (a negative latency) and "before" bounds it above.
 SENTINEL_WRITER = """\
 import hashlib, json, os, sys, time
 
@@ -235,9 +237,10 @@ for line in sys.stdin:
     doc = {"agent": "LatencyWriter", "status": "ok", "started": "", "finished": "",
            "bytes": len(content), "sha256": hashlib.sha256(content).hexdigest(), "error": None}
     tmp = write_tmp(output + ".done", json.dumps(doc).encode())
+    before = time.monotonic()
     os.replace(tmp, output + ".done")
-    done_mono, done_wall = time.monotonic(), time.time()
-    sys.stdout.write(f"{done_mono!r} {done_wall!r}\\n")
+    after, after_wall = time.monotonic(), time.time()
+    sys.stdout.write(f"{after!r} {before!r} {after_wall!r}\\n")
     sys.stdout.flush()
 """
 
@@ -249,6 +252,9 @@ class LatencyResult:
     median_ms: float
     p95_ms: float
     max_ms: float
+    min_ms: float
+    median_before_ms: float  # measured from just before the rename: an upper bound
+    p95_before_ms: float
     cpu_pct: float  # parent CPU over the waits' wall time, % of one core
     idle_cpu_pct: float  # parent CPU during a wait on which nothing happens
     idle_seconds: float
@@ -269,6 +275,7 @@ def _latency_trials(
     )
     assert writer.stdin is not None and writer.stdout is not None
     latencies: list[float] = []
+    upper: list[float] = []
     cpu_total = wall_total = 0.0
     failures = 0
     try:
@@ -288,8 +295,9 @@ def _latency_trials(
                     if outcome.error is not None or outcome.sentinel is None:
                         failures += 1
                 cpu1, wall1 = time.process_time(), time.monotonic()
-                written = float(writer.stdout.readline().split()[0])
-                latencies.append(seen - written)
+                after, before, _wall = map(float, writer.stdout.readline().split())
+                latencies.append(seen - after)
+                upper.append(seen - before)
                 cpu_total += cpu1 - cpu0
                 wall_total += wall1 - wall0
             # Idle: a wait on which nothing arrives until its deadline.
@@ -304,12 +312,16 @@ def _latency_trials(
     if failures:
         print(f"  WARNING: {failures} trial(s) ended without a valid sentinel")
     ms = [v * 1000 for v in latencies]
+    ms_before = [v * 1000 for v in upper]
     return LatencyResult(
         mode=mode,
         trials=trials,
         median_ms=statistics.median(ms),
         p95_ms=percentile(ms, 95),
         max_ms=max(ms),
+        min_ms=min(ms),
+        median_before_ms=statistics.median(ms_before),
+        p95_before_ms=percentile(ms_before, 95),
         cpu_pct=100 * cpu_total / wall_total,
         idle_cpu_pct=100 * idle_cpu / idle_wall,
         idle_seconds=idle_wall,
@@ -320,16 +332,29 @@ def bench_latency(work: Path, quick: bool, summary: Summary) -> None:
     trials = 60 if quick else 250
     idle = 1.0 if quick else 3.0
     heading(f"2. sentinel notice latency ({trials} trials per mode)")
-    print("  writer: separate process; latency = parent's notice - writer's os.replace")
+    print("  writer: a separate process; latency = parent's notice - writer's os.replace")
+    print("  (the notice is when SentinelWaiter.wait yields: sentinel read, output sha256 checked)")
     results = [
         _latency_trials(work, use_inotify=flag, trials=trials, idle_seconds=idle)
         for flag in (True, False)
     ]
     for r in results:
         print(
-            f"  {r.mode:16s} median {r.median_ms:6.2f} ms   p95 {r.p95_ms:6.2f} ms   "
-            f"max {r.max_ms:6.2f} ms   parent CPU during waits {r.cpu_pct:5.2f}% of a core   "
-            f"idle wait ({r.idle_seconds:.1f} s) {r.idle_cpu_pct:5.2f}%"
+            f"  {r.mode}: median {r.median_ms:.2f} ms, p95 {r.p95_ms:.2f} ms, "
+            f"min {r.min_ms:.2f} ms, max {r.max_ms:.2f} ms"
+        )
+        print(
+            f"    from just before the rename (upper bound): median {r.median_before_ms:.2f} ms, "
+            f"p95 {r.p95_before_ms:.2f} ms"
+        )
+        print(
+            f"    parent CPU during the waits: {r.cpu_pct:.2f}% of one core; "
+            f"during an idle wait of {r.idle_seconds:.1f} s: {r.idle_cpu_pct:.2f}%"
+        )
+    if results[0].min_ms < 0:
+        print(
+            "  (a negative latency: the woken parent ran before the writer read its clock "
+            "after os.replace)"
         )
     first = results[0]
     summary.add(
@@ -909,10 +934,14 @@ class TreeRss:
         return total
 
 
-def scale_worker(repo_path: str, state_dir: str, home: str) -> int:
+def scale_worker(repo_path: str, state_dir: str, home: str, timeout: str) -> int:
     """Child-process side of the scale run, so rusage covers exactly this run's tree."""
     repo = GitRepo.open(repo_path)
     config = isolated_config(Path(home), Path(state_dir))
+    if timeout != "default":
+        pipeline = replace(config.pipeline, agent_timeout=float(timeout))
+        config = replace(config, pipeline=pipeline)
+    print(f"  agent timeout: {config.pipeline.agent_timeout:g} s", file=sys.stderr)
     target = build_target(repo, config, merge="HEAD", base=None)
     began = time.monotonic()
     result = learn(
@@ -967,8 +996,16 @@ def _time_git_diff(repo: Path, base: str, merge: str, runs: int) -> tuple[float,
     return statistics.median(times), stderr
 
 
-def bench_scale(work: Path, quick: bool, summary: Summary, *, keep: bool) -> None:
-    files = 500 if quick else 5000
+def bench_scale(
+    work: Path,
+    quick: bool,
+    summary: Summary,
+    *,
+    keep: bool,
+    files: int | None,
+    agent_timeout: float | None,
+) -> None:
+    files = files or (500 if quick else 5000)
     heading(f"4. scale: built-in run on a synthetic merge touching ~{files} files")
     root = work / "scale-repo"
     began = time.monotonic()
@@ -1010,6 +1047,7 @@ def bench_scale(work: Path, quick: bool, summary: Summary, *, keep: bool) -> Non
             str(root),
             str(state),
             str(work / "home"),
+            "default" if agent_timeout is None else str(agent_timeout),
         ],
         stdout=subprocess.PIPE,
     )
@@ -1050,6 +1088,7 @@ def bench_scale(work: Path, quick: bool, summary: Summary, *, keep: bool) -> Non
     summary.add("scale: files touched / diff", f"{len(changed)} / {diff_bytes / 1e6:.1f} MB", "")
     summary.add("scale: git diff baseline", f"{baseline:.2f} s", "")
     summary.add("scale: learn() wall", f"{seconds:.2f} s", "")
+    summary.add("scale: run status", report["status"], "completed", report["status"] == "completed")
     summary.add("scale: learn / git diff", f"{ratio:.1f}x", "<= 3x", ratio <= 3)
     summary.add("scale: slowest agent", f"{slowest['key']} {slowest['seconds']:.2f} s", "")
     summary.add("scale: max RSS parent", mib(self_kib), "< 500 MiB", self_kib < 500 * 1024)
@@ -1070,7 +1109,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     parser.add_argument("--only", action="append", choices=SECTIONS, help="run only these parts")
     parser.add_argument("--keep", action="store_true", help="keep the temporary files")
-    parser.add_argument("--scale-worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--scale-files", type=int, help="files the scale part's merge touches (default 5000)"
+    )
+    parser.add_argument(
+        "--agent-timeout",
+        type=float,
+        help="agent timeout (s) for the scale run; default: learnd's configured default",
+    )
+    parser.add_argument("--scale-worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.scale_worker:
         return scale_worker(*args.scale_worker)
@@ -1091,7 +1138,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "overhead" in sections:
             bench_overhead(work, args.quick, summary)
         if "scale" in sections:
-            bench_scale(work, args.quick, summary, keep=args.keep)
+            bench_scale(
+                work,
+                args.quick,
+                summary,
+                keep=args.keep,
+                files=args.scale_files,
+                agent_timeout=args.agent_timeout,
+            )
     finally:
         if args.keep:
             print(f"\nkept {work}")

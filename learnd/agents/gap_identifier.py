@@ -44,6 +44,7 @@ from learnd.docs.model import (
     DocsIndex,
     RelatedDocs,
     StaleRef,
+    bare_name,
 )
 from learnd.facts import embed_facts, from_jsonable
 from learnd.gather.inputs import DOCS_INDEX
@@ -76,12 +77,6 @@ def run(ctx: AgentContext) -> AgentResult:
 
 def _state(upstream: Upstream) -> AnalysisState:
     return AnalysisState(upstream.name, upstream.status, upstream.reason)
-
-
-def _bare(ref: str) -> str:
-    """`pkg.mod.func()` and `func` both name `func`."""
-    text = ref.strip().removesuffix("()")
-    return text.rsplit(".", 1)[-1]
 
 
 def _is_test_path(path: str) -> bool:
@@ -136,11 +131,11 @@ class _Gaps:
         for doc in index.docs:
             for ref in doc.refs:
                 if ref.kind in (IDENTIFIER, CODE):
-                    self.refs_by_name[_bare(ref.text)].append((doc.path, ref.line))
+                    self.refs_by_name[bare_name(ref.text)].append((doc.path, ref.line))
         self.stale_by_name: dict[str, list[StaleRef]] = defaultdict(list)
         for stale in self.check.stale:
             if stale.reason != MOVED:
-                self.stale_by_name[_bare(stale.ref)].append(stale)
+                self.stale_by_name[bare_name(stale.ref)].append(stale)
         self.related: dict[str, RelatedDocs] = {r.item: r for r in self.check.related}
 
     # -- removed and renamed names -------------------------------------------------
@@ -151,7 +146,7 @@ class _Gaps:
         return found
 
     def renamed(self, symbol: SymbolChange) -> None:
-        old = _bare(symbol.old_name or symbol.name)
+        old = bare_name(symbol.old_name or symbol.name)
         new = symbol.short_name
         refs = self.take_stale(old)
         where = f"{symbol.path}:{symbol.line}"
@@ -453,18 +448,11 @@ class _Gaps:
             self.stale.append(line)
             by_doc[stale.doc].append(line)
         for doc, lines in sorted(by_doc.items()):
-            self.items.append(
-                DocItem(
-                    title=f"Fix file paths in `{doc}`",
-                    action=UPDATE_REFERENCES,
-                    priority=MEDIUM,
-                    target=doc,
-                    why=f"`{doc}` points at {len(lines)} path(s) the PR moved or deleted.",
-                    evidence=tuple(
-                        Evidence("docs", f"{s.ref.doc}:{s.ref.line}", s.fate) for s in lines
-                    ),
-                    stale=tuple(lines),
-                )
+            self.stale_item(
+                doc,
+                lines,
+                title=f"Fix file paths in `{doc}`",
+                why=f"`{doc}` points at {len(lines)} path(s) the PR moved or deleted.",
             )
 
     def unmatched_stale(self) -> None:
@@ -477,19 +465,27 @@ class _Gaps:
             by_doc[stale.doc].append(line)
         for doc, lines in sorted(by_doc.items()):
             names = ", ".join(sorted({f"`{s.ref.ref}`" for s in lines}))
-            self.items.append(
-                DocItem(
-                    title=f"Fix references to {names} in `{doc}`",
-                    action=UPDATE_REFERENCES,
-                    priority=MEDIUM,
-                    target=doc,
-                    why=f"The PR's diff no longer defines {names}, but `{doc}` still names it.",
-                    evidence=tuple(
-                        Evidence("docs", f"{s.ref.doc}:{s.ref.line}", s.fate) for s in lines
-                    ),
-                    stale=tuple(lines),
-                )
+            self.stale_item(
+                doc,
+                lines,
+                title=f"Fix references to {names} in `{doc}`",
+                why=f"The PR's diff no longer defines {names}, but `{doc}` still names it.",
             )
+
+    def stale_item(self, doc: str, lines: list[StaleLine], *, title: str, why: str) -> None:
+        self.items.append(
+            DocItem(
+                title=title,
+                action=UPDATE_REFERENCES,
+                priority=MEDIUM,
+                target=doc,
+                why=why,
+                evidence=tuple(
+                    Evidence("docs", f"{s.ref.doc}:{s.ref.line}", s.fate) for s in lines
+                ),
+                stale=tuple(lines),
+            )
+        )
 
     def quiet_files(self, symbols: Iterable[SymbolChange]) -> None:
         """Files changed without any public change: one honest SKIP, not one per file."""

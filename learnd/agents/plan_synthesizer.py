@@ -27,6 +27,7 @@ from learnd.agents.gaps import (
 )
 from learnd.analysis import changes as ch
 from learnd.analysis.changes import DiffFacts, SymbolChange
+from learnd.docs.model import bare_name
 from learnd.errors import RunFailed
 from learnd.gather.target import LearnTarget
 from learnd.pipeline.protocol import OK
@@ -179,7 +180,9 @@ def _draft_references(stale: tuple[StaleLine, ...]) -> list[str]:
             if "/" in s.ref.ref or "/" in s.replacement:
                 out.append("+ " + old.replace(s.ref.ref, s.replacement))
             else:
-                out.append("+ " + re.sub(rf"\b{re.escape(_bare(s.ref.ref))}\b", s.replacement, old))
+                out.append(
+                    "+ " + re.sub(rf"\b{re.escape(bare_name(s.ref.ref))}\b", s.replacement, old)
+                )
         out += ["```", ""]
     if stale and not any(s.replacement for s in stale):
         out.append("Delete these lines, or rewrite them around what replaced the removed name.")
@@ -318,10 +321,6 @@ def _skipped(gaps: GapFacts) -> list[str]:
         assert item.action == SKIP
         lines.append(f"- {item.title} — {item.why}")
     return [*lines, ""]
-
-
-def _bare(ref: str) -> str:
-    return ref.strip().removesuffix("()").rsplit(".", 1)[-1]
 
 
 def _yaml_str(text: str) -> str:

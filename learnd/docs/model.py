@@ -14,6 +14,11 @@ COMMAND = "command"
 CODE = "code"
 
 
+def bare_name(ref: str) -> str:
+    """The name a reference is about: `pkg.mod.func()` and `func` both name `func`."""
+    return ref.strip().removesuffix("()").rsplit(".", 1)[-1]
+
+
 @dataclass(frozen=True)
 class Heading:
     level: int
