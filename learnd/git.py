@@ -8,11 +8,12 @@ touching thousands of files costs one process, not thousands.
 from __future__ import annotations
 
 import os
-import tempfile
+import subprocess
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import git
 from gitdb.exc import BadName, BadObject  # type: ignore[import-untyped]
@@ -192,23 +193,95 @@ class GitRepo:
     def read_blobs(
         self, commit: str, paths: Iterable[str], *, max_bytes: int = MAX_BLOB_BYTES
     ) -> Iterator[Blob]:
-        """Yield each path's blob at ``commit``; paths missing there are left out."""
-        cmd = self._repo.git
-        for path in paths:
-            ref = f"{commit}:{path}"
+        """Yield each path's blob at ``commit``, in order; paths missing there are left out."""
+        wanted = list(paths)
+        refs = [f"{commit}:{path}".encode("utf-8", "surrogateescape") for path in wanted]
+        for path, (kind, size, data) in zip(wanted, self._cat_file(refs, max_bytes), strict=True):
+            if kind == b"blob":
+                yield Blob(path, size, data)
+
+    def text_files(
+        self,
+        commit: str,
+        *,
+        suffixes: tuple[str, ...] = (),
+        exclude_suffixes: tuple[str, ...] = (),
+        max_bytes: int = MAX_BLOB_BYTES,
+    ) -> Iterator[tuple[str, bytes]]:
+        """Every file at ``commit`` (optionally only these suffixes) that is small and not binary.
+
+        One ``ls-tree`` and one streamed ``cat-file --batch`` for the whole tree: a
+        scan of a 60 MB tree takes seconds, where ``git grep`` with thousands of
+        patterns takes minutes.
+        """
+        listing = self._git_z("ls-tree", "-r", "-l", "-z", commit)
+        chosen: list[tuple[str, bytes]] = []
+        for entry in listing:
+            meta, path = entry.split("\t", 1)
+            _mode, kind, sha, size = meta.split()
+            if kind != "blob" or size == "-" or int(size) > max_bytes:
+                continue
+            if suffixes and not path.endswith(suffixes):
+                continue
+            if exclude_suffixes and path.endswith(exclude_suffixes):
+                continue
+            chosen.append((path, sha.encode()))
+        blobs = self._cat_file([sha for _, sha in chosen], max_bytes)
+        for (path, _), (_kind, _size, data) in zip(chosen, blobs, strict=False):
+            if data is not None and b"\0" not in data[:8000]:
+                yield path, data
+
+    def _cat_file(
+        self, refs: list[bytes], max_bytes: int
+    ) -> Iterator[tuple[bytes, int, bytes | None]]:
+        """(type, size, data or None when over ``max_bytes``) per ref, via one process.
+
+        A thread feeds the requests while this generator reads the answers, so
+        neither side waits on a full pipe; closing the generator early stops git.
+        """
+        if not refs:
+            return
+        proc = subprocess.Popen(
+            ["git", "cat-file", "--batch"],
+            cwd=self.root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        stdin, stdout = proc.stdin, proc.stdout
+
+        def feed() -> None:
             try:
-                # GitPython annotates these as str but hands back bytes; Any says so.
-                header: Any = cmd.get_object_header(ref)
-            except ValueError:
-                continue
-            _sha, kind, size = header
-            if kind not in (b"blob", "blob"):
-                continue
-            if size > max_bytes:
-                yield Blob(path, size, None)
-                continue
-            _sha, _kind, size, data = cmd.get_object_data(ref)
-            yield Blob(path, size, data)
+                for ref in refs:
+                    stdin.write(ref + b"\n")
+                stdin.close()
+            except (BrokenPipeError, ValueError):
+                pass  # the reader stopped early and closed the pipe
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
+        try:
+            for _ in refs:
+                header = stdout.readline().split()
+                if len(header) != 3:  # "<ref> missing" or "<ref> ambiguous"
+                    yield b"missing", 0, None
+                    continue
+                kind, size = header[1], int(header[2])
+                if size > max_bytes:
+                    remaining = size + 1
+                    while remaining:
+                        remaining -= len(stdout.read(min(remaining, 1 << 20)))
+                    yield kind, size, None
+                    continue
+                data = stdout.read(size)
+                stdout.read(1)  # the newline after each object
+                yield kind, size, data
+        finally:
+            proc.kill()
+            stdout.close()
+            proc.wait()
+            feeder.join(timeout=5)
 
     def read_text(self, commit: str, path: str) -> str | None:
         for blob in self.read_blobs(commit, [path]):
@@ -218,62 +291,3 @@ class GitRepo:
 
     def list_files(self, commit: str) -> list[str]:
         return self._git_z("ls-tree", "-r", "--name-only", "-z", commit)
-
-    def grep_lines(
-        self, commit: str, words: Iterable[str], *, pathspec: Iterable[str] = ()
-    ) -> Iterator[tuple[str, int, str]]:
-        """(path, line, text) of every line at ``commit`` holding one of ``words``."""
-        wanted = sorted({w for w in words if w and "\n" not in w})
-        if not wanted:
-            return
-        with tempfile.NamedTemporaryFile("w", suffix=".patterns", delete=False) as fh:
-            fh.write("\n".join(wanted) + "\n")
-            patterns = fh.name
-        try:
-            args = ["git", "grep", "-I", "-n", "-w", "-F", "-f", patterns, commit, "--"]
-            args += list(pathspec) or ["."]
-            status, out, _err = self._repo.git.execute(
-                args, with_extended_output=True, with_exceptions=False, stdout_as_string=True
-            )
-        finally:
-            os.unlink(patterns)
-        if status not in (0, 1):
-            raise GitError(f"git grep failed at {commit[:12]}")
-        prefix = f"{commit}:"
-        for line in str(out).splitlines():
-            if line.startswith(prefix):
-                line = line[len(prefix) :]
-            path, _, rest = line.partition(":")
-            number, _, text = rest.partition(":")
-            if number.isdigit():
-                yield path, int(number), text
-
-    def grep_words(
-        self, commit: str, words: Iterable[str], *, exclude: Iterable[str] = ()
-    ) -> set[str]:
-        """Which of ``words`` occur as whole words in any file at ``commit``.
-
-        One ``git grep`` for the whole set: asking per word would be one process each.
-        """
-        wanted = sorted({w for w in words if w and "\n" not in w})
-        if not wanted:
-            return set()
-        with tempfile.NamedTemporaryFile("w", suffix=".patterns", delete=False) as fh:
-            fh.write("\n".join(wanted) + "\n")
-            patterns = fh.name
-        try:
-            args = ["git", "grep", "-I", "-o", "-h", "-w", "-F", "-f", patterns, commit, "--"]
-            args += ["."] + [f":(exclude){glob}" for glob in exclude]
-            status, out, _err = self._repo.git.execute(
-                args, with_extended_output=True, with_exceptions=False, stdout_as_string=True
-            )
-        finally:
-            os.unlink(patterns)
-        if status not in (0, 1):  # 1 is "no match", not a failure
-            raise GitError(f"git grep failed at {commit[:12]}")
-        found: set[str] = set()
-        for line in str(out).splitlines():
-            # -h drops the "<commit>:<path>:" prefix; words never hold a colon, so
-            # taking the last field is right whichever form this git prints.
-            found.add(line.rsplit(":", 1)[-1])
-        return found & set(wanted)

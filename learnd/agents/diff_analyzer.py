@@ -9,7 +9,6 @@ skipped: one bad file never costs the whole analysis.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -18,6 +17,7 @@ from learnd.agents.context import AgentContext, AgentResult
 from learnd.analysis import changes as ch
 from learnd.analysis.changes import DiffFacts, FileChange, SymbolChange
 from learnd.analysis.python_api import ModuleApi, PythonApiError, diff_api, extract_api
+from learnd.analysis.wordscan import usage_lines
 from learnd.facts import embed_facts
 from learnd.git import MAX_BLOB_BYTES, ChangedPath, GitRepo
 from learnd.pipeline.protocol import OK
@@ -104,16 +104,8 @@ def _with_usages(repo: GitRepo, merge: str, symbols: list[SymbolChange]) -> list
     }
     if not wanted:
         return symbols
-    found: dict[str, list[str]] = defaultdict(list)
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(wanted))) + r")\b")
-    definition = re.compile(r"^\s*(?:async\s+def|def|class)\s+(\w+)")
-    for path, line, text in repo.grep_lines(merge, wanted, pathspec=["*.py"]):
-        own = definition.match(text)
-        for name in set(pattern.findall(text)):
-            if own and own.group(1) == name:
-                continue
-            if len(found[name]) < USAGE_LIMIT:
-                found[name].append(f"{path}:{line}")
+    files = repo.text_files(merge, suffixes=PYTHON_SUFFIXES)
+    found = usage_lines(files, wanted, limit=USAGE_LIMIT)
     return [
         replace(s, usages=tuple(found.get(s.short_name, ()))) if s.short_name in wanted else s
         for s in symbols

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from learnd.agents.context import AgentContext, AgentResult
+from learnd.analysis.wordscan import names_defined, words_present
 from learnd.docs.check import check_docs
 from learnd.docs.model import DocsCheckFacts, DocsIndex
 from learnd.docs.patch_names import scan_patch
@@ -19,7 +20,7 @@ from learnd.gather.inputs import DIFF_PATCH, DOCS_INDEX
 from learnd.git import GitRepo
 from learnd.pipeline.protocol import OK, SKIPPED
 
-DOC_GLOBS = ("*.md", "*.markdown")
+DOC_SUFFIXES = (".md", ".markdown")
 
 
 def run(ctx: AgentContext) -> AgentResult:
@@ -39,7 +40,7 @@ def run(ctx: AgentContext) -> AgentResult:
     folders = {p.rsplit("/", i)[0] for p in files for i in range(1, p.count("/") + 1)}
 
     def symbols_existing(candidates: Collection[str]) -> set[str]:
-        return repo.grep_words(merge, candidates, exclude=DOC_GLOBS)
+        return words_present(repo.text_files(merge, exclude_suffixes=DOC_SUFFIXES), candidates)
 
     def doc_text(path: str) -> str:
         return repo.read_text(merge, path) or ""
@@ -58,10 +59,9 @@ def run(ctx: AgentContext) -> AgentResult:
 
 def _still_defined(repo: GitRepo, merge: str, names: Collection[str]) -> set[str]:
     """Names the patch removed somewhere but that are still defined at the merge commit."""
-    patterns = {f"{kw} {n}": n for n in names for kw in ("def", "class")}
-    patterns.update({f"{n} =": n for n in names})
-    found = repo.grep_words(merge, patterns, exclude=DOC_GLOBS)
-    return {patterns[p] for p in found}
+    if not names:
+        return set()
+    return names_defined(repo.text_files(merge, suffixes=(".py", ".pyi")), names)
 
 
 def render_docs_check(facts: DocsCheckFacts, removed: int) -> str:
