@@ -10,10 +10,11 @@ sees nothing extra when the markdown is rendered.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -39,61 +40,147 @@ def to_jsonable(value: Any) -> Any:
 
 def from_jsonable(cls: type[T], data: Any) -> T:
     """Rebuild a dataclass of type ``cls`` from what :func:`to_jsonable` produced."""
-    return typing.cast(T, _decode(cls, data, cls.__name__))
+    try:
+        return typing.cast(T, _decoder(typing.cast(Any, cls))(data))
+    except FactsError as exc:
+        raise FactsError(f"{cls.__name__}{exc}") from None
 
 
-def _decode(tp: Any, data: Any, where: str) -> Any:
+Decoder = Callable[[Any], Any]
+
+
+@functools.cache
+def _decoder(tp: Any) -> Decoder:
+    """A decoder for one type, built once: a run's facts hold tens of thousands of
+    values of a handful of types, and inspecting the type for each value cost more
+    than the values themselves. Errors carry the path to the bad value, built only
+    on the way out of a failure.
+    """
     origin = typing.get_origin(tp)
     if tp is Any:
-        return data
+        return _identity
     if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(tp)
-        if data is None and type(None) in args:
+        return _union_decoder(tp)
+    if origin is tuple:
+        return _tuple_decoder(typing.get_args(tp))
+    if origin is dict:
+        return _dict_decoder(_decoder(typing.get_args(tp)[1]))
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        return _dataclass_decoder(tp)
+    if isinstance(tp, type):
+        return _scalar_decoder(tp)
+    raise FactsError(f": cannot decode type {tp!r}")
+
+
+def _identity(data: Any) -> Any:
+    return data
+
+
+def _union_decoder(tp: Any) -> Decoder:
+    args = typing.get_args(tp)
+    optional = type(None) in args
+    choices = [_decoder(arg) for arg in args if arg is not type(None)]
+
+    def decode(data: Any) -> Any:
+        if data is None and optional:
             return None
-        for arg in args:
-            if arg is type(None):
-                continue
+        for choice in choices:
             try:
-                return _decode(arg, data, where)
+                return choice(data)
             except FactsError:
                 continue
-        raise FactsError(f"{where}: {data!r} matches none of {tp}")
-    if origin is tuple:
-        args = typing.get_args(tp)
+        raise FactsError(f": {data!r} matches none of {tp}")
+
+    return decode
+
+
+def _tuple_decoder(args: tuple[Any, ...]) -> Decoder:
+    if len(args) == 2 and args[1] is Ellipsis:
+        item = _decoder(args[0])
+
+        def decode_all(data: Any) -> Any:
+            if not isinstance(data, list):
+                raise FactsError(f": expected a list, got {type(data).__name__}")
+            try:
+                return tuple(item(v) for v in data)
+            except FactsError as exc:
+                index = _first_bad(item, data)
+                raise FactsError(f"[{index}]{exc}") from None
+
+        return decode_all
+    items = [_decoder(a) for a in args]
+
+    def decode_fixed(data: Any) -> Any:
         if not isinstance(data, list):
-            raise FactsError(f"{where}: expected a list, got {type(data).__name__}")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(args[0], v, f"{where}[{i}]") for i, v in enumerate(data))
-        if len(args) != len(data):
-            raise FactsError(f"{where}: expected {len(args)} items, got {len(data)}")
-        return tuple(
-            _decode(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, data, strict=False))
+            raise FactsError(f": expected a list, got {type(data).__name__}")
+        if len(items) != len(data):
+            raise FactsError(f": expected {len(items)} items, got {len(data)}")
+        return tuple(d(v) for d, v in zip(items, data, strict=True))
+
+    return decode_fixed
+
+
+def _first_bad(item: Decoder, data: list[Any]) -> int:
+    for index, value in enumerate(data):
+        try:
+            item(value)
+        except FactsError:
+            return index
+    return -1
+
+
+def _dict_decoder(value: Decoder) -> Decoder:
+    def decode(data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise FactsError(f": expected an object, got {type(data).__name__}")
+        out = {}
+        for key, v in data.items():
+            try:
+                out[key] = value(v)
+            except FactsError as exc:
+                raise FactsError(f".{key}{exc}") from None
+        return out
+
+    return decode
+
+
+def _dataclass_decoder(tp: type) -> Decoder:
+    hints = typing.get_type_hints(tp)
+    fields = [
+        (
+            f.name,
+            _decoder(hints[f.name]),
+            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
         )
-    if origin is dict:
-        _, value_type = typing.get_args(tp)
+        for f in dataclasses.fields(tp)
+    ]
+
+    def decode(data: Any) -> Any:
         if not isinstance(data, dict):
-            raise FactsError(f"{where}: expected an object, got {type(data).__name__}")
-        return {k: _decode(value_type, v, f"{where}.{k}") for k, v in data.items()}
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        if not isinstance(data, dict):
-            raise FactsError(f"{where}: expected an object, got {type(data).__name__}")
-        hints = typing.get_type_hints(tp)
+            raise FactsError(f": expected an object, got {type(data).__name__}")
         kwargs: dict[str, Any] = {}
-        for f in dataclasses.fields(tp):
-            if f.name in data:
-                kwargs[f.name] = _decode(hints[f.name], data[f.name], f"{where}.{f.name}")
-            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise FactsError(f"{where}: missing field {f.name!r}")
+        for name, field_decoder, required in fields:
+            if name in data:
+                try:
+                    kwargs[name] = field_decoder(data[name])
+                except FactsError as exc:
+                    raise FactsError(f".{name}{exc}") from None
+            elif required:
+                raise FactsError(f": missing field {name!r}")
         return tp(**kwargs)
-    if tp is float and isinstance(data, int) and not isinstance(data, bool):
-        return float(data)
-    if isinstance(tp, type):
-        if tp is int and isinstance(data, bool):
-            raise FactsError(f"{where}: expected int, got bool")
-        if not isinstance(data, tp):
-            raise FactsError(f"{where}: expected {tp.__name__}, got {type(data).__name__}")
+
+    return decode
+
+
+def _scalar_decoder(tp: type) -> Decoder:
+    def decode(data: Any) -> Any:
+        if tp is float and isinstance(data, int) and not isinstance(data, bool):
+            return float(data)
+        if (tp is int and isinstance(data, bool)) or not isinstance(data, tp):
+            raise FactsError(f": expected {tp.__name__}, got {type(data).__name__}")
         return data
-    raise FactsError(f"{where}: cannot decode type {tp!r}")
+
+    return decode
 
 
 def embed_facts(markdown: str, facts: Any) -> str:

@@ -9,17 +9,23 @@ skipped: one bad file never costs the whole analysis.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+import multiprocessing
+import os
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
+from typing import BinaryIO
 
 from learnd.agents.context import AgentContext, AgentResult
 from learnd.analysis import changes as ch
 from learnd.analysis.changes import DiffFacts, FileChange, SymbolChange
+from learnd.analysis.hunks import api_untouched
 from learnd.analysis.python_api import ModuleApi, PythonApiError, diff_api, extract_api
 from learnd.analysis.wordscan import usage_lines
 from learnd.facts import embed_facts
-from learnd.git import MAX_BLOB_BYTES, ChangedPath, GitRepo
+from learnd.gather.inputs import DIFF_PATCH
+from learnd.git import MAX_BLOB_BYTES, Blob, ChangedPath, GitRepo
 from learnd.pipeline.protocol import OK
 
 STATUS_WORDS = {
@@ -32,24 +38,33 @@ STATUS_WORDS = {
 }
 PYTHON_SUFFIXES = (".py", ".pyi")
 USAGE_LIMIT = 5
+# Below this many files a process pool costs more to start than it saves.
+PARALLEL_FROM = 64
+BATCH_FILES = 16
 # Listing every file of a huge merge in markdown helps nobody; the facts keep all.
 MARKDOWN_FILE_ROWS = 200
 
 
 def run(ctx: AgentContext) -> AgentResult:
-    facts = analyze(ctx.repo, ctx.target.base_sha, ctx.target.merge_sha)
+    with ctx.input_path(DIFF_PATCH).open("rb") as patch:
+        facts = analyze(ctx.repo, ctx.target.base_sha, ctx.target.merge_sha, patch)
     title = ctx.target.pr.title
     return AgentResult(OK, embed_facts(render_diff_analysis(title, facts), facts))
 
 
-def analyze(repo: GitRepo, base: str, merge: str) -> DiffFacts:
+def analyze(repo: GitRepo, base: str, merge: str, patch: BinaryIO) -> DiffFacts:
     changed = repo.changed_paths(base, merge)
     skipped: dict[str, str] = {}
     for c in changed:
         if c.added is None:
             skipped[c.path] = "binary"
     python = [c for c in changed if c.path.endswith(PYTHON_SUFFIXES) and c.path not in skipped]
-    old_paths = [c.old_path or c.path for c in python if c.status not in ("A",)]
+    # Files added or deleted change the API wholesale; edited ones only when their
+    # changed lines could (see learnd.analysis.hunks), and most edits do not.
+    edited = {c.path for c in python if c.status not in ("A", "D")}
+    same_api = api_untouched(patch, edited) if edited else set()
+    python = [c for c in python if c.path not in same_api]
+    old_paths = [c.old_path or c.path for c in python if c.status != "A"]
     new_paths = [c.path for c in python if c.status != "D"]
     old_apis = _apis(repo, base, old_paths, skipped, side="old")
     new_apis = _apis(repo, merge, new_paths, skipped, side="new")
@@ -75,24 +90,77 @@ def _file_change(c: ChangedPath, skipped: str | None) -> FileChange:
 def _apis(
     repo: GitRepo, commit: str, paths: Sequence[str], skipped: dict[str, str], *, side: str
 ) -> dict[str, ModuleApi]:
+    texts = _texts(repo.read_blobs(commit, paths, max_bytes=MAX_BLOB_BYTES), skipped, side)
     apis: dict[str, ModuleApi] = {}
-    for blob in repo.read_blobs(commit, paths, max_bytes=MAX_BLOB_BYTES):
+    for path, result in _extract_all(texts, parallel=len(paths) >= PARALLEL_FROM):
+        if isinstance(result, ModuleApi):
+            apis[path] = result
+        else:
+            skipped.setdefault(path, f"{result} ({side} side)")
+    return apis
+
+
+def _texts(blobs: Iterable[Blob], skipped: dict[str, str], side: str) -> Iterator[tuple[str, str]]:
+    for blob in blobs:
         if blob.data is None:
             skipped.setdefault(blob.path, f"too large ({blob.size} bytes)")
-            continue
-        if b"\0" in blob.data[:8000]:
+        elif b"\0" in blob.data[:8000]:
             skipped.setdefault(blob.path, "binary")
-            continue
+        else:
+            try:
+                yield blob.path, blob.data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                skipped.setdefault(
+                    blob.path, f"invalid UTF-8 on the {side} side at byte {exc.start}"
+                )
+
+
+def _extract(batch: list[tuple[str, str]]) -> list[tuple[str, ModuleApi | str]]:
+    out: list[tuple[str, ModuleApi | str]] = []
+    for path, text in batch:
         try:
-            text = blob.data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            skipped.setdefault(blob.path, f"invalid UTF-8 on the {side} side at byte {exc.start}")
-            continue
-        try:
-            apis[blob.path] = extract_api(text, blob.path)
+            out.append((path, extract_api(text, path)))
         except PythonApiError as exc:
-            skipped.setdefault(blob.path, f"{exc} ({side} side)")
-    return apis
+            out.append((path, str(exc)))
+    return out
+
+
+def _extract_all(
+    texts: Iterator[tuple[str, str]], *, parallel: bool
+) -> Iterator[tuple[str, ModuleApi | str]]:
+    """Parse every text, across all cores when there are many.
+
+    Parsing is CPU-bound and each file is independent, so a merge of thousands
+    of files is spread over a process pool; batches keep pickling cheap, and a
+    bounded number in flight keeps memory flat however large the merge.
+    """
+    workers = os.cpu_count() or 1
+    if not parallel or workers < 2:
+        for path, text in texts:
+            yield from _extract([(path, text)])
+        return
+    # forkserver, not fork: this process runs a thread feeding git, and forking a
+    # process with threads can copy a held lock into the child.
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque[Future[list[tuple[str, ModuleApi | str]]]] = deque()
+        for batch in _batches(texts, BATCH_FILES):
+            pending.append(pool.submit(_extract, batch))
+            if len(pending) >= 2 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def _batches(texts: Iterator[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
+    batch: list[tuple[str, str]] = []
+    for item in texts:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _with_usages(repo: GitRepo, merge: str, symbols: list[SymbolChange]) -> list[SymbolChange]:

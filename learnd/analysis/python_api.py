@@ -71,7 +71,7 @@ import ast
 import hashlib
 import re
 import warnings
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -197,7 +197,7 @@ def extract_api(source: str, path: str) -> ModuleApi:
     """
     tree = _parse(source, path)
     try:
-        candidates = _definitions(tree)
+        candidates = _definitions(tree, _SourceText(source))
         # Walking every node in Python costs several times the parse; most files
         # cannot contain a CLI, environment or config read, and their text says so.
         lowered = source.lower()
@@ -255,7 +255,7 @@ def _dedupe(candidates: Iterable[_Candidate]) -> tuple[ApiItem, ...]:
     return tuple(sorted((c.item for c in chosen.values()), key=lambda i: (i.line, i.kind, i.name)))
 
 
-def _definitions(tree: ast.Module) -> list[_Candidate]:
+def _definitions(tree: ast.Module, text: _SourceText) -> list[_Candidate]:
     exported = _literal_all(tree)
 
     def public(name: str) -> bool:
@@ -265,11 +265,11 @@ def _definitions(tree: ast.Module) -> list[_Candidate]:
     for stmt, following in _module_statements(tree.body):
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             if public(stmt.name):
-                fingerprint = _fingerprint(stmt, frozenset({stmt.name}))
+                fingerprint = text.fingerprint(stmt, {stmt.name})
                 found.append(_function_candidate(stmt, FUNCTION, stmt.name, fingerprint))
         elif isinstance(stmt, ast.ClassDef):
             if public(stmt.name):
-                found.extend(_class_candidates(stmt))
+                found.extend(_class_candidates(stmt, text))
         elif isinstance(stmt, ast.Assign | ast.AnnAssign):
             found.extend(_constant_candidates(stmt, following, public))
     return found
@@ -343,16 +343,13 @@ def _function_candidate(
     return _Candidate(item, overload)
 
 
-def _class_candidates(node: ast.ClassDef) -> list[_Candidate]:
-    # Each method is hashed once and its hash stands in for it in the class's
-    # hash, so a class costs one pass over its code. Methods mask the class name
-    # too: a class rename rewrites ``Widget(...)`` inside them.
+def _class_candidates(node: ast.ClassDef, text: _SourceText) -> list[_Candidate]:
+    # Methods mask the class name too: a class rename rewrites ``Widget(...)``
+    # inside them.
     methods: list[_Candidate] = []
-    substitutes: dict[int, str] = {}
     for stmt in node.body:
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-            fingerprint = _fingerprint(stmt, frozenset({stmt.name, node.name}))
-            substitutes[id(stmt)] = f"#{stmt.name}:{fingerprint}"
+            fingerprint = text.fingerprint(stmt, {stmt.name, node.name})
             if not stmt.name.startswith("_"):
                 qualified = f"{node.name}.{stmt.name}"
                 methods.append(_function_candidate(stmt, METHOD, qualified, fingerprint))
@@ -362,7 +359,7 @@ def _class_candidates(node: ast.ClassDef) -> list[_Candidate]:
         line=node.lineno,
         signature=_class_signature(node),
         summary=_docstring_summary(node),
-        fingerprint=_fingerprint(node, frozenset({node.name}), substitutes),
+        fingerprint=text.fingerprint(node, {node.name}),
     )
     return [_Candidate(item), *methods]
 
@@ -396,7 +393,7 @@ def _constant_candidates(
                 line=stmt.lineno,
                 signature=f"{name} = {rendered}",
                 summary=summary,
-                fingerprint=_fingerprint(value, frozenset({name})),
+                fingerprint=_hash_text(ast.unparse(value), {name}),
             )
         )
         for name in names
@@ -524,60 +521,44 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _fingerprint(
-    node: ast.AST, masked: frozenset[str], substitutes: Mapping[int, str] | None = None
-) -> str:
-    """Hash the node's shape and contents, with its own name and docstring left out.
+class _SourceText:
+    """Fingerprints from the source text of a definition rather than a walk of its AST.
 
-    Breadth-first with a marker for every child and the length of every list is
-    an unambiguous serialisation, and iterating avoids Python's recursion limit
-    on deep expressions. Names in ``masked`` are hidden wherever they occur
-    (recursion, ``self.method``, ``return Widget(...)``), since a rename rewrites
-    them along with the definition. ``substitutes`` maps ``id()`` of subtrees
-    already hashed to a token standing in for them.
+    A pure rename leaves a definition's text the same apart from its name, so
+    hashing the text with the name masked finds renames; walking every node in
+    Python to hash the tree cost more than parsing the file did.
     """
-    skip: ast.AST | None = None
-    skip_in: list[ast.stmt] | None = None
-    body = getattr(node, "body", None)
-    if (
-        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-        and isinstance(body, list)
-        and body
-        and isinstance(body[0], ast.Expr)
-        and _str_const(body[0].value) is not None
-    ):
-        skip, skip_in = body[0], body
-    parts: list[str] = []
-    add = parts.append
-    queue: deque[ast.AST] = deque([node])
-    while queue:
-        current = queue.popleft()
-        add(type(current).__name__)
-        for name in current._fields:
-            value = getattr(current, name, None)
-            if isinstance(value, list):
-                add(f"[{len(value) - (value is skip_in)}")
-                for element in value:
-                    if not isinstance(element, ast.AST):
-                        add(repr(element))
-                    elif element is not skip:
-                        token = substitutes.get(id(element)) if substitutes else None
-                        if token is None:
-                            add("^")
-                            queue.append(element)
-                        else:
-                            add(token)
-            elif isinstance(value, ast.AST):
-                # Load/Store is implied by where the node sits.
-                if not isinstance(value, ast.expr_context):
-                    add("^")
-                    queue.append(value)
-            elif isinstance(value, str) and value in masked and name in ("name", "id", "attr"):
-                add("<self>")
-            else:
-                add(repr(value))
-    joined = "\x1f".join(parts).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(joined, digest_size=12).hexdigest()
+
+    def __init__(self, source: str) -> None:
+        self.lines = source.splitlines()
+
+    def fingerprint(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, masked: set[str]
+    ) -> str:
+        end = node.end_lineno or node.lineno
+        skip = range(0)
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and _str_const(body[0].value) is not None:
+            # The docstring is prose a rename often touches; it is not the code.
+            skip = range(body[0].lineno, (body[0].end_lineno or body[0].lineno) + 1)
+        kept = [
+            self.lines[number - 1]
+            for number in range(node.lineno, end + 1)
+            if number not in skip and number - 1 < len(self.lines)
+        ]
+        return _hash_text("\n".join(kept), masked)
+
+
+_WORD_SPLIT = re.compile(r"(\w+)")
+
+
+def _hash_text(text: str, masked: set[str]) -> str:
+    # Layout does not make code different; names being renamed are masked wherever
+    # they occur (recursion, ``self.method``, ``return Widget(...)``). Splitting on
+    # one precompiled pattern beats compiling a pattern per definition.
+    parts = _WORD_SPLIT.split(" ".join(text.split()))
+    normalised = "".join("<self>" if part in masked else part for part in parts)
+    return hashlib.blake2b(normalised.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 # small AST helpers ------------------------------------------------------------

@@ -140,7 +140,7 @@ class _Scanner:
         if line.startswith("diff --git "):
             self._end_file()
             self.in_file = True
-            self.git_old, self.git_new = _git_line_paths(line[len("diff --git ") :])
+            self.git_old, self.git_new = git_line_paths(line[len("diff --git ") :])
             return
         if line.startswith("--- ") and (not self.in_file or self.saw_old_header):
             # A plain "diff -u" has no "diff --git" lines: a second "---" header
@@ -286,7 +286,7 @@ def _header_path(raw: str, prefix: str) -> str | None:
     return text[len(prefix) :] if text.startswith(prefix) else text
 
 
-def _git_line_paths(rest: str) -> tuple[str | None, str | None]:
+def git_line_paths(rest: str) -> tuple[str | None, str | None]:
     """Split ``a/old b/new`` from a ``diff --git`` line, quoted or not."""
     rest = rest.strip()
     if rest.startswith('"'):

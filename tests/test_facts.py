@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from learnd.analysis.changes import DiffFacts, FileChange, SymbolChange
+from learnd.facts import FactsError, embed_facts, extract_facts, from_jsonable, to_jsonable
+
+text = st.text(max_size=20)
+symbols = st.builds(
+    SymbolChange,
+    kind=text,
+    change=text,
+    name=text,
+    path=text,
+    line=st.integers(0, 10_000),
+    old_name=st.none() | text,
+    signature=st.none() | text,
+    usages=st.lists(text, max_size=3).map(tuple),
+)
+facts = st.builds(
+    DiffFacts,
+    files=st.lists(st.builds(FileChange, status=text, path=text), max_size=3).map(tuple),
+    symbols=st.lists(symbols, max_size=4).map(tuple),
+    notes=st.lists(text, max_size=2).map(tuple),
+)
+
+
+@given(facts)
+def test_facts_survive_the_trip_through_markdown(value: DiffFacts) -> None:
+    assert extract_facts(embed_facts("# Diff\n", value), DiffFacts) == value
+
+
+def test_a_comment_closer_inside_a_value_does_not_end_the_block() -> None:
+    value = DiffFacts(notes=("a --> b",))
+    markdown = embed_facts("x", value)
+    assert markdown.count("-->") == 1
+    assert extract_facts(markdown, DiffFacts) == value
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"files": [{"status": "added"}]}, "DiffFacts.files[0]: missing field 'path'"),
+        ({"symbols": [{"kind": 1}]}, "DiffFacts.symbols[0].kind: expected str, got int"),
+        ({"files": "nope"}, "DiffFacts.files: expected a list, got str"),
+        ([], "DiffFacts: expected an object, got list"),
+    ],
+)
+def test_bad_facts_name_the_path_to_the_bad_value(data: object, message: str) -> None:
+    with pytest.raises(FactsError) as info:
+        from_jsonable(DiffFacts, data)
+    assert str(info.value) == message
+
+
+def test_missing_or_broken_blocks_are_errors() -> None:
+    with pytest.raises(FactsError, match="no learnd facts block"):
+        extract_facts("# nothing\n", DiffFacts)
+    with pytest.raises(FactsError, match="not valid JSON"):
+        extract_facts("<!-- learnd:facts {broken -->", DiffFacts)
+    assert to_jsonable(DiffFacts()) == {"files": [], "symbols": [], "notes": []}
