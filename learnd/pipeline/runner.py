@@ -79,8 +79,20 @@ class PipelineRunner:
         self.timeout_for = timeout_for
         self.progress = progress or Progress(quiet=True)
         self.on_record = on_record or (lambda record: None)
+        self._finished: list[AgentProcess] = []
 
     def run(self, slots: Sequence[AgentSlot]) -> tuple[AgentRecord, ...]:
+        try:
+            return self._run(slots)
+        finally:
+            # Agents that wrote their sentinel are only exiting; waiting for that
+            # between tiers would delay the next tier for nothing.
+            for agent in self._finished:
+                agent.reap()
+            self._finished.clear()
+            self._drop_empty_logs(slots)
+
+    def _run(self, slots: Sequence[AgentSlot]) -> tuple[AgentRecord, ...]:
         records: list[AgentRecord] = []
         upstream_changed = False
         blocked_by: str | None = None
@@ -143,16 +155,15 @@ class PipelineRunner:
             deadline = agent.started + self.timeout_for(slot.name)
             watches.append(Watch(slot.key, self.run_dir.output(slot), agent.process, deadline))
         by_key = {s.key: s for s in slots}
-        finished: list[AgentProcess] = []
         try:
             with SentinelWaiter(self.run_dir.agents) as waiter:
                 for outcome in waiter.wait(watches):
                     slot, agent = by_key[outcome.key], started.pop(outcome.key)
                     elapsed = round(time.monotonic() - agent.started, 3)
                     if outcome.sentinel is not None and outcome.error is None:
-                        # Reaped after the tier, so an agent that lingers after its
-                        # sentinel never delays noticing the others.
-                        finished.append(agent)
+                        # Reaped at the end of the run, so an agent that lingers
+                        # after its sentinel never delays anything.
+                        self._finished.append(agent)
                         record = _record(slot, outcome.sentinel, reused=False)
                         records.append(record)
                         self.on_record(record)
@@ -170,12 +181,9 @@ class PipelineRunner:
             # would not reach them: stop whatever is still running ourselves.
             for agent in started.values():
                 agent.kill_group()
-            for agent in finished:
-                agent.reap()
-            self._drop_empty_logs(slots)
         return records
 
-    def _drop_empty_logs(self, slots: list[AgentSlot]) -> None:
+    def _drop_empty_logs(self, slots: Sequence[AgentSlot]) -> None:
         for slot in slots:
             log = self.run_dir.log(slot)
             if log.exists() and log.stat().st_size == 0:
