@@ -354,3 +354,33 @@ def test_demo_builds_a_repository_and_learns_from_it(
     shown = learnd_cli("demo", "--dir", str(tmp_path / "again"))
     assert shown.stdout == plan
     assert "demo: plan written to" in shown.stderr
+
+
+def test_a_repository_without_docs_still_gets_a_plan(
+    repo_builder: Callable[[str], Any], learnd_cli: Callable[..., Any]
+) -> None:
+    b = repo_builder("nodocs")
+    b.commit("init", {"core.py": "def a():\n    return 1\n"})
+    b.commit("Add b (#4)", {"core.py": "def a():\n    return 1\n\n\ndef b():\n    return 2\n"})
+    data = learnd_cli("learn", "--repo", str(b.root), "--json").json()
+    assert data["status"] == "completed"
+    checker = data["agents"]["ExistingDocsChecker"]
+    assert checker["status"] == "skipped"
+    assert "no markdown docs under the configured doc paths" in checker["error"]
+    plan = Path(data["plan_path"]).read_text()
+    assert "- [ ] **Action:** NEW_DOC — `docs/core.md`" in plan
+
+
+def test_a_plan_with_nothing_to_do_is_kept_but_not_filed(
+    repo_builder: Callable[[str], Any], learnd_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    b = repo_builder("quiet")
+    b.commit("init", {"core.py": "def a():\n    return 1\n", "tests/test_core.py": "x = 1\n"})
+    b.commit("Tidy tests (#5)", {"tests/test_core.py": "x = 2\n"})
+    result = learnd_cli("learn", "--repo", str(b.root), "--json", "--out", str(tmp_path / "out"))
+    data = result.json()
+    assert (data["status"], data["items"], data["published"]) == ("completed", 0, None)
+    assert not (tmp_path / "out").exists()
+    plan = Path(data["plan_path"]).read_text()
+    assert "Nothing in this PR needs documentation." in plan
+    assert "1 test file(s) changed — tests are not user documentation" in plan
