@@ -117,3 +117,10 @@ def test_state_dir_follows_systemd_then_xdg(tmp_path: Path) -> None:
     env = env_for(tmp_path, STATE_DIRECTORY="/var/lib/learnd", XDG_STATE_HOME="/x")
     assert load_config(env=env).state_dir == Path("/var/lib/learnd")
     assert load_config(env=env_for(tmp_path, XDG_STATE_HOME="/x")).state_dir == Path("/x/learnd")
+
+
+def test_the_example_config_in_the_repository_is_valid(tmp_path: Path) -> None:
+    example = Path(__file__).parents[1] / "config" / "learnd.example.toml"
+    config = load_config(str(example), env=env_for(tmp_path))
+    assert config.pipeline.timeout_for("CodeDiffAnalyzer") == 1200
+    assert config.repos[0].github == "acme/widgets"
