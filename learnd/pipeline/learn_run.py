@@ -72,8 +72,22 @@ def learn(
     fresh: bool = False,
     trigger: str = "manual",
 ) -> RunResult:
-    began = time.monotonic()
     run_dir = RunDir.under(state_dir, run_id_for(target))
+    with run_dir.lock():
+        return _learn(repo, target, run_dir, pipeline, progress, fresh=fresh, trigger=trigger)
+
+
+def _learn(
+    repo: GitRepo,
+    target: LearnTarget,
+    run_dir: RunDir,
+    pipeline: PipelineSettings,
+    progress: Progress,
+    *,
+    fresh: bool,
+    trigger: str,
+) -> RunResult:
+    began = time.monotonic()
     if fresh:
         run_dir.remove()
     manifest = run_dir.read_manifest()

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from learnd.errors import LearndError
 from learnd.pipeline.protocol import atomic_write_json, sentinel_path, utc_now
 from learnd.pipeline.roster import AgentSlot
 
 MANIFEST_VERSION = 1
+
+
+class RunBusy(LearndError):
+    """Another process is working on the same run right now."""
 
 
 def make_run_id(repo_name: str, merge_sha: str, pr_number: int | None) -> str:
@@ -55,6 +63,27 @@ class RunDir:
 
     def log(self, slot: AgentSlot) -> Path:
         return self.logs / (slot.output.rsplit(".", 1)[0] + ".log")
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the run for this process; a second process on the same run is refused.
+
+        Two attempts at one run would clear each other's outputs. The lock file sits
+        beside the run directory, so ``--fresh`` can remove the directory while
+        holding it; the kernel drops the lock when the holder dies.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RunBusy(
+                    f"run {self.run_id} is already in progress in another process"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def create(self) -> None:
         for folder in (self.inputs, self.agents, self.logs):

@@ -384,3 +384,39 @@ def test_a_plan_with_nothing_to_do_is_kept_but_not_filed(
     plan = Path(data["plan_path"]).read_text()
     assert "Nothing in this PR needs documentation." in plan
     assert "1 test file(s) changed — tests are not user documentation" in plan
+
+
+def test_a_second_process_on_the_same_run_is_refused(
+    merged_repo: Any, learnd_env: dict[str, str], learnd_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    config = tmp_path / "slow.toml"
+    command = json.dumps([sys.executable, FAKE_AGENT, "sleep-ok:3"])
+    config.write_text(f"[pipeline.agents.CodeDiffAnalyzer]\ncommand = {command}\n")
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "learnd",
+            "learn",
+            "--repo",
+            str(merged_repo.root),
+            "--config",
+            str(config),
+            "-q",
+        ],
+        env=learnd_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    runs = Path(learnd_env["XDG_STATE_HOME"]) / "learnd" / "runs"
+    deadline = time.monotonic() + 20
+    while not list(runs.glob("*/logs")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = learnd_cli("learn", "--repo", str(merged_repo.root), "--config", str(config))
+    assert second.returncode == 1
+    last = second.stderr.splitlines()[-1]
+    assert last.startswith("learnd: run proj-pr7-")
+    assert last.endswith("is already in progress in another process")
+    first.communicate(timeout=60)
+    assert first.returncode == 0
