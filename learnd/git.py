@@ -36,13 +36,15 @@ class CommitInfo:
 
 @dataclass(frozen=True)
 class ChangedPath:
-    """One entry of ``git diff --name-status -M`` joined with its ``--numstat`` counts."""
+    """One entry of ``git diff --raw -M`` joined with its ``--numstat`` counts."""
 
     status: str  # A, M, D, R, C, T
     path: str
     old_path: str | None
     added: int | None  # None: git treats the file as binary
     removed: int | None
+    old_blob: str | None = None  # None on the side where the file does not exist
+    new_blob: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,11 @@ class Blob:
     path: str
     size: int
     data: bytes | None  # None when larger than the limit asked for
+
+
+def _real_blob(sha: str) -> str | None:
+    # git shows an all-zero id for the side of an added or deleted file.
+    return None if set(sha) == {"0"} else sha
 
 
 class GitRepo:
@@ -155,18 +162,20 @@ class GitRepo:
         # --raw and --numstat in one call: git computes the diff once, not twice,
         # which matters for a merge of thousands of files.
         fields = self._git_z("diff", "--raw", "--numstat", "--no-abbrev", "-M", "-z", base, merge)
-        entries: list[tuple[str, str, str | None]] = []
+        entries: list[tuple[str, str, str | None, str | None, str | None]] = []
         counts: dict[str, tuple[int | None, int | None]] = {}
         i = 0
         while i < len(fields):
             field = fields[i]
             if field.startswith(":"):
-                letter = field.split()[-1][:1]
+                _old_mode, _new_mode, old_blob, new_blob, status = field[1:].split()
+                letter = status[:1]
+                blobs = (_real_blob(old_blob), _real_blob(new_blob))
                 if letter in ("R", "C"):
-                    entries.append((letter, fields[i + 2], fields[i + 1]))
+                    entries.append((letter, fields[i + 2], fields[i + 1], *blobs))
                     i += 3
                 else:
-                    entries.append((letter, fields[i + 1], None))
+                    entries.append((letter, fields[i + 1], None, *blobs))
                     i += 2
                 continue
             # numstat: "a\tr\tpath", or "a\tr\t" followed by old and new for a rename
@@ -180,8 +189,8 @@ class GitRepo:
                 int(removed) if removed != "-" else None,
             )
         return [
-            ChangedPath(letter, path, old, *counts.get(path, (None, None)))
-            for letter, path, old in entries
+            ChangedPath(letter, path, old, *counts.get(path, (None, None)), old_blob, new_blob)
+            for letter, path, old, old_blob, new_blob in entries
         ]
 
     def _git_z(self, *args: str) -> list[str]:

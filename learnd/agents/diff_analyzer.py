@@ -19,6 +19,7 @@ from typing import BinaryIO
 
 from learnd.agents.context import AgentContext, AgentResult
 from learnd.analysis import changes as ch
+from learnd.analysis.api_cache import ApiCache, Entry
 from learnd.analysis.changes import DiffFacts, FileChange, SymbolChange
 from learnd.analysis.hunks import api_untouched
 from learnd.analysis.python_api import ModuleApi, PythonApiError, diff_api, extract_api
@@ -41,18 +42,25 @@ USAGE_LIMIT = 5
 # Below this many files a process pool costs more to start than it saves.
 PARALLEL_FROM = 64
 BATCH_FILES = 16
+API_CACHE = "python-api.sqlite3"
 # Listing every file of a huge merge in markdown helps nobody; the facts keep all.
 MARKDOWN_FILE_ROWS = 200
 
 
 def run(ctx: AgentContext) -> AgentResult:
-    with ctx.input_path(DIFF_PATCH).open("rb") as patch:
-        facts = analyze(ctx.repo, ctx.target.base_sha, ctx.target.merge_sha, patch)
+    cache = ApiCache(ctx.run_dir.state_dir / "cache" / API_CACHE)
+    try:
+        with ctx.input_path(DIFF_PATCH).open("rb") as patch:
+            facts = analyze(ctx.repo, ctx.target.base_sha, ctx.target.merge_sha, patch, cache=cache)
+    finally:
+        cache.close()
     title = ctx.target.pr.title
     return AgentResult(OK, embed_facts(render_diff_analysis(title, facts), facts))
 
 
-def analyze(repo: GitRepo, base: str, merge: str, patch: BinaryIO) -> DiffFacts:
+def analyze(
+    repo: GitRepo, base: str, merge: str, patch: BinaryIO, *, cache: ApiCache | None = None
+) -> DiffFacts:
     changed = repo.changed_paths(base, merge)
     skipped: dict[str, str] = {}
     for c in changed:
@@ -64,10 +72,10 @@ def analyze(repo: GitRepo, base: str, merge: str, patch: BinaryIO) -> DiffFacts:
     edited = {c.path for c in python if c.status not in ("A", "D")}
     same_api = api_untouched(patch, edited) if edited else set()
     python = [c for c in python if c.path not in same_api]
-    old_paths = [c.old_path or c.path for c in python if c.status != "A"]
-    new_paths = [c.path for c in python if c.status != "D"]
-    old_apis = _apis(repo, base, old_paths, skipped, side="old")
-    new_apis = _apis(repo, merge, new_paths, skipped, side="new")
+    old_side = [(c.old_path or c.path, c.old_blob) for c in python if c.status != "A"]
+    new_side = [(c.path, c.new_blob) for c in python if c.status != "D"]
+    old_apis = _apis(repo, base, old_side, skipped, side="old", cache=cache)
+    new_apis = _apis(repo, merge, new_side, skipped, side="new", cache=cache)
     renamed = {c.path: c.old_path for c in python if c.old_path is not None}
     symbols = diff_api(old_apis, new_apis, renamed)
     symbols = _with_usages(repo, merge, symbols)
@@ -88,15 +96,37 @@ def _file_change(c: ChangedPath, skipped: str | None) -> FileChange:
 
 
 def _apis(
-    repo: GitRepo, commit: str, paths: Sequence[str], skipped: dict[str, str], *, side: str
+    repo: GitRepo,
+    commit: str,
+    files: Sequence[tuple[str, str | None]],
+    skipped: dict[str, str],
+    *,
+    side: str,
+    cache: ApiCache | None,
 ) -> dict[str, ModuleApi]:
-    texts = _texts(repo.read_blobs(commit, paths, max_bytes=MAX_BLOB_BYTES), skipped, side)
+    """The API of each (path, blob) at ``commit``: from the cache, else parsed (and kept)."""
+    known = cache.get_many(b for _, b in files if b) if cache is not None else {}
+    blob_of = dict(files)
+    todo = [path for path, blob in files if blob is None or blob not in known]
+    texts = _texts(repo.read_blobs(commit, todo, max_bytes=MAX_BLOB_BYTES), skipped, side)
+    by_path: dict[str, Entry] = {}
+    fresh: list[tuple[str, Entry]] = []
+    for path, result in _extract_all(texts, parallel=len(todo) >= PARALLEL_FROM):
+        entry: Entry = result.items if isinstance(result, ModuleApi) else result
+        by_path[path] = entry
+        if blob := blob_of.get(path):
+            fresh.append((blob, entry))
+    if cache is not None and fresh:
+        cache.put_many(fresh)
     apis: dict[str, ModuleApi] = {}
-    for path, result in _extract_all(texts, parallel=len(paths) >= PARALLEL_FROM):
-        if isinstance(result, ModuleApi):
-            apis[path] = result
-        else:
-            skipped.setdefault(path, f"{result} ({side} side)")
+    for path, blob in files:
+        found = by_path.get(path)
+        if found is None and blob is not None:
+            found = known.get(blob)
+        if isinstance(found, str):
+            skipped.setdefault(path, f"{found} ({side} side)")
+        elif found is not None:
+            apis[path] = ModuleApi(path=path, items=found)
     return apis
 
 

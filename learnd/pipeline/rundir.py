@@ -43,6 +43,11 @@ class RunDir:
         return self.path.name
 
     @property
+    def state_dir(self) -> Path:
+        """The state directory this run lives in (``<state_dir>/runs/<run_id>``)."""
+        return self.path.parent.parent
+
+    @property
     def manifest(self) -> Path:
         return self.path / "run.json"
 

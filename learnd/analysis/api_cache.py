@@ -1,0 +1,100 @@
+"""The public API of each Python blob, kept across runs, keyed by the blob's sha.
+
+A blob never changes, so what the analyzer found in it stays true. The old side
+of one merge is mostly the new side of the merge before it, and an attempt that
+timed out half way through a huge merge has already parsed part of it: with the
+cache, neither is parsed twice. Entries are keyed by a hash of the extractor's own
+source too, so a new learnd never trusts what an older one found. The cache is an
+optimisation only: if it cannot be opened or written, the analysis goes on without.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from learnd.analysis import python_api
+from learnd.analysis.python_api import ApiItem
+from learnd.facts import FactsError, from_jsonable, to_jsonable
+
+Entry = tuple[ApiItem, ...] | str  # the items, or why the blob could not be analysed
+
+
+def extractor_version() -> str:
+    source = Path(python_api.__file__).read_bytes()
+    return hashlib.sha256(source).hexdigest()[:16]
+
+
+class ApiCache:
+    def __init__(self, path: Path) -> None:
+        self.version = extractor_version()
+        self._db: sqlite3.Connection | None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=10)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS python_api ("
+                " version TEXT NOT NULL, blob TEXT NOT NULL, entry TEXT NOT NULL,"
+                " PRIMARY KEY (version, blob))"
+            )
+        except (OSError, sqlite3.Error):
+            self._db = None
+
+    def get_many(self, blobs: Iterable[str]) -> dict[str, Entry]:
+        if self._db is None:
+            return {}
+        wanted = sorted(set(blobs))
+        found: dict[str, Entry] = {}
+        try:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT blob, entry FROM python_api WHERE version = ? AND blob IN ({marks})",
+                    (self.version, *chunk),
+                )
+                for blob, raw in rows:
+                    entry = _decode(raw)
+                    if entry is not None:
+                        found[blob] = entry
+        except sqlite3.Error:
+            return found
+        return found
+
+    def put_many(self, entries: Iterable[tuple[str, Entry]]) -> None:
+        if self._db is None:
+            return
+        rows = [(self.version, blob, _encode(entry)) for blob, entry in entries]
+        try:
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO python_api (version, blob, entry) VALUES (?, ?, ?)",
+                    rows,
+                )
+        except sqlite3.Error:
+            return
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def _encode(entry: Entry) -> str:
+    if isinstance(entry, str):
+        return json.dumps({"error": entry})
+    return json.dumps({"items": to_jsonable(entry)}, separators=(",", ":"))
+
+
+def _decode(raw: str) -> Entry | None:
+    try:
+        data = json.loads(raw)
+        if "error" in data:
+            return str(data["error"])
+        return tuple(from_jsonable(ApiItem, item) for item in data["items"])
+    except (ValueError, KeyError, TypeError, FactsError):
+        return None  # a damaged entry is parsed again, not trusted
