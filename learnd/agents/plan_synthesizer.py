@@ -3,7 +3,7 @@
 Drafts are real text built from the facts (signatures, docstrings, call sites, the
 exact stale doc lines with their replacement), so a maintainer edits rather than
 writes. Where a fact is missing the draft says what it knows and stops: it never
-pads with placeholder prose.
+pads with filler prose.
 """
 
 from __future__ import annotations

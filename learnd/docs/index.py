@@ -53,7 +53,7 @@ What counts as a code reference, and why:
   ``>>>``: then only ``>>>`` and ``...`` prompt lines are code (the rest is output),
   and each ``>>>`` statement is parsed on its own so that one broken statement does
   not hide the others. Code is parsed with :mod:`ast`; code that does not parse
-  (placeholders such as ``<token>``, IPython magics, a fragment) falls back to
+  (stand-ins such as ``<token>``, IPython magics, a fragment) falls back to
   line-by-line patterns for ``import`` / ``from ... import`` lines, ``@decorator``
   lines and ``name(`` calls, after dropping string literals and ``#`` comments.
 

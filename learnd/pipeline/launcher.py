@@ -2,7 +2,7 @@
 
 A built-in agent is ``python -m learnd.agents NAME RUN_DIR``; a configured agent is
 any command that follows the same output-then-sentinel protocol. Both are told
-where things are through the same placeholders and environment variables, so an
+where things are through the same template fields and environment variables, so an
 LLM call, a ``claude -p`` wrapper or a remote submitter plugs in without the
 parent knowing the difference.
 """
@@ -94,10 +94,10 @@ class Launcher:
             if slot.session_id:
                 argv += ["--session", slot.session_id]
             return tuple(argv)
-        values = self._placeholders(slot)
+        values = self._template_fields(slot)
         return tuple(part.format_map(values) for part in command)
 
-    def _placeholders(self, slot: AgentSlot) -> dict[str, str]:
+    def _template_fields(self, slot: AgentSlot) -> dict[str, str]:
         output = self.run_dir.output(slot)
         return {
             "agent": slot.name,
@@ -113,7 +113,7 @@ class Launcher:
         argv = self.argv_for(slot)
         env = dict(os.environ)
         env.update(self.extra_env)
-        env.update({f"LEARND_{k.upper()}": v for k, v in self._placeholders(slot).items()})
+        env.update({f"LEARND_{k.upper()}": v for k, v in self._template_fields(slot).items()})
         with open(self.run_dir.log(slot), "ab") as log:
             try:
                 process = subprocess.Popen(
