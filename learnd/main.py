@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -61,7 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop(signum: int, frame: object) -> None:
+    # SIGTERM (a CI timeout, systemd, kill) takes the same path as Ctrl-C, so the
+    # agents, which run in their own sessions, are stopped too.
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _stop)
     args = build_parser().parse_args(argv)
     progress = Progress(quiet=args.quiet)
     try:

@@ -62,9 +62,24 @@ def count_rows(path):
 '''
 
 
-def crashing_agent_config(agent: str) -> str:
-    command = json.dumps([sys.executable, FAKE_AGENT, "crash"])
+def agent_config(agent: str, mode: str) -> str:
+    """A config that replaces one agent by the test agent in ``mode``."""
+    command = json.dumps([sys.executable, FAKE_AGENT, mode])
     return f"[pipeline.agents.{agent}]\ncommand = {command}\n"
+
+
+def start_learn(repo: Path, config: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """``learnd learn`` in the background, for tests that act while it runs."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "learnd", "learn", "--repo", str(repo), "--config", str(config)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell starts background jobs with SIGINT ignored, and Python then never
+        # raises KeyboardInterrupt: give learnd the disposition a terminal gives it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 @pytest.fixture
@@ -179,7 +194,7 @@ def test_a_failing_tier1_agent_makes_a_partial_plan_that_says_so(
     merged_repo: Any, learnd_cli: Callable[..., Any], tmp_path: Path
 ) -> None:
     config = tmp_path / "c.toml"
-    config.write_text(crashing_agent_config("ExistingDocsChecker"))
+    config.write_text(agent_config("ExistingDocsChecker", "crash"))
     result = learnd_cli("learn", "--repo", str(merged_repo.root), "--json", "--config", str(config))
     assert result.returncode == 0
     data = result.json()
@@ -194,7 +209,7 @@ def test_a_failing_plan_synthesizer_fails_the_run(
     merged_repo: Any, learnd_cli: Callable[..., Any], tmp_path: Path
 ) -> None:
     config = tmp_path / "c.toml"
-    config.write_text(crashing_agent_config("PlanSynthesizer"))
+    config.write_text(agent_config("PlanSynthesizer", "crash"))
     result = learnd_cli("learn", "--repo", str(merged_repo.root), "--config", str(config))
     assert result.returncode == 1
     assert "failed" in result.stderr
@@ -287,34 +302,23 @@ def test_files_that_cannot_be_analysed_are_reported_not_fatal(
     assert "function `c`" in analysis
 
 
-def test_ctrl_c_stops_the_agents_too_and_a_rerun_finishes(
-    merged_repo: Any, learnd_env: dict[str, str], learnd_cli: Callable[..., Any], tmp_path: Path
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_stops_the_agents_too_and_a_rerun_finishes(
+    merged_repo: Any,
+    learnd_env: dict[str, str],
+    learnd_cli: Callable[..., Any],
+    tmp_path: Path,
+    signum: int,
 ) -> None:
     config = tmp_path / "hang.toml"
-    command = json.dumps([sys.executable, FAKE_AGENT, "hang"])
-    config.write_text(f"[pipeline.agents.CodeDiffAnalyzer]\ncommand = {command}\n")
+    config.write_text(agent_config("CodeDiffAnalyzer", "hang"))
     child_pid = tmp_path / "child.pid"
     env = {**learnd_env, "FAKE_AGENT_CHILD": str(child_pid)}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "learnd",
-            "learn",
-            "--repo",
-            str(merged_repo.root),
-            "--config",
-            str(config),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_learn(merged_repo.root, config, env)
     deadline = time.monotonic() + 30
     while not (child_pid.exists() and child_pid.read_text()) and time.monotonic() < deadline:
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert stderr.splitlines()[-1] == "learnd: interrupted; rerun the same command to resume"
@@ -390,25 +394,8 @@ def test_a_second_process_on_the_same_run_is_refused(
     merged_repo: Any, learnd_env: dict[str, str], learnd_cli: Callable[..., Any], tmp_path: Path
 ) -> None:
     config = tmp_path / "slow.toml"
-    command = json.dumps([sys.executable, FAKE_AGENT, "sleep-ok:3"])
-    config.write_text(f"[pipeline.agents.CodeDiffAnalyzer]\ncommand = {command}\n")
-    first = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "learnd",
-            "learn",
-            "--repo",
-            str(merged_repo.root),
-            "--config",
-            str(config),
-            "-q",
-        ],
-        env=learnd_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    config.write_text(agent_config("CodeDiffAnalyzer", "sleep-ok:3"))
+    first = start_learn(merged_repo.root, config, learnd_env)
     runs = Path(learnd_env["XDG_STATE_HOME"]) / "learnd" / "runs"
     deadline = time.monotonic() + 20
     while not list(runs.glob("*/logs")) and time.monotonic() < deadline:
