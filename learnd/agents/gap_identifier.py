@@ -79,6 +79,14 @@ def _state(upstream: Upstream) -> AnalysisState:
     return AnalysisState(upstream.name, upstream.status, upstream.reason)
 
 
+# Top-level folders of scripts that ship with a repository but are not its API.
+SCRIPT_FOLDERS = ("bench", "benchmarks", "scripts")
+
+
+def _is_script_path(path: str) -> bool:
+    return PurePosixPath(path).parts[0] in SCRIPT_FOLDERS
+
+
 def _is_test_path(path: str) -> bool:
     p = PurePosixPath(path)
     return (
@@ -492,10 +500,16 @@ class _Gaps:
         with_symbols = {s.path for s in symbols} | {s.old_path for s in symbols if s.old_path}
         docs_changed = [f.path for f in self.diff.files if f.path.endswith((".md", ".markdown"))]
         tests = [f.path for f in self.diff.files if _is_test_path(f.path)]
+        scripts = [
+            f.path for f in self.diff.files if _is_script_path(f.path) and f.path not in tests
+        ]
         internal = [
             f.path
             for f in self.diff.files
-            if f.path not in with_symbols and f.path not in docs_changed and f.path not in tests
+            if f.path not in with_symbols
+            and f.path not in docs_changed
+            and f.path not in tests
+            and f.path not in scripts
         ]
         if docs_changed:
             self.skip_text(
@@ -506,6 +520,11 @@ class _Gaps:
             self.skip_text(
                 f"{len(tests)} test file(s) changed",
                 "tests are not user documentation: " + _few(tests),
+            )
+        if scripts:
+            self.skip_text(
+                f"{len(scripts)} script file(s) changed",
+                "scripts outside the package are not its API: " + _few(scripts),
             )
         if internal:
             self.skip_text(
@@ -549,7 +568,9 @@ def identify_gaps(
     analyses: tuple[AnalysisState, ...],
 ) -> GapFacts:
     gaps = _Gaps(target, diff, check, index)
-    symbols = [s for s in gaps.diff.symbols if not _is_test_path(s.path)]
+    symbols = [
+        s for s in gaps.diff.symbols if not _is_test_path(s.path) and not _is_script_path(s.path)
+    ]
     for symbol in symbols:
         if symbol.change == ch.RENAMED:
             gaps.renamed(symbol)

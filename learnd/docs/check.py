@@ -86,6 +86,28 @@ _T = TypeVar("_T")
 _NOT_CODE: frozenset[str] = frozenset(
     set(dir(builtins)) | set(keyword.kwlist) | set(keyword.softkwlist) | {"self", "cls"}
 )
+_SOURCE_SUFFIXES = (
+    ".py",
+    ".pyi",
+    ".js",
+    ".ts",
+    ".tsx",
+    ".jsx",
+    ".go",
+    ".rs",
+    ".java",
+    ".kt",
+    ".rb",
+    ".c",
+    ".h",
+    ".cc",
+    ".cpp",
+    ".hpp",
+    ".cs",
+    ".swift",
+    ".php",
+    ".sh",
+)
 _ENV_VARS = frozenset(
     {
         "PATH",
@@ -218,7 +240,7 @@ def check_docs(
                     continue
                 if any(c in moved_dirs for c in candidates):
                     add_stale(doc, ref, pos, ref.text, MOVED)
-                else:
+                elif _claims_repo_path(doc.path, ref.text, exists):
                     add_phantom(doc, ref, pos)
             elif ref.kind == COMMAND:
                 for text, reason in keys.command_hits(ref.text):
@@ -377,11 +399,32 @@ class _DocLines:
 # -- identifiers ----------------------------------------------------------------------
 
 
+def _claims_repo_path(doc: str, written: str, exists: Callable[[str], bool]) -> bool:
+    """Whether a missing path is meant as a file of this repository.
+
+    Docs also name files a tool writes at run time (``run.json``, ``out/plan.md``)
+    or made-up examples (``DIR/state``); calling those phantoms is noise. A path
+    under a folder the repository has (from the root or from the doc's folder), an
+    explicit relative link (``../x``), or a source file does claim to be here.
+    """
+    path = written.strip().removeprefix("./")
+    if path.startswith("../") or path.endswith(_SOURCE_SUFFIXES):
+        return True
+    if "/" not in path.rstrip("/"):
+        return False
+    top = path.split("/", 1)[0]
+    return exists(top) or exists(posixpath.join(posixpath.dirname(doc), top))
+
+
 def _checkable_identifier(ref: str) -> str | None:
     """The name to look up for an identifier ref, or None when it is not our code."""
     parts = ref.split(".")
     first, last = parts[0], parts[-1]
     if len(last) < 3 or last in _NOT_CODE or first in _NOT_CODE or last in _ENV_VARS:
+        return None
+    if last.isupper():
+        # ALL_CAPS names are mostly environment variables and settings, often
+        # built at run time (f"LEARND_{name}"); a text search cannot vouch for them.
         return None
     if len(parts) > 1 and first in sys.stdlib_module_names:
         return None

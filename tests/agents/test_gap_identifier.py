@@ -202,3 +202,17 @@ def test_facts_round_trip_through_the_output() -> None:
     )
     facts = identify_gaps(TARGET, diff=diff, check=check, index=DocsIndex("m"), analyses=OK)
     assert extract_facts(embed_facts("# x", facts), GapFacts) == facts
+
+
+def test_benchmark_and_script_code_is_skipped_not_documented() -> None:
+    added = SymbolChange(
+        kind="function", change="added", name="measure", path="bench/run.py", line=3
+    )
+    diff = DiffFacts(files=(FileChange("added", "bench/run.py"),), symbols=(added,))
+    facts = identify_gaps(
+        TARGET, diff=diff, check=DocsCheckFacts(), index=DocsIndex("m"), analyses=OK
+    )
+    assert facts.items == ()
+    (skip,) = facts.skipped
+    assert skip.title == "1 script file(s) changed"
+    assert skip.why == "scripts outside the package are not its API: `bench/run.py`"

@@ -89,6 +89,7 @@ EXISTING_PATHS = {
     "README.md",
     "docs/widgets.md",
     "docs/cli.md",
+    "docs",
     "learnd",
     "learnd/widget_ops.py",
     "learnd/helpers",
@@ -189,10 +190,9 @@ def test_phantoms_and_one_batched_symbol_lookup(
         Phantom("docs/widgets.md", 24, "docs/missing.md", PATH),
         Phantom("docs/widgets.md", 24, "Widget.vanish", IDENTIFIER),
     )
-    # Stale names, builtins, stdlib calls, env vars and short names are not asked for.
-    assert lookups.symbol_calls == [
-        {"resize", "format_widget", "SYNC_PERIOD", "ghost_function", "vanish"}
-    ]
+    # Stale names, builtins, stdlib calls, env vars, ALL_CAPS settings and short names
+    # are not asked for.
+    assert lookups.symbol_calls == [{"resize", "format_widget", "ghost_function", "vanish"}]
     # `cli.md` resolves from the doc's folder and `../README.md` from it too; absolute
     # and home paths are never looked up.
     assert "docs/cli.md" in lookups.path_calls
@@ -471,3 +471,17 @@ def test_a_code_example_documents_a_new_name() -> None:
         ),
         RelatedDocs("Widget.spin", NEW_TOPIC),
     )
+
+
+def test_paths_a_tool_writes_at_run_time_are_not_phantoms() -> None:
+    text = (
+        "# Output\n\nEach run writes `run.json`, `out/learn-plan.md` and `inputs/`;\n"
+        "see `learnd/nowhere.py`, `docs/gone.md` and `scripts/build.sh`.\n"
+        "Set `LEARND_HOME` or `MAX_RETRIES`.\n"
+    )
+    facts, _ = run_check({"docs/output.md": text})
+    assert [(p.ref, p.kind) for p in facts.phantoms] == [
+        ("learnd/nowhere.py", PATH),
+        ("docs/gone.md", PATH),
+        ("scripts/build.sh", PATH),
+    ]
