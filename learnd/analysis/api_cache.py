@@ -18,7 +18,6 @@ from pathlib import Path
 
 from learnd.analysis import python_api
 from learnd.analysis.python_api import ApiItem
-from learnd.facts import FactsError, from_jsonable, to_jsonable
 
 Entry = tuple[ApiItem, ...] | str  # the items, or why the blob could not be analysed
 
@@ -87,7 +86,10 @@ class ApiCache:
 def _encode(entry: Entry) -> str:
     if isinstance(entry, str):
         return json.dumps({"error": entry})
-    return json.dumps({"items": to_jsonable(entry)}, separators=(",", ":"))
+    # Positional rows, not the generic dataclass codec: a large merge writes a
+    # hundred thousand items, and the generic path cost seconds.
+    rows = [[i.kind, i.name, i.line, i.signature, i.summary, i.fingerprint] for i in entry]
+    return json.dumps({"rows": rows}, separators=(",", ":"))
 
 
 def _decode(raw: str) -> Entry | None:
@@ -95,6 +97,6 @@ def _decode(raw: str) -> Entry | None:
         data = json.loads(raw)
         if "error" in data:
             return str(data["error"])
-        return tuple(from_jsonable(ApiItem, item) for item in data["items"])
-    except (ValueError, KeyError, TypeError, FactsError):
+        return tuple(ApiItem(*row) for row in data["rows"])
+    except (ValueError, KeyError, TypeError):
         return None  # a damaged entry is parsed again, not trusted
