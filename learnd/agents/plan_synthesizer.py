@@ -127,9 +127,10 @@ def _items(gaps: GapFacts) -> list[str]:
         lines.append("")
         lines.append(f"- [ ] **Action:** {item.action} — `{item.target}`")
         lines.append(f"- **Why:** {item.why}")
-        evidence = " · ".join(f"`{e.ref}` ({e.source})" for e in item.evidence[:12])
-        if len(item.evidence) > 12:
-            evidence += f" · and {len(item.evidence) - 12} more"
+        shown = list(dict.fromkeys(f"`{e.ref}` ({e.source})" for e in item.evidence))
+        evidence = " · ".join(shown[:12])
+        if len(shown) > 12:
+            evidence += f" · and {len(shown) - 12} more"
         lines.append(f"- **Evidence:** {evidence}")
         lines.append("- **Draft:**")
         lines.append("")
@@ -172,20 +173,27 @@ def _draft_references(stale: tuple[StaleLine, ...]) -> list[str]:
     out: list[str] = []
     for doc in sorted({s.ref.doc for s in stale}):
         out += [f"In `{doc}`:", "", "```diff"]
-        for s in sorted((s for s in stale if s.ref.doc == doc), key=lambda s: s.ref.line):
-            old = s.ref.text.rstrip("\n")
-            out.append(f"- {old}    (line {s.ref.line})")
-            if s.replacement is None:
-                continue
-            if "/" in s.ref.ref or "/" in s.replacement:
-                out.append("+ " + old.replace(s.ref.ref, s.replacement))
-            else:
-                out.append(
-                    "+ " + re.sub(rf"\b{re.escape(bare_name(s.ref.ref))}\b", s.replacement, old)
-                )
+        notes: list[str] = []
+        lines = sorted({s.ref.line for s in stale if s.ref.doc == doc})
+        for number in lines:
+            # Several stale refs can share a line: show it once, with every fix applied.
+            on_line = [s for s in stale if s.ref.doc == doc and s.ref.line == number]
+            old = on_line[0].ref.text.rstrip("\n")
+            new = old
+            for s in on_line:
+                if s.replacement is None:
+                    notes.append(f"`{s.ref.ref}` (line {number}) is gone: {s.fate}.")
+                elif "/" in s.ref.ref or "/" in s.replacement:
+                    new = new.replace(s.ref.ref, s.replacement)
+                else:
+                    pattern = rf"\b{re.escape(bare_name(s.ref.ref))}\b"
+                    new = re.sub(pattern, s.replacement, new)
+            out.append(f"- {old}    (line {number})")
+            if new != old:
+                out.append(f"+ {new}")
         out += ["```", ""]
-    if stale and not any(s.replacement for s in stale):
-        out.append("Delete these lines, or rewrite them around what replaced the removed name.")
+        if notes:
+            out += [*notes, "Rewrite or delete what names them.", ""]
     return out
 
 

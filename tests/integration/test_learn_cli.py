@@ -407,3 +407,26 @@ def test_a_second_process_on_the_same_run_is_refused(
     assert last.endswith("is already in progress in another process")
     first.communicate(timeout=60)
     assert first.returncode == 0
+
+
+def test_moved_and_deleted_files_named_in_docs(
+    repo_builder: Callable[[str], Any], learnd_cli: Callable[..., Any]
+) -> None:
+    b = repo_builder("mv")
+    b.commit(
+        "init",
+        {
+            "src/old.py": "def a():\n    return 1\n",
+            "src/gone.py": "x = 1\n",
+            "docs/a.md": "# Doc\n\nThe code lives in `src/old.py`; helpers in `src/gone.py`.\n",
+        },
+    )
+    b.git("mv", "src/old.py", "src/new.py")
+    b.commit("Move module (#9)", {"src/gone.py": None})
+    data = learnd_cli("learn", "--repo", str(b.root), "--json").json()
+    plan = Path(data["plan_path"]).read_text()
+    line = "The code lives in `src/old.py`; helpers in `src/gone.py`."
+    assert f"  - {line}    (line 3)\n  + {line.replace('old.py', 'new.py')}\n" in plan
+    assert "`src/gone.py` (line 3) is gone: file deleted." in plan
+    assert "- `docs/a.md:3` — `src/old.py` — file renamed to `src/new.py`" in plan
+    assert "- `docs/a.md:3` — `src/gone.py` — file deleted" in plan
