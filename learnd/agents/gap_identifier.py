@@ -418,7 +418,9 @@ class _Gaps:
             f"them{checked}"
         )
         why += (
-            f"; `{target}` is the doc named for this module." if action == UPDATE_EXISTING else "."
+            f"; `{target}` is the doc named for this module or its package."
+            if action == UPDATE_EXISTING
+            else "."
         )
         self.items.append(
             DocItem(
@@ -433,14 +435,28 @@ class _Gaps:
         )
 
     def new_doc_path(self, module: str) -> str:
-        stem = PurePosixPath(module).stem
-        if stem in ("__init__", "__main__", "main", "cli"):
-            stem = PurePosixPath(module).parent.name or stem
+        """The doc a module's new names belong in: an existing doc named for the module
+        or its package (``widgets/core.py`` → ``docs/core.md``, then ``docs/widgets.md``),
+        else a new ``docs/<module>.md`` (in ``docs/learned/`` when the repo keeps one).
+        """
+        path = PurePosixPath(module)
+        names = [path.stem, path.parent.name]
+        if path.stem in ("__init__", "__main__", "main", "cli"):
+            names = [path.parent.name or path.stem]
         folder = "docs"
-        learned = [d.path for d in self.index.docs if d.path.startswith("docs/learned/")]
-        if learned:
+        if any(d.path.startswith("docs/learned/") for d in self.index.docs):
             folder = "docs/learned"
-        return f"{folder}/{stem.replace('_', '-')}.md"
+        existing = {d.path for d in self.index.docs}
+        candidates = [
+            f"{where}/{name.replace('_', '-')}.md"
+            for name in names
+            if name
+            for where in (folder, "docs")
+        ]
+        for candidate in candidates:
+            if candidate in existing:
+                return candidate
+        return candidates[0]
 
     # -- leftovers -------------------------------------------------------------------
 

@@ -216,3 +216,16 @@ def test_benchmark_and_script_code_is_skipped_not_documented() -> None:
     (skip,) = facts.skipped
     assert skip.title == "1 script file(s) changed"
     assert skip.why == "scripts outside the package are not its API: `bench/run.py`"
+
+
+def test_new_names_go_to_the_doc_named_for_their_package_when_there_is_one() -> None:
+    added = SymbolChange(
+        kind="function", change="added", name="resize", path="widgets/core.py", line=3
+    )
+    index = DocsIndex("m", docs=(DocEntry("docs/widgets.md", "Widgets"),))
+    facts = identify_gaps(
+        TARGET, diff=DiffFacts(symbols=(added,)), check=DocsCheckFacts(), index=index, analyses=OK
+    )
+    (item,) = facts.items
+    assert (item.action, item.target) == (UPDATE_EXISTING, "docs/widgets.md")
+    assert item.why.endswith("`docs/widgets.md` is the doc named for this module or its package.")
