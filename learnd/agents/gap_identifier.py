@@ -112,7 +112,10 @@ def _kind_word(symbol: SymbolChange) -> str:
 
 
 def _code(symbol: SymbolChange, name: str) -> str:
-    return f"`{name}()`" if symbol.kind in (ch.FUNCTION, ch.METHOD) else f"`{name}`"
+    # A property is read, not called: no parentheses.
+    is_property = (symbol.signature or symbol.old_signature or "").startswith("@property")
+    called = symbol.kind in (ch.FUNCTION, ch.METHOD) and not is_property
+    return f"`{name}()`" if called else f"`{name}`"
 
 
 class _Gaps:

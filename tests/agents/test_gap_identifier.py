@@ -229,3 +229,30 @@ def test_new_names_go_to_the_doc_named_for_their_package_when_there_is_one() -> 
     (item,) = facts.items
     assert (item.action, item.target) == (UPDATE_EXISTING, "docs/widgets.md")
     assert item.why.endswith("`docs/widgets.md` is the doc named for this module or its package.")
+
+
+def test_properties_are_written_without_parentheses() -> None:
+    prop = SymbolChange(
+        kind="method",
+        change="added",
+        name="Run.state_dir",
+        path="w/run.py",
+        line=3,
+        signature="@property state_dir(self) -> Path",
+    )
+    meth = SymbolChange(
+        kind="method",
+        change="added",
+        name="Run.lock",
+        path="w/run.py",
+        line=9,
+        signature="lock(self)",
+    )
+    facts = identify_gaps(
+        TARGET,
+        diff=DiffFacts(symbols=(prop, meth)),
+        check=DocsCheckFacts(),
+        index=DocsIndex("m"),
+        analyses=OK,
+    )
+    assert facts.items[0].title == "Document `Run.state_dir`, `Run.lock()`"
