@@ -91,6 +91,9 @@ def _print_summary(result: RunResult, published: Published | None) -> None:
         print(f"run directory: {result.run_dir}")
         return
     print(f"status: {result.status} ({result.items} items, {result.tripwires} tripwires)")
+    for record in result.agents:
+        if record.status == "failed":
+            print(f"missing: {record.key}: {record.error}")
     print(f"plan: {result.plan_path}")
     if result.tripwires_path:
         print(f"tripwires: {result.tripwires_path}")

@@ -92,7 +92,11 @@ def _learn(
         run_dir.remove()
     manifest = run_dir.read_manifest()
     target_json = to_jsonable(target)
-    if manifest is not None and manifest.get("target") != target_json:
+    if manifest is None and run_dir.path.exists():
+        # Without a readable manifest nothing proves the outputs belong to this merge.
+        progress.say(f"{run_dir.run_id}: run.json is missing or unreadable; starting over")
+        run_dir.remove()
+    elif manifest is not None and manifest.get("target") != target_json:
         progress.say(f"{run_dir.run_id}: inputs differ from the earlier attempt; starting over")
         run_dir.remove()
         manifest = None

@@ -430,3 +430,29 @@ def test_moved_and_deleted_files_named_in_docs(
     assert "`src/gone.py` (line 3) is gone: file deleted." in plan
     assert "- `docs/a.md:3` — `src/old.py` — file renamed to `src/new.py`" in plan
     assert "- `docs/a.md:3` — `src/gone.py` — file deleted" in plan
+
+
+def test_a_damaged_run_json_starts_the_run_over(
+    merged_repo: Any, learnd_cli: Callable[..., Any]
+) -> None:
+    first = learnd_cli("learn", "--repo", str(merged_repo.root), "--json").json()
+    (Path(first["run_dir"]) / "run.json").write_text("{ torn")
+    again = learnd_cli("learn", "--repo", str(merged_repo.root), "--json")
+    assert "run.json is missing or unreadable; starting over" in again.stderr
+    data = again.json()
+    assert data["status"] == "completed"
+    assert not any(a.get("reused") for a in data["agents"].values())
+
+
+def test_a_partial_run_names_what_is_missing_on_stdout(
+    merged_repo: Any, learnd_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(agent_config("ExistingDocsChecker", "crash"))
+    result = learnd_cli("learn", "--repo", str(merged_repo.root), "--config", str(config), "-q")
+    assert result.returncode == 0
+    assert "status: partial" in result.stdout
+    assert (
+        "missing: ExistingDocsChecker: agent exited with status 3 without writing a sentinel"
+        in result.stdout
+    )
