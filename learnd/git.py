@@ -135,6 +135,13 @@ class GitRepo:
             authored_at=c.authored_datetime.isoformat(),
         )
 
+    def has_commit(self, sha: str) -> bool:
+        try:
+            self.resolve(sha)
+        except GitError:
+            return False
+        return True
+
     def branch_of_head(self) -> str | None:
         try:
             return str(self._repo.active_branch.name)

@@ -94,10 +94,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         log = _log_traceback(args)
         print(
-            f"learnd: internal error: {type(exc).__name__}: {exc} (traceback in {log})",
+            f"learnd: internal error: {type(exc).__name__}: {_first_line(exc)} "
+            f"(traceback in {log})",
             file=sys.stderr,
         )
         return EXIT_RUN_FAILED
+
+
+def _first_line(exc: BaseException) -> str:
+    # Some errors (git's among them) carry several lines; the terminal gets one.
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
 
 
 def _log_traceback(args: argparse.Namespace) -> Path:

@@ -27,7 +27,14 @@ def resolve_range(repo: GitRepo, merge_rev: str, base_rev: str | None) -> MergeR
         return MergeRange(merge, repo.resolve(base_rev))
     if not merge.parents:
         raise GitError(f"{merge_rev} is a root commit with nothing before it; pass --base REV")
-    return MergeRange(merge, merge.parents[0])
+    parent = merge.parents[0]
+    if not repo.has_commit(parent):
+        # A shallow clone (CI checkouts often are) lists the parent but lacks it.
+        raise GitError(
+            f"the parent {parent[:12]} of {merge_rev} is not in this clone (a shallow "
+            "clone?); fetch more history (git fetch --deepen=1) or pass --base REV"
+        )
+    return MergeRange(merge, parent)
 
 
 def pr_from_message(commit: CommitInfo) -> PullRequestInfo:

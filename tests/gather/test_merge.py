@@ -72,3 +72,17 @@ def test_opening_something_that_is_not_a_repository(tmp_path: Any) -> None:
         GitRepo.open(tmp_path)
     with pytest.raises(GitError, match="repository not found"):
         GitRepo.open(tmp_path / "missing")
+
+
+def test_a_shallow_clone_without_the_parent_says_so(repo_builder: Builder, tmp_path: Any) -> None:
+    import subprocess
+
+    b = repo_builder("src")
+    b.commit("one", {"a.py": "a = 1\n"})
+    b.commit("two (#2)", {"a.py": "a = 2\n"})
+    clone = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{b.root}", str(clone)], check=True
+    )
+    with pytest.raises(GitError, match=r"is not in this clone \(a shallow clone\?\)"):
+        resolve_range(GitRepo.open(clone), "HEAD", None)
