@@ -9,7 +9,7 @@ whatever the number of names, and stops as soon as every name is found.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _DEFINITION = re.compile(
@@ -25,26 +25,26 @@ def _encode(words: Iterable[str]) -> set[bytes]:
 
 def words_present(files: Iterable[tuple[str, bytes]], words: Collection[str]) -> set[str]:
     """Which of ``words`` occur as whole identifiers in any of ``files``."""
-    remaining = _encode(words)
-    found: set[bytes] = set()
-    for _path, data in files:
-        if not remaining:
-            break
-        hits = remaining.intersection(_IDENTIFIER.findall(data))
-        found |= hits
-        remaining -= hits
-    return {w.decode() for w in found}
+    return _first_found(files, words, lambda data: set(_IDENTIFIER.findall(data)))
 
 
 def names_defined(files: Iterable[tuple[str, bytes]], names: Collection[str]) -> set[str]:
     """Which of ``names`` some file defines (``def``, ``class`` or a top-level assignment)."""
-    remaining = _encode(names)
+    return _first_found(files, names, lambda data: {a or b for a, b in _DEFINITION.findall(data)})
+
+
+def _first_found(
+    files: Iterable[tuple[str, bytes]],
+    wanted: Collection[str],
+    names_in: Callable[[bytes], set[bytes]],
+) -> set[str]:
+    """The ``wanted`` names that ``names_in`` finds in some file; stops once all are found."""
+    remaining = _encode(wanted)
     found: set[bytes] = set()
     for _path, data in files:
         if not remaining:
             break
-        defined = {a or b for a, b in _DEFINITION.findall(data)}
-        hits = remaining & defined
+        hits = remaining & names_in(data)
         found |= hits
         remaining -= hits
     return {w.decode() for w in found}
