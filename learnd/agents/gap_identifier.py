@@ -286,17 +286,18 @@ class _Gaps:
     def tripwire_for(
         self, symbol: SymbolChange, old: str, refs: Sequence[StaleRef], *, replacement: str | None
     ) -> None:
-        reasons: list[str] = []
+        scored: list[tuple[int, str]] = []  # (points, why), the design's rubric
         docs = sorted({r.doc for r in refs})
         if refs:
-            reasons.append("non-obvious +2 (the docs still teach the old name)")
+            scored.append((2, "non-obvious +2 (the docs still teach the old name)"))
         if len(docs) >= 2:
-            reasons.append(f"cross-cutting +2 (named in {len(docs)} docs)")
+            scored.append((2, f"cross-cutting +2 (named in {len(docs)} docs)"))
         if symbol.kind in SILENTLY_IGNORED:
-            reasons.append("silent failure +2 (a value still set is ignored without an error)")
+            scored.append((2, "silent failure +2 (a value still set is ignored without an error)"))
         if len(refs) >= 3:
-            reasons.append(f"repeated +1 ({len(refs)} doc lines)")
-        score = sum(int(r.split("+", 1)[1].split()[0]) for r in reasons)
+            scored.append((1, f"repeated +1 ({len(refs)} doc lines)"))
+        score = sum(points for points, _ in scored)
+        reasons = [why for _, why in scored]
         if score < TRIPWIRE_THRESHOLD:
             return
         label = self.target.pr_label
