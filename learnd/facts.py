@@ -195,6 +195,11 @@ def embed_facts(markdown: str, facts: Any) -> str:
 
 def extract_facts(markdown: str, cls: type[T]) -> T:
     """Read the facts that :func:`embed_facts` hid at the end of an output."""
+    return from_jsonable(cls, extract_facts_json(markdown))
+
+
+def extract_facts_json(markdown: str) -> Any:
+    """The hidden facts as plain JSON, for readers that need a count, not the values."""
     start = markdown.rfind(_FACTS_OPEN)
     if start < 0:
         raise FactsError("no learnd facts block in this output")
@@ -202,7 +207,6 @@ def extract_facts(markdown: str, cls: type[T]) -> T:
     if end < 0:
         raise FactsError("facts block is not closed")
     try:
-        data = json.loads(markdown[start + len(_FACTS_OPEN) : end])
+        return json.loads(markdown[start + len(_FACTS_OPEN) : end])
     except json.JSONDecodeError as exc:
         raise FactsError(f"facts block is not valid JSON: {exc}") from exc
-    return from_jsonable(cls, data)
