@@ -1,0 +1,119 @@
+"""The redaction boundary: every kind of secret goes, ordinary text stays."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from learnd.redact import redact, redact_json, redact_text
+
+# One planted secret of each kind the issue names, built from pieces so that no
+# scanner mistakes this test file for a leak.
+GH = "ghp_" + "A1b2C3d4E5" * 4
+SECRETS = {
+    "github-token": [
+        GH,
+        "gho_" + "Z" * 36,
+        "ghs_" + "9" * 36,
+        "github_pat_11ABCDEFG0" + "a1_" * 20,
+    ],
+    "aws-access-key": ["AKIA" + "IOSFODNN7EXAMPLE"],
+    "anthropic-key": ["sk-ant-api03-" + "Xy9" * 20],
+    "openai-key": ["sk-proj-" + "Ab3" * 15, "sk-" + "q" * 48],
+    "slack-token": ["xoxb-" + "123456789012-1234567890123-" + "AbCdEf" * 4],
+    "jwt": ["eyJhbGciOiJIUzI1NiJ9" + ".eyJzdWIiOiIxMjM0NTY3ODkwIn0" + ".dozjgNryP4J3jVmNHl0w5N_X"],
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "secret"), [(kind, s) for kind, values in SECRETS.items() for s in values]
+)
+def test_each_token_format_is_replaced_with_its_kind(kind: str, secret: str) -> None:
+    result = redact(f"before {secret} after")
+    assert secret not in result.text
+    assert result.text == f"before [REDACTED:{kind}] after"
+    assert result.counts == {kind: 1}
+
+
+def test_private_key_block_goes_whole_and_a_truncated_one_to_the_end() -> None:
+    block = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nq83k\n-----END RSA PRIVATE KEY-----"
+    assert redact_text(f"key:\n{block}\nnext line") == "key:\n[REDACTED:private-key]\nnext line"
+    cut = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n"
+    assert redact_text("cat id_ed25519\n" + cut) == "cat id_ed25519\n[REDACTED:private-key]"
+
+
+def test_bearer_tokens_and_url_passwords() -> None:
+    text = "curl -H 'Authorization: Bearer abcdefghijklmnop1234' https://u:pa55word@host/x"
+    out = redact_text(text)
+    assert "abcdefghijklmnop1234" not in out
+    assert "pa55word" not in out
+    assert "Authorization: Bearer [REDACTED:bearer-token]" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "password=hunter22",
+        "DB_PASSWORD: 's3cretpass'",
+        '{"client_secret": "abcd1234xyz"}',
+        "export API_TOKEN=abc123def456",
+        "secret => 'letmein99'",
+    ],
+)
+def test_secret_assignments_keep_the_key_and_lose_the_value(text: str) -> None:
+    out = redact_text(text)
+    assert "[REDACTED:assignment]" in out
+    for value in ("hunter22", "s3cretpass", "abcd1234xyz", "abc123def456", "letmein99"):
+        assert value not in out
+    assert out.split("[REDACTED")[0].strip(" '\"=:>{")  # the key is still there
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "def get_token(self) -> str: return self.token",
+        "token: str = None",
+        "TOKEN=$GITHUB_TOKEN learnd learn",
+        "api_key=<your key here>",
+        "password = os.environ['DB_PASSWORD']",
+        "author: Alice",
+        "Read the tokenizer docs in docs/tokens.md",
+    ],
+)
+def test_code_and_placeholders_are_left_alone(text: str) -> None:
+    assert redact_text(text) == text
+
+
+def test_home_paths_become_tilde() -> None:
+    out = redact("cd /home/alice/src/proj && ls /home/bob; open /Users/carol/x; keep /homework/y")
+    assert out.text == "cd ~/src/proj && ls ~; open ~/x; keep /homework/y"
+    assert out.counts == {"home-path": 3}
+
+
+def test_json_values_and_keys_are_redacted() -> None:
+    value = {"candidates": [{"warning": f"never paste {GH}", "n": 3, "/home/al/x": True}]}
+    assert redact_json(value) == {
+        "candidates": [{"warning": "never paste [REDACTED:github-token]", "n": 3, "~/x": True}]
+    }
+
+
+_SECRET_LIST = [s for values in SECRETS.values() for s in values]
+_FILLER = st.text(
+    alphabet=st.characters(whitelist_categories=("L", "N", "Zs"), max_codepoint=0x7F),
+    max_size=40,
+)
+
+
+@given(before=_FILLER, secret=st.sampled_from(_SECRET_LIST), after=_FILLER)
+def test_no_planted_secret_survives_any_surrounding_text(
+    before: str, secret: str, after: str
+) -> None:
+    out = redact_text(f"{before} {secret} {after}")
+    assert secret not in out
+
+
+@given(st.text(max_size=200))
+def test_redaction_is_idempotent(text: str) -> None:
+    once = redact_text(text)
+    assert redact_text(once) == once
