@@ -18,6 +18,8 @@ from learnd.pipeline.rundir import RunDir
 PR_JSON = "pr.json"
 DIFF_PATCH = "diff.patch"
 DOCS_INDEX = "docs-index.json"
+REVIEW_COMMENTS = "review-comments.json"
+SESSIONS_DIR = "sessions"
 
 # A doc larger than this is not a doc a person wrote by hand.
 MAX_DOC_BYTES = 1_000_000
