@@ -186,9 +186,10 @@ def _scalar_decoder(tp: type) -> Decoder:
 def embed_facts(markdown: str, facts: Any) -> str:
     """Append ``facts`` to ``markdown`` as a hidden one-line JSON comment."""
     payload = json.dumps(to_jsonable(facts), ensure_ascii=False, separators=(",", ":"))
-    # "-->" inside a JSON string would close the comment early; \u003e is the same
-    # JSON string, so the round trip is exact.
-    payload = payload.replace("-->", "--\\u003e")
+    # "-->" inside a JSON string would close the comment early, and "<!--" would look
+    # like the start of the block to a reader searching from the end; \u003c and
+    # \u003e are the same JSON strings, so the round trip is exact.
+    payload = payload.replace("<", "\\u003c").replace(">", "\\u003e")
     body = markdown if markdown.endswith("\n") else markdown + "\n"
     return f"{body}\n{_FACTS_OPEN}{payload}{_FACTS_CLOSE}\n"
 
