@@ -4,8 +4,8 @@ Transcripts and tool output routinely hold tokens, keys and home paths, and lear
 docs quote doc lines and commands verbatim. Everything learnd publishes, writes into
 a digest, or sends to a language model passes through :func:`redact_text` first.
 
-One combined pattern scans the text once: most text holds no secret at all, and a
-single pass over it is what keeps redaction cheap on transcripts of hundreds of MB.
+Each kind of secret has its own pattern, tried only when the text holds one of a
+few substrings that kind needs: most text holds no secret at all.
 Each hit is replaced by ``[REDACTED:<kind>]`` so a reviewer sees that something was
 there and what it was, without seeing it.
 """
@@ -14,49 +14,96 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# Kinds of secret, each one alternative of the combined pattern below. Order matters
-# where two overlap: the specific token formats come before the generic assignment.
-_KINDS: tuple[tuple[str, str], ...] = (
-    (
+
+@dataclass(frozen=True)
+class _Kind:
+    name: str
+    pattern: re.Pattern[str]
+    # Lower-case substrings of which a match needs at least one. Most text holds none
+    # of them, and a few substring scans in C cost far less than a regex pass: that
+    # is what keeps redaction cheap on transcripts of hundreds of MB.
+    hints: tuple[str, ...]
+
+
+_TOKEN_KEYS = (
+    "password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key"
+    "|private[_-]?key|client[_-]?secret|authorization|credentials?"
+)
+
+# Order matters where two overlap: the specific token formats come before the
+# generic assignment, whose value then reads [REDACTED:...] and is left alone.
+_KINDS: tuple[_Kind, ...] = (
+    _Kind(
         "private-key",
         # A truncated tool output may hold the start of a key block without its end;
         # then everything after BEGIN goes.
-        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-        r"(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*\Z)",
+        re.compile(
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
+            r"(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|.*\Z)",
+            re.DOTALL,
+        ),
+        ("-----begin",),
     ),
-    ("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"),
-    ("anthropic-key", r"\bsk-ant-[A-Za-z0-9_\-]{20,}"),
-    ("openai-key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
-    ("aws-access-key", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"),
-    ("slack-token", r"\bxox[abposre]-[A-Za-z0-9-]{10,}"),
-    ("slack-webhook", r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+"),
-    ("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
-    (
+    _Kind(
+        "github-token",
+        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"),
+        ("gh", "github_pat_"),
+    ),
+    _Kind("anthropic-key", re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{20,}"), ("sk-ant-",)),
+    _Kind(
+        "openai-key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"), ("sk-",)
+    ),
+    _Kind(
+        "aws-access-key",
+        re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"),
+        ("akia", "asia", "agpa", "aida", "aroa", "anpa", "anva", "aipa"),
+    ),
+    _Kind("slack-token", re.compile(r"\bxox[abposre]-[A-Za-z0-9-]{10,}"), ("xox",)),
+    _Kind(
+        "slack-webhook",
+        re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+"),
+        ("hooks.slack.com",),
+    ),
+    _Kind(
+        "jwt",
+        re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+        ("eyj",),
+    ),
+    _Kind(
         "bearer-token",
-        r"(?i:(?<=\bbearer )|(?<=\bbearer: )|(?<=authorization: token )|(?<=\bbasic ))"
-        r"[A-Za-z0-9._~+/=-]{16,}",
+        re.compile(
+            r"(?i:(?<=\bbearer )|(?<=\bbearer: )|(?<=authorization: token )|(?<=\bbasic ))"
+            r"[A-Za-z0-9._~+/=-]{16,}"
+        ),
+        ("bearer", "basic ", "authorization"),
     ),
-    ("url-password", r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),
-    (
+    _Kind("url-password", re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"), ("://",)),
+    _Kind(
         "assignment",
         # KEY=value, KEY: value, "key": "value" with a secret-sounding key; the key
-        # stays so the reader knows what was set.
-        r"(?i:(?<![A-Za-z0-9])[A-Za-z0-9_.-]*"
-        r"(?:password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key"
-        r"|private[_-]?key|client[_-]?secret|authorization|credentials?)"
-        r"[A-Za-z0-9_.-]*[\"']?\s*(?:=|:|=>)\s*)"
-        r"(?P<quote>[\"']?)(?P<value>[^\s\"'`,;&)\]}]{4,})",
+        # stays so the reader knows what was set. Tried only at the start of a word.
+        re.compile(
+            r"(?i:(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]*"
+            rf"(?:{_TOKEN_KEYS})"
+            r"[A-Za-z0-9_.-]*[\"']?\s*(?:=|:|=>)\s*)"
+            r"[\"']?(?P<value>[^\s\"'`,;&)\]}]{4,})"
+        ),
+        (
+            "password",
+            "passwd",
+            "passphrase",
+            "secret",
+            "token",
+            "key",
+            "authorization",
+            "credential",
+        ),
     ),
 )
-
-_PATTERN = re.compile(
-    "|".join(f"(?P<k{i}>{pattern})" for i, (_, pattern) in enumerate(_KINDS)), re.DOTALL
-)
-_KIND_OF = {f"k{i}": kind for i, (kind, _) in enumerate(_KINDS)}
 
 # Values of a secret-sounding key that are code or placeholders, not secrets:
 # ``token: str``, ``password = None``, ``TOKEN=$GITHUB_TOKEN``, ``api_key=<your key>``.
@@ -83,24 +130,32 @@ class Redacted:
 def redact(text: str) -> Redacted:
     """``text`` with every secret and home path replaced, and what was replaced."""
     counts: Counter[str] = Counter()
+    low = text.lower()
+    out = text
+    for kind in _KINDS:
+        if not any(hint in low for hint in kind.hints):
+            continue
+        out = kind.pattern.sub(_replacer(kind.name, counts), out)
+    if "/home/" in out or "/Users/" in out:
+        out, homes = _HOME.subn("~", out)
+        if homes:
+            counts["home-path"] += homes
+    return Redacted(out, dict(counts))
 
+
+def _replacer(kind: str, counts: Counter[str]) -> Callable[[re.Match[str]], str]:
     def replace(match: re.Match[str]) -> str:
-        if match.group("value") is not None:
+        if kind == "assignment":
             value = match.group("value")
             if _NOT_A_SECRET.fullmatch(value):
                 return match.group(0)
-            counts["assignment"] += 1
             start = match.start("value") - match.start()
+            counts[kind] += 1
             return match.group(0)[:start] + "[REDACTED:assignment]"
-        kind = next(_KIND_OF[name] for name, value in match.groupdict().items() if value)
         counts[kind] += 1
         return f"[REDACTED:{kind}]"
 
-    out = _PATTERN.sub(replace, text) if _could_hold_secret(text) else text
-    out, homes = _HOME.subn("~", out)
-    if homes:
-        counts["home-path"] += homes
-    return Redacted(out, dict(counts))
+    return replace
 
 
 def redact_text(text: str) -> str:
@@ -117,16 +172,3 @@ def redact_json(value: Any) -> Any:
     if isinstance(value, dict):
         return {redact_text(str(k)): redact_json(v) for k, v in value.items()}
     return value
-
-
-# Characters that every secret pattern needs somewhere; text without any of them (most
-# short strings) skips the big pattern entirely.
-_HINTS = re.compile(
-    r"(?i)-----BEGIN|gh[pousr]_|github_pat_|sk-|AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|xox"
-    r"|hooks\.slack|eyJ|bearer|basic |://[^/\s]*@|password|passwd|passphrase|secret|token"
-    r"|api[_-]?key|access[_-]?key|private[_-]?key|authorization|credential"
-)
-
-
-def _could_hold_secret(text: str) -> bool:
-    return _HINTS.search(text) is not None
