@@ -1,0 +1,149 @@
+"""What a transcript parser tracks while it streams: counts, seen ids, short call ids."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from learnd.redact import redact_text
+from learnd.sessions.model import ParseReport
+
+# Lines longer than this are read in pieces and counted as malformed rather than
+# loaded whole: no real record comes near it, and one runaway line must not take
+# the process's memory with it.
+MAX_LINE_BYTES = 64 << 20
+
+
+@dataclass
+class ParseCounters:
+    files: int = 0
+    lines: int = 0
+    bytes: int = 0
+    malformed: int = 0
+    unknown_types: Counter[str] = field(default_factory=Counter)
+    unknown_blocks: Counter[str] = field(default_factory=Counter)
+    missing: Counter[str] = field(default_factory=Counter)
+    records_missing: int = 0
+    duplicates: int = 0
+    human: int = 0
+    calls: int = 0
+    errors: int = 0
+    rejected: int = 0
+    interrupts: int = 0
+    unreadable: list[str] = field(default_factory=list)
+    first_ts: str = ""
+    last_ts: str = ""
+
+    def lacking(self, *names: str) -> None:
+        """One record lacks the named fields."""
+        for name in names:
+            self.missing[name] += 1
+        self.records_missing += 1
+
+    def saw_time(self, ts: str) -> None:
+        if ts:
+            if not self.first_ts or ts < self.first_ts:
+                self.first_ts = ts
+            if ts > self.last_ts:
+                self.last_ts = ts
+
+    def report(self) -> ParseReport:
+        return ParseReport(
+            files=self.files,
+            lines=self.lines,
+            bytes=self.bytes,
+            malformed_lines=self.malformed,
+            unknown_record_types=_names(self.unknown_types),
+            unknown_blocks=_names(self.unknown_blocks),
+            missing_fields=dict(sorted(self.missing.items())),
+            records_missing_fields=self.records_missing,
+            duplicates_skipped=self.duplicates,
+            human_messages=self.human,
+            tool_calls=self.calls,
+            tool_errors=self.errors,
+            rejected=self.rejected,
+            interrupts=self.interrupts,
+            unreadable_files=tuple(self.unreadable),
+            first_ts=self.first_ts,
+            last_ts=self.last_ts,
+        )
+
+
+# Calls still waiting for their result (or results for their call) past this many
+# are forgotten oldest first: a result never comes for some (a server-side web
+# search, a session cut short), and the parser's memory must not grow with them.
+MAX_OPEN_CALLS = 4096
+
+
+def _names(counts: Counter[str]) -> dict[str, int]:
+    """Counts by a name the transcript chose (a record type...), the names redacted."""
+    out: Counter[str] = Counter()
+    for name, count in counts.items():
+        out[redact_text(name)[:80]] += count
+    return dict(sorted(out.items()))
+
+
+class CallIds:
+    """Short numbers for tool call ids, so a result names its call in a few bytes.
+
+    A mapping lives only until the call has both its call and its result; results
+    are matched by the tool's own id, never by their order in the file.
+    """
+
+    def __init__(self) -> None:
+        self._open: dict[str, tuple[int, str]] = {}  # tool id -> (short id, tool name)
+        self._next = 1
+
+    def for_call(self, tool_id: str, name: str) -> int:
+        """The short id of a call; a result seen first keeps the id it was given."""
+        known = self._open.pop(tool_id, None)
+        if known is not None:
+            return known[0]
+        short = self._next
+        self._next += 1
+        self._remember(tool_id, (short, name))
+        return short
+
+    def for_result(self, tool_id: str) -> tuple[int, str]:
+        """(short id, tool name) of the call a result answers; name is "" when unseen."""
+        known = self._open.pop(tool_id, None)
+        if known is not None:
+            return known
+        short = self._next
+        self._next += 1
+        self._remember(tool_id, (short, ""))  # its call may still come
+        return short, ""
+
+    def _remember(self, tool_id: str, value: tuple[int, str]) -> None:
+        if len(self._open) >= MAX_OPEN_CALLS:
+            del self._open[next(iter(self._open))]
+        self._open[tool_id] = value
+
+
+def read_lines(path: Path, counters: ParseCounters) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines of a file, streamed; an unreadable file is reported, not raised."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        counters.unreadable.append(f"{redact_text(str(path))}: {exc.strerror or exc}")
+        return
+    counters.files += 1
+    with handle:
+        number = 0
+        while True:
+            line = handle.readline(MAX_LINE_BYTES)
+            if not line:
+                return
+            number += 1
+            counters.lines += 1
+            counters.bytes += len(line)
+            if len(line) >= MAX_LINE_BYTES and not line.endswith(b"\n"):
+                counters.malformed += 1
+                while line and not line.endswith(b"\n"):  # skip the rest of the runaway line
+                    line = handle.readline(MAX_LINE_BYTES)
+                    counters.bytes += len(line)
+                continue
+            if line.strip():
+                yield number, line

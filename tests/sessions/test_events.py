@@ -1,0 +1,149 @@
+"""Normalized events: cutting outputs, redacting before cutting, the digest encoding, targets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from learnd.sessions import events as ev
+from learnd.sessions import targets as tg
+
+TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+
+
+def test_key_line_is_the_first_error_line_not_the_exit_code() -> None:
+    cut = ev.cut_output("Exit code 1\nOn branch main\nnothing to commit", failed=True, command=True)
+    assert cut.key == "nothing to commit"
+    assert cut.lines == 3
+    assert cut.text == "Exit code 1\nOn branch main\nnothing to commit"
+
+
+def test_key_line_falls_back_to_the_last_line_then_to_the_exit_code() -> None:
+    assert ev.cut_output("Exit code 3\nall good?\n", failed=True, command=True).key == "all good?"
+    assert ev.cut_output("Exit code 3", failed=True, command=True).key == "Exit code 3"
+    assert ev.cut_output("", failed=True, command=True).key == ""
+
+
+def test_successful_file_tool_output_keeps_only_its_first_line() -> None:
+    text = "\n".join(f"     {i}→line {i}" for i in range(1, 200))
+    cut = ev.cut_output(text, failed=False, command=False)
+    assert cut.text == "     1→line 1\n[… 198 lines …]"
+    assert cut.lines == 199
+
+
+def test_successful_command_keeps_head_tail_and_a_few_suspect_lines() -> None:
+    lines = [f"step {i}" for i in range(100)]
+    lines[50] = "ERROR: disk quota low, continuing"
+    cut = ev.cut_output("\n".join(lines), failed=False, command=True)
+    assert cut.text.split("\n") == [
+        "step 0",
+        "step 1",
+        "[… 48 lines …]",
+        "ERROR: disk quota low, continuing",
+        "[… 47 lines …]",
+        "step 98",
+        "step 99",
+    ]
+    assert ev.suspect_line(cut.text) == "ERROR: disk quota low, continuing"
+    assert cut.key == ""  # only failures have a key line
+
+
+def test_a_token_is_redacted_before_any_cut_can_split_it() -> None:
+    text = "x" * 50 + " " + TOKEN + " and more"
+    for limit in (52, 60, 80):  # cuts that fall inside the token
+        clipped = ev.clip(text, limit)
+        assert "ghp_" not in clipped and "A1b2" not in clipped
+    line = "y" * (ev.OK_LINE_CHARS - 10) + " " + TOKEN
+    cut = ev.cut_output(line + "\nsecond", failed=False, command=True)
+    assert "ghp_" not in cut.text
+
+
+def test_input_values_are_redacted_together_and_apart_when_a_key_block_swallows() -> None:
+    clipped = ev.clip_input({"command": f"curl -H 'Authorization: token {TOKEN}' x", "n": 3})
+    assert TOKEN not in clipped["command"] and "[REDACTED" in clipped["command"]
+    assert clipped["n"] == "3"
+    key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7"
+    clipped = ev.clip_input({"content": key, "file_path": "/home/alice/k.pem"})
+    assert clipped["file_path"] == "~/k.pem"
+    assert "MIIE" not in clipped["content"]
+
+
+def test_private_key_body_lines_are_hidden_even_without_their_begin_line() -> None:
+    body = ["A" * 64 for _ in range(30)]
+    text = "\n".join(
+        ["-----BEGIN OPENSSH PRIVATE KEY-----", *body, "-----END OPENSSH PRIVATE KEY-----"]
+    )
+    for failed in (True, False):
+        cut = ev.cut_output("noise\n" * 10 + text, failed=failed, command=True)
+        assert "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" not in cut.text
+
+
+EVENTS: list[ev.Event] = [
+    ev.Meta("u0", "2026-01-01T00:00:00Z", "~/r", "main", "2.1.4", "abc", "git@x:y.git"),
+    ev.Meta("u0", ""),
+    ev.Human("u1", "2026-01-01T00:00:01Z", 'say "hi"\n\tthen ✓ <b>', "a1"),
+    ev.Text("u2", "ok \\ done"),
+    ev.Call("u3", 7, "Bash", {"command": 'echo "x"', "description": "é"}, "", "t"),
+    ev.Call("u3", 8, "ExitPlanMode", {}),
+    ev.Result("u4", 7, ev.ERROR, "Exit code 1\nboom", 2, "boom", 1, "a1"),
+    ev.Result("u5", 8, ev.OK, ""),
+    ev.Result("u6", 9, ev.ERROR, "x", 1, "", -9),
+    ev.Interrupt("u7", "t", "[Request interrupted by user]"),
+    ev.Compaction("u8", "t", "auto", 1234),
+    ev.Compaction("u9", "t", "summary", None, "a2"),
+]
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_every_event_survives_its_digest_line(event: ev.Event) -> None:
+    line = ev.dumps_event(event)
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    assert ev.decode_event(json.loads(line)) == event
+
+
+def test_a_foreign_digest_line_is_refused() -> None:
+    with pytest.raises(ev.DigestFormatError):
+        ev.decode_event({"k": "teleport", "u": "x"})
+    with pytest.raises(ev.DigestFormatError):
+        ev.decode_event({"k": "call", "u": "x"})
+    with pytest.raises(ev.DigestFormatError):
+        ev.decode_event([1, 2])
+
+
+@pytest.mark.parametrize(
+    ("command", "head"),
+    [
+        ("git add a.py && git commit -m 'x'", "git commit"),
+        ("mix phx.server 2>&1 | head -80", "mix phx.server"),
+        ("cd /repo && npm run build", "npm run"),
+        ("FOO=1 sudo python -m pytest -q tests", "python -m pytest"),
+        ("./scripts/release.sh 1.2", "./scripts/release.sh"),
+        ("python manage.py migrate", "python manage.py"),
+        ("/usr/bin/ls -la", "ls"),
+        ("cd /repo", ""),
+    ],
+)
+def test_command_heads(command: str, head: str) -> None:
+    assert tg.command_head(command) == head
+
+
+def test_targets_of_calls() -> None:
+    def call(name: str, **kw: str) -> ev.Call:
+        return ev.Call("u", 1, name, kw)
+
+    assert tg.target_of(call("Edit", file_path="/r/a.py")) == "edit:/r/a.py"
+    assert tg.target_of(call("Write", file_path="/r/a.py")) == "edit:/r/a.py"
+    assert tg.target_of(call("Read", file_path="/r/a.py")) == "read:/r/a.py"
+    assert tg.target_of(call("Bash", command="cargo test --all")) == "cmd:cargo test"
+    assert tg.target_of(call("shell", command="bash -lc git status")) == "cmd:git status"
+    patch = "*** Update File: src/x.py\n*** Add File: src/y.py"
+    assert tg.target_of(call("apply_patch", files=patch)) == "edit:src/x.py"
+    assert tg.target_of(call("WebFetch", url="https://a.b/c")) == "WebFetch:https://a.b/c"
+    assert tg.read_path(call("Bash", command="cat -n src/a.py")) == "src/a.py"
+    assert tg.read_path(call("Bash", command="cat a b")) == ""
+    assert tg.search_pattern(call("Bash", command="rg -n foo src")) == "rg -n foo src"
+    assert tg.search_pattern(call("Bash", command="pytest")) == ""
+    assert tg.destructive_text("git push --force origin main")
+    assert tg.destructive_text("rm -rf build")
+    assert not tg.destructive_text("git push origin main")
