@@ -11,16 +11,29 @@ import difflib
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from learnd.errors import ConfigError
+from learnd.github.settings import GitHubSettings
 from learnd.pipeline.roster import AGENT_NAMES
 
 DEFAULT_DOCS = ("docs", "AGENTS.md", "CLAUDE.md", "README.md")
+# Where Claude Code and Codex keep their transcripts by default.
+DEFAULT_SESSION_ROOTS = ("~/.claude/projects", "~/.codex/sessions")
 ENGINES = ("builtin",)
-PUBLISH_TARGETS = ("file", "stdout", "none")
+PUBLISH_TARGETS = ("issue", "gist", "file", "stdout", "none")
+GITHUB_KEYS = (
+    "api_url",
+    "token_file",
+    "rate_limit_wait_cap",
+    "labels",
+    "public",
+    "comment_on_pr",
+    "publish_empty",
+    "trust_all_commenters",
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +67,11 @@ class RepoSettings:
     github: str | None = None
     default_branch: str | None = None
     docs: tuple[str, ...] = DEFAULT_DOCS
-    publish: str = "file"
+    # None: an issue when GitHub is configured for the repository and a token is
+    # present, else a file (the embedded default needs no account).
+    publish: str | None = None
+    labels: tuple[str, ...] | None = None  # None: [github] labels
+    sessions: tuple[str, ...] = DEFAULT_SESSION_ROOTS
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,7 @@ class Config:
     state_dir: Path
     pipeline: PipelineSettings = PipelineSettings()
     repos: tuple[RepoSettings, ...] = ()
+    github: GitHubSettings = field(default_factory=GitHubSettings)
 
     def repo_for(self, path: Path) -> RepoSettings:
         """The [[repos]] entry for a local clone, or the defaults when none names it."""
@@ -120,12 +138,7 @@ def load_config(
             raise ConfigError(f"{source}: cannot read: {exc.strerror}") from exc
     config = parse_config(data, source=source, env=env)
     if state_dir:
-        config = Config(
-            source=config.source,
-            state_dir=Path(state_dir).expanduser().resolve(),
-            pipeline=config.pipeline,
-            repos=config.repos,
-        )
+        config = replace(config, state_dir=Path(state_dir).expanduser().resolve())
     return config
 
 
@@ -155,6 +168,14 @@ class _Checker:
             return None
         if not isinstance(value, str):
             raise self.fail(f"{prefix}{key}", f"expected a string, got {_type_name(value)}")
+        return value
+
+    def boolean(self, table: Mapping[str, Any], key: str, prefix: str) -> bool | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            raise self.fail(f"{prefix}{key}", f"expected true or false, got {_type_name(value)}")
         return value
 
     def number(self, table: Mapping[str, Any], key: str, prefix: str) -> float | None:
@@ -205,7 +226,7 @@ def _expand(raw: str, source: Path | None) -> Path:
 
 def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[str, str]) -> Config:
     check = _Checker(source)
-    check.only(data, ("state_dir", "pipeline", "repos"), "")
+    check.only(data, ("state_dir", "github", "pipeline", "repos"), "")
 
     raw_state = check.string(data, "state_dir", "")
     state_dir = _expand(raw_state, source) if raw_state else default_state_dir(env)
@@ -234,7 +255,11 @@ def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[s
     repos = []
     for i, entry in enumerate(raw_repos):
         prefix = f"repos[{i}]."
-        check.only(entry, ("path", "github", "default_branch", "docs", "publish"), prefix)
+        check.only(
+            entry,
+            ("path", "github", "default_branch", "docs", "sessions", "publish", "labels"),
+            prefix,
+        )
         raw_path = check.string(entry, "path", prefix)
         github = check.string(entry, "github", prefix)
         if github is not None and (github.count("/") != 1 or not all(github.split("/"))):
@@ -247,7 +272,9 @@ def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[s
                 github=github,
                 default_branch=check.string(entry, "default_branch", prefix),
                 docs=check.strings(entry, "docs", prefix) or DEFAULT_DOCS,
-                publish=check.choice(entry, "publish", prefix, PUBLISH_TARGETS) or "file",
+                publish=check.choice(entry, "publish", prefix, PUBLISH_TARGETS),
+                labels=_labels(check, entry, prefix),
+                sessions=check.strings(entry, "sessions", prefix) or DEFAULT_SESSION_ROOTS,
             )
         )
     return Config(
@@ -255,4 +282,46 @@ def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[s
         state_dir=state_dir,
         pipeline=PipelineSettings(engine=engine, agent_timeout=agent_timeout, agents=agents),
         repos=tuple(repos),
+        github=_github(check, check.table(data, "github", ""), source),
+    )
+
+
+def _labels(check: _Checker, table: Mapping[str, Any], prefix: str) -> tuple[str, ...] | None:
+    labels = check.strings(table, "labels", prefix)
+    if labels is not None and not all(label.strip() for label in labels):
+        raise check.fail(f"{prefix}labels", "labels must not be empty strings")
+    return labels
+
+
+def _github(check: _Checker, table: Mapping[str, Any], source: Path | None) -> GitHubSettings:
+    prefix = "github."
+    check.only(table, GITHUB_KEYS, prefix)
+    defaults = GitHubSettings()
+    api_url = check.string(table, "api_url", prefix)
+    if api_url is not None and not api_url.startswith(("https://", "http://")):
+        raise check.fail(f"{prefix}api_url", f"expected an http(s) URL, got {api_url!r}")
+    token_file = check.string(table, "token_file", prefix)
+    wait_cap = table.get("rate_limit_wait_cap")
+    # 0 is allowed here: never wait for a rate limit, give up at once.
+    if wait_cap is not None and (
+        isinstance(wait_cap, bool) or not isinstance(wait_cap, (int, float)) or wait_cap < 0
+    ):
+        raise check.fail(f"{prefix}rate_limit_wait_cap", "expected a number of seconds >= 0")
+    labels = _labels(check, table, prefix)
+
+    def flag(key: str, default: bool) -> bool:
+        value = check.boolean(table, key, prefix)
+        return default if value is None else value
+
+    return GitHubSettings(
+        api_url=(api_url or defaults.api_url).rstrip("/"),
+        token_file=_expand(token_file, source) if token_file else None,
+        rate_limit_wait_cap=float(wait_cap)
+        if wait_cap is not None
+        else defaults.rate_limit_wait_cap,
+        labels=labels if labels is not None else defaults.labels,
+        public_gists=flag("public", defaults.public_gists),
+        comment_on_pr=flag("comment_on_pr", defaults.comment_on_pr),
+        publish_empty=flag("publish_empty", defaults.publish_empty),
+        trust_all_commenters=flag("trust_all_commenters", defaults.trust_all_commenters),
     )

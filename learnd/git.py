@@ -148,6 +148,18 @@ class GitRepo:
         except TypeError:  # detached HEAD
             return None
 
+    def default_branch(self) -> str | None:
+        """origin's HEAD branch, else main or master when one exists locally."""
+        try:
+            ref = str(self._repo.git.symbolic_ref("--short", "refs/remotes/origin/HEAD"))
+            return ref.split("/", 1)[1] if "/" in ref else ref
+        except git.GitCommandError:
+            pass
+        for name in ("main", "master"):
+            if self.has_commit(f"refs/heads/{name}"):
+                return name
+        return None
+
     def remote_url(self, name: str = "origin") -> str | None:
         try:
             return str(self._repo.remote(name).url)
@@ -307,3 +319,20 @@ class GitRepo:
 
     def list_files(self, commit: str) -> list[str]:
         return self._git_z("ls-tree", "-r", "--name-only", "-z", commit)
+
+    def commits_between(self, base: str, merge: str, *, limit: int = 1000) -> list[str]:
+        """Full shas of the commits ``merge`` has and ``base`` lacks, newest first.
+
+        Capped: a "PR" of thousands of commits is an import, and its shas would only
+        make the session search slower without linking anything more.
+        """
+        out = self._repo.git.rev_list(f"--max-count={limit}", f"{base}..{merge}")
+        return [line for line in str(out).splitlines() if line]
+
+    def worktree_roots(self) -> list[str]:
+        """The main working tree and every linked worktree, as absolute paths."""
+        out = str(self._repo.git.worktree("list", "--porcelain"))
+        roots = [
+            line[len("worktree ") :] for line in out.splitlines() if line.startswith("worktree ")
+        ]
+        return roots or [str(self.root)]

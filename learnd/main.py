@@ -43,16 +43,43 @@ def build_parser() -> argparse.ArgumentParser:
         "learn", parents=[common], help="learn what the docs need from one merged PR"
     )
     learn.add_argument("--repo", default=".", metavar="PATH", help="local clone (default: .)")
-    learn.add_argument("--merge", default="HEAD", metavar="REV", help="merge commit (HEAD)")
+    which = learn.add_mutually_exclusive_group()
+    which.add_argument("--merge", metavar="REV", help="merge commit (default: HEAD)")
+    which.add_argument(
+        "--pr", type=_positive_int, metavar="N", help="the merged PR N, looked up on GitHub"
+    )
     learn.add_argument("--base", metavar="REV", help="compare with REV instead of the parent")
+    learn.add_argument("--branch", metavar="NAME", help="the PR's head branch, for sessions")
+    learn.add_argument(
+        "--sessions",
+        action="append",
+        metavar="DIR",
+        help="look for transcripts here instead of the configured roots (repeatable)",
+    )
     learn.add_argument(
         "--publish",
-        choices=("file", "stdout", "none"),
-        help="where the plan goes (default: the repo's publish setting, else file)",
+        choices=("issue", "gist", "file", "stdout", "none"),
+        help="where the plan goes (default: the repo's publish setting, else issue when "
+        "GitHub is configured with a token, else file)",
     )
     learn.add_argument("--out", metavar="DIR", help="folder for --publish file")
     learn.add_argument("--json", action="store_true", help="one JSON object on stdout")
     learn.add_argument("--fresh", action="store_true", help="discard an earlier attempt")
+
+    sessions = sub.add_parser(
+        "sessions", parents=[common], help="list the agent sessions linked to a merge, and why"
+    )
+    sessions.add_argument("--repo", default=".", metavar="PATH", help="local clone (default: .)")
+    sessions.add_argument("--merge", metavar="REV", help="merge commit (default: HEAD)")
+    sessions.add_argument("--base", metavar="REV", help="compare with REV instead of the parent")
+    sessions.add_argument("--branch", metavar="NAME", help="the PR's head branch")
+    sessions.add_argument(
+        "--sessions",
+        action="append",
+        metavar="DIR",
+        help="look for transcripts here instead of the configured roots (repeatable)",
+    )
+    sessions.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
     demo = sub.add_parser(
         "demo", parents=[common], help="build a sample repository with a merged PR and learn it"
@@ -60,6 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dir", metavar="DIR", help="where to build it (default: a temp folder)")
     demo.add_argument("--json", action="store_true", help="one JSON object on stdout")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a PR number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a PR number, got {text!r}")
+    return value
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -78,6 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from learnd.commands import learn
 
             return learn.run(args, config, progress)
+        if args.command == "sessions":
+            from learnd.commands import sessions
+
+            return sessions.run(args, config, progress)
         from learnd.commands import demo
 
         return demo.run(args, config, progress)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -88,7 +90,9 @@ class CliResult:
 def learnd_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     """An environment whose config and state live in the test's temp folder."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEARND_", "XDG_"))}
-    env.pop("STATE_DIRECTORY", None)
+    for name in ("STATE_DIRECTORY", "GITHUB_TOKEN", "GH_TOKEN", "GITHUB_API_URL"):
+        env.pop(name, None)
+    env.pop("CREDENTIALS_DIRECTORY", None)
     env.update(
         XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
         XDG_STATE_HOME=str(tmp_path / "xdg-state"),
@@ -111,3 +115,58 @@ def learnd_cli(learnd_env: dict[str, str]) -> Callable[..., CliResult]:
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+# -- the fake GitHub (tests/github/fake_github.py) ---------------------------------
+
+FAKE_PATH = Path(__file__).parent / "github" / "fake_github.py"
+
+
+def load() -> ModuleType:
+    """``fake_github.py`` as the module ``fake_github``, loaded by path.
+
+    Tests are not packages (``--import-mode=importlib``), so the fake is loaded here
+    once for every test folder. The module is put in
+    ``sys.modules`` before it runs because its dataclasses look themselves up there.
+    """
+    module = sys.modules.get("fake_github")
+    if module is not None:
+        return module
+    spec = importlib.util.spec_from_file_location("fake_github", FAKE_PATH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["fake_github"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+fake_module = load()
+Tokens = fake_module.Tokens
+
+
+@pytest.fixture
+def tokens() -> Tokens:
+    return Tokens()
+
+
+@pytest.fixture
+def fake_github(tokens: Tokens) -> Iterator[Any]:
+    """A started fake GitHub that knows the tokens of :class:`Tokens`."""
+    with fake_module.FakeGitHub() as fake:
+        _add_tokens(fake, tokens)
+        yield fake
+
+
+@pytest.fixture
+def fake_ghe(tokens: Tokens) -> Iterator[Any]:
+    """The fake behind a GitHub Enterprise style base URL (``.../api/v3``)."""
+    with fake_module.FakeGitHub(prefix="/api/v3") as fake:
+        _add_tokens(fake, tokens)
+        yield fake
+
+
+def _add_tokens(fake: Any, tokens: Tokens) -> None:
+    fake.add_token(tokens.user, login="octocat")
+    fake.add_token(tokens.other_user, login="hubot")
+    fake.add_token(tokens.installation, login="learnd-app[bot]", kind=fake_module.INSTALLATION)
+    fake.add_token(tokens.revoked, login="mona", kind=fake_module.REVOKED)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
 
 from learnd.agents.context import AgentContext, AgentResult, Upstream
+from learnd.agents.doc_targets import DocTargets
 from learnd.agents.gaps import (
     DELETE_STALE,
     HIGH,
@@ -29,9 +30,12 @@ from learnd.agents.gaps import (
     DocItem,
     Evidence,
     GapFacts,
+    LinkedSession,
     StaleLine,
     TripwireCandidate,
 )
+from learnd.agents.review_gaps import review_gaps
+from learnd.agents.session_gaps import session_gaps
 from learnd.analysis import changes as ch
 from learnd.analysis.changes import DiffFacts, SymbolChange
 from learnd.docs.model import (
@@ -57,7 +61,11 @@ from learnd.pipeline.roster import (
     DOCS_OUTPUT,
     EXISTING_DOCS_CHECKER,
     PR_COMMENT_ANALYZER,
+    SESSION_ANALYZER,
+    session_output,
 )
+from learnd.review.model import ReviewFacts
+from learnd.sessions.model import SessionFacts
 
 TRIPWIRE_THRESHOLD = 4
 USER_FACING = (ch.CLI_COMMAND, ch.CLI_OPTION, ch.ENV_VAR, ch.CONFIG_KEY)
@@ -67,12 +75,49 @@ SILENTLY_IGNORED = (ch.ENV_VAR, ch.CONFIG_KEY)
 def run(ctx: AgentContext) -> AgentResult:
     diff_state, diff = ctx.upstream_facts(CODE_DIFF_ANALYZER, DIFF_OUTPUT, DiffFacts)
     docs_state, check = ctx.upstream_facts(EXISTING_DOCS_CHECKER, DOCS_OUTPUT, DocsCheckFacts)
-    comments_state = ctx.upstream(PR_COMMENT_ANALYZER, COMMENTS_OUTPUT)
+    comments_state, review = ctx.upstream_facts(PR_COMMENT_ANALYZER, COMMENTS_OUTPUT, ReviewFacts)
     raw_index = ctx.read_input_json(DOCS_INDEX)
     index = from_jsonable(DocsIndex, raw_index) if raw_index else DocsIndex(ctx.target.merge_sha)
-    analyses = tuple(_state(s) for s in (diff_state, docs_state, comments_state))
-    facts = identify_gaps(ctx.target, diff=diff, check=check, index=index, analyses=analyses)
+    linked, sessions = _sessions(ctx)
+    states = (diff_state, docs_state, comments_state)
+    analyses = tuple(_state(s) for s in states) + tuple(
+        AnalysisState(f"SessionAnalyzer {s.session_id[:8]}", s.status, s.note) for s in linked
+    )
+    facts = identify_gaps(
+        ctx.target,
+        diff=diff,
+        check=check,
+        index=index,
+        analyses=analyses,
+        review=review,
+        sessions=sessions,
+        linked=linked,
+    )
     return AgentResult(OK, embed_facts(render_gap_analysis(ctx.target, facts), facts))
+
+
+def _sessions(ctx: AgentContext) -> tuple[tuple[LinkedSession, ...], list[SessionFacts]]:
+    """The run's linked sessions (from run.json) and the facts of those analysed."""
+    entries = ctx.manifest.get("sessions")
+    linked: list[LinkedSession] = []
+    facts: list[SessionFacts] = []
+    for entry in entries if isinstance(entries, list) else []:
+        sid = str(entry.get("session_id", ""))
+        if not sid:
+            continue
+        state, found = ctx.upstream_facts(SESSION_ANALYZER, session_output(sid), SessionFacts)
+        linked.append(
+            LinkedSession(
+                session_id=sid,
+                kind=str(entry.get("kind", "")),
+                rule=str(entry.get("rule", "")),
+                status=state.status,
+                note=state.reason,
+            )
+        )
+        if found is not None:
+            facts.append(found)
+    return tuple(linked), facts
 
 
 def _state(upstream: Upstream) -> AnalysisState:
@@ -586,8 +631,13 @@ def identify_gaps(
     check: DocsCheckFacts | None,
     index: DocsIndex,
     analyses: tuple[AnalysisState, ...],
+    review: ReviewFacts | None = None,
+    sessions: Sequence[SessionFacts] = (),
+    linked: tuple[LinkedSession, ...] = (),
 ) -> GapFacts:
     gaps = _Gaps(target, diff, check, index)
+    targets = DocTargets(index)
+    insights: list[str] = []
     symbols = [
         s for s in gaps.diff.symbols if not _is_test_path(s.path) and not _is_script_path(s.path)
     ]
@@ -602,6 +652,17 @@ def identify_gaps(
     gaps.moved_paths()
     gaps.unmatched_stale()
     gaps.quiet_files(symbols)
+    if review is not None:
+        learned = review_gaps(review, targets, target.pr_label)
+        gaps.items += learned.items
+        gaps.skipped += learned.skipped
+        gaps.tripwires += learned.tripwires
+        insights += learned.insights
+    if sessions:
+        friction = session_gaps(sessions, targets, target.pr_label)
+        gaps.items += friction.items
+        gaps.tripwires += friction.tripwires
+        insights += friction.insights
     order = {p: i for i, p in enumerate(PRIORITIES)}
     items = sorted(gaps.items, key=lambda it: (order[it.priority], it.action == TRIPWIRE))
     return GapFacts(
@@ -610,8 +671,9 @@ def identify_gaps(
         stale=tuple(sorted(gaps.stale, key=lambda s: (s.ref.doc, s.ref.line))),
         phantoms=gaps.check.phantoms,
         tripwires=tuple(gaps.tripwires),
-        insights=(),
+        insights=tuple(insights),
         analyses=analyses,
+        sessions=linked,
     )
 
 
@@ -626,6 +688,8 @@ def render_gap_analysis(target: LearnTarget, facts: GapFacts) -> str:
         lines.append(f"- [{item.priority}] {item.action} `{item.target}`: {item.title}")
     lines += ["", f"## Skipped ({len(facts.skipped)})"]
     lines += [f"- {item.title}: {item.why}" for item in facts.skipped]
+    lines += ["", f"## Prevention insights ({len(facts.insights)})"]
+    lines += [f"- {insight}" for insight in facts.insights]
     lines += ["", f"## Tripwire candidates ({len(facts.tripwires)})"]
     lines += [f"- score {t.score}: {t.action}: {t.warning}" for t in facts.tripwires]
     return "\n".join(lines) + "\n"

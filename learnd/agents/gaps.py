@@ -59,11 +59,25 @@ class DocItem:
     symbols: tuple[SymbolChange, ...] = ()
     stale: tuple[StaleLine, ...] = ()
     tripwire: TripwireCandidate | None = None
+    # Draft lines prepared with the item, for items whose draft is not built from
+    # symbols or stale lines (review decisions, session friction).
+    draft: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class AnalysisState:
     agent: str
+    status: str  # ok | skipped | failed | missing
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkedSession:
+    """A session linked to the PR, how it was linked, and whether its analysis ran."""
+
+    session_id: str
+    kind: str  # claude | codex
+    rule: str  # why it was linked: pr-link, branch-cwd, commit-sha, ...
     status: str  # ok | skipped | failed | missing
     note: str | None = None
 
@@ -77,3 +91,4 @@ class GapFacts:
     tripwires: tuple[TripwireCandidate, ...] = ()
     insights: tuple[str, ...] = ()
     analyses: tuple[AnalysisState, ...] = ()
+    sessions: tuple[LinkedSession, ...] = ()

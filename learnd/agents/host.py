@@ -21,6 +21,7 @@ from learnd.pipeline.roster import (
     GAP_IDENTIFIER,
     PLAN_SYNTHESIZER,
     PR_COMMENT_ANALYZER,
+    SESSION_ANALYZER,
     TRIPWIRE_EXTRACTOR,
     AgentSlot,
     roster,
@@ -29,6 +30,7 @@ from learnd.pipeline.rundir import RunDir
 
 # Imported by name so an agent process loads only its own agent's dependencies.
 MODULES = {
+    SESSION_ANALYZER: "learnd.agents.session_analyzer",
     CODE_DIFF_ANALYZER: "learnd.agents.diff_analyzer",
     EXISTING_DOCS_CHECKER: "learnd.agents.docs_checker",
     PR_COMMENT_ANALYZER: "learnd.agents.pr_comments",

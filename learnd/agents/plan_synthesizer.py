@@ -32,6 +32,7 @@ from learnd.errors import RunFailed
 from learnd.gather.target import LearnTarget
 from learnd.pipeline.protocol import OK
 from learnd.pipeline.roster import CODE_DIFF_ANALYZER, DIFF_OUTPUT, GAP_IDENTIFIER, GAP_OUTPUT
+from learnd.redact import redact_text
 
 
 def run(ctx: AgentContext) -> AgentResult:
@@ -39,12 +40,14 @@ def run(ctx: AgentContext) -> AgentResult:
     if gaps is None:
         raise RunFailed(f"no gap analysis to plan from ({state.status}: {state.reason})")
     _, diff = ctx.upstream_facts(CODE_DIFF_ANALYZER, DIFF_OUTPUT, DiffFacts)
-    return AgentResult(OK, render_plan(ctx.target, gaps, diff))
+    # The plan quotes doc lines, commands and session text verbatim, and it is what
+    # gets published: it passes the redaction boundary before it is even written.
+    return AgentResult(OK, redact_text(render_plan(ctx.target, gaps, diff)))
 
 
 def render_plan(target: LearnTarget, gaps: GapFacts, diff: DiffFacts | None) -> str:
     out: list[str] = [f"# Documentation Plan: {target.pr.title}", ""]
-    out += _context(target, diff)
+    out += _context(target, gaps, diff)
     out += _summary(gaps)
     out += _items(gaps)
     out += _stale(gaps)
@@ -54,7 +57,17 @@ def render_plan(target: LearnTarget, gaps: GapFacts, diff: DiffFacts | None) -> 
     return "\n".join(out).rstrip() + "\n"
 
 
-def _context(target: LearnTarget, diff: DiffFacts | None) -> list[str]:
+def _sessions_line(gaps: GapFacts) -> str:
+    if not gaps.sessions:
+        return "- **Sessions analysed:** none linked to this PR"
+    shown = []
+    for s in gaps.sessions:
+        state = "" if s.status == "ok" else f", **{s.status}**"
+        shown.append(f"`{s.session_id}` ({s.kind}, linked by {s.rule}{state})")
+    return "- **Sessions analysed:** " + "; ".join(shown)
+
+
+def _context(target: LearnTarget, gaps: GapFacts, diff: DiffFacts | None) -> list[str]:
     pr = target.pr
     lines = ["## Context", ""]
     if pr.number is not None:
@@ -82,7 +95,7 @@ def _context(target: LearnTarget, diff: DiffFacts | None) -> list[str]:
             f"- **Diff:** {len(diff.files)} file(s), +{added} −{removed}; "
             f"{len(diff.symbols)} public API change(s)"
         )
-    lines.append("- **Sessions analysed:** none linked to this PR")
+    lines.append(_sessions_line(gaps))
     if pr.body.strip():
         first = pr.body.strip().split("\n\n", 1)[0].replace("\n", " ")
         lines.append(f"- **PR description:** {first[:400]}")
@@ -140,6 +153,8 @@ def _items(gaps: GapFacts) -> list[str]:
 
 
 def _draft(item: DocItem) -> list[str]:
+    if item.draft:
+        return list(item.draft)
     if item.action == UPDATE_REFERENCES:
         return _draft_references(item.stale)
     if item.action == DELETE_STALE:
@@ -299,11 +314,13 @@ def _stale(gaps: GapFacts) -> list[str]:
 
 def _insights(gaps: GapFacts) -> list[str]:
     lines = ["## Prevention Insights", ""]
-    if not gaps.insights:
+    if not gaps.insights and not gaps.sessions:
         lines.append(
             "No agent sessions were linked to this PR, so there is no session friction to "
             "learn from."
         )
+    elif not gaps.insights:
+        lines.append("The linked sessions show no friction worth preventing.")
     lines += [f"- {insight}" for insight in gaps.insights]
     return [*lines, ""]
 

@@ -15,6 +15,7 @@ from learnd.agents.gaps import GapFacts, TripwireCandidate
 from learnd.errors import RunFailed
 from learnd.pipeline.protocol import OK
 from learnd.pipeline.roster import GAP_IDENTIFIER, GAP_OUTPUT
+from learnd.redact import redact_json
 from learnd.tripwires import validate_candidates
 
 
@@ -22,7 +23,7 @@ def run(ctx: AgentContext) -> AgentResult:
     state, gaps = ctx.upstream_facts(GAP_IDENTIFIER, GAP_OUTPUT, GapFacts)
     if gaps is None:
         raise RunFailed(f"no gap analysis to take tripwires from ({state.status}: {state.reason})")
-    document = tripwire_document(gaps.tripwires)
+    document = redact_json(tripwire_document(gaps.tripwires))
     validate_candidates(document)
     return AgentResult(OK, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 

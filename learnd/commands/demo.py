@@ -14,7 +14,8 @@ from learnd.demo import build_demo_repo
 from learnd.errors import EXIT_OK, EXIT_RUN_FAILED, UsageError
 from learnd.pipeline.learn_run import RUN_FAILED, learn, record_published
 from learnd.progress import Progress
-from learnd.publish.targets import publish
+from learnd.publish.targets import publish_local
+from learnd.redact import redact_text
 
 
 def run(args: Any, config: Config, progress: Progress) -> int:
@@ -32,12 +33,14 @@ def run(args: Any, config: Config, progress: Progress) -> int:
     repo = build_demo_repo(repo_dir)
     target = build_target(repo, config, merge="HEAD", base=None)
     result = learn(repo, target, state_dir=state_dir, pipeline=config.pipeline, progress=progress)
-    published = publish(result, target_kind="file", out_dir=root / "plans", state_dir=state_dir)
+    published = publish_local(
+        result, target_kind="file", out_dir=root / "plans", state_dir=state_dir
+    )
     record_published(result.run_dir, published.to_json() if published else None)
     if args.json:
         print(json.dumps(result_json(result, published), indent=2))
     elif result.plan_path is not None:
-        sys.stdout.write(result.plan_path.read_text(encoding="utf-8"))
+        sys.stdout.write(redact_text(result.plan_path.read_text(encoding="utf-8")))
     if published is not None and published.path:
         progress.say(f"demo: plan written to {published.path}")
     progress.say(f"demo: run directory {result.run_dir}")

@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from learnd.config import PipelineSettings
 from learnd.facts import FactsError, extract_facts_json, to_jsonable
-from learnd.gather.inputs import gather_inputs
+from learnd.gather.inputs import REVIEW_COMMENTS, gather_inputs
 from learnd.gather.target import LearnTarget
 from learnd.git import GitRepo
 from learnd.pipeline.launcher import Launcher
-from learnd.pipeline.protocol import FAILED, OK, SKIPPED, utc_now, valid_sentinel
+from learnd.pipeline.protocol import (
+    FAILED,
+    OK,
+    SKIPPED,
+    atomic_write_json,
+    utc_now,
+    valid_sentinel,
+)
 from learnd.pipeline.roster import GAP_OUTPUT, PLAN_OUTPUT, TRIPWIRES_OUTPUT, roster
 from learnd.pipeline.rundir import RunDir, make_run_id
 from learnd.pipeline.runner import AgentRecord, PipelineRunner
@@ -61,6 +69,32 @@ def run_id_for(target: LearnTarget) -> str:
     return make_run_id(target.repo_name, target.merge_sha, target.pr.number)
 
 
+@dataclass(frozen=True)
+class RunExtras:
+    """What a run learns from beyond git: linked sessions and the PR's review discussion."""
+
+    # JSON entries of linked sessions (learnd.sessions.link.SessionLink as JSON).
+    sessions: tuple[Mapping[str, Any], ...] = ()
+    # Fetches review-comments.json; called only when the run does not have it yet, so a
+    # resumed run costs no API requests for it.
+    fetch_review: Callable[[], Mapping[str, Any]] | None = None
+    trust_all_commenters: bool = False
+    notes: Mapping[str, Any] = field(default_factory=dict)  # more for run.json
+
+
+def merge_sessions(
+    earlier: Sequence[Mapping[str, Any]], found: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """Sessions linked by an earlier attempt stay linked (their transcripts may be gone
+    by now, their digests are kept in the run); a session is never listed twice."""
+    out: dict[str, Mapping[str, Any]] = {}
+    for entry in (*earlier, *found):
+        sid = entry.get("session_id")
+        if isinstance(sid, str) and sid not in out:
+            out[sid] = entry
+    return list(out.values())
+
+
 def learn(
     repo: GitRepo,
     target: LearnTarget,
@@ -70,10 +104,20 @@ def learn(
     progress: Progress,
     fresh: bool = False,
     trigger: str = "manual",
+    extras: RunExtras | None = None,
 ) -> RunResult:
     run_dir = RunDir.under(state_dir, run_id_for(target))
     with run_dir.lock():
-        return _learn(repo, target, run_dir, pipeline, progress, fresh=fresh, trigger=trigger)
+        return _learn(
+            repo,
+            target,
+            run_dir,
+            pipeline,
+            progress,
+            fresh=fresh,
+            trigger=trigger,
+            extras=extras or RunExtras(),
+        )
 
 
 def _learn(
@@ -85,6 +129,7 @@ def _learn(
     *,
     fresh: bool,
     trigger: str,
+    extras: RunExtras,
 ) -> RunResult:
     began = time.monotonic()
     if fresh:
@@ -104,6 +149,8 @@ def _learn(
         manifest = {"run_id": run_dir.run_id, "created": utc_now(), "attempts": 0, "agents": {}}
     elif manifest.get("status") in (COMPLETED, PARTIAL, RUN_FAILED, "running"):
         progress.say(f"{run_dir.run_id}: resuming an earlier attempt")
+    earlier = manifest.get("sessions")
+    sessions = merge_sessions(earlier if isinstance(earlier, list) else [], extras.sessions)
     manifest.update(
         trigger=trigger,
         target=target_json,
@@ -111,7 +158,8 @@ def _learn(
         merge_sha=target.merge_sha,
         base_sha=target.base_sha,
         pr=to_jsonable(target.pr),
-        sessions=[],
+        sessions=sessions,
+        review={"trust_all_commenters": extras.trust_all_commenters},
         engine=pipeline.engine,
         status="running",
         attempts=int(manifest.get("attempts", 0)) + 1,
@@ -119,8 +167,13 @@ def _learn(
     )
     run_dir.write_manifest(manifest)
 
+    manifest.update(extras.notes)
     gather_began = time.monotonic()
     written = gather_inputs(repo, target, run_dir)
+    review_path = run_dir.inputs / REVIEW_COMMENTS
+    if extras.fetch_review is not None and not review_path.exists():
+        atomic_write_json(review_path, extras.fetch_review())
+        written.append(REVIEW_COMMENTS)
     if written:
         progress.say(f"inputs: wrote {', '.join(written)}")
     gather_seconds = round(time.monotonic() - gather_began, 3)
@@ -141,7 +194,7 @@ def _learn(
         progress=progress,
         on_record=on_record,
     )
-    slots = roster()
+    slots = roster(tuple(str(entry["session_id"]) for entry in sessions))
     records = runner.run(slots)
 
     plan_path = _valid_output(run_dir.agents / PLAN_OUTPUT)
@@ -202,9 +255,10 @@ def _counts(run_dir: RunDir, tripwires_path: Path | None) -> tuple[int, int]:
     return items, tripwires
 
 
-def record_published(run_dir: Path, published: dict[str, str] | None) -> None:
+def record_published(run_dir: Path, published: Mapping[str, Any] | None, **notes: Any) -> None:
     rd = RunDir(run_dir)
     manifest = rd.read_manifest()
     if manifest is not None:
-        manifest["published"] = published
+        manifest["published"] = dict(published) if published is not None else None
+        manifest.update(notes)
         rd.write_manifest(manifest)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from learnd.pipeline.protocol import atomic_write_bytes
+from learnd.pipeline.protocol import atomic_write_text
 from learnd.publish import Published
+from learnd.redact import redact_json, redact_text
 
 
 def publish_files(*, run_id: str, plan: Path, tripwires: Path | None, out_dir: Path) -> Published:
@@ -16,7 +18,9 @@ def publish_files(*, run_id: str, plan: Path, tripwires: Path | None, out_dir: P
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     plan_out = out_dir / f"{run_id}.learn-plan.md"
-    atomic_write_bytes(plan_out, plan.read_bytes())
+    atomic_write_text(plan_out, redact_text(plan.read_text(encoding="utf-8")))
     if tripwires is not None:
-        atomic_write_bytes(out_dir / f"{run_id}.tripwire-candidates.json", tripwires.read_bytes())
+        document = json.loads(tripwires.read_text(encoding="utf-8"))
+        text = json.dumps(redact_json(document), indent=2, ensure_ascii=False) + "\n"
+        atomic_write_text(out_dir / f"{run_id}.tripwire-candidates.json", text)
     return Published("file", path=str(plan_out))

@@ -7,11 +7,8 @@ whose ``sleep`` records the wait and moves the clock on.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -20,60 +17,13 @@ from learnd.github.auth import GitHubToken
 from learnd.github.client import GitHubClient
 from learnd.github.settings import GitHubSettings
 
-FAKE_PATH = Path(__file__).with_name("fake_github.py")
-
-
-def load() -> ModuleType:
-    """``fake_github.py`` as the module ``fake_github``, loaded by path.
-
-    Tests are not packages (``--import-mode=importlib``), so a test folder that wants
-    the fake copies these lines with its own path to the file. The module is put in
-    ``sys.modules`` before it runs because its dataclasses look themselves up there.
-    """
-    module = sys.modules.get("fake_github")
-    if module is not None:
-        return module
-    spec = importlib.util.spec_from_file_location("fake_github", FAKE_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fake_github"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fake_module = load()
+# The fake and its token fixtures live in the top-level conftest, which loads the
+# module by path; other test folders (the CLI's, the daemon's) use them too.
+fake_module = sys.modules["fake_github"]
 
 Tokens = fake_module.Tokens
 FakeClock = fake_module.FakeClock
 World = fake_module.World
-
-
-@pytest.fixture
-def tokens() -> Tokens:
-    return Tokens()
-
-
-@pytest.fixture
-def fake_github(tokens: Tokens) -> Iterator[Any]:
-    """A started fake GitHub that knows the tokens of :class:`Tokens`."""
-    with fake_module.FakeGitHub() as fake:
-        _add_tokens(fake, tokens)
-        yield fake
-
-
-@pytest.fixture
-def fake_ghe(tokens: Tokens) -> Iterator[Any]:
-    """The fake behind a GitHub Enterprise style base URL (``.../api/v3``)."""
-    with fake_module.FakeGitHub(prefix="/api/v3") as fake:
-        _add_tokens(fake, tokens)
-        yield fake
-
-
-def _add_tokens(fake: Any, tokens: Tokens) -> None:
-    fake.add_token(tokens.user, login="octocat")
-    fake.add_token(tokens.other_user, login="hubot")
-    fake.add_token(tokens.installation, login="learnd-app[bot]", kind=fake_module.INSTALLATION)
-    fake.add_token(tokens.revoked, login="mona", kind=fake_module.REVOKED)
 
 
 @pytest.fixture

@@ -1,0 +1,117 @@
+"""Publishing a finished plan on GitHub: as an issue or a gist, plus an optional PR comment.
+
+Idempotent across attempts: what an earlier attempt published (recorded in run.json)
+is updated in place, and an issue created by an attempt that crashed before it could
+record it is found again by its hidden marker.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from learnd.errors import UsageError
+from learnd.gather.github import GitHubAccess
+from learnd.gather.inputs import REVIEW_COMMENTS
+from learnd.gather.target import LearnTarget
+from learnd.github.client import GitHubClient
+from learnd.github.errors import NoToken
+from learnd.github.markers import marker
+from learnd.github.publish import comment_on_pr, gist_description, publish_gist, publish_issue
+from learnd.pipeline.learn_run import RunResult
+from learnd.publish import Published
+
+
+def _client(access: GitHubAccess | None, kind: str) -> tuple[str, GitHubClient]:
+    if access is None:
+        raise UsageError(
+            f"--publish {kind} needs the repository's GitHub name: set github = "
+            '"owner/name" in its [[repos]] entry, or give the clone an origin remote on GitHub'
+        )
+    if access.client is None:
+        raise NoToken()
+    return access.slug, access.client
+
+
+def publish_github(
+    result: RunResult,
+    *,
+    kind: str,
+    access: GitHubAccess | None,
+    target: LearnTarget,
+    labels: Sequence[str],
+    earlier: Mapping[str, Any] | None,
+    record: Callable[[Published], None],
+) -> Published:
+    """Publish as ``issue`` or ``gist``; ``record`` is called as soon as something exists
+    on GitHub, so a failure after that point (the PR comment, say) is never repeated as
+    a second issue."""
+    slug, client = _client(access, kind)
+    assert result.plan_path is not None
+    plan = result.plan_path.read_text(encoding="utf-8")
+    tripwires = (
+        result.tripwires_path.read_text(encoding="utf-8")
+        if result.tripwires_path is not None
+        else '{"candidates": []}\n'
+    )
+    earlier = earlier or {}
+    number = target.pr.number
+    if kind == "gist":
+        gist = publish_gist(
+            client,
+            description=gist_description(slug, number or 0, target.pr.title, target.merge_sha)
+            if number is not None
+            else f"learnd learn plan: {slug} @ {target.merge_sha[:12]}: {target.pr.title}",
+            plan_markdown=plan,
+            tripwires_json=tripwires,
+            public=access.settings.public_gists if access is not None else False,
+            known_gist=earlier.get("gist") if earlier.get("kind") == "gist" else None,
+        )
+        published = Published("gist", url=gist.url, ref=gist.id)
+    else:
+        if number is None:
+            raise UsageError(
+                f"{target.merge_sha[:12]} maps to no pull request, and an issue is filed per "
+                "PR; use --pr N, --publish gist or --publish file"
+            )
+        known = earlier.get("issue") if earlier.get("kind") == "issue" else None
+        issue = publish_issue(
+            client,
+            slug,
+            pr_number=number,
+            pr_title=target.pr.title,
+            plan_markdown=plan,
+            tripwires_json=tripwires,
+            merge_sha=target.merge_sha,
+            labels=labels,
+            known_issue=known if isinstance(known, int) else None,
+            full_plan_link=str(result.plan_path),
+        )
+        published = Published("issue", url=issue.url, ref=str(issue.number))
+    record(published)
+    if access is not None and access.settings.comment_on_pr and number is not None:
+        url = comment_on_pr(
+            client,
+            slug,
+            number,
+            body=f"learnd wrote a documentation plan for this pull request: {published.url}",
+            marker=marker(slug, number, target.merge_sha),
+            # A comment made by an earlier attempt is not in the fetched conversation.
+            existing=None if earlier.get("comment") else _fetched_comments(result.run_dir),
+        )
+        published = Published(published.kind, url=published.url, ref=published.ref, comment=url)
+        record(published)
+    return published
+
+
+def _fetched_comments(run_dir: Path) -> list[dict[str, Any]] | None:
+    """The PR's conversation as the run fetched it, so finding an earlier comment
+    costs no request."""
+    try:
+        data = json.loads((run_dir / "inputs" / REVIEW_COMMENTS).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    comments = data.get("issue_comments") if isinstance(data, dict) else None
+    return comments if isinstance(comments, list) else None

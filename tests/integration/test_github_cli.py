@@ -1,0 +1,245 @@
+"""``learnd learn`` with GitHub: a real process, a real clone, PyGithub against the fake
+GitHub over a socket. The PR's review discussion comes in, the plan goes out as an
+issue or a gist, once, for at most 8 requests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SLUG = "acme/widgets"
+
+DOC = """\
+---
+title: Uploads
+---
+
+# Uploads
+
+`upload(path)` in `widgets/upload.py` sends one file.
+"""
+
+
+class Setup:
+    """A clone with a merged PR, the same PR on the fake GitHub, and a config."""
+
+    def __init__(self, repo: Any, fake: Any, tokens: Any, tmp_path: Path) -> None:
+        self.repo = repo
+        self.fake = fake
+        self.tokens = tokens
+        self.config = tmp_path / "learnd.toml"
+        self.config.write_text(
+            f'[[repos]]\npath = "{repo.root}"\ngithub = "{SLUG}"\n', encoding="utf-8"
+        )
+
+    def env(self, token: str | None = None, **extra: str) -> dict[str, str]:
+        env = {"GITHUB_API_URL": self.fake.api_url, **extra}
+        if token is not None:
+            env["GITHUB_TOKEN"] = token
+        return env
+
+
+def make_setup(
+    repo_builder: Callable[[str], Any], fake: Any, tokens: Any, tmp_path: Path
+) -> tuple[Setup, int]:
+    repo = repo_builder("widgets")
+    repo.commit(
+        "Initial",
+        {"widgets/upload.py": "def upload(path):\n    return path\n", "docs/uploads.md": DOC},
+    )
+    base = repo.git("rev-parse", "HEAD").strip()
+    repo.branch("feature/retry")
+    head = repo.commit(
+        "Retry uploads",
+        {
+            "widgets/upload.py": (
+                "def upload(path, retries=3):\n"
+                '    """Upload one file, retrying on failure."""\n'
+                "    return path\n"
+            )
+        },
+    )
+    repo.checkout("main")
+    merge = repo.merge("feature/retry", "Merge pull request #1 from acme/feature/retry")
+    fake.add_repo(SLUG, owner_login="octocat", collaborators=("maria",))
+    pr = fake.add_pull(
+        SLUG,
+        title="Retry uploads",
+        user="ann",
+        body="Uploads now retry.",
+        head_ref="feature/retry",
+        commits=[head],
+        base_sha=base,
+        merge_commit_sha=merge,
+    )
+    fake.add_review_comment(
+        SLUG,
+        pr.number,
+        user="maria",
+        body="Let's go with three retries because the storage API throttles bursts.",
+        path="widgets/upload.py",
+        line=1,
+        association="MEMBER",
+    )
+    fake.add_review_comment(
+        SLUG,
+        pr.number,
+        user="dependabot[bot]",
+        body="Bump requests",
+        path="widgets/upload.py",
+        line=1,
+    )
+    fake.add_review(SLUG, pr.number, user="maria", body="LGTM", state="APPROVED")
+    return Setup(repo, fake, tokens, tmp_path), pr.number
+
+
+@pytest.fixture
+def setup(
+    repo_builder: Callable[[str], Any], fake_github: Any, tokens: Any, tmp_path: Path
+) -> tuple[Setup, int]:
+    return make_setup(repo_builder, fake_github, tokens, tmp_path)
+
+
+def learn(cli: Callable[..., Any], s: Setup, *args: str, token: str | None = None) -> Any:
+    return cli(
+        "learn",
+        "--repo",
+        str(s.repo.root),
+        "--config",
+        str(s.config),
+        *args,
+        env=s.env(token if token is not None else s.tokens.user),
+    )
+
+
+def test_learn_pr_publishes_one_issue_with_the_review_and_updates_it_on_rerun(
+    setup: tuple[Setup, int], learnd_cli: Callable[..., Any]
+) -> None:
+    s, number = setup
+    out = learn(learnd_cli, s, "--pr", str(number), "--publish", "issue", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    requests = len(s.fake.requests)
+    print(f"requests for one PR (fetch context + publish issue): {requests}")
+    assert requests <= 8
+    [issue] = [i for i in s.fake.issues(SLUG) if i.title.startswith("[learn]")]
+    assert issue.title == f"[learn] Retry uploads (#{number})"
+    assert "learn-plan" in issue.labels
+    merge = s.repo.git("rev-parse", "HEAD").strip()
+    assert f"<!-- learnd:run={SLUG}#{number}@{merge} -->" in issue.body
+    assert "<details>" in issue.body and '"candidates"' in issue.body
+    # The review decision reached the plan; the bot and the LGTM did not.
+    assert "three retries because the storage API throttles bursts" in issue.body
+    assert "Bump requests" not in issue.body
+    assert result["published"]["kind"] == "issue"
+    assert result["published"]["issue"] == issue.number
+    manifest = json.loads((Path(result["run_dir"]) / "run.json").read_text())
+    assert manifest["github_requests"] == requests
+    assert manifest["pr"]["source"] == "github"
+    assert manifest["pr"]["head_branch"] == "feature/retry"
+
+    s.fake.clear_log()
+    again = learn(learnd_cli, s, "--pr", str(number), "--publish", "issue", "--json")
+    assert again.returncode == 0, again.stderr
+    assert len([i for i in s.fake.issues(SLUG) if i.title.startswith("[learn]")]) == 1
+    # The review discussion is kept in the run: a rerun does not fetch it again.
+    assert not [r for r in s.fake.requests if r.path.endswith("/comments")]
+
+
+def test_a_crash_after_the_issue_was_created_never_opens_a_second_one(
+    setup: tuple[Setup, int], learnd_cli: Callable[..., Any]
+) -> None:
+    s, number = setup
+    # GitHub creates the issue, then the answer is lost on the way back.
+    s.fake.drop_next("POST", r"/issues$", after=True)
+    out = learn(learnd_cli, s, "--pr", str(number), "--publish", "issue", "--json")
+    assert out.returncode == 0, out.stderr
+    assert len([i for i in s.fake.issues(SLUG) if i.title.startswith("[learn]")]) == 1
+
+
+def test_a_local_merge_is_mapped_to_its_pr_through_the_api(
+    setup: tuple[Setup, int], learnd_cli: Callable[..., Any]
+) -> None:
+    s, number = setup
+    # Rewrite the merge message so that only the API can name the PR.
+    s.repo.git("commit", "--amend", "-m", "Merge branch 'feature/retry'")
+    merge = s.repo.git("rev-parse", "HEAD").strip()
+    s.fake.repos[SLUG].pulls[number].merge_commit_sha = merge
+    out = learn(learnd_cli, s, "--merge", "HEAD", "--publish", "none", "--json")
+    assert out.returncode == 0, out.stderr
+    manifest = json.loads((Path(json.loads(out.stdout)["run_dir"]) / "run.json").read_text())
+    assert manifest["pr"]["number"] == number
+    assert manifest["pr"]["title"] == "Retry uploads"
+    assert any(r.path.endswith(f"/commits/{merge}/pulls") for r in s.fake.requests)
+
+
+def test_publish_gist_is_secret_and_installation_tokens_are_told_why_not(
+    setup: tuple[Setup, int], learnd_cli: Callable[..., Any]
+) -> None:
+    s, number = setup
+    out = learn(learnd_cli, s, "--pr", str(number), "--publish", "gist", "--json")
+    assert out.returncode == 0, out.stderr
+    [gist] = s.fake.gists.values()
+    assert gist.public is False
+    assert set(gist.files) == {"learn-plan.md", "tripwire-candidates.json"}
+    refused = learn(
+        learnd_cli, s, "--pr", str(number), "--publish", "gist", token=s.tokens.installation
+    )
+    assert refused.returncode == 10
+    assert "installation tokens cannot create gists" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "message"),
+    [
+        ("no token", 3, "no GitHub token"),
+        ("revoked token", 4, "GitHub rejected the token from GITHUB_TOKEN"),
+        ("unknown repo", 5, "repository acme/nothing not found"),
+        ("unknown PR", 6, "pull request #99 not found"),
+        ("open PR", 7, "is still open"),
+    ],
+)
+def test_each_github_failure_is_one_line_with_its_own_status_and_nothing_published(
+    setup: tuple[Setup, int],
+    learnd_cli: Callable[..., Any],
+    case: str,
+    status: int,
+    message: str,
+) -> None:
+    s, number = setup
+    token: str | None = s.tokens.user
+    pr = str(number)
+    if case == "no token":
+        token = ""
+    elif case == "revoked token":
+        token = s.tokens.revoked
+    elif case == "unknown repo":
+        s.config.write_text(
+            f'[[repos]]\npath = "{s.repo.root}"\ngithub = "acme/nothing"\n', encoding="utf-8"
+        )
+    elif case == "unknown PR":
+        pr = "99"
+    elif case == "open PR":
+        pr = str(s.fake.add_pull(SLUG, title="Not yet", user="ann", merged=False).number)
+    out = learn(learnd_cli, s, "--pr", pr, "--publish", "issue", token=token)
+    assert out.returncode == status, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert lines[-1].startswith("learnd: ") and message in lines[-1]
+    assert "Traceback" not in out.stderr
+    assert s.tokens.user not in out.stderr + out.stdout
+    assert not [i for i in s.fake.issues(SLUG) if i.title.startswith("[learn]")]
+
+
+def test_github_down_is_exit_9_after_retries(
+    setup: tuple[Setup, int], learnd_cli: Callable[..., Any]
+) -> None:
+    s, number = setup
+    s.fake.fail_next("GET", r"/pulls/\d+$", status=502, times=10)
+    out = learn(learnd_cli, s, "--pr", str(number))
+    assert out.returncode == 9, out.stderr
+    assert "GitHub is unavailable" in out.stderr.strip().splitlines()[-1]
+    assert len(s.fake.requests) == 4  # the first try and three retries

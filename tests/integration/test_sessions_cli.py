@@ -1,0 +1,241 @@
+"""Sessions end to end: a transcript on disk is linked to a real merge, analysed by its
+own agent process, and what it teaches reaches the plan with every secret removed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+SESSION_ID = "5f0e7a52-1c9b-4c3e-9d59-0a7c2f7b9e11"
+
+# One secret of each kind the redaction boundary knows, built from pieces so that no
+# scanner mistakes this file for a leak.
+SECRETS = {
+    "github": "ghp_" + "Q7w8E9r0T1" * 4,
+    "github_pat": "github_pat_11ABCDEFG0" + "z9_" * 20,
+    "aws": "AKIA" + "ZXCVBNMASDFGHJKL",
+    "anthropic": "sk-ant-api03-" + "Lm4" * 20,
+    "openai": "sk-proj-" + "Op5" * 15,
+    "slack": "xoxb-" + "123456789012-1234567890123-" + "QwErTy" * 4,
+    "jwt": "eyJhbGciOiJIUzI1NiJ9" + ".eyJzdWIiOiJsZWFybmQifQ" + ".c2lnbmF0dXJlLXZhbHVl",
+    "bearer": "Zm9vYmFyYmF6cXV4" + "MTIzNDU2Nzg5MA",
+    "password": "hunter2-" + "correct-horse",
+    "key_body": "MIIEowIBAAKCAQEA" + "7x1Kq",
+}
+HOME = "/home/" + "alice"
+
+
+class Transcript:
+    """Writes a Claude Code transcript line by line, with the envelope real ones carry."""
+
+    def __init__(self, repo: Path, branch: str) -> None:
+        self.repo = repo
+        self.branch = branch
+        self.lines: list[dict[str, Any]] = []
+        self.n = 0
+
+    def _record(self, kind: str, message: dict[str, Any], **extra: Any) -> str:
+        self.n += 1
+        uuid = f"00000000-0000-4000-8000-{self.n:012d}"
+        self.lines.append(
+            {
+                "parentUuid": self.lines[-1]["uuid"] if self.lines else None,
+                "isSidechain": False,
+                "userType": "external",
+                "cwd": str(self.repo),
+                "sessionId": SESSION_ID,
+                "version": "2.1.38",
+                "gitBranch": self.branch,
+                "type": kind,
+                "message": message,
+                "uuid": uuid,
+                "timestamp": f"2026-11-01T09:{self.n:02d}:00.000Z",
+                **extra,
+            }
+        )
+        return uuid
+
+    def human(self, text: str) -> None:
+        self._record("user", {"role": "user", "content": text})
+
+    def bash(self, command: str, output: str, *, error: bool) -> None:
+        tool_id = f"toolu_{self.n:04d}"
+        self._record(
+            "assistant",
+            {
+                "id": f"msg_{self.n:04d}",
+                "role": "assistant",
+                "model": "claude-sonnet-4-5",
+                "content": [
+                    {
+                        "type": "tool_use",
+                        "id": tool_id,
+                        "name": "Bash",
+                        "input": {"command": command},
+                    }
+                ],
+            },
+            requestId=f"req_{self.n:04d}",
+        )
+        self._record(
+            "user",
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": tool_id,
+                        "content": output,
+                        "is_error": error,
+                    }
+                ],
+            },
+        )
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps(line) + "\n" for line in self.lines), encoding="utf-8")
+
+
+def build(repo_builder: Callable[[str], Any], tmp_path: Path) -> tuple[Any, Path]:
+    repo = repo_builder("widgets")
+    repo.commit("Initial", {"widgets/upload.py": "def upload(path):\n    return path\n"})
+    repo.branch("feature/retry")
+    repo.commit(
+        "Retry uploads",
+        {
+            "widgets/upload.py": (
+                "def upload(path, retries=3):\n"
+                '    """Upload one file, retrying on failure."""\n'
+                "    return path\n"
+            )
+        },
+    )
+    repo.checkout("main")
+    repo.merge("feature/retry", "Merge pull request #12 from acme/feature/retry\n\nRetry uploads")
+    t = Transcript(repo.root, "feature/retry")
+    t.human(f"Add retries to upload. My token is {SECRETS['github']}, the repo is in {HOME}/src")
+    failing = (
+        "Exit code 1\nImportError: cannot import name 'upload' from 'widgets'\n"
+        f"AWS_KEY={SECRETS['aws']} GITHUB_PAT={SECRETS['github_pat']}"
+    )
+    t.bash("python -m pytest -q tests/test_upload.py", failing, error=True)
+    t.bash("python -m pytest -q tests/test_upload.py", failing, error=True)
+    t.bash(
+        "pip install -e . && python -m pytest -q tests/test_upload.py",
+        f"3 passed\nslack={SECRETS['slack']} jwt {SECRETS['jwt']}",
+        error=False,
+    )
+    t.bash(
+        f"curl -H 'Authorization: Bearer {SECRETS['bearer']}' https://api.example.com",
+        "Exit code 22\ncurl: (22) The requested URL returned error: 401\n"
+        f"password={SECRETS['password']}\n-----BEGIN RSA PRIVATE KEY-----\n"
+        f"{SECRETS['key_body']}\n-----END RSA PRIVATE KEY-----",
+        error=True,
+    )
+    t.human(
+        f"No, don't call the API with curl. Use the client; keys are {SECRETS['anthropic']} "
+        f"and {SECRETS['openai']}"
+    )
+    roots = tmp_path / "claude-projects"
+    t.write(roots / "-work-widgets" / f"{SESSION_ID}.jsonl")
+    return repo, roots
+
+
+def learn(learnd_cli: Callable[..., Any], repo: Any, roots: Path, tmp_path: Path) -> dict[str, Any]:
+    out = learnd_cli(
+        "learn",
+        "--repo",
+        str(repo.root),
+        "--sessions",
+        str(roots),
+        "--out",
+        str(tmp_path / "plans"),
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def test_a_linked_session_is_analysed_and_no_planted_secret_survives(
+    repo_builder: Callable[[str], Any],
+    learnd_cli: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    repo, roots = build(repo_builder, tmp_path)
+    result = learn(learnd_cli, repo, roots, tmp_path)
+    run_dir = Path(result["run_dir"])
+    manifest = json.loads((run_dir / "run.json").read_text())
+    [linked] = manifest["sessions"]
+    assert linked["session_id"] == SESSION_ID
+    assert linked["rule"] == "branch-cwd"
+    assert result["agents"][f"SessionAnalyzer:{SESSION_ID}"]["status"] == "ok"
+
+    plan = (run_dir / "agents" / "learn-plan.md").read_text()
+    assert f"`{SESSION_ID}` (claude, linked by branch-cwd)" in plan
+    insights = plan.split("## Prevention Insights", 1)[1].split("\n## ", 1)[0]
+    assert "pytest" in insights
+    assert f"session {SESSION_ID} record" in insights
+
+    digest = run_dir / "inputs" / "sessions" / f"{SESSION_ID}.digest.jsonl"
+    published = Path(result["published"]["path"])
+    texts = {
+        "plan": plan,
+        "published plan": published.read_text(),
+        "digest": digest.read_text(),
+        "session analysis": (run_dir / "agents" / f"session-{SESSION_ID}.md").read_text(),
+        "tripwires": (run_dir / "agents" / "tripwire-candidates.json").read_text(),
+        "gap analysis": (run_dir / "agents" / "gap-analysis.md").read_text(),
+    }
+    for where, text in texts.items():
+        for kind, secret in SECRETS.items():
+            assert secret not in text, f"{kind} secret survived into the {where}"
+        assert HOME not in text, f"home path survived into the {where}"
+    assert "[REDACTED:" in texts["digest"]
+
+
+def test_a_rerun_keeps_the_session_after_its_transcript_is_deleted(
+    repo_builder: Callable[[str], Any],
+    learnd_cli: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    repo, roots = build(repo_builder, tmp_path)
+    first = learn(learnd_cli, repo, roots, tmp_path)
+    first_plan = Path(first["plan_path"]).read_text()
+    for transcript in roots.rglob("*.jsonl"):
+        transcript.unlink()  # Claude Code's 30-day clean-up
+    manifest_path = Path(first["run_dir"]) / "run.json"
+    # Force the session's analysis to run again, from the digest the run kept.
+    session_md = Path(first["run_dir"]) / "agents" / f"session-{SESSION_ID}.md"
+    session_md.with_name(session_md.name + ".done").unlink()
+    again = learn(learnd_cli, repo, roots, tmp_path)
+    assert again["agents"][f"SessionAnalyzer:{SESSION_ID}"]["status"] == "ok"
+    assert not again["agents"][f"SessionAnalyzer:{SESSION_ID}"].get("reused")
+    assert [s["session_id"] for s in json.loads(manifest_path.read_text())["sessions"]] == [
+        SESSION_ID
+    ]
+    assert Path(again["plan_path"]).read_text() == first_plan
+
+
+def test_learnd_sessions_lists_the_link_and_why(
+    repo_builder: Callable[[str], Any],
+    learnd_cli: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    repo, roots = build(repo_builder, tmp_path)
+    out = learnd_cli("sessions", "--repo", str(repo.root), "--sessions", str(roots), "--json")
+    assert out.returncode == 0, out.stderr
+    listed = json.loads(out.stdout)
+    assert listed["head_branch"] == "feature/retry"
+    [session] = listed["sessions"]
+    assert session["session_id"] == SESSION_ID
+    assert session["rule"] == "branch-cwd"
+    text = learnd_cli("sessions", "--repo", str(repo.root), "--sessions", str(roots))
+    assert f"{SESSION_ID}  claude  branch-cwd" in text.stdout
+    by_branch = learnd_cli(
+        "sessions", "--repo", str(repo.root), "--sessions", str(roots), "--branch", "other"
+    )
+    assert "no sessions linked to branch other" in by_branch.stdout
