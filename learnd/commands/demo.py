@@ -8,10 +8,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from learnd.commands.learn import build_target, result_json
+from learnd.commands.learn import result_json
 from learnd.config import Config
 from learnd.demo import build_demo_repo
 from learnd.errors import EXIT_OK, EXIT_RUN_FAILED, UsageError
+from learnd.job import build_target
 from learnd.pipeline.learn_run import RUN_FAILED, learn, record_published
 from learnd.progress import Progress
 from learnd.publish.targets import publish_local

@@ -10,12 +10,12 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from learnd.commands.learn import build_target
 from learnd.config import Config
 from learnd.errors import EXIT_OK
 from learnd.facts import to_jsonable
 from learnd.gather.sessions import branch_query, link_query, link_sessions, session_roots
 from learnd.git import GitRepo
+from learnd.job import build_target
 from learnd.progress import Progress
 
 

@@ -243,3 +243,53 @@ def test_github_down_is_exit_9_after_retries(
     assert out.returncode == 9, out.stderr
     assert "GitHub is unavailable" in out.stderr.strip().splitlines()[-1]
     assert len(s.fake.requests) == 4  # the first try and three retries
+
+
+def test_comment_on_pr_links_the_plan_once(
+    setup: tuple[Setup, int], learnd_cli: Callable[..., Any]
+) -> None:
+    s, number = setup
+    s.config.write_text(
+        f'[github]\ncomment_on_pr = true\n\n[[repos]]\npath = "{s.repo.root}"\ngithub = "{SLUG}"\n',
+        encoding="utf-8",
+    )
+    for _ in range(2):
+        out = learn(learnd_cli, s, "--pr", str(number), "--publish", "issue", "--json")
+        assert out.returncode == 0, out.stderr
+    [issue] = [i for i in s.fake.issues(SLUG) if i.title.startswith("[learn]")]
+    comments = [c for c in s.fake.issue_comments(SLUG, number) if "learnd" in c.body]
+    assert len(comments) == 1
+    published = json.loads(out.stdout)["published"]
+    assert published["url"].endswith(f"/issues/{issue.number}")
+    assert published["url"] in comments[0].body
+    assert published["comment"].endswith(f"#issuecomment-{comments[0].id}")
+
+
+def test_a_plan_with_nothing_to_do_is_not_published_unless_asked(
+    repo_builder: Callable[[str], Any],
+    fake_github: Any,
+    tokens: Any,
+    tmp_path: Path,
+    learnd_cli: Callable[..., Any],
+) -> None:
+    s, _ = make_setup(repo_builder, fake_github, tokens, tmp_path)
+    # A PR that only touches a test file: nothing for the docs, no review comments.
+    s.repo.branch("tests-only")
+    s.repo.commit("More tests", {"tests/test_upload.py": "def test_x():\n    assert True\n"})
+    s.repo.checkout("main")
+    merge = s.repo.merge("tests-only", "Merge pull request #9 from acme/tests-only")
+    pr = fake_github.add_pull(
+        SLUG, title="More tests", user="ann", head_ref="tests-only", merge_commit_sha=merge
+    )
+    out = learn(learnd_cli, s, "--pr", str(pr.number), "--publish", "issue", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["items"] == 0
+    assert json.loads(out.stdout)["published"] is None
+    assert not [i for i in fake_github.issues(SLUG) if i.title.startswith("[learn]")]
+    s.config.write_text(
+        f'[github]\npublish_empty = true\n\n[[repos]]\npath = "{s.repo.root}"\ngithub = "{SLUG}"\n',
+        encoding="utf-8",
+    )
+    out = learn(learnd_cli, s, "--pr", str(pr.number), "--publish", "issue", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["published"]["kind"] == "issue"
