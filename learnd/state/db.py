@@ -1,0 +1,249 @@
+"""The state database file: where it lives, its schema, migrations, and transactions.
+
+One SQLite file, ``<state_dir>/learnd.sqlite3``, is shared by the daemon and the short
+CLI commands (``learnd status``, ``learnd retry``) running at the same time, so:
+
+- WAL journal: readers never block the writer, and the writer never blocks readers;
+- ``busy_timeout``: a process that finds the write lock taken waits for it instead of
+  failing at once (every write transaction here is a handful of statements);
+- every write is ``BEGIN IMMEDIATE``: the write lock is taken before the first read,
+  so a read-then-update (claiming a run, merging a duplicate arrival) cannot
+  interleave with another process doing the same;
+- ``PRAGMA user_version`` is the schema version; migrations only go forward and run
+  inside one write transaction, so two processes opening an old file at the same
+  time migrate it once.
+
+Times are epoch seconds (floats, UTC by definition) everywhere in the database:
+they compare and sort as numbers, and backoff arithmetic needs no parsing.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Self
+
+from learnd.errors import LearndError
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "learnd.sqlite3"
+# How long a process waits for another's write transaction before giving up. Writes
+# here take milliseconds; seconds of waiting mean something is stuck.
+BUSY_TIMEOUT_MS = 10_000
+
+# Each entry upgrades the schema by one version; entry i takes version i to i + 1.
+# Never edit a released entry: add a new one (files in the field are at every version).
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE repos (
+            key TEXT PRIMARY KEY,
+            path TEXT,
+            github TEXT,
+            watermark REAL,
+            watermark_prs TEXT NOT NULL DEFAULT '',
+            etag TEXT,
+            polled_at REAL,
+            rate_remaining INTEGER,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            repo_key TEXT NOT NULL REFERENCES repos(key) ON UPDATE CASCADE,
+            pr INTEGER NOT NULL CHECK (pr >= 0),
+            merge_sha TEXT NOT NULL,
+            triggers TEXT NOT NULL,
+            source_detail TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL
+                CHECK (status IN ('queued', 'running', 'done', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            worker TEXT,
+            outcome TEXT,
+            run_dir TEXT,
+            published TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            next_attempt_at REAL NOT NULL,
+            started_at REAL,
+            heartbeat_at REAL,
+            finished_at REAL,
+            pruned_at REAL
+        )
+        """,
+        # The run's identity. pr is 0 when unknown (NULLs would never collide in a
+        # UNIQUE index, so two unknown-PR arrivals of one merge would both insert).
+        "CREATE UNIQUE INDEX runs_key ON runs (repo_key, pr, merge_sha)",
+        # claim_next: the oldest queued run that is due.
+        "CREATE INDEX runs_queue ON runs (status, next_attempt_at, id)",
+        # enqueue_run: every row of one merge, whatever its PR.
+        "CREATE INDEX runs_merge ON runs (repo_key, merge_sha)",
+        "CREATE INDEX runs_finished ON runs (finished_at) WHERE pruned_at IS NULL",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StateError(LearndError):
+    """The state database refused an operation: unknown repository or run, wrong state."""
+
+
+class Database:
+    """One connection to the state file, shared by the threads of one process.
+
+    ``sqlite3`` connections may be used from several threads when calls do not
+    overlap; the lock makes sure they do not, and makes a transaction (possibly
+    spanning several public calls, see :meth:`transaction`) belong to one thread.
+    Other processes open their own :class:`Database`; SQLite's file locks order them.
+    """
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, clock: Callable[[], float]) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = conn
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    @classmethod
+    def open(cls, state_dir: Path | str, *, clock: Callable[[], float] = time.time) -> Self:
+        """Open (creating and migrating when needed) ``<state_dir>/learnd.sqlite3``.
+
+        ``clock`` gives the time for calls that are not handed a ``now``.
+        """
+        folder = Path(state_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / DB_NAME
+        # isolation_level=None: the sqlite3 module would otherwise open transactions
+        # behind our back (and as DEFERRED); every transaction here is explicit.
+        conn = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                # A filesystem without shared memory (some network mounts) cannot do
+                # WAL; the database still works, readers just wait for writers.
+                log.warning("state database %s runs in %s mode, not WAL", path, mode)
+            # In WAL mode NORMAL survives a killed process (the daemon's SIGKILL case);
+            # only a power loss can drop the last commits, which the poller re-finds
+            # from its watermark, stored in the same file and so rolled back with them.
+            conn.execute("PRAGMA synchronous = NORMAL")
+            _migrate(conn, path)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(path, conn, clock)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def now(self) -> float:
+        return self._clock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make every call inside one write transaction: all of it commits, or none.
+
+        The poller uses it to enqueue what it found and move its watermark together.
+        """
+        with self._write():
+            yield
+
+    # -- for the stores ---------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._live()
+            if self._depth:
+                # Inside transaction(): the outermost block commits or rolls back.
+                self._depth += 1
+                try:
+                    yield conn
+                finally:
+                    self._depth -= 1
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                # Also when COMMIT itself failed: leave no transaction open behind us.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._depth = 0
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        # Each read is one SELECT, which SQLite runs in its own consistent snapshot.
+        with self._lock:
+            yield self._live()
+
+    def _live(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StateError(f"the state database {self.path} is closed")
+        return self._conn
+
+    def _now(self, now: float | None) -> float:
+        return self._clock() if now is None else now
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version == SCHEMA_VERSION:
+        return
+    _refuse_newer(version, path)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have migrated while we waited for the lock.
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        _refuse_newer(version, path)
+        for step in MIGRATIONS[version:]:
+            for statement in step:
+                conn.execute(statement)
+        # user_version lives in the file header, which is part of this transaction.
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    if version != SCHEMA_VERSION:
+        log.info("state database %s migrated from schema %d to %d", path, version, SCHEMA_VERSION)
+
+
+def _refuse_newer(version: int, path: Path) -> None:
+    if version > SCHEMA_VERSION:
+        raise StateError(
+            f"the state database {path} has schema version {version}, newer than this "
+            f"learnd knows ({SCHEMA_VERSION}); upgrade learnd or use another state_dir"
+        )
