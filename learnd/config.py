@@ -11,7 +11,7 @@ import difflib
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,18 @@ class PipelineSettings:
 
 
 @dataclass(frozen=True)
+class DaemonSettings:
+    poll_interval: float = 300.0  # seconds between polls of each repository
+    spool_interval: float = 2.0  # seconds between looks into the spool the hooks write
+    max_concurrent_runs: int = 2
+    max_attempts: int = 5  # then the run is left failed for learnd retry
+    retry_backoff: float = 60.0  # seconds before the first retry; doubles each time
+    retention_days: float = 30.0  # run directories older than this are pruned
+    grace_period: float = 30.0  # seconds running runs get to finish on shutdown
+    log_level: str = "info"
+
+
+@dataclass(frozen=True)
 class RepoSettings:
     path: Path | None = None
     github: str | None = None
@@ -81,6 +93,7 @@ class Config:
     pipeline: PipelineSettings = PipelineSettings()
     repos: tuple[RepoSettings, ...] = ()
     github: GitHubSettings = field(default_factory=GitHubSettings)
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
 
     def repo_for(self, path: Path) -> RepoSettings:
         """The [[repos]] entry for a local clone, or the defaults when none names it."""
@@ -226,7 +239,7 @@ def _expand(raw: str, source: Path | None) -> Path:
 
 def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[str, str]) -> Config:
     check = _Checker(source)
-    check.only(data, ("state_dir", "github", "pipeline", "repos"), "")
+    check.only(data, ("state_dir", "github", "daemon", "pipeline", "repos"), "")
 
     raw_state = check.string(data, "state_dir", "")
     state_dir = _expand(raw_state, source) if raw_state else default_state_dir(env)
@@ -283,7 +296,38 @@ def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[s
         pipeline=PipelineSettings(engine=engine, agent_timeout=agent_timeout, agents=agents),
         repos=tuple(repos),
         github=_github(check, check.table(data, "github", ""), source),
+        daemon=_daemon(check, check.table(data, "daemon", "")),
     )
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _daemon(check: _Checker, table: Mapping[str, Any]) -> DaemonSettings:
+    prefix = "daemon."
+    keys = tuple(f.name for f in fields(DaemonSettings))
+    check.only(table, keys, prefix)
+    defaults = DaemonSettings()
+    values: dict[str, Any] = {}
+    for key in ("poll_interval", "spool_interval", "retry_backoff", "retention_days"):
+        number = check.number(table, key, prefix)
+        if number is not None:
+            values[key] = number
+    for key in ("max_concurrent_runs", "max_attempts"):
+        raw = table.get(key)
+        if raw is not None:
+            if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+                raise check.fail(f"{prefix}{key}", f"expected a whole number >= 1, got {raw!r}")
+            values[key] = raw
+    grace = table.get("grace_period")
+    if grace is not None:
+        if isinstance(grace, bool) or not isinstance(grace, (int, float)) or grace < 0:
+            raise check.fail(f"{prefix}grace_period", "expected a number of seconds >= 0")
+        values["grace_period"] = float(grace)
+    level = check.choice(table, "log_level", prefix, LOG_LEVELS)
+    if level is not None:
+        values["log_level"] = level
+    return replace(defaults, **values)
 
 
 def _labels(check: _Checker, table: Mapping[str, Any], prefix: str) -> tuple[str, ...] | None:

@@ -329,6 +329,47 @@ class GitRepo:
         out = self._repo.git.rev_list(f"--max-count={limit}", f"{base}..{merge}")
         return [line for line in str(out).splitlines() if line]
 
+    def fetch(self, remote: str = "origin") -> None:
+        """Fetch ``remote``; a clone without it, or a failed fetch, is a GitError."""
+        try:
+            self._repo.git.fetch("--quiet", remote)
+        except git.GitCommandError as exc:
+            detail = str(exc.stderr or "").strip().splitlines()
+            raise GitError(
+                f"git fetch {remote} failed in {self.root}: {detail[-1] if detail else exc}"
+            ) from None
+
+    def first_parent_log(self, old: str | None, new: str, *, limit: int) -> list[CommitInfo]:
+        """Commits of ``old..new`` along the first parent (what a branch gained), newest
+        first; just ``new`` when there is no ``old``."""
+        span = f"{old}..{new}" if old else new
+        count = limit if old else 1
+        out = str(
+            self._repo.git.log(
+                "--first-parent",
+                f"--max-count={count}",
+                "--format=%H%x1f%P%x1f%an <%ae>%x1f%aI%x1f%B%x1e",
+                span,
+            )
+        )
+        commits = []
+        for record in out.split("\x1e"):
+            record = record.strip("\n")
+            if not record:
+                continue
+            sha, parents, author, date, message = record.split("\x1f", 4)
+            commits.append(
+                CommitInfo(
+                    sha=sha,
+                    parents=tuple(parents.split()),
+                    subject=message.splitlines()[0] if message else "",
+                    message=message,
+                    author=author,
+                    authored_at=date,
+                )
+            )
+        return commits
+
     def worktree_roots(self) -> list[str]:
         """The main working tree and every linked worktree, as absolute paths."""
         out = str(self._repo.git.worktree("list", "--porcelain"))

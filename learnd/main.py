@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from learnd import __version__
+from learnd.commands import enqueue as enqueue_command
+from learnd.commands import hooks as hooks_command
 from learnd.config import default_state_dir, load_config
 from learnd.errors import EXIT_RUN_FAILED, EXIT_USAGE, LearndError
 from learnd.progress import Progress
@@ -65,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--out", metavar="DIR", help="folder for --publish file")
     learn.add_argument("--json", action="store_true", help="one JSON object on stdout")
     learn.add_argument("--fresh", action="store_true", help="discard an earlier attempt")
+    # Recorded in run.json: who asked for the run (the daemon passes "daemon").
+    learn.add_argument("--trigger", default="manual", help=argparse.SUPPRESS)
 
     sessions = sub.add_parser(
         "sessions", parents=[common], help="list the agent sessions linked to a merge, and why"
@@ -80,6 +84,43 @@ def build_parser() -> argparse.ArgumentParser:
         help="look for transcripts here instead of the configured roots (repeatable)",
     )
     sessions.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    sub.add_parser(
+        "daemon",
+        parents=[common],
+        help="run the service in the foreground: hooks' spool, GitHub polling, the queue",
+    )
+
+    status = sub.add_parser(
+        "status", parents=[common], help="the queue, recent runs, last poll of each repository"
+    )
+    status.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    show = sub.add_parser("show", parents=[common], help="one run's plan and agent states")
+    show.add_argument("run", metavar="RUN", help="a queue id (learnd status) or a run id")
+    show.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    backfill = sub.add_parser(
+        "backfill", parents=[common], help="queue a repository's recent merges once"
+    )
+    backfill.add_argument("--repo", default=".", metavar="PATH", help="local clone (default: .)")
+    backfill.add_argument(
+        "--since", required=True, metavar="WHEN", help="7d, 12h, 2w, or a date (2026-11-01)"
+    )
+    doctor = sub.add_parser(
+        "doctor", parents=[common], help="check config, token, git, sessions, hooks, service"
+    )
+    doctor.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    init = sub.add_parser(
+        "init", parents=[common], help="configure a repository, install its hooks, show systemd"
+    )
+    init.add_argument("--repo", default=".", metavar="PATH", help="local clone (default: .)")
+    init.add_argument("--github", metavar="OWNER/NAME", help="default: from the origin remote")
+    init.add_argument("--force", action="store_true", help="replace an existing config file")
+    retry = sub.add_parser("retry", parents=[common], help="queue failed runs again")
+    retry.add_argument("runs", nargs="*", type=int, metavar="ID", help="queue ids of failed runs")
+    retry.add_argument("--all", action="store_true", help="every failed run")
+
+    enqueue_command.register(sub, common)
+    hooks_command.register(sub, common)
 
     demo = sub.add_parser(
         "demo", parents=[common], help="build a sample repository with a merged PR and learn it"
@@ -110,11 +151,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     progress = Progress(quiet=args.quiet)
     try:
-        config = load_config(args.config, state_dir=args.state_dir)
+        if args.command == "init" and args.config and not Path(args.config).expanduser().exists():
+            # init is what writes that file: until then, the defaults.
+            config = load_config(
+                None, env={"HOME": os.environ.get("HOME", "~")}, state_dir=args.state_dir
+            )
+        else:
+            config = load_config(args.config, state_dir=args.state_dir)
         if args.command == "learn":
             from learnd.commands import learn
 
             return learn.run(args, config, progress)
+        if args.command == "daemon":
+            from learnd.commands import daemon
+
+            return daemon.run(args, config, progress)
+        if args.command in ("status", "show", "retry", "backfill", "doctor", "init"):
+            import importlib
+
+            command = importlib.import_module(f"learnd.commands.{args.command}")
+            return int(command.run(args, config, progress))
+        if args.command == "enqueue":
+            return enqueue_command.run(args, config, progress)
+        if args.command == "hooks":
+            return hooks_command.run(args, config, progress)
         if args.command == "sessions":
             from learnd.commands import sessions
 

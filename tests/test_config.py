@@ -80,6 +80,17 @@ publish = "stdout"
         ("colour = 1\n", "colour: unknown key"),
         ("state_dir = [1]\n", "state_dir: expected a string, got a list"),
         ("[pipeline\n", "not valid TOML"),
+        ("[github]\ntoken = 'x'\n", "github.token: unknown key"),
+        ("[github]\napi_url = 'github.com'\n", "github.api_url: expected an http(s) URL"),
+        ("[github]\npublic = 'yes'\n", "github.public: expected true or false, got a string"),
+        ("[github]\nrate_limit_wait_cap = -1\n", "github.rate_limit_wait_cap: expected a number"),
+        ("[github]\nlabels = ['']\n", "github.labels: labels must not be empty"),
+        ("[daemon]\npoll_intervall = 5\n", "daemon.poll_intervall: unknown key (did you mean"),
+        ("[daemon]\nmax_concurrent_runs = 0\n", "daemon.max_concurrent_runs: expected a whole"),
+        ("[daemon]\nmax_attempts = 2.5\n", "daemon.max_attempts: expected a whole number"),
+        ("[daemon]\ngrace_period = -1\n", "daemon.grace_period: expected a number of seconds"),
+        ("[daemon]\nlog_level = 'loud'\n", "daemon.log_level: must be one of debug"),
+        ('[[repos]]\npath = "."\nsessions = "~"\n', "repos[0].sessions: expected a list"),
     ],
 )
 def test_bad_configs_are_refused_naming_file_key_and_reason(
@@ -90,6 +101,43 @@ def test_bad_configs_are_refused_naming_file_key_and_reason(
         load_config(str(path), env=env_for(tmp_path))
     assert str(info.value).startswith(str(path))
     assert message in str(info.value)
+
+
+def test_github_and_daemon_settings_are_read(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[github]
+api_url = "https://ghe.example.com/api/v3/"
+token_file = "token"
+rate_limit_wait_cap = 0
+labels = ["docs"]
+public = true
+comment_on_pr = true
+[daemon]
+poll_interval = 60
+max_concurrent_runs = 4
+grace_period = 0
+[[repos]]
+path = "."
+sessions = ["~/transcripts"]
+labels = ["learn"]
+""",
+    )
+    config = load_config(str(path), env=env_for(tmp_path))
+    assert config.github.api_url == "https://ghe.example.com/api/v3"
+    assert config.github.token_file == tmp_path / "token"
+    assert config.github.rate_limit_wait_cap == 0
+    assert config.github.public_gists and config.github.comment_on_pr
+    assert not config.github.publish_empty
+    assert config.daemon.poll_interval == 60
+    assert config.daemon.max_concurrent_runs == 4
+    assert config.daemon.grace_period == 0
+    assert config.daemon.max_attempts == 5
+    repo = config.repo_for(tmp_path)
+    assert repo.sessions == ("~/transcripts",)
+    assert repo.labels == ("learn",)
+    assert repo.publish is None
 
 
 def test_lookup_order(tmp_path: Path) -> None:

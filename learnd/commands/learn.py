@@ -28,6 +28,7 @@ def run(args: Any, config: Config, progress: Progress) -> int:
         publish=args.publish,
         out_dir=Path(args.out).expanduser() if args.out else None,
         fresh=args.fresh,
+        trigger=args.trigger,
     )
     job = run_job(request, config, progress)
     if args.json:

@@ -652,6 +652,20 @@ class FakeGitHub:
             repo.reviews.append(review)
             return review
 
+    def merge_pull(self, full_name: str, number: int, *, merge_commit_sha: str) -> FakePull:
+        """Merge an open PR now, as GitHub's merge button does: it becomes closed and
+        merged, and its ``updated_at`` moves on (which is what pollers watch)."""
+        with self._lock:
+            repo = self.repos[full_name.lower()]
+            pull = repo.pulls[number]
+            now = self._now()
+            pull.state = "closed"
+            pull.merged = True
+            pull.merged_at = pull.closed_at = pull.updated_at = now
+            pull.merge_commit_sha = merge_commit_sha
+            pull.merged_by = (sorted(repo.collaborators) or [repo.owner])[0]
+            return pull
+
     def issues(self, full_name: str) -> list[FakeIssue]:
         with self._lock:
             return sorted(self.repos[full_name.lower()].issues.values(), key=lambda i: i.number)

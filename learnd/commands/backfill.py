@@ -1,0 +1,44 @@
+"""``learnd backfill``: queue a repository's recent merges once, for the daemon to learn."""
+
+from __future__ import annotations
+
+import os
+from contextlib import closing
+from typing import Any
+
+from learnd.config import Config
+from learnd.daemon.poller import backfill, parse_since
+from learnd.daemon.service import repo_key
+from learnd.errors import EXIT_OK, UsageError
+from learnd.gather.github import github_access
+from learnd.git import GitRepo
+from learnd.github.errors import NoToken
+from learnd.progress import Progress
+from learnd.state.store import StateDB
+
+
+def run(args: Any, config: Config, progress: Progress) -> int:
+    since = parse_since(args.since)
+    repo = GitRepo.open(args.repo)
+    try:
+        settings = config.repo_for(repo.root)
+        access = github_access(config, settings, repo, os.environ)
+        if access is None:
+            raise UsageError(
+                f'{repo.root} has no GitHub name: set github = "owner/name" in its '
+                "[[repos]] entry, or give the clone an origin remote on GitHub"
+            )
+        if access.client is None:
+            raise NoToken()
+        key = repo_key(settings) if settings.github else access.slug
+        with closing(StateDB.open(config.state_dir)) as db:
+            db.upsert_repo(key, path=repo.root, github=access.slug)
+            progress.say(f"listing merges of {access.slug} since {since:%Y-%m-%d %H:%M} UTC")
+            queued = backfill(access.client, db, key, access.slug, since=since)
+    finally:
+        repo.close()
+    print(
+        f"{queued} merge(s) of {access.slug} queued "
+        f"({access.client.requests} GitHub request(s)); the daemon learns them"
+    )
+    return EXIT_OK

@@ -1,0 +1,73 @@
+"""``learnd show RUN``: one run's plan and the state of each of its agents."""
+
+from __future__ import annotations
+
+import json
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from learnd.commands.status import run_json
+from learnd.config import Config
+from learnd.errors import EXIT_OK, UsageError
+from learnd.pipeline.rundir import RunDir
+from learnd.progress import Progress
+from learnd.state.store import StateDB
+
+
+def _run_dir(config: Config, which: str) -> tuple[Path, dict[str, Any] | None]:
+    """RUN is a queue id (a number, as ``learnd status`` lists) or a run id."""
+    if which.isdigit():
+        with closing(StateDB.open(config.state_dir)) as db:
+            row = db.run(int(which))
+        if row is None:
+            raise UsageError(f"no run {which} in the queue (see learnd status)")
+        if row.run_dir is None:
+            raise UsageError(f"run {which} ({row.status}) has no run directory yet")
+        return Path(row.run_dir), run_json(row)
+    path = RunDir.under(config.state_dir, which).path
+    if not path.is_dir():
+        raise UsageError(f"no run {which!r} under {config.state_dir / 'runs'}")
+    return path, None
+
+
+def run(args: Any, config: Config, progress: Progress) -> int:
+    path, queued = _run_dir(config, args.run)
+    manifest = RunDir(path).read_manifest()
+    if manifest is None:
+        raise UsageError(f"{path / 'run.json'} is missing or unreadable")
+    plan_path = manifest.get("plan_path")
+    plan = Path(plan_path).read_text(encoding="utf-8") if plan_path else None
+    agents = manifest.get("agents", {})
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "run_dir": str(path),
+                    "queue": queued,
+                    "status": manifest.get("status"),
+                    "pr": manifest.get("pr"),
+                    "merge_sha": manifest.get("merge_sha"),
+                    "sessions": manifest.get("sessions", []),
+                    "agents": agents,
+                    "published": manifest.get("published"),
+                    "plan_path": plan_path,
+                    "plan": plan,
+                },
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    pr = manifest.get("pr") or {}
+    print(f"run {manifest.get('run_id')}: {manifest.get('status')} ({path})")
+    print(f"PR: #{pr.get('number')} {pr.get('title', '')}".rstrip())
+    for key, record in agents.items():
+        error = f": {record.get('error')}" if record.get("error") else ""
+        print(f"  {key}: {record.get('status')}{error}")
+    published = manifest.get("published")
+    if published:
+        print(f"published: {published.get('url') or published.get('path') or published['kind']}")
+    if plan is not None:
+        print()
+        print(plan, end="")
+    return EXIT_OK

@@ -1,0 +1,472 @@
+"""``learnd daemon``: the triggers, the queue and the workers, under APScheduler.
+
+The scheduler runs four kinds of job, each short: a look into the spool the git
+hooks write, one poll per GitHub repository, a dispatcher that hands queued runs to
+workers, and housekeeping. The main thread only waits for signals and pings the
+systemd watchdog, so a hung job shows up as a missed watchdog rather than hiding.
+
+Every job opens its own database connection: SQLite connections belong to the
+thread that made them, and the queue's state must survive the daemon being killed
+at any moment, which short transactions on a WAL database give.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
+
+from learnd.config import Config, RepoSettings
+from learnd.daemon.merges import landed_merges
+from learnd.daemon.worker import WorkOutcome, learn_command, run_learn
+from learnd.errors import LearndError
+from learnd.github.errors import GitHubError
+from learnd.logs import bind_run, get_logger
+from learnd.pipeline.rundir import make_run_id
+from learnd.state.runs import RunRow
+from learnd.state.store import StateDB
+from learnd.systemd import child_env
+
+log = get_logger(__name__)
+
+# The most runs a reloaded configuration may ask for at once; the pool is sized for
+# it up front so that a reload can raise max_concurrent_runs without a restart.
+MAX_POOL = 16
+HOUSEKEEPING_INTERVAL = 3600.0
+
+
+def repo_key(settings: RepoSettings) -> str:
+    """How the database names a repository: its GitHub slug, else its clone's path."""
+    if settings.github:
+        return settings.github
+    assert settings.path is not None
+    return str(settings.path.resolve())
+
+
+@dataclass
+class _Active:
+    run: RunRow
+    started: float
+
+
+class Daemon:
+    """One daemon process. ``load_config`` is called at start and on SIGHUP."""
+
+    def __init__(
+        self,
+        load_config: Callable[[], Config],
+        *,
+        env: Mapping[str, str],
+        notifier: Any,
+        watchdog_interval: float | None,
+    ) -> None:
+        self._load_config = load_config
+        self.config = load_config()
+        self.env = dict(env)
+        self.notifier = notifier
+        self.watchdog_interval = watchdog_interval
+        self.stop_event = threading.Event()  # set: take no more work
+        self._wake = threading.Event()
+        self._reload = False
+        self._lock = threading.Lock()
+        self._active: dict[int, _Active] = {}
+        self._pool = ThreadPoolExecutor(max_workers=MAX_POOL, thread_name_prefix="run")
+        self._scheduler = BackgroundScheduler(timezone=UTC)
+        self.worker_id = f"{os.uname().nodename}:{os.getpid()}"
+
+    # -- database ----------------------------------------------------------------------
+
+    def db(self) -> StateDB:
+        return StateDB.open(self.config.state_dir)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def run(self) -> int:
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        with closing(self.db()) as db:
+            orphans = db.recover_orphans(time.time())
+            for row in orphans:
+                log.info("run_resumes", run=row.id, repo=row.repo_key, merge=row.merge_sha[:12])
+            self._sync_repos(db)
+        self._install_signals()
+        self._schedule()
+        self._scheduler.start()
+        self.notifier.ready(self._status_text())
+        log.info(
+            "daemon_started",
+            repos=len(self.config.repos),
+            state_dir=str(self.config.state_dir),
+            max_concurrent_runs=self.config.daemon.max_concurrent_runs,
+        )
+        try:
+            self._main_loop()
+        finally:
+            self._shutdown()
+        return 0
+
+    def _main_loop(self) -> None:
+        tick = min(self.watchdog_interval or 5.0, 5.0)
+        while not self.stop_event.is_set():
+            self._wake.wait(timeout=tick)
+            self._wake.clear()
+            if self.watchdog_interval is not None:
+                self.notifier.watchdog()
+            if self._reload:
+                self._reload = False
+                self.notifier.reloading("reloading the configuration")
+                self._reload_config()
+                self.notifier.ready(self._status_text())
+            self.notifier.status(self._status_text())
+
+    def _shutdown(self) -> None:
+        self.notifier.stopping()
+        log.info("daemon_stopping", running=len(self._active))
+        self._scheduler.shutdown(wait=False)
+        # Workers see stop_event: a run gets grace_period seconds to finish, then is
+        # stopped and released to the queue, to resume from its sentinels next start.
+        self._pool.shutdown(wait=True)
+        log.info("daemon_stopped")
+
+    def _install_signals(self) -> None:
+        def stop(signum: int, frame: FrameType | None) -> None:
+            self.stop_event.set()
+            self._wake.set()
+
+        def reload(signum: int, frame: FrameType | None) -> None:
+            self._reload = True
+            self._wake.set()
+
+        # Set explicitly: a shell starts background jobs with SIGINT ignored.
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGHUP, reload)
+
+    def _reload_config(self) -> None:
+        try:
+            config = self._load_config()
+        except LearndError as exc:
+            log.error("reload_refused", reason=str(exc), keeping="the running configuration")
+            return
+        if config.state_dir != self.config.state_dir:
+            log.error(
+                "reload_refused",
+                reason="state_dir cannot change while the daemon runs; restart it",
+                keeping="the running configuration",
+            )
+            return
+        self.config = config
+        with closing(self.db()) as db:
+            self._sync_repos(db)
+        for job in self._scheduler.get_jobs():
+            job.remove()
+        self._schedule()
+        log.info("config_reloaded", repos=len(config.repos))
+
+    def _status_text(self) -> str:
+        with closing(self.db()) as db:
+            depth = db.queue_depth()
+        return f"{depth} queued, {len(self._active)} running"
+
+    # -- scheduling --------------------------------------------------------------------
+
+    def _sync_repos(self, db: StateDB) -> None:
+        for settings in self.config.repos:
+            db.upsert_repo(repo_key(settings), path=settings.path, github=settings.github)
+
+    def _schedule(self) -> None:
+        d = self.config.daemon
+        now = datetime.now(UTC)
+        common = {"coalesce": True, "max_instances": 1}
+        self._scheduler.add_job(
+            self._guard(self.scan_spool),
+            "interval",
+            seconds=d.spool_interval,
+            id="spool",
+            next_run_time=now,
+            # A spool look that missed its slot is worth running late, not twice.
+            misfire_grace_time=max(1, int(d.spool_interval * 5)),
+            **common,
+        )
+        self._scheduler.add_job(
+            self._guard(self.dispatch),
+            "interval",
+            seconds=1,
+            id="dispatch",
+            next_run_time=now,
+            misfire_grace_time=5,
+            **common,
+        )
+        for settings in self.config.repos:
+            if settings.github is None:
+                continue
+            self._scheduler.add_job(
+                self._guard(self.poll, settings),
+                "interval",
+                seconds=d.poll_interval,
+                id=f"poll:{settings.github}",
+                next_run_time=now,
+                # A poll delayed (a suspended laptop, a long busy spell) should still run
+                # once, within its interval; GitHub's watermark makes a late poll complete.
+                misfire_grace_time=max(1, int(d.poll_interval)),
+                **common,
+            )
+        self._scheduler.add_job(
+            self._guard(self.housekeeping),
+            "interval",
+            seconds=HOUSEKEEPING_INTERVAL,
+            id="housekeeping",
+            next_run_time=now + timedelta(seconds=60),
+            misfire_grace_time=int(HOUSEKEEPING_INTERVAL),
+            **common,
+        )
+
+    def _guard(self, job: Callable[..., None], *args: Any) -> Callable[[], None]:
+        """A job that logs its failure instead of killing the scheduler's thread."""
+
+        def run() -> None:
+            if self.stop_event.is_set():
+                return
+            try:
+                job(*args)
+            except (LearndError, OSError) as exc:
+                log.warning("job_failed", job=job.__name__, error=str(exc))
+            except Exception:
+                log.exception("job_crashed", job=job.__name__)
+
+        return run
+
+    # -- jobs --------------------------------------------------------------------------
+
+    def scan_spool(self) -> None:
+        from learnd.spool import pending, remove
+
+        requests = pending(self.config.state_dir)
+        if not requests:
+            return
+        from learnd.git import GitRepo
+
+        with closing(self.db()) as db:
+            for path, request in requests:
+                try:
+                    repo = GitRepo.open(request.repo)
+                except LearndError as exc:
+                    log.warning("spool_request_dropped", repo=request.repo, reason=str(exc))
+                    remove(path)
+                    continue
+                try:
+                    self._enqueue_landed(db, repo, request)
+                finally:
+                    repo.close()
+                remove(path)
+        self._wake_dispatch()
+
+    def _enqueue_landed(self, db: StateDB, repo: Any, request: Any) -> None:
+        settings = self.config.repo_for(repo.root)
+        default = settings.default_branch or repo.default_branch()
+        if request.branch and default and request.branch != default:
+            log.info(
+                "hook_ignored",
+                repo=str(repo.root),
+                branch=request.branch,
+                reason=f"not the default branch {default}",
+            )
+            return
+        key = repo_key(settings) if settings.github or settings.path else str(repo.root)
+        if not settings.github and settings.path is None:
+            db.upsert_repo(key, path=repo.root, github=None)
+        merges = landed_merges(repo, request.old_head, request.new_head)
+        for merge in merges:
+            row, new = db.enqueue_run(
+                key,
+                pr=merge.pr,
+                merge_sha=merge.sha,
+                trigger="hook",
+                source_detail=f"{request.hook} {request.old_head or ''}..{request.new_head}",
+            )
+            log.info(
+                "run_queued" if new else "run_known",
+                repo=key,
+                pr=row.pr,
+                merge=merge.sha[:12],
+                trigger="hook",
+            )
+
+    def poll(self, settings: RepoSettings) -> None:
+        from learnd.daemon.poller import poll_repo
+        from learnd.github.auth import find_token
+        from learnd.github.client import GitHubClient
+        from learnd.github.settings import with_environment
+
+        assert settings.github is not None
+        gh = with_environment(self.config.github, self.env)
+        token = find_token(gh, self.env)
+        if token is None:
+            log.warning("poll_skipped", repo=settings.github, reason="no GitHub token")
+            return
+        with closing(self.db()) as db, GitHubClient(gh, token) as client:
+            try:
+                result = poll_repo(client, db, settings.github, settings.github, now=time.time())
+            except GitHubError as exc:
+                log.warning("poll_failed", repo=settings.github, error=str(exc))
+                return
+        # An unchanged repository is the common case: keep it out of the info log.
+        (log.debug if result.not_modified else log.info)(
+            "polled",
+            repo=settings.github,
+            requests=result.requests,
+            not_modified=result.not_modified,
+            enqueued=result.enqueued,
+        )
+        if result.enqueued:
+            self._wake_dispatch()
+
+    def _wake_dispatch(self) -> None:
+        job = self._scheduler.get_job("dispatch")
+        if job is not None:
+            job.modify(next_run_time=datetime.now(UTC))
+
+    def dispatch(self) -> None:
+        with closing(self.db()) as db:
+            while not self.stop_event.is_set():
+                with self._lock:
+                    if len(self._active) >= self.config.daemon.max_concurrent_runs:
+                        return
+                    row = db.claim_next(time.time(), worker=self.worker_id)
+                    if row is None:
+                        return
+                    self._active[row.id] = _Active(row, time.monotonic())
+                self._pool.submit(self._work, row)
+
+    def housekeeping(self) -> None:
+        keep = self.config.daemon.retention_days * 86400
+        with closing(self.db()) as db:
+            for row in db.prune_candidates(time.time() - keep):
+                if row.run_dir:
+                    shutil.rmtree(row.run_dir, ignore_errors=True)
+                db.mark_pruned(row.id)
+                log.info("run_dir_pruned", run=row.id, run_dir=row.run_dir)
+
+    # -- one run -----------------------------------------------------------------------
+
+    def _work(self, row: RunRow) -> None:
+        # The run id learnd learn will use (it names the run directory), bound to every
+        # line of the run; a PR that GitHub names later only changes the directory's name.
+        name = row.repo_key.rstrip("/").rsplit("/", 1)[-1]
+        bound = bind_run(
+            log, repo=row.repo_key, pr=row.pr, run_id=make_run_id(name, row.merge_sha, row.pr)
+        ).bind(queue_id=row.id)
+        try:
+            outcome = self._learn(row, bound)
+            self._record(row, outcome, bound)
+        except Exception as exc:
+            bound.exception("run_crashed")
+            with closing(self.db()) as db:
+                d = self.config.daemon
+                db.fail(
+                    row.id,
+                    error=f"internal error: {type(exc).__name__}: {exc}",
+                    now=time.time(),
+                    max_attempts=d.max_attempts,
+                    base_backoff=d.retry_backoff,
+                )
+        finally:
+            with self._lock:
+                self._active.pop(row.id, None)
+            self._wake.set()
+
+    def _clone_for(self, row: RunRow) -> tuple[str | None, bool]:
+        """The run's local clone, and whether its repository is on GitHub."""
+        for settings in self.config.repos:
+            if repo_key(settings) == row.repo_key and settings.path is not None:
+                return str(settings.path), settings.github is not None
+        with closing(self.db()) as db:
+            known = db.repo(row.repo_key)
+        if known is None:
+            return None, False
+        return known.path, known.github is not None
+
+    def _learn(self, row: RunRow, bound: Any) -> WorkOutcome:
+        path, on_github = self._clone_for(row)
+        if path is None:
+            return WorkOutcome(2, error=f"no local clone configured for {row.repo_key}")
+        try:
+            self._ensure_commit(path, row.merge_sha, bound)
+        except LearndError as exc:
+            # The run itself will say what is missing; a fetch failure is only a hint.
+            bound.warning("fetch_failed", error=str(exc))
+        cmd = learn_command(
+            repo_path=path,
+            merge_sha=row.merge_sha,
+            # A PR number goes to GitHub; without GitHub the merge names itself.
+            pr=row.pr if on_github else None,
+            state_dir=self.config.state_dir,
+            config_path=self.config.source,
+        )
+        bound.info("run_started", attempt=row.attempts + 1, trigger=row.trigger)
+        return run_learn(
+            cmd,
+            env={**child_env(self.env), "PYTHONUNBUFFERED": "1"},
+            on_line=lambda line: bound.info("progress", line=line),
+            stop=self.stop_event,
+            grace=self.config.daemon.grace_period,
+        )
+
+    def _ensure_commit(self, path: str, sha: str, bound: Any) -> None:
+        """A merge seen by polling may not be in the clone yet: fetch it."""
+        from learnd.git import GitRepo
+
+        repo = GitRepo.open(path)
+        try:
+            if not repo.has_commit(sha):
+                bound.info("fetching", reason=f"{sha[:12]} is not in the clone yet")
+                repo.fetch()
+        finally:
+            repo.close()
+
+    def _record(self, row: RunRow, outcome: WorkOutcome, bound: Any) -> None:
+        d = self.config.daemon
+        with closing(self.db()) as db:
+            if outcome.ok:
+                db.finish(
+                    row.id,
+                    run_dir=outcome.run_dir,
+                    published=outcome.published,
+                    outcome=outcome.status or "completed",
+                )
+                bound.info(
+                    "run_done",
+                    run_id=outcome.run_id,
+                    status=outcome.status,
+                    published=outcome.published,
+                )
+            elif outcome.transient:
+                db.release(row.id)
+                bound.info("run_released", reason=outcome.error or "daemon stopping")
+            else:
+                failed = db.fail(
+                    row.id,
+                    error=outcome.error or f"learnd learn exited with {outcome.exit_status}",
+                    now=time.time(),
+                    max_attempts=d.max_attempts,
+                    base_backoff=d.retry_backoff,
+                    run_dir=outcome.run_dir,
+                )
+                bound.warning(
+                    "run_failed",
+                    run_id=outcome.run_id,
+                    exit_status=outcome.exit_status,
+                    error=outcome.error,
+                    status=failed.status,
+                    attempts=failed.attempts,
+                )
