@@ -30,6 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from learnd.pipeline.protocol import fsync_dir
+
 FORMAT = 1
 BAD_DIR = "bad"
 REASON_SUFFIX = ".reason"
@@ -204,22 +206,8 @@ def write_request(state_dir: Path | str, request: SpoolRequest) -> Path:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    _fsync_dir(folder)
+    fsync_dir(folder)
     return final
-
-
-def _fsync_dir(folder: Path) -> None:
-    # The rename survives a power cut only once the directory entry is on disk.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def pending(state_dir: Path | str) -> list[tuple[Path, SpoolRequest]]:
