@@ -52,12 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     learn.add_argument("--base", metavar="REV", help="compare with REV instead of the parent")
     learn.add_argument("--branch", metavar="NAME", help="the PR's head branch, for sessions")
-    learn.add_argument(
-        "--sessions",
-        action="append",
-        metavar="DIR",
-        help="look for transcripts here instead of the configured roots (repeatable)",
-    )
+    _add_session_roots(learn)
     learn.add_argument(
         "--publish",
         choices=("issue", "gist", "file", "stdout", "none"),
@@ -77,12 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("--merge", metavar="REV", help="merge commit (default: HEAD)")
     sessions.add_argument("--base", metavar="REV", help="compare with REV instead of the parent")
     sessions.add_argument("--branch", metavar="NAME", help="the PR's head branch")
-    sessions.add_argument(
-        "--sessions",
-        action="append",
-        metavar="DIR",
-        help="look for transcripts here instead of the configured roots (repeatable)",
-    )
+    _add_session_roots(sessions)
     sessions.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
     sub.add_parser(
@@ -128,6 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dir", metavar="DIR", help="where to build it (default: a temp folder)")
     demo.add_argument("--json", action="store_true", help="one JSON object on stdout")
     return parser
+
+
+def _add_session_roots(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sessions",
+        action="append",
+        metavar="DIR",
+        help="look for transcripts here instead of the configured roots (repeatable)",
+    )
 
 
 def _positive_int(text: str) -> int:
