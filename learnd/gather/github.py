@@ -19,7 +19,7 @@ from learnd.git import GitRepo
 from learnd.github.auth import find_token
 from learnd.github.client import GitHubClient
 from learnd.github.errors import GitHubUnavailable, RateLimited
-from learnd.github.pulls import PullRequestFacts, pull_request, pulls_for_commit
+from learnd.github.pulls import PullRequestFacts, pull_for_commit, pull_request
 from learnd.github.settings import GitHubSettings, with_environment
 from learnd.progress import Progress
 
@@ -112,10 +112,9 @@ def pr_for_merge(
     if access is None or access.client is None:
         return from_message
     try:
-        numbers = pulls_for_commit(access.client, access.slug, span.merge.sha)
-        if not numbers:
+        facts = pull_for_commit(access.client, access.slug, span.merge.sha)
+        if facts is None:
             return from_message
-        facts = pull_request(access.client, access.slug, numbers[0], require_merged=False)
     except (GitHubUnavailable, RateLimited) as exc:
         progress.say(f"GitHub: {exc}; using the merge message instead")
         return from_message

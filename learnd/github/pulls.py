@@ -82,13 +82,21 @@ def pull_request(
         data = as_object(client.get_json(path), f"pull request {slug}#{number}")
     except GitHubRefused as exc:
         raise explain_not_found(client, slug, number, exc) from None
-    what = f"pull request {slug}#{number}"
+    facts = pull_facts(data, slug)
+    if require_merged and not facts.merged:
+        raise PullRequestNotMerged(slug, number, facts.state)
+    return facts
+
+
+def pull_facts(data: dict[str, Any], slug: str) -> PullRequestFacts:
+    """PullRequestFacts from a PR payload: the single-PR one, or a list item (which
+    lacks ``merged`` and ``commits``; ``merged_at`` says as much)."""
+    what = f"pull request {slug}#{data.get('number')}"
     head = as_object(data.get("head"), f"{what} head")
     base = as_object(data.get("base"), f"{what} base")
     merged_at = timestamp(optional_text(data, "merged_at"))
-    # The single-PR payload has "merged"; list payloads only have merged_at.
     merged = data["merged"] if isinstance(data.get("merged"), bool) else merged_at is not None
-    facts = PullRequestFacts(
+    return PullRequestFacts(
         repo=slug,
         number=integer(data, "number", what),
         title=text(data, "title", what),
@@ -105,9 +113,6 @@ def pull_request(
         url=text(data, "html_url", what),
         commit_count=optional_int(data, "commits"),
     )
-    if require_merged and not facts.merged:
-        raise PullRequestNotMerged(slug, number, facts.state)
-    return facts
 
 
 def pulls_for_commit(client: GitHubClient, slug: str, sha: str) -> tuple[int, ...]:
@@ -129,6 +134,26 @@ def pulls_for_commit(client: GitHubClient, slug: str, sha: str) -> tuple[int, ..
     merged = [p for p in pulls if p.get("merged_at")]
     unmerged = [p for p in pulls if not p.get("merged_at")]
     return tuple(integer(p, "number", f"a pull request of commit {sha}") for p in merged + unmerged)
+
+
+def pull_for_commit(client: GitHubClient, slug: str, sha: str) -> PullRequestFacts | None:
+    """The PR that brought commit ``sha`` in, merged ones first: one request.
+
+    The list answer carries each PR's title, body, head, author and merge commit, so
+    mapping a local merge to its PR needs no second request for the PR itself.
+    """
+    path = f"{repo_path(slug)}/commits/{sha}/pulls"
+    try:
+        page = next(client.pages(path), [])
+    except GitHubRefused as exc:
+        if exc.status == 422:
+            return None
+        if exc.status == 404:
+            raise RepoNotFound(slug, client.host) from None
+        raise
+    pulls = [as_object(item, f"a pull request of commit {sha}") for item in page]
+    pulls.sort(key=lambda p: not p.get("merged_at"))
+    return pull_facts(pulls[0], slug) if pulls else None
 
 
 def pull_commit_shas(client: GitHubClient, slug: str, number: int) -> tuple[str, ...]:

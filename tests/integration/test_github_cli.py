@@ -169,12 +169,17 @@ def test_a_local_merge_is_mapped_to_its_pr_through_the_api(
     s.repo.git("commit", "--amend", "-m", "Merge branch 'feature/retry'")
     merge = s.repo.git("rev-parse", "HEAD").strip()
     s.fake.repos[SLUG].pulls[number].merge_commit_sha = merge
-    out = learn(learnd_cli, s, "--merge", "HEAD", "--publish", "none", "--json")
+    out = learn(learnd_cli, s, "--merge", "HEAD", "--publish", "issue", "--json")
     assert out.returncode == 0, out.stderr
+    print(f"requests for one local merge (map to PR + fetch + publish): {len(s.fake.requests)}")
+    assert len(s.fake.requests) <= 8
     manifest = json.loads((Path(json.loads(out.stdout)["run_dir"]) / "run.json").read_text())
     assert manifest["pr"]["number"] == number
     assert manifest["pr"]["title"] == "Retry uploads"
+    assert manifest["pr"]["head_branch"] == "feature/retry"
     assert any(r.path.endswith(f"/commits/{merge}/pulls") for r in s.fake.requests)
+    # The list answer carries the PR: no second request for the PR itself.
+    assert not any(r.path.endswith(f"/pulls/{number}") for r in s.fake.requests)
 
 
 def test_publish_gist_is_secret_and_installation_tokens_are_told_why_not(
