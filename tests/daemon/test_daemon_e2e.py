@@ -306,3 +306,33 @@ def test_sighup_reloads_and_a_bad_new_config_keeps_the_old_one(
         assert notify.saw("RELOADING=1")
     finally:
         assert stop_daemon(daemon) == 0
+
+
+def test_sigterm_mid_run_exits_0_and_the_run_resumes_on_the_next_start(
+    world: World, learnd_cli: Callable[..., Any]
+) -> None:
+    slow = json.dumps(
+        [
+            "sh",
+            "-c",
+            f'sleep 30; exec "{sys.executable}" -m learnd.agents CodeDiffAnalyzer "$0"',
+            "{run_dir}",
+        ]
+    )
+    world.write_config(agents=f"\n[pipeline.agents.CodeDiffAnalyzer]\ncommand = {slow}\n")
+    install_hooks(world, learnd_cli)
+    daemon = start_daemon(world)
+    runs = world.state / "runs"
+    wait_for(lambda: (world.tmp / "daemon.log").read_text().count('"polled"'), 30, "a poll")
+    world.merge_pr()
+    git(world.clone, "pull", "-q", "--no-rebase", "origin", "main")
+    wait_for(lambda: list(runs.glob("*/agents/existing-docs-check.md.done")), 60, "tier 1")
+    started = time.monotonic()
+    # grace_period is 1 s: the run is stopped well before its slow agent is done.
+    assert stop_daemon(daemon) == 0
+    assert time.monotonic() - started < 20
+    status = learnd_cli("status", "--config", str(world.config), "--json", env=world.env)
+    queue = json.loads(status.stdout)["queue"]
+    assert queue["queued"] == 1 and queue["running"] == 0 and queue["failed"] == 0
+    assert "run_released" in (world.tmp / "daemon.log").read_text()
+    assert not world.issues()
