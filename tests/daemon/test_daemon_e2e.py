@@ -308,7 +308,7 @@ def test_sighup_reloads_and_a_bad_new_config_keeps_the_old_one(
         assert stop_daemon(daemon) == 0
 
 
-def test_sigterm_mid_run_exits_0_and_the_run_resumes_on_the_next_start(
+def test_sigterm_mid_run_exits_0_and_leaves_the_run_queued_to_resume(
     world: World, learnd_cli: Callable[..., Any]
 ) -> None:
     slow = json.dumps(
