@@ -1,0 +1,1 @@
+"""LLM engines: model calls, and the checks their outputs pass before use."""

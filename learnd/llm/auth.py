@@ -1,0 +1,50 @@
+"""Finding an LLM provider's API key, and keeping it out of logs, messages and reprs.
+
+The key comes from one environment variable, ``LLMSettings.api_key_env`` (by
+default ``ANTHROPIC_API_KEY`` or ``OPENAI_API_KEY``, what the providers' own tools
+read). A systemd unit passes it with ``Environment=`` or an ``EnvironmentFile=``;
+surrounding whitespace is stripped and an empty value counts as unset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NoReturn
+
+from learnd.llm.settings import LLMSettings
+
+
+class ApiKey:
+    """A key that says where it came from but never what it is.
+
+    Its repr and str hide the value, so logging a provider or an exception's locals
+    cannot leak it; only :meth:`reveal` gives it out, at the one place an SDK
+    client is built.
+    """
+
+    __slots__ = ("_value", "source")
+
+    def __init__(self, value: str, source: str) -> None:
+        if not value or value != value.strip():
+            raise ValueError("an API key must be non-empty and carry no surrounding whitespace")
+        self._value = value
+        self.source = source
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"ApiKey(source={self.source!r}, value=<hidden>)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> NoReturn:
+        # Pickling would write the value wherever the pickle goes (a process pool,
+        # a cache); a key is passed by reading it again, not by copying it.
+        raise TypeError("ApiKey cannot be pickled")
+
+
+def find_api_key(settings: LLMSettings, env: Mapping[str, str]) -> ApiKey | None:
+    """The key from ``settings.api_key_env`` in ``env``, or None when it is unset or empty."""
+    value = env.get(settings.api_key_env, "").strip()
+    return ApiKey(value, settings.api_key_env) if value else None
