@@ -270,7 +270,9 @@ class GitRepo:
         if not refs:
             return
         proc = subprocess.Popen(
-            ["git", "cat-file", "--batch"],
+            # --buffer: one flush at the end instead of one per object; safe, as a
+            # separate thread feeds the requests and closes stdin.
+            ["git", "cat-file", "--batch", "--buffer"],
             cwd=self.root,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
