@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from learnd import redact as redact_module
 from learnd.redact import redact, redact_json, redact_text
 
 # One planted secret of each kind the issue names, built from pieces so that no
@@ -117,3 +120,71 @@ def test_no_planted_secret_survives_any_surrounding_text(
 def test_redaction_is_idempotent(text: str) -> None:
     once = redact_text(text)
     assert redact_text(once) == once
+
+
+# Text built from pieces of the hints redact_text's fast path looks for, of secrets,
+# of home paths, and of characters whose lower case is ASCII (the Kelvin sign is a
+# "k"): wherever the fast path answers "nothing to redact", redact must agree.
+_PIECES = st.sampled_from(
+    [
+        *(h for kind in redact_module._KINDS for h in kind.hints),
+        *(h.upper() for kind in redact_module._KINDS for h in kind.hints),
+        *_SECRET_LIST,
+        "password=hunter22",
+        "token: abcd1234",
+        "Authorization: Bearer abcdefghijklmnop1234",
+        "https://u:pa55word@host/x",
+        "/home/alice/x",
+        "/Users/bob",
+        "~/home/x",
+        "\u212aey=s3cr3tvalue",
+        "\u0130",
+        "é",
+        " ",
+        "\n",
+        "=",
+        ":",
+        "x",
+    ]
+)
+
+
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_the_fast_path_agrees_with_the_full_redaction(text: str) -> None:
+    assert redact_text(text) == redact(text).text
+
+
+_HINTS = sorted({h for kind in redact_module._KINDS for h in kind.hints})
+
+
+@pytest.mark.parametrize("hint", _HINTS)
+def test_the_hint_gate_sees_each_hint_wherever_it_stands(hint: str) -> None:
+    for text in (hint, f"x {hint} y", f"{hint}{hint}", f"é\n{hint.upper()}", f"({hint}"):
+        assert redact_module._ANY_HINT.search(text.lower()) is not None, text
+    for near_miss in (hint[:-1], hint[1:]):
+        low = near_miss.lower()
+        found = redact_module._ANY_HINT.search(low) is not None
+        assert found == any(h in low for h in _HINTS), near_miss
+
+
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_the_hint_gate_finds_exactly_the_hints(text: str) -> None:
+    low = text.lower()
+    assert (redact_module._ANY_HINT.search(low) is not None) == any(h in low for h in _HINTS)
+
+
+# The home-path pattern as first written: its look-behind first, so the regex engine
+# tried it at every character. The pattern in use must replace exactly the same.
+_HOME_AS_SPECIFIED = re.compile(r"(?<![\w.~-])/(?:home|Users)/[A-Za-z0-9._-]+(?![A-Za-z0-9._-])")
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["/home/", "/Users/", "home", "/", "a", ".", "~", "-", "_", " ", "é", "\n", "9"]
+        ),
+        max_size=14,
+    ).map("".join)
+)
+def test_the_home_pattern_matches_where_its_specification_does(text: str) -> None:
+    assert redact_module._HOME.subn("~", text) == _HOME_AS_SPECIFIED.subn("~", text)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,19 @@ from learnd.sessions.parse_state import CallIds, ParseCounters, read_lines
 from learnd.sessions.targets import COMMAND_TOOLS, LOOKUP_TOOLS, QUIET_TOOLS
 
 # Transcripts are UTF-8 JSON Lines: decoding the bytes directly skips json's encoding
-# sniffing, a measurable share of the time on lines this small.
-_decode = json.JSONDecoder().decode
+# sniffing, a measurable share of the time on lines this small. The scanner is what
+# ``decode`` calls after matching the blanks before and after the value with a regex:
+# a line starts with "{" and ends with one line break, so it is called directly and
+# ``decode`` is left the odd line it does not take (to raise the error, or to skip
+# leading blanks).
+_decoder = json.JSONDecoder()
+_decode = _decoder.decode
+# (``scan_once`` is set by JSONDecoder.__init__; the type stubs leave it out.)
+_scan: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]
+_JSON_BLANKS = " \t\n\r"
+# The checks of ev.timestamp and ev.record_ref, called here without the wrapping.
+_TIMESTAMP = ev.TIMESTAMP.fullmatch
+_UUID = ev.UUID.fullmatch
 
 # Record types that carry nothing the analysis uses; anything else unknown is counted.
 IGNORED_TYPES = frozenset(
@@ -100,19 +111,27 @@ class ClaudeReader:
 
     def events(self, main: Path, subagents: Sequence[Path] = ()) -> Iterator[Event]:
         out = self._out
+        counters = self.counters
+        handle_record = self._record
         for index, path in enumerate((main, *subagents)):
             self._file = "" if index == 0 else f"{path.stem}:"
-            for number, line in read_lines(path, self.counters):
+            for number, line in read_lines(path, counters):
                 try:
-                    record = _decode(line.decode("utf-8"))
+                    text = line.decode("utf-8")
+                    try:
+                        record, end = _scan(text, 0)
+                    except StopIteration:  # no value at the line's first character
+                        record, end = _decode(text), len(text)
+                    if end != len(text) and text[end:].strip(_JSON_BLANKS):
+                        raise ValueError("more than one JSON value on the line")
                 except (ValueError, RecursionError):  # not UTF-8, not JSON, absurdly deep
-                    self.counters.malformed += 1
+                    counters.malformed += 1
                     continue
                 if not isinstance(record, dict):
-                    self.counters.malformed += 1
+                    counters.malformed += 1
                     continue
                 self._line = number
-                self._record(record)
+                handle_record(record)
                 if out:
                     yield from out
                     out.clear()
@@ -130,7 +149,10 @@ class ClaudeReader:
             if isinstance(data, dict) and data.get("type") == "agent_progress":
                 inner = data.get("message")
                 if isinstance(inner, dict):
-                    inner = {**inner, "isSidechain": True, "agentId": data.get("agentId")}
+                    # The decoded record belongs to this reader alone: marking the
+                    # embedded message in place spares a copy of it.
+                    inner["isSidechain"] = True
+                    inner["agentId"] = data.get("agentId")
                     self._record(inner)
         elif kind == "system":
             self._system(record)
@@ -150,7 +172,20 @@ class ClaudeReader:
             self.counters.duplicates += 1
             return None
         self._seen.add(key)
-        return ev.record_ref(uuid)
+        return uuid if _UUID(uuid) else ev.record_ref(uuid)
+
+    def _time(self, record: dict[str, Any]) -> str:
+        """The record's timestamp ("" if it has none), counted in the span seen."""
+        # ev.timestamp and ParseCounters.saw_time in one: this runs for every record.
+        ts = record.get("timestamp")
+        if not isinstance(ts, str) or _TIMESTAMP(ts) is None:
+            return ""
+        counters = self.counters
+        if not counters.first_ts or ts < counters.first_ts:
+            counters.first_ts = ts
+        if ts > counters.last_ts:
+            counters.last_ts = ts
+        return ts
 
     def _meta(self, record: dict[str, Any], ref: str) -> None:
         cwd = record.get("cwd")
@@ -189,28 +224,31 @@ class ClaudeReader:
         if not isinstance(content, list):
             self.counters.lacking("message.content")
             return
-        self.counters.saw_time(ev.timestamp(record.get("timestamp")))
-        self._meta(record, ref)
-        agent = self._agent(record)
-        response = f"{message.get('id') or ''}\x00{record.get('requestId') or ''}"
+        self._time(record)
+        if not self._meta_done:
+            self._meta(record, ref)
+        agent = self._agent(record) if record.get("isSidechain") else ""
+        message_id = message.get("id")
+        response = f"{message_id or ''}\x00{record.get('requestId') or ''}"
+        seen = self._seen
         fresh = 0
         for block in content:
             if not isinstance(block, dict):
                 self.counters.unknown_blocks["(not an object)"] += 1
                 continue
             btype = block.get("type")
-            if message.get("id"):
+            if message_id:
                 key = hash(f"{response}\x00{_block_key(block)}")
-                if key in self._seen:
+                if key in seen:
                     continue
-                self._seen.add(key)
+                seen.add(key)
             fresh += 1
-            if btype == "text":
+            if btype == "tool_use" or btype == "server_tool_use":
+                self._call(block, record, ref, agent)
+            elif btype == "text":
                 text = block.get("text")
                 if isinstance(text, str) and text.strip():
                     self._emit(ev.Text(ref, ev.one_line(text, ev.TEXT_CHARS), agent))
-            elif btype in ("tool_use", "server_tool_use"):
-                self._call(block, record, ref, agent)
             elif btype not in KNOWN_BLOCKS:
                 self.counters.unknown_blocks[str(btype)] += 1
         if content and not fresh:
@@ -239,10 +277,10 @@ class ClaudeReader:
             self.counters.lacking("message")
             return
         content = message.get("content")
-        ts = ev.timestamp(record.get("timestamp"))
-        self.counters.saw_time(ts)
-        self._meta(record, ref)
-        agent = self._agent(record)
+        ts = self._time(record)
+        if not self._meta_done:
+            self._meta(record, ref)
+        agent = self._agent(record) if record.get("isSidechain") else ""
         if record.get("isCompactSummary"):
             if not self._boundary_pending:  # older versions write the summary alone
                 self._emit(ev.Compaction(ref, ts, "summary", None, agent))
@@ -316,9 +354,15 @@ class ClaudeReader:
             return
         self._results.add(key)
         short, name = self._ids.for_result(tool_id)
-        text = _content_text(block.get("content"))
+        content = block.get("content")
+        text = content if isinstance(content, str) else _content_text(content)
         status, exit_code = _status(text, block.get("is_error") is True)
-        if status == ev.ERROR:
+        if status == ev.OK:
+            if name in QUIET_TOOLS:  # what cut_output keeps of it: the line count
+                lines = text.count("\n") + 1 if text else 0
+                self._emit(ev.Result(ref, short, status, "", lines, "", exit_code, agent))
+                return
+        elif status == ev.ERROR:
             self.counters.errors += 1
         elif status == ev.REJECTED:
             self.counters.rejected += 1
@@ -338,8 +382,7 @@ class ClaudeReader:
         ref = self._ref(record)
         if ref is None:
             return
-        ts = ev.timestamp(record.get("timestamp"))
-        self.counters.saw_time(ts)
+        ts = self._time(record)
         meta = record.get("compactMetadata")
         trigger, tokens = "auto", None
         if isinstance(meta, dict):

@@ -18,7 +18,7 @@ from typing import IO, Any
 from learnd.facts import FactsError, from_jsonable, to_jsonable
 from learnd.sessions.claude import ClaudeReader
 from learnd.sessions.codex import ITEM_TYPES, CodexReader
-from learnd.sessions.events import DigestFormatError, Event, decode_event, dumps_event
+from learnd.sessions.events import DigestFormatError, Event, decode_event, event_line
 from learnd.sessions.friction import FrictionAnalyzer
 from learnd.sessions.model import DigestStats, ParseReport, SessionFacts
 
@@ -68,10 +68,16 @@ def sniff_kind(path: Path) -> str:
 class DigestWriter:
     """Counts (and, given a stream, writes) the digest of a session as it is parsed."""
 
+    # Event lines are counted and written this many at a time: a write per event
+    # costs about as much as encoding the event. (Each is encoded on its own: most
+    # are ASCII, and one line with a wider character would widen a joined batch.)
+    BATCH = 256
+
     def __init__(self, out: IO[bytes] | None, *, session_id: str, kind: str) -> None:
         self._out = out
         self.events = 0
-        self.bytes = 0
+        self.bytes = 0  # of the lines written so far (a batch still held is not)
+        self._held: list[bytes] = []
         header = {"format": DIGEST_FORMAT, "v": DIGEST_VERSION, "session": session_id}
         self._emit(_line({**header, "kind": kind}))
 
@@ -82,10 +88,19 @@ class DigestWriter:
 
     def write(self, event: Event) -> None:
         self.events += 1
-        self._emit(dumps_event(event))
+        held = self._held
+        held.append(event_line(event).encode("utf-8"))
+        if len(held) >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._held:
+            self._emit(b"".join(self._held))
+            self._held.clear()
 
     def finish(self, report: ParseReport) -> DigestStats:
         """Write the trailer, which states the digest's size including itself."""
+        self._flush()
         body = self.bytes
         total = body
         for _ in range(8):  # the size's digits change the size: settles in two rounds
@@ -132,9 +147,10 @@ def analyze_transcript(
     events, reader = transcript_events(main, subagents, kind=kind)
     analyzer = FrictionAnalyzer(session_id, kind)
     writer = DigestWriter(digest_out, session_id=session_id, kind=kind)
+    feed, write = analyzer.feed, writer.write
     for event in events:
-        analyzer.feed(event)
-        writer.write(event)
+        feed(event)
+        write(event)
     report = reader.counters.report()
     stats = writer.finish(report)
     return analyzer.finish(report, stats)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from learnd.redact import redact_text
 
@@ -23,8 +22,13 @@ INTERRUPTED = "interrupted"
 STATUSES = (OK, ERROR, REJECTED, INTERRUPTED)
 
 
-@dataclass(frozen=True, slots=True)
-class Meta:
+# Events are named tuples rather than frozen dataclasses: a parser makes one per
+# record, and a frozen dataclass's __init__ (a setattr call per field) costs several
+# times a tuple's construction. They stay immutable, and equality still tells the
+# kinds apart (see _same_kind_eq below).
+
+
+class Meta(NamedTuple):
     """Where the session ran, from the first record that says so."""
 
     ref: str
@@ -36,16 +40,14 @@ class Meta:
     repo_url: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Human:
+class Human(NamedTuple):
     ref: str
     ts: str
     text: str
     agent: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Text:
+class Text(NamedTuple):
     """Assistant prose (not thinking)."""
 
     ref: str
@@ -53,8 +55,7 @@ class Text:
     agent: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(NamedTuple):
     ref: str
     call: int  # short id, local to the session; results name it
     name: str
@@ -63,8 +64,7 @@ class Call:
     ts: str = ""  # kept only where "when" matters (look-ups)
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
+class Result(NamedTuple):
     ref: str
     call: int
     status: str  # ok | error | rejected | interrupted
@@ -75,21 +75,38 @@ class Result:
     agent: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Interrupt:
+class Interrupt(NamedTuple):
     ref: str
     ts: str
     text: str
     agent: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Compaction:
+class Compaction(NamedTuple):
     ref: str
     ts: str
     trigger: str
     tokens: int | None = None
     agent: str = ""
+
+
+def _same_kind_eq(self: tuple[Any, ...], other: object) -> bool:
+    # A Human and an Interrupt with the same fields are different events, and an
+    # event is no plain tuple, as when events were dataclasses: tuple equality
+    # would call both equal.
+    return type(other) is type(self) and tuple.__eq__(self, other)
+
+
+def _same_kind_ne(self: tuple[Any, ...], other: object) -> bool:
+    return not _same_kind_eq(self, other)
+
+
+# Set on every kind in one place rather than in seven class bodies (by setattr: mypy
+# refuses an assignment to a method). Equal events still hash alike: tuple's hash.
+for _kind in (Meta, Human, Text, Call, Result, Interrupt, Compaction):
+    setattr(_kind, "__eq__", _same_kind_eq)  # noqa: B010
+    setattr(_kind, "__ne__", _same_kind_ne)  # noqa: B010
+    setattr(_kind, "__hash__", tuple.__hash__)  # noqa: B010
 
 
 Event = Meta | Human | Text | Call | Result | Interrupt | Compaction
@@ -101,36 +118,45 @@ Event = Meta | Human | Text | Call | Result | Interrupt | Compaction
 # cost more than everything else the parser does per event.
 
 _s = json.encoder.encode_basestring
+_STATUS_JSON = {status: _s(status) for status in STATUSES}
 
 
 def dumps_event(event: Event) -> bytes:
     """The digest line of an event (newline included)."""
+    return event_line(event).encode("utf-8")
+
+
+def event_line(event: Event) -> str:
+    """The digest line of an event (newline included), not yet encoded."""
+    # Results and calls are most of a digest: each is one f-string, not a list of
+    # parts, from fields unpacked at once (events are tuples).
+    if isinstance(event, Result):
+        ref, call, status, text, lines, key, exit_code, agent = event
+        encoded_status = _STATUS_JSON.get(status) or _s(status)
+        line = f'{{"k":"result","u":{_s(ref)},"id":{call},"s":{encoded_status}'
+        if text:
+            line += f',"x":{_s(text)}'
+        if lines:
+            line += f',"l":{lines}'
+        if key:
+            line += f',"e":{_s(key)}'
+        if exit_code is not None:
+            line += f',"rc":{exit_code}'
+        if agent:
+            line += f',"a":{_s(agent)}'
+        return f"{line}}}\n"
     if isinstance(event, Call):
-        out = [
-            '{"k":"call","u":',
-            _s(event.ref),
-            ',"id":',
-            str(event.call),
-            ',"n":',
-            _s(event.name),
-        ]
-        if event.input:
-            out.append(',"in":{')
-            out.append(",".join(f"{_s(k)}:{_s(v)}" for k, v in event.input.items()))
-            out.append("}")
-        _opt(out, "a", event.agent)
-        _opt(out, "t", event.ts)
-    elif isinstance(event, Result):
-        out = ['{"k":"result","u":', _s(event.ref), ',"id":', str(event.call)]
-        out += [',"s":', _s(event.status)]
-        _opt(out, "x", event.text)
-        if event.lines:
-            out.append(f',"l":{event.lines}')
-        _opt(out, "e", event.key)
-        if event.exit_code is not None:
-            out.append(f',"rc":{event.exit_code}')
-        _opt(out, "a", event.agent)
-    elif isinstance(event, Text):
+        ref, call, name, given, agent, ts = event
+        line = f'{{"k":"call","u":{_s(ref)},"id":{call},"n":{_s(name)}'
+        if given:
+            fields = ",".join([f"{_s(k)}:{_s(v)}" for k, v in given.items()])
+            line += f',"in":{{{fields}}}'
+        if agent:
+            line += f',"a":{_s(agent)}'
+        if ts:
+            line += f',"t":{_s(ts)}'
+        return f"{line}}}\n"
+    if isinstance(event, Text):
         out = ['{"k":"text","u":', _s(event.ref), ',"x":', _s(event.text)]
         _opt(out, "a", event.agent)
     elif isinstance(event, Human | Interrupt):
@@ -152,7 +178,7 @@ def dumps_event(event: Event) -> bytes:
         _opt(out, "commit", event.commit)
         _opt(out, "repo", event.repo_url)
     out.append("}\n")
-    return "".join(out).encode("utf-8")
+    return "".join(out)
 
 
 def _opt(out: list[str], key: str, value: str) -> None:
@@ -273,29 +299,31 @@ _ERROR_WORDS = (
 )
 _ERROR_LINE = re.compile(_ERROR_WORDS, re.IGNORECASE)
 # Lines that open like an error report, for successful outputs (cheap: line starts only).
-_SUSPECT_LINE = re.compile(
-    r"^[ \t]*(?:error|Error|ERROR|fatal|FATAL|Traceback|FAILED|FAIL|panic|E[A-Z]{3,8}:)\b.*$",
-    re.MULTILINE,
+_SUSPECT_OPENING = (
+    r"[ \t]*(?:error|Error|ERROR|fatal|FATAL|Traceback|FAILED|FAIL|panic|E[A-Z]{3,8}:)\b"
 )
+_SUSPECT_LINE = re.compile(rf"^{_SUSPECT_OPENING}.*$", re.MULTILINE)
+# The same opening after a line break. A pattern that starts with a literal lets the
+# regex engine skip straight to the next line break; "^" makes it try every character.
+_SUSPECT_AFTER_BREAK = re.compile(rf"\n{_SUSPECT_OPENING}")
 _EXIT_LINE = re.compile(r"^(?:Error: )?Exit code (-?\d+)\s*$|^Exit code: (-?\d+)\s*$")
 _TOOL_ERROR_TAG = re.compile(r"</?tool_use_error>")
-_SPACES = re.compile(r"\s+")
 _BLANK = re.compile(r"\s")
 _KEY_BODY = re.compile(r"^[A-Za-z0-9+/=]{40,}$")
 
 
-_TIMESTAMP = re.compile(r"[0-9][0-9T:.+\-Z ]{5,39}")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+TIMESTAMP = re.compile(r"[0-9][0-9T:.+\-Z ]{5,39}")
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def timestamp(value: Any) -> str:
     """A record's timestamp, or "" when the field holds anything but a timestamp."""
-    return value if isinstance(value, str) and _TIMESTAMP.fullmatch(value) else ""
+    return value if isinstance(value, str) and TIMESTAMP.fullmatch(value) else ""
 
 
 def record_ref(value: str) -> str:
     """A record's uuid as evidence; anything that is not a uuid is redacted like text."""
-    return value if _UUID.fullmatch(value) else clip(value, 120)
+    return value if UUID.fullmatch(value) else clip(value, 120)
 
 
 class Names:
@@ -326,8 +354,19 @@ def is_exit_line(line: str) -> bool:
 
 def suspect_line(text: str) -> str:
     """The first line that opens like an error report ("error:", "Traceback"...), or ""."""
-    match = _SUSPECT_LINE.search(text)
+    at = _suspect_at(text, 0, len(text))
+    if at < 0:
+        return ""
+    match = _SUSPECT_LINE.match(text, at)
     return match.group(0).strip() if match else ""
+
+
+def _suspect_at(text: str, pos: int, end: int) -> int:
+    """Where ``_SUSPECT_LINE.search(text, pos, end)`` would match, or -1; but faster."""
+    if _SUSPECT_LINE.match(text, pos, end) is not None:
+        return pos
+    match = _SUSPECT_AFTER_BREAK.search(text, pos, end)
+    return -1 if match is None else match.start() + 1
 
 
 def _before_cut(text: str, limit: int) -> str:
@@ -338,18 +377,18 @@ def _before_cut(text: str, limit: int) -> str:
     return text[: blank.start() if blank else limit + REDACT_MARGIN]
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def clip(text: str, limit: int) -> str:
     """Redact, then cut to ``limit`` characters (an ellipsis marks the cut)."""
-    return _cut(redact_text(_before_cut(text, limit)), limit)
+    out = redact_text(text if len(text) <= limit else _before_cut(text, limit))
+    return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
 def one_line(text: str, limit: int) -> str:
     """Redacted, whitespace collapsed to single spaces, cut to ``limit``."""
-    return clip(_SPACES.sub(" ", text[: limit + REDACT_MARGIN]).strip(), limit)
+    # str.split() splits at exactly the characters regex \s matches (both ask
+    # Py_UNICODE_ISSPACE), and joining the words is cheaper than a substitution
+    # that rewrites every single space.
+    return clip(" ".join(text[: limit + REDACT_MARGIN].split()), limit)
 
 
 # Joins the values of one call's input so they are redacted in one pass. Blank on
@@ -362,20 +401,37 @@ def clip_input(raw: Any) -> dict[str, str]:
     """A tool call's input as short redacted strings, one per key."""
     if not isinstance(raw, dict):
         return {"input": clip(_as_text(raw), INPUT_DEFAULT_LIMIT)} if raw else {}
-    keys: list[str] = []
-    limits: list[int] = []
+    keys: list[Any] = []
     values: list[str] = []
+    limit_of = INPUT_LIMITS.get
     for key, value in raw.items():
-        if value is None or value == "" or value is False:
+        if value is None or value is False or value == "":
             continue
-        limit = INPUT_LIMITS.get(key, INPUT_DEFAULT_LIMIT)
-        keys.append(str(key))
-        limits.append(limit)
-        values.append(_before_cut(_as_text(value), limit).replace("\x00", ""))
-    parts = redact_text(_JOIN.join(values)).split(_JOIN) if values else []
+        limit = limit_of(key, INPUT_DEFAULT_LIMIT)
+        text = value if type(value) is str else _as_text(value)
+        if len(text) > limit:
+            text = _before_cut(text, limit)
+        keys.append(key)
+        values.append(text.replace("\x00", "") if "\x00" in text else text)
+    if len(values) == 1:  # most calls: no joining, nothing to line up
+        text = redact_text(values[0])
+        limit = limit_of(keys[0], INPUT_DEFAULT_LIMIT)
+        return {str(keys[0]): text if len(text) <= limit else text[: limit - 1] + "…"}
+    if not values:
+        return {}
+    parts = redact_text(_JOIN.join(values)).split(_JOIN)
     if len(parts) != len(values):
         parts = [redact_text(v) for v in values]
-    return {k: _cut(v, n) for k, v, n in zip(keys, parts, limits, strict=True)}
+    out: dict[str, str] = {}
+    for key, text in zip(keys, parts, strict=True):
+        limit = limit_of(key, INPUT_DEFAULT_LIMIT)
+        out[str(key)] = text if len(text) <= limit else text[: limit - 1] + "…"
+    return out
+
+
+# json.dumps builds an encoder on each call; this one is built once, with its options.
+# A decoded transcript holds no reference cycles, so checking for them is skipped.
+_dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 
 def _as_text(value: Any) -> str:
@@ -383,11 +439,10 @@ def _as_text(value: Any) -> str:
         return value
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return " ".join(value)  # a command as argv
-    return json.dumps(value, ensure_ascii=False)
+    return _dumps(value)
 
 
-@dataclass(frozen=True, slots=True)
-class CutOutput:
+class CutOutput(NamedTuple):
     text: str
     lines: int
     key: str
@@ -412,32 +467,43 @@ def cut_output(text: str, *, failed: bool, command: bool, quiet: bool = False) -
         head_n, tail_n = (OK_HEAD, OK_TAIL) if command else (OK_TOOL_HEAD, OK_TOOL_TAIL)
     width = LINE_CHARS if failed else OK_LINE_CHARS
     if total <= head_n + tail_n:
+        # Every line is kept, in order: no gaps to mark.
         picked = list(enumerate(text.split("\n"))) if text else []
+        parts = [line if len(line) <= width else _before_cut(line, width) for _, line in picked]
     else:
         picked = _pick(text, total, head_n, tail_n, failed=failed, command=command)
+        parts = []
+        previous = -1
+        for index, line in picked:
+            if index > previous + 1:
+                parts.append(f"[… {index - previous - 1} lines …]")
+            previous = index
+            parts.append(line if len(line) <= width else _before_cut(line, width))
+        if previous < total - 1:
+            parts.append(f"[… {total - 1 - previous} lines …]")
     key_index = _key_index(picked) if failed else -1
-    parts: list[str] = []
-    previous = -1
-    key = ""
-    for index, line in picked:
-        if index > previous + 1:
-            parts.append(f"[… {index - previous - 1} lines …]")
-        previous = index
-        parts.append(_before_cut(line, width))
-    if previous >= 0 and previous < total - 1:
-        parts.append(f"[… {total - 1 - previous} lines …]")
     # Redacted as one text: a key block spans lines, and only the whole shows where it ends.
-    redacted = redact_text("\n".join(parts)).split("\n")
-    if any("PRIVATE KEY" in line for line in redacted):
+    joined = "\n".join(parts)
+    redacted_text = redact_text(joined)
+    # No part holds a line break, so text that redaction left alone (handed back as
+    # the same object) splits back into the parts themselves: no need to split it.
+    redacted = parts if redacted_text is joined else redacted_text.split("\n")
+    if "PRIVATE KEY" in redacted_text:
         # The key's END line was kept but its BEGIN line fell in a gap: its body
         # lines carry no marker redaction could see.
         redacted = [_KEY_BODY.sub("[REDACTED:private-key]", line) for line in redacted]
-    out = [line if len(line) <= width else line[: width - 1] + "…" for line in redacted]
+        redacted_text = "\n".join(redacted)
+    if redacted and max(map(len, redacted)) > width:
+        out = [line if len(line) <= width else line[: width - 1] + "…" for line in redacted]
+        out_text = "\n".join(out)
+    else:  # nothing to cut: the lines, and their text, stand as they are
+        out, out_text = redacted, redacted_text
+    key = ""
     if key_index >= 0 and len(redacted) == len(parts):
         key = _TOOL_ERROR_TAG.sub("", out[_position(picked, key_index, parts)]).strip()
     elif key_index >= 0:
         key = one_line(_TOOL_ERROR_TAG.sub("", picked[key_index][1]), width)
-    return CutOutput("\n".join(out), total, key)
+    return CutOutput(out_text, total, key)
 
 
 def _pick(
@@ -461,20 +527,25 @@ def _pick(
     tail_start = end + 1
     middle: list[tuple[int, str]] = []
     if failed or command:
-        pattern = _ERROR_LINE if failed else _SUSPECT_LINE
         # Every error line of a failure is kept; a success is only glanced at.
         stop_at = tail_start if failed else min(tail_start, head_end + OK_SUSPECT_SCAN)
         line_no = head_n
         line_start = head_end  # start of line number ``line_no``
         pos = head_end
         while pos < stop_at:
-            match = pattern.search(text, pos, stop_at)
-            if match is None:
-                break
-            begin = text.rfind("\n", line_start, match.start()) + 1 or line_start
+            if failed:
+                match = _ERROR_LINE.search(text, pos, stop_at)
+                if match is None:
+                    break
+                at = match.start()
+            else:
+                at = _suspect_at(text, pos, stop_at)
+                if at < 0:
+                    break
+            begin = text.rfind("\n", line_start, at) + 1 or line_start
             line_no += text.count("\n", line_start, begin)
             line_start = begin
-            stop = text.find("\n", match.start(), tail_start)
+            stop = text.find("\n", at, tail_start)
             stop = tail_start - 1 if stop < 0 else stop
             middle.append((line_no, text[begin:stop]))
             if not failed and len(middle) >= OK_SUSPECT_LINES:
@@ -516,7 +587,10 @@ def _position(picked: list[tuple[int, str]], key_index: int, parts: list[str]) -
 
 def exit_code_of(text: str) -> int | None:
     """The exit status Claude Code or Codex prefixed to a command's output, if any."""
-    first = text[: text.find("\n")] if "\n" in text[:200] else text[:200]
+    head = text[:200]
+    if "Exit code" not in head:  # what every exit line says, checked before the regex
+        return None
+    first = text[: text.find("\n")] if "\n" in head else head
     match = _EXIT_LINE.match(first.strip())
     if match is None:
         return None

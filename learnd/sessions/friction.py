@@ -61,6 +61,10 @@ _REDIRECT_ANYWHERE = re.compile(
     r"|\bshould(?:n['’]?t| not)\b",
     re.IGNORECASE,
 )
+# A match of _REDIRECT_ANYWHERE holds one of these (in any case). Searching a long
+# message for them first is cheaper than the regex, and exact for ASCII text; other
+# text goes to the regex, whose case folding reaches past ASCII ("ſ" is an "s").
+_REDIRECT_WORDS = ("use", "instead of", "still ", "should")
 
 
 @dataclass
@@ -89,8 +93,10 @@ class FrictionAnalyzer:
         self.kind = kind
         self._meta: ev.Meta | None = None
         self._agents: dict[str, _Agent] = {}
-        # short call id -> (call, its target), awaiting the call's result
-        self._pending: dict[int, tuple[ev.Call, str]] = {}
+        # short call id -> call, awaiting the call's result. Its target is worked out
+        # only when the result needs it: most results (successes with nothing
+        # failing before them) do not.
+        self._pending: dict[int, ev.Call] = {}
         self._lookup_of: dict[int, int] = {}  # short call id -> index in lookups
         self._errors: list[ToolError] = []
         self._approaches: list[FailedApproach] = []
@@ -154,10 +160,10 @@ class FrictionAnalyzer:
     def _call(self, call: ev.Call) -> None:
         if len(self._pending) >= MAX_PENDING:  # calls whose result never came
             del self._pending[next(iter(self._pending))]
-        self._pending[call.call] = (call, tg.target_of(call))
+        self._pending[call.call] = call
         state = self._agent(call.agent)
         state.last_call = call
-        if tg.is_edit(call):
+        if call.name in tg.EDIT_TOOLS:  # tg.is_edit(call), without the call
             if state.first_edit is None:
                 state.first_edit = _call_ref(call)
         elif state.first_edit is None:
@@ -189,17 +195,21 @@ class FrictionAnalyzer:
                 self._lookup_of[call.call] = len(self._lookups) - 1
 
     def _result(self, result: ev.Result) -> None:
-        pending = self._pending.pop(result.call, None)
-        if pending is None:
+        call = self._pending.pop(result.call, None)
+        if call is None:
             return  # a result whose call the transcript never showed: nothing to pair
-        call, target = pending
-        index = self._lookup_of.pop(result.call, None)
-        if index is not None and result.status != ev.OK:
-            self._lookups[index] = replace(self._lookups[index], failed=True)
+        if self._lookup_of:
+            index = self._lookup_of.pop(result.call, None)
+            if index is not None and result.status != ev.OK:
+                self._lookups[index] = replace(self._lookups[index], failed=True)
         state = self._agent(call.agent)
         if result.status == ev.OK:
-            self._succeeded(state, call, target, result)
+            self._succeeded(state, call, result)
             return
+        if result.status == ev.ERROR and CASCADE in result.key:
+            self._cascaded += 1  # before the call's target and summary: neither is needed
+            return
+        target = tg.target_of(call)
         ref = _call_ref(call)
         if result.status == ev.ERROR:
             self._failed(state, target, ref, result)
@@ -212,24 +222,26 @@ class FrictionAnalyzer:
             self._correct(Correction(INTERRUPT, result.ref, "", text, ref))
             self._stopped = "an interrupt"
 
-    def _succeeded(self, state: _Agent, call: ev.Call, target: str, result: ev.Result) -> None:
-        if target in state.open_errors or target in state.streaks:
-            worked = _call_ref(call)
-            for index in state.open_errors.pop(target, ()):
-                self._errors[index] = replace(self._errors[index], resolved_by=worked)
-            streak = state.streaks.pop(target, None)
-            attempts = state.streak_counts.pop(target, 0)
-            if streak and attempts >= 2:
-                self._approach(target, streak, attempts, worked)
-        if call.name in tg.COMMAND_TOOLS and target not in self._silent:
+    def _succeeded(self, state: _Agent, call: ev.Call, result: ev.Result) -> None:
+        target = ""
+        if state.open_errors or state.streaks:
+            target = tg.target_of(call)
+            if target in state.open_errors or target in state.streaks:
+                worked = _call_ref(call)
+                for index in state.open_errors.pop(target, ()):
+                    self._errors[index] = replace(self._errors[index], resolved_by=worked)
+                streak = state.streaks.pop(target, None)
+                attempts = state.streak_counts.pop(target, 0)
+                if streak and attempts >= 2:
+                    self._approach(target, streak, attempts, worked)
+        if call.name in tg.COMMAND_TOOLS:
             suspect = ev.suspect_line(result.text)
             if suspect:
-                self._silent[target] = (result.ref, suspect)
+                target = target or tg.target_of(call)
+                if target not in self._silent:
+                    self._silent[target] = (result.ref, suspect)
 
     def _failed(self, state: _Agent, target: str, ref: CallRef, result: ev.Result) -> None:
-        if CASCADE in result.key:
-            self._cascaded += 1
-            return
         error = ToolError(ref, result.ref, target, result.key, result.exit_code)
         if self._add(self._errors, "errors", error):
             state.open_errors.setdefault(target, []).append(len(self._errors) - 1)
@@ -259,7 +271,7 @@ class FrictionAnalyzer:
         if self._stopped:
             why = f"right after {self._stopped}"
         else:
-            match = _REDIRECT_START.match(human.text) or _REDIRECT_ANYWHERE.search(human.text)
+            match = _REDIRECT_START.match(human.text) or _redirect_anywhere(human.text)
             if match:
                 why = f"says “{match.group(0).strip(' ,.:;!')}”"
         self._stopped = ""
@@ -340,6 +352,14 @@ class FrictionAnalyzer:
             cascaded_errors=self._cascaded,
             omitted=dict(sorted(self._omitted.items())),
         )
+
+
+def _redirect_anywhere(text: str) -> re.Match[str] | None:
+    if text.isascii():
+        low = text.lower()
+        if not any(word in low for word in _REDIRECT_WORDS):
+            return None
+    return _REDIRECT_ANYWHERE.search(text)
 
 
 def _call_ref(call: ev.Call) -> CallRef:

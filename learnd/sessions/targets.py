@@ -41,6 +41,7 @@ _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _SUBCOMMAND = re.compile(r"^[A-Za-z][\w.:-]*$")
 SUMMARY_CHARS = 200
 _SHELL_WRAP = re.compile(r"^(?:ba|z)?sh\s+-l?c\s+(.*)$", re.DOTALL)
+_SHELLS = ("sh", "bash", "zsh")  # how a text _SHELL_WRAP matches must open
 _SEPARATORS = re.compile(r"\s*(?:&&|\|\||;|\|)\s*")
 _LIST_SEPARATORS = re.compile(r"\s*(?:&&|\|\||;)\s*")
 _PIPE = re.compile(r"\s*\|\s*")
@@ -59,9 +60,12 @@ def command_text(call: Call) -> str:
     if call.name not in COMMAND_TOOLS:
         return ""
     text = call.input.get("command") or call.input.get("cmd") or ""
-    wrapped = _SHELL_WRAP.match(text.strip())
-    if wrapped:  # Codex runs ["bash", "-lc", "<script>"]
-        text = wrapped.group(1).strip().strip("'\"")
+    # Only a command that opens with a shell's name can be wrapped: checked first,
+    # since this runs several times for each call the analysis sees.
+    if text.lstrip().startswith(_SHELLS):
+        wrapped = _SHELL_WRAP.match(text.strip())
+        if wrapped:  # Codex runs ["bash", "-lc", "<script>"]
+            text = wrapped.group(1).strip().strip("'\"")
     return text
 
 
@@ -125,6 +129,8 @@ def read_path(call: Call) -> str:
     """The file a call reads whole (Read, or cat/head/tail of one file), else ""."""
     if call.name in READ_TOOLS:
         return call.input.get("file_path") or call.input.get("notebook_path") or ""
+    if call.name not in COMMAND_TOOLS:
+        return ""  # it runs no command, so it reads no file whole either
     commands = simple_commands(command_text(call))
     if len(commands) == 1 and commands[0][0] in _READ_PROGRAMS:
         files = [w for w in commands[0][1:] if not w.startswith("-") and not w.isdigit()]
@@ -142,6 +148,8 @@ def search_pattern(call: Call) -> str:
             or call.input.get("path")
             or call.name
         )
+    if call.name not in COMMAND_TOOLS:
+        return ""  # it runs no command to search with either
     commands = simple_commands(command_text(call))
     if commands and commands[0][0] in _SEARCH_PROGRAMS:
         return command_text(call).split("\n", 1)[0]

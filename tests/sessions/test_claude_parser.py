@@ -343,3 +343,24 @@ def test_a_missing_subagent_file_is_reported_not_raised(tmp_path: Path) -> None:
     assert report.files == 1
     assert len(report.unreadable_files) == 1
     assert "agent-x.jsonl" in report.unreadable_files[0]
+
+
+def test_a_line_is_one_json_object_however_it_is_spaced(tmp_path: Path) -> None:
+    # The parser calls json's scanner itself, so what json.loads would make of the
+    # blanks around the value (and of anything after it) is checked here.
+    good = json.dumps(human("u1", "spaced out"))
+    path = write(
+        tmp_path / "s.jsonl",
+        f"  \t{good}",  # blanks before: still the object
+        json.dumps(human("u2", "crlf")) + "\r",
+        json.dumps(human("u3", "trailing blanks")) + " \t ",
+        good + ' {"type": "user"}',  # a second value on the line
+        good + "x",
+        "\u00a0" + json.dumps(human("u4", "no-break space is no JSON blank")),
+        '"just a string"',
+    )
+    events, reader = parse(path)
+    report = reader.counters.report()
+    assert [h.text for h in of(ev.Human, events)] == ["spaced out", "crlf", "trailing blanks"]
+    assert report.malformed_lines == 4
+    assert report.lines == 7

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from learnd.sessions import events as ev
 from learnd.sessions import targets as tg
@@ -147,3 +151,45 @@ def test_targets_of_calls() -> None:
     assert tg.destructive_text("git push --force origin main")
     assert tg.destructive_text("rm -rf build")
     assert not tg.destructive_text("git push origin main")
+
+
+def test_events_of_two_kinds_are_never_equal_and_never_change() -> None:
+    human = ev.Human("u1", "t", "stop")
+    assert human == ev.Human("u1", "t", "stop")
+    assert hash(human) == hash(ev.Human("u1", "t", "stop"))
+    assert human != ev.Interrupt("u1", "t", "stop")  # the same fields, another kind
+    assert human != ("u1", "t", "stop", "")
+    assert ("u1", "t", "stop", "") != human  # noqa: SIM300 (the tuple on the left, on purpose)
+    with pytest.raises(AttributeError):
+        human.text = "go on"  # type: ignore[misc]
+
+
+# Every blank character (one_line collapses runs of them to one space, as regex \s does).
+_BLANKS = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+
+
+@given(st.text(alphabet=st.sampled_from(["a", "b", " ", *_BLANKS]), max_size=60))
+def test_one_line_collapses_exactly_what_regex_blanks_are(text: str) -> None:
+    expected = ev.clip(re.sub(r"\s+", " ", text[: 30 + ev.REDACT_MARGIN]).strip(), 30)
+    assert ev.one_line(text, 30) == expected
+
+
+_LINE_PIECES = st.sampled_from(
+    ["error", "Error: x", "  FATAL", "\tTraceback", "EPERM:", "FAILED", "panic", "E:", "ok", "\n"]
+)
+
+
+@given(
+    st.lists(_LINE_PIECES, max_size=20).map("".join),
+    st.integers(min_value=0, max_value=200),
+    st.integers(min_value=0, max_value=200),
+)
+def test_suspect_lines_are_found_where_the_line_pattern_finds_them(
+    text: str, pos: int, end: int
+) -> None:
+    # cut_output looks for them from line starts without trying every character.
+    pos, end = min(pos, len(text)), min(max(pos, end), len(text))
+    match = ev._SUSPECT_LINE.search(text, pos, end)
+    assert ev._suspect_at(text, pos, end) == (match.start() if match else -1)
+    whole = ev._SUSPECT_LINE.search(text)
+    assert ev.suspect_line(text) == (whole.group(0).strip() if whole else "")
