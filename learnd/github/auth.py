@@ -6,7 +6,7 @@ Sources, first found wins:
 2. ``GH_TOKEN``: what the ``gh`` CLI reads;
 3. the file named by ``[github] token_file``;
 4. ``$CREDENTIALS_DIRECTORY/github-token``: a systemd credential
-   (``LoadCredential=github-token:/etc/learnd/token``).
+   (``LoadCredential=github-token:/etc/learnd/github-token``).
 
 The environment comes first so that a person can override a service's token for one
 run without touching its files. Surrounding whitespace (a trailing newline in a
