@@ -248,6 +248,44 @@ class _SDKProvider:
     def _key_source(self) -> str:
         return self._key.source if self._key is not None else f"{self.settings.api_key_env} (unset)"
 
+    def _translate_sdk(
+        self, exc: Exception, sdk: Any, base: type[Exception], id_header: str
+    ) -> LLMError | None:
+        """``exc`` as a learnd error. Both SDKs are generated from one template and name
+        their exception classes alike; ``sdk`` is the module, ``base`` its root error,
+        ``id_header`` the response header carrying the request id."""
+        if isinstance(exc, _Unreadable):
+            return BadResponse(self.name, exc.detail, request_id=exc.request_id)
+        if isinstance(exc, sdk.APITimeoutError):
+            return LLMTimeout(self.name, self.settings.timeout, attempts=_attempts(exc.request))
+        if isinstance(exc, sdk.APIConnectionError):
+            return ProviderError(
+                self.name,
+                _connection_detail(exc),
+                status=None,
+                attempts=_attempts(exc.request),
+                request_id=None,
+            )
+        if isinstance(exc, sdk.APIResponseValidationError):
+            return BadResponse(
+                self.name,
+                self._clean(exc.message),
+                request_id=exc.response.headers.get(id_header),
+            )
+        if isinstance(exc, sdk.APIStatusError):
+            return self._translate_status(
+                status=exc.status_code,
+                body=exc.body,
+                headers=exc.response.headers,
+                attempts=_attempts(exc.request),
+                request_id=exc.request_id,
+            )
+        if isinstance(exc, base):
+            return ProviderError(
+                self.name, self._clean(str(exc)), status=None, attempts=1, request_id=None
+            )
+        return None
+
     def _translate_status(
         self,
         *,
@@ -410,37 +448,7 @@ class AnthropicProvider(_SDKProvider):
     def _translate(self, exc: Exception) -> LLMError | None:
         import anthropic
 
-        if isinstance(exc, _Unreadable):
-            return BadResponse(self.name, exc.detail, request_id=exc.request_id)
-        if isinstance(exc, anthropic.APITimeoutError):
-            return LLMTimeout(self.name, self.settings.timeout, attempts=_attempts(exc.request))
-        if isinstance(exc, anthropic.APIConnectionError):
-            return ProviderError(
-                self.name,
-                _connection_detail(exc),
-                status=None,
-                attempts=_attempts(exc.request),
-                request_id=None,
-            )
-        if isinstance(exc, anthropic.APIResponseValidationError):
-            return BadResponse(
-                self.name,
-                self._clean(exc.message),
-                request_id=exc.response.headers.get("request-id"),
-            )
-        if isinstance(exc, anthropic.APIStatusError):
-            return self._translate_status(
-                status=exc.status_code,
-                body=exc.body,
-                headers=exc.response.headers,
-                attempts=_attempts(exc.request),
-                request_id=exc.request_id,
-            )
-        if isinstance(exc, anthropic.AnthropicError):
-            return ProviderError(
-                self.name, self._clean(str(exc)), status=None, attempts=1, request_id=None
-            )
-        return None
+        return self._translate_sdk(exc, anthropic, anthropic.AnthropicError, "request-id")
 
 
 class OpenAIProvider(_SDKProvider):
@@ -538,37 +546,7 @@ class OpenAIProvider(_SDKProvider):
     def _translate(self, exc: Exception) -> LLMError | None:
         import openai
 
-        if isinstance(exc, _Unreadable):
-            return BadResponse(self.name, exc.detail, request_id=exc.request_id)
-        if isinstance(exc, openai.APITimeoutError):
-            return LLMTimeout(self.name, self.settings.timeout, attempts=_attempts(exc.request))
-        if isinstance(exc, openai.APIConnectionError):
-            return ProviderError(
-                self.name,
-                _connection_detail(exc),
-                status=None,
-                attempts=_attempts(exc.request),
-                request_id=None,
-            )
-        if isinstance(exc, openai.APIResponseValidationError):
-            return BadResponse(
-                self.name,
-                self._clean(exc.message),
-                request_id=exc.response.headers.get("x-request-id"),
-            )
-        if isinstance(exc, openai.APIStatusError):
-            return self._translate_status(
-                status=exc.status_code,
-                body=exc.body,
-                headers=exc.response.headers,
-                attempts=_attempts(exc.request),
-                request_id=exc.request_id,
-            )
-        if isinstance(exc, openai.OpenAIError):
-            return ProviderError(
-                self.name, self._clean(str(exc)), status=None, attempts=1, request_id=None
-            )
-        return None
+        return self._translate_sdk(exc, openai, openai.OpenAIError, "x-request-id")
 
 
 def _no_long_waits(
