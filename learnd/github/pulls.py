@@ -115,10 +115,12 @@ def pull_facts(data: dict[str, Any], slug: str) -> PullRequestFacts:
     )
 
 
-def pulls_for_commit(client: GitHubClient, slug: str, sha: str) -> tuple[int, ...]:
-    """Numbers of the PRs that contain commit ``sha``, merged ones first: one request.
+def pulls_for_commit(client: GitHubClient, slug: str, sha: str) -> tuple[PullRequestFacts, ...]:
+    """The PRs that contain commit ``sha``, merged ones first: one request.
 
-    A commit GitHub has not seen yet (a local merge not pushed) has no PRs: GitHub
+    The list answer carries each PR's title, body, head, author and merge commit, so
+    mapping a local merge to its PR needs no second request for the PR itself. A
+    commit GitHub has not seen yet (a local merge not pushed) has no PRs: GitHub
     answers 422 "No commit found", which is an empty answer here, not an error.
     """
     path = f"{repo_path(slug)}/commits/{sha}/pulls"
@@ -131,29 +133,14 @@ def pulls_for_commit(client: GitHubClient, slug: str, sha: str) -> tuple[int, ..
             raise RepoNotFound(slug, client.host) from None
         raise
     pulls = [as_object(item, f"a pull request of commit {sha}") for item in page]
-    merged = [p for p in pulls if p.get("merged_at")]
-    unmerged = [p for p in pulls if not p.get("merged_at")]
-    return tuple(integer(p, "number", f"a pull request of commit {sha}") for p in merged + unmerged)
+    pulls.sort(key=lambda p: not p.get("merged_at"))  # stable: GitHub's order otherwise
+    return tuple(pull_facts(p, slug) for p in pulls)
 
 
 def pull_for_commit(client: GitHubClient, slug: str, sha: str) -> PullRequestFacts | None:
-    """The PR that brought commit ``sha`` in, merged ones first: one request.
-
-    The list answer carries each PR's title, body, head, author and merge commit, so
-    mapping a local merge to its PR needs no second request for the PR itself.
-    """
-    path = f"{repo_path(slug)}/commits/{sha}/pulls"
-    try:
-        page = next(client.pages(path), [])
-    except GitHubRefused as exc:
-        if exc.status == 422:
-            return None
-        if exc.status == 404:
-            raise RepoNotFound(slug, client.host) from None
-        raise
-    pulls = [as_object(item, f"a pull request of commit {sha}") for item in page]
-    pulls.sort(key=lambda p: not p.get("merged_at"))
-    return pull_facts(pulls[0], slug) if pulls else None
+    """The PR that brought commit ``sha`` in (a merged one when there is one)."""
+    pulls = pulls_for_commit(client, slug, sha)
+    return pulls[0] if pulls else None
 
 
 def pull_commit_shas(client: GitHubClient, slug: str, number: int) -> tuple[str, ...]:

@@ -100,8 +100,10 @@ def test_pulls_for_commit_lists_merged_ones_first(
         world.slug, title="Open", user="bob", merged=False, commits=[shared]
     )
     merged_pr = fake_github.add_pull(world.slug, title="Merged", user="bob", commits=[shared])
-    assert pulls_for_commit(client, world.slug, shared) == (merged_pr.number, open_pr.number)
-    assert pulls_for_commit(client, world.slug, world.merge_sha) == (world.pr,)
+    found = pulls_for_commit(client, world.slug, shared)
+    assert tuple(p.number for p in found) == (merged_pr.number, open_pr.number)
+    found = pulls_for_commit(client, world.slug, world.merge_sha)
+    assert tuple(p.number for p in found) == (world.pr,)
     assert client.requests == 2
 
 
