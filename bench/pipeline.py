@@ -28,14 +28,16 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from learnd.commands.learn import build_target
+from report import Summary, heading  # bench/report.py; scripts run from bench/
+
 from learnd.config import Config, PipelineSettings, load_config
 from learnd.demo import build_demo_repo
 from learnd.git import GitRepo
+from learnd.job import build_target
 from learnd.pipeline.launcher import Launcher
 from learnd.pipeline.learn_run import RunResult, learn
 from learnd.pipeline.roster import roster
@@ -50,35 +52,6 @@ SEED = 20261104
 
 # --------------------------------------------------------------------------
 # small helpers
-
-
-@dataclass
-class Summary:
-    """Rows of the closing table: figure, measured value, target, verdict."""
-
-    rows: list[tuple[str, str, str, str]] = field(default_factory=list)
-
-    def add(self, figure: str, value: str, target: str = "", met: bool | None = None) -> None:
-        verdict = "" if met is None else ("yes" if met else "NO")
-        self.rows.append((figure, value, target, verdict))
-
-    def print(self) -> None:
-        header = ("figure", "measured", "target", "met")
-        widths = [max(len(r[i]) for r in [header, *self.rows]) for i in range(4)]
-        line = "  ".join("-" * w for w in widths)
-        print()
-        print("=" * len(line))
-        print("SUMMARY")
-        print("=" * len(line))
-        print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-        print(line)
-        for row in self.rows:
-            print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
-
-
-def heading(title: str) -> None:
-    print()
-    print(f"== {title} " + "=" * max(0, 74 - len(title)), flush=True)
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

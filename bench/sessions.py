@@ -47,38 +47,14 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "claude"
 sys.path.insert(0, str(ROOT))
 
+from report import Summary, heading  # noqa: E402 (bench/report.py, beside this script)
+
 from learnd.redact import redact_text  # noqa: E402
 from learnd.sessions.digest import DigestReader, analyze_transcript  # noqa: E402
 from learnd.sessions.events import LINE_CHARS, Human, Result, is_error_line  # noqa: E402
 
 SECTIONS = ("throughput", "digest")
 MB = 1_000_000
-
-
-@dataclass
-class Summary:
-    rows: list[tuple[str, str, str, str]] = field(default_factory=list)
-
-    def add(self, figure: str, value: str, target: str = "", met: bool | None = None) -> None:
-        self.rows.append((figure, value, target, "" if met is None else ("yes" if met else "NO")))
-
-    def print(self) -> None:
-        header = ("figure", "measured", "target", "met")
-        widths = [max(len(r[i]) for r in [header, *self.rows]) for i in range(4)]
-        line = "  ".join("-" * w for w in widths)
-        print()
-        print("=" * len(line))
-        print("SUMMARY")
-        print("=" * len(line))
-        print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-        print(line)
-        for row in self.rows:
-            print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
-
-
-def heading(title: str) -> None:
-    print()
-    print(f"== {title} " + "=" * max(0, 74 - len(title)), flush=True)
 
 
 def fixtures() -> list[Path]:
