@@ -198,18 +198,18 @@ _OPERATOR_WORDS = frozenset({"=", "==", "!=", ":=", "+=", "-=", "->", "=>", ":",
 _HEADING_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
 _CLOSING_HASHES_RE = re.compile(r"(?:^|[ \t]+)#+$")
 _FENCE_RE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
-_URL_RE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|www\.|mailto:)")
+URL_RE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|www\.|mailto:)")
 _FLAG_RE = re.compile(r"^(?:--[A-Za-z0-9][\w-]*|-[A-Za-z])(?:=\S*)?$")
-_DOTTED = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
-_CALL_RE = re.compile(rf"^@?({_DOTTED})\((.*)\)$", re.DOTALL)
-_IDENT_RE = re.compile(rf"^@?({_DOTTED})$")
-_ENV_RE = re.compile(r"^\$\{?([A-Za-z_]\w*)\}?$")
+DOTTED = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
+CALL_RE = re.compile(rf"^@?({DOTTED})\((.*)\)$", re.DOTALL)
+IDENT_RE = re.compile(rf"^@?({DOTTED})$")
+ENV_REF_RE = re.compile(r"^\$\{?([A-Za-z_]\w*)\}?$")
 _ENV_ASSIGN_RE = re.compile(r"^[A-Za-z_]\w*=")
 _PROGRAM_RE = re.compile(r"^(?:\.{1,2}/|~/|\.)?[a-z][\w.+-]*(?:/[\w.+-]+)*$")
 _LINE_SUFFIX_RE = re.compile(r"(?::\d+(?:[-:]\d+)?|#L\d+(?:-L?\d+)?)$")
 _PATH_CHARS_RE = re.compile(r"^[\w.~/@+-]+$")
 _PLAIN_WORD_RE = re.compile(r"^[a-z]+$")
-_DOTTED_RE = re.compile(_DOTTED)
+_DOTTED_RE = re.compile(DOTTED)
 # Fallback patterns for Python that does not parse; see _regex_names.
 _PY_STRING_RE = re.compile(
     r"'[^'\\\n]*(?:\\.[^'\\\n]*)*'"  # single-quoted, escapes allowed
@@ -217,9 +217,9 @@ _PY_STRING_RE = re.compile(
 )
 _PY_FROM_IMPORT_RE = re.compile(r"^\s*from\s+\.*([\w.]*)\s+import\b(.*)$")
 _PY_IMPORT_RE = re.compile(r"^\s*import\s+(.*)$")
-_PY_DECORATOR_RE = re.compile(rf"^\s*@\s*({_DOTTED})")
+_PY_DECORATOR_RE = re.compile(rf"^\s*@\s*({DOTTED})")
 # A preceding ``def`` / ``class`` makes it a definition, not a call.
-_PY_CALL_RE = re.compile(rf"(?<![\w.])(?:\b(def|class)\s+)?({_DOTTED})\(")
+_PY_CALL_RE = re.compile(rf"(?<![\w.])(?:\b(def|class)\s+)?({DOTTED})\(")
 
 
 def index_doc(path: str, text: str) -> DocEntry:
@@ -291,11 +291,11 @@ def classify_span(content: str) -> tuple[str, str] | None:
     if s.startswith("$ "):
         s = s[2:].strip()
         return (COMMAND, s) if s else None
-    if not s or _URL_RE.match(s):
+    if not s or URL_RE.match(s):
         return None
     if _FLAG_RE.match(s):
         return COMMAND, s
-    call = _CALL_RE.match(s)
+    call = CALL_RE.match(s)
     if call and _balanced(call.group(2)):
         return IDENTIFIER, call.group(1)
     if any(c.isspace() for c in s):
@@ -303,10 +303,10 @@ def classify_span(content: str) -> tuple[str, str] | None:
     path = _as_path(s)
     if path is not None:
         return PATH, path
-    env = _ENV_RE.match(s)
+    env = ENV_REF_RE.match(s)
     if env:
         return IDENTIFIER, env.group(1)
-    ident = _IDENT_RE.match(s)
+    ident = IDENT_RE.match(s)
     if ident:
         name = ident.group(1)
         if _PLAIN_WORD_RE.match(name) and not s.startswith("@"):

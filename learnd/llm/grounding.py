@@ -126,7 +126,15 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from learnd.agents.gaps import ACTIONS, PRIORITIES
-from learnd.docs.index import KNOWN_EXTENSIONS, KNOWN_FILENAMES
+from learnd.docs.index import (
+    CALL_RE,
+    DOTTED,
+    ENV_REF_RE,
+    IDENT_RE,
+    KNOWN_EXTENSIONS,
+    KNOWN_FILENAMES,
+    URL_RE,
+)
 from learnd.docs.patch_names import git_line_paths
 from learnd.gather.inputs import DIFF_PATCH, DOCS_INDEX, PR_JSON, REVIEW_COMMENTS
 from learnd.git import MAX_BLOB_BYTES, GitRepo
@@ -235,13 +243,8 @@ _PROSE_INFOS = frozenset({"markdown", "md", "diff", "yaml", "yml", "text", "txt"
 
 _FENCE_RE = re.compile(r"^([ \t]*)(`{3,}|~{3,})(.*)$")
 _HEADING_RE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
-_URL_RE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|www\.|mailto:)")
 _URL_ANYWHERE_RE = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://|www\.)[^\s<>()\[\]`]*")
 _FLAG_RE = re.compile(r"^(--?[A-Za-z][\w-]*)(?:=.*)?$")
-_DOTTED = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
-_CALL_RE = re.compile(rf"^@?({_DOTTED})\((.*)\)$", re.DOTALL)
-_IDENT_RE = re.compile(rf"^@?({_DOTTED})$")
-_ENV_REF_RE = re.compile(r"^\$\{?([A-Za-z_]\w*)\}?$")
 _ENV_NAME_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 _ASSIGN_RE = re.compile(r"^([A-Za-z_]\w*)=")
 _SECTION_RE = re.compile(r"^\[{1,2}([A-Za-z_][\w.-]*)\]{1,2}$")
@@ -1113,7 +1116,7 @@ def code_spans(line: str) -> Iterator[tuple[int, int, str]]:
 def classify_span(content: str) -> list[Ref]:
     """The references one inline code span makes; [] when it makes none worth checking."""
     s = content.strip()
-    if not s or _URL_RE.match(s):
+    if not s or URL_RE.match(s):
         return []
     if s.startswith("$ "):
         return _command_refs(s[2:])
@@ -1128,14 +1131,14 @@ def classify_span(content: str) -> list[Ref]:
     section = _SECTION_RE.match(s)
     if section:
         return [Ref(CONFIG_KEY, section.group(1))]
-    call = _CALL_RE.match(s)
+    call = CALL_RE.match(s)
     if call and _balanced(call.group(2)):
         return _symbol_ref(call.group(1))
     setting = _SETTING_RE.match(s)
     if setting:
         key = setting.group(1)
         value = s[setting.end() - 1 :].strip()
-        assigned = _CALL_RE.match(value)
+        assigned = CALL_RE.match(value)
         if setting.group(2) and assigned and _balanced(assigned.group(2)):
             return _symbol_ref(assigned.group(1))  # "w = make_widget()": code, not a setting
         if key.isupper():
@@ -1150,7 +1153,7 @@ def classify_span(content: str) -> list[Ref]:
     path = _as_path(s)
     if path is not None:
         return [Ref(PATH, path)]
-    env = _ENV_REF_RE.match(s)
+    env = ENV_REF_RE.match(s)
     if env:
         name = env.group(1)
         return [] if name in GENERIC_ENV_VARS else [Ref(ENV_VAR, name)]
@@ -1158,7 +1161,7 @@ def classify_span(content: str) -> list[Ref]:
         # tool.ruff.line-length; a lone hyphenated word is as often a program, a
         # package or a label as a key, so it is not looked up.
         return [Ref(CONFIG_KEY, s)]
-    ident = _IDENT_RE.match(s)
+    ident = IDENT_RE.match(s)
     if ident:
         name = ident.group(1)
         if _PLAIN_WORD_RE.match(name) and not s.startswith("@"):
@@ -1359,7 +1362,7 @@ def generic_program(program: str) -> bool:
 
 
 def _arg_path(arg: str) -> bool:
-    if arg.startswith("-") or "=" in arg or _URL_RE.match(arg):
+    if arg.startswith("-") or "=" in arg or URL_RE.match(arg):
         return False
     return _as_path(arg) is not None
 
@@ -1514,7 +1517,7 @@ def _generic_name(parts: Sequence[str]) -> bool:
 _PY_STRING_RE = re.compile(r"'[^'\\\n]*(?:\\.[^'\\\n]*)*'|\"[^\"\\\n]*(?:\\.[^\"\\\n]*)*\"")
 _PY_FROM_RE = re.compile(r"^\s*from\s+(\.*)([\w.]*)\s+import\s+\(?([\w\s,]*)")
 _PY_IMPORT_RE = re.compile(r"^\s*import\s+([\w.]+)")
-_PY_CALL_RE = re.compile(rf"(?<![\w.])(?:\b(?:def|class)\s+)?({_DOTTED})\(")
+_PY_CALL_RE = re.compile(rf"(?<![\w.])(?:\b(?:def|class)\s+)?({DOTTED})\(")
 _PY_DEFINED_RE = re.compile(r"\b(?:def|class)\s+$")
 
 
