@@ -11,15 +11,17 @@ from __future__ import annotations
 import math
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from learnd.errors import ConfigError
 from learnd.pipeline.roster import AGENT_NAMES
 
 ProviderName = Literal["anthropic", "openai"]
 PROVIDERS: tuple[ProviderName, ...] = get_args(ProviderName)
+GroundingMode = Literal["mark", "remove"]
+GROUNDING_MODES: tuple[GroundingMode, ...] = get_args(GroundingMode)
 
 # The variables the providers' own tools read, so an existing setup works as is.
 DEFAULT_KEY_ENV: Mapping[ProviderName, str] = MappingProxyType(
@@ -48,6 +50,12 @@ class LLMSettings:
     # Per million tokens, in whatever currency the user prices in; None: unknown.
     input_price: float | None = None
     output_price: float | None = None
+    # Tokens of context (system prompt, built-in analysis and inputs) one request may
+    # carry; larger inputs are cut into chunks at session parts or diff files.
+    context_tokens: int = 24_000
+    # What happens to a reference the grounding check cannot verify: marked
+    # "[unverified]" in place, or its line removed.
+    grounding: GroundingMode = "mark"
 
     def __post_init__(self) -> None:
         if self.provider not in PROVIDERS:
@@ -79,6 +87,15 @@ class LLMSettings:
                 raise ConfigError(f"[llm] models.{agent}: must not be empty")
         # A copy the caller cannot change under a frozen value.
         object.__setattr__(self, "models", MappingProxyType(dict(self.models)))
+        if self.context_tokens < 2_000:
+            raise ConfigError(
+                f"[llm] context_tokens: must be at least 2000, got {self.context_tokens}"
+            )
+        if self.grounding not in GROUNDING_MODES:
+            raise ConfigError(
+                f"[llm] grounding: expected one of {', '.join(GROUNDING_MODES)}, "
+                f"got {self.grounding!r}"
+            )
         for name in ("input_price", "output_price"):
             price = getattr(self, name)
             if price is not None and not (math.isfinite(price) and price >= 0):
@@ -87,6 +104,18 @@ class LLMSettings:
     def model_for(self, agent: str) -> str:
         """The model ``agent`` runs on: its override, else ``model``."""
         return self.models.get(agent, self.model)
+
+    def to_json(self) -> dict[str, Any]:
+        """For run.json, where agent processes read it back; holds no secret (the key's
+        variable name only)."""
+        value = {f.name: getattr(self, f.name) for f in fields(self)}
+        value["models"] = dict(self.models)
+        return value
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LLMSettings:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def _checked_base_url(url: str) -> str:
