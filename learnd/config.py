@@ -8,6 +8,7 @@ unknown key or a wrong type is an error naming the file, the key and the reason.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -17,12 +18,15 @@ from typing import Any
 
 from learnd.errors import ConfigError
 from learnd.github.settings import GitHubSettings
+from learnd.llm.settings import GROUNDING_MODES, PROVIDERS, LLMSettings
 from learnd.pipeline.roster import AGENT_NAMES
 
 DEFAULT_DOCS = ("docs", "AGENTS.md", "CLAUDE.md", "README.md")
 # Where Claude Code and Codex keep their transcripts by default.
 DEFAULT_SESSION_ROOTS = ("~/.claude/projects", "~/.codex/sessions")
-ENGINES = ("builtin",)
+# builtin: deterministic and offline; anthropic, openai: an LLM per agent, set in [llm];
+# command: every agent is an external program (pipeline.command, or per agent).
+ENGINES = ("builtin", "anthropic", "openai", "command")
 PUBLISH_TARGETS = ("issue", "gist", "file", "stdout", "none")
 GITHUB_KEYS = (
     "api_url",
@@ -33,6 +37,19 @@ GITHUB_KEYS = (
     "comment_on_pr",
     "publish_empty",
     "trust_all_commenters",
+)
+LLM_KEYS = (
+    "model",
+    "models",
+    "base_url",
+    "api_key_env",
+    "max_tokens",
+    "timeout",
+    "max_retries",
+    "input_price",
+    "output_price",
+    "context_tokens",
+    "grounding",
 )
 
 
@@ -49,6 +66,8 @@ class PipelineSettings:
     engine: str = "builtin"
     agent_timeout: float = 600.0
     agents: Mapping[str, AgentSettings] = field(default_factory=dict)
+    # The command every agent runs with engine "command", unless it has its own.
+    command: tuple[str, ...] | None = None
 
     def timeout_for(self, agent: str) -> float:
         override = self.agents.get(agent)
@@ -57,8 +76,12 @@ class PipelineSettings:
         return self.agent_timeout
 
     def command_for(self, agent: str) -> tuple[str, ...] | None:
+        """The external program that runs ``agent``: its own command, else the pipeline's
+        with engine "command"; None when the agent is not external."""
         override = self.agents.get(agent)
-        return override.command if override is not None else None
+        if override is not None and override.command is not None:
+            return override.command
+        return self.command if self.engine == "command" else None
 
 
 @dataclass(frozen=True)
@@ -94,6 +117,8 @@ class Config:
     repos: tuple[RepoSettings, ...] = ()
     github: GitHubSettings = field(default_factory=GitHubSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    # The [llm] settings when pipeline.engine is "anthropic" or "openai", else None.
+    llm: LLMSettings | None = None
 
     def repo_for(self, path: Path) -> RepoSettings:
         """The [[repos]] entry for a local clone, or the defaults when none names it."""
@@ -201,6 +226,27 @@ class _Checker:
             raise self.fail(f"{prefix}{key}", f"must be greater than 0, got {value}")
         return float(value)
 
+    def whole(self, table: Mapping[str, Any], key: str, prefix: str, minimum: int) -> int | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.fail(
+                f"{prefix}{key}", f"expected a whole number >= {minimum}, got {value!r}"
+            )
+        return value
+
+    def amount(self, table: Mapping[str, Any], key: str, prefix: str) -> float | None:
+        """A number that may be 0, such as a price."""
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(f"{prefix}{key}", f"expected a number, got {_type_name(value)}")
+        if not (math.isfinite(value) and value >= 0):
+            raise self.fail(f"{prefix}{key}", f"must be 0 or more, got {value}")
+        return float(value)
+
     def strings(self, table: Mapping[str, Any], key: str, prefix: str) -> tuple[str, ...] | None:
         value = table.get(key)
         if value is None:
@@ -239,28 +285,12 @@ def _expand(raw: str, source: Path | None) -> Path:
 
 def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[str, str]) -> Config:
     check = _Checker(source)
-    check.only(data, ("state_dir", "github", "daemon", "pipeline", "repos"), "")
+    check.only(data, ("state_dir", "github", "daemon", "pipeline", "repos", "llm"), "")
 
     raw_state = check.string(data, "state_dir", "")
     state_dir = _expand(raw_state, source) if raw_state else default_state_dir(env)
 
-    pipeline_table = check.table(data, "pipeline", "")
-    check.only(pipeline_table, ("engine", "agent_timeout", "agents"), "pipeline.")
-    engine = check.choice(pipeline_table, "engine", "pipeline.", ENGINES) or "builtin"
-    agent_timeout = check.number(pipeline_table, "agent_timeout", "pipeline.") or 600.0
-    agents: dict[str, AgentSettings] = {}
-    agents_table = check.table(pipeline_table, "agents", "pipeline.")
-    check.only(agents_table, AGENT_NAMES, "pipeline.agents.")
-    for name in agents_table:
-        prefix = f"pipeline.agents.{name}."
-        entry = check.table(agents_table, name, "pipeline.agents.")
-        check.only(entry, ("timeout", "command"), prefix)
-        command = check.strings(entry, "command", prefix)
-        if command is not None and not command:
-            raise check.fail(f"{prefix}command", "must name a program")
-        agents[name] = AgentSettings(
-            timeout=check.number(entry, "timeout", prefix), command=command
-        )
+    pipeline = _pipeline(check, check.table(data, "pipeline", ""))
 
     raw_repos = data.get("repos", [])
     if not isinstance(raw_repos, list) or not all(isinstance(r, dict) for r in raw_repos):
@@ -293,11 +323,91 @@ def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[s
     return Config(
         source=source,
         state_dir=state_dir,
-        pipeline=PipelineSettings(engine=engine, agent_timeout=agent_timeout, agents=agents),
+        pipeline=pipeline,
         repos=tuple(repos),
         github=_github(check, check.table(data, "github", ""), source),
         daemon=_daemon(check, check.table(data, "daemon", "")),
+        llm=_llm(check, check.table(data, "llm", ""), pipeline.engine),
     )
+
+
+def _pipeline(check: _Checker, table: Mapping[str, Any]) -> PipelineSettings:
+    check.only(table, ("engine", "agent_timeout", "agents", "command"), "pipeline.")
+    engine = check.choice(table, "engine", "pipeline.", ENGINES) or "builtin"
+    agent_timeout = check.number(table, "agent_timeout", "pipeline.") or 600.0
+    agents: dict[str, AgentSettings] = {}
+    agents_table = check.table(table, "agents", "pipeline.")
+    check.only(agents_table, AGENT_NAMES, "pipeline.agents.")
+    for name in agents_table:
+        prefix = f"pipeline.agents.{name}."
+        entry = check.table(agents_table, name, "pipeline.agents.")
+        check.only(entry, ("timeout", "command"), prefix)
+        agents[name] = AgentSettings(
+            timeout=check.number(entry, "timeout", prefix),
+            command=_command(check, entry, prefix),
+        )
+    command = _command(check, table, "pipeline.")
+    if command is not None and engine != "command":
+        # It would be ignored, and the agents run by another engine than meant.
+        raise check.fail(
+            "pipeline.command",
+            f'only applies with engine = "command" (pipeline.engine is "{engine}")',
+        )
+    if engine == "command" and command is None and all(a.command is None for a in agents.values()):
+        raise check.fail(
+            "pipeline.command",
+            'engine "command" needs pipeline.command or a command for at least one agent',
+        )
+    return PipelineSettings(
+        engine=engine, agent_timeout=agent_timeout, agents=agents, command=command
+    )
+
+
+def _command(check: _Checker, table: Mapping[str, Any], prefix: str) -> tuple[str, ...] | None:
+    command = check.strings(table, "command", prefix)
+    if command is not None and not command:
+        raise check.fail(f"{prefix}command", "must name a program")
+    return command
+
+
+def _llm(check: _Checker, table: Mapping[str, Any], engine: str) -> LLMSettings | None:
+    """[llm], checked whatever the engine; settings only for an LLM engine."""
+    prefix = "llm."
+    check.only(table, LLM_KEYS, prefix)
+    models_table = check.table(table, "models", prefix)
+    check.only(models_table, AGENT_NAMES, f"{prefix}models.")
+    models: dict[str, str] = {}
+    for agent in models_table:
+        model = check.string(models_table, agent, f"{prefix}models.")
+        if model is not None:
+            models[agent] = model
+    values: dict[str, Any] = {
+        "model": check.string(table, "model", prefix),
+        "base_url": check.string(table, "base_url", prefix),
+        "api_key_env": check.string(table, "api_key_env", prefix),
+        "max_tokens": check.whole(table, "max_tokens", prefix, 1),
+        "timeout": check.number(table, "timeout", prefix),
+        "max_retries": check.whole(table, "max_retries", prefix, 0),
+        "input_price": check.amount(table, "input_price", prefix),
+        "output_price": check.amount(table, "output_price", prefix),
+        "context_tokens": check.whole(table, "context_tokens", prefix, 2_000),
+        "grounding": check.choice(table, "grounding", prefix, GROUNDING_MODES),
+    }
+    provider = next((p for p in PROVIDERS if p == engine), None)
+    if provider is None:
+        return None
+    if values["model"] is None:
+        raise check.fail(f"{prefix}model", f'required when pipeline.engine = "{engine}"')
+    given = {key: value for key, value in values.items() if value is not None}
+    try:
+        return LLMSettings(provider=provider, models=models, **given)
+    except ConfigError as exc:
+        # LLMSettings says "[llm] key: reason"; name the file and the key as above.
+        message = str(exc)
+        if not message.startswith("[llm] "):
+            raise check.fail("llm", message) from exc
+        key, _, reason = message.removeprefix("[llm] ").partition(": ")
+        raise check.fail(f"{prefix}{key}", reason) from exc
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -314,11 +424,9 @@ def _daemon(check: _Checker, table: Mapping[str, Any]) -> DaemonSettings:
         if number is not None:
             values[key] = number
     for key in ("max_concurrent_runs", "max_attempts"):
-        raw = table.get(key)
-        if raw is not None:
-            if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
-                raise check.fail(f"{prefix}{key}", f"expected a whole number >= 1, got {raw!r}")
-            values[key] = raw
+        whole = check.whole(table, key, prefix, 1)
+        if whole is not None:
+            values[key] = whole
     grace = table.get("grace_period")
     if grace is not None:
         if isinstance(grace, bool) or not isinstance(grace, (int, float)) or grace < 0:

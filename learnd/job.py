@@ -134,6 +134,12 @@ def _run_job(
     repo: GitRepo,
 ) -> JobResult:
     settings = config.repo_for(repo.root)
+    if config.llm is not None:
+        # Before anything is fetched: without a key every agent would only fall back.
+        from learnd.llm.auth import check_ready
+
+        check_ready(config.llm, env)
+        progress.say(f"engine: {config.llm.provider}, model {config.llm.model}")
     access = github_access(config, settings, repo, env)
     target_kind = publish_kind(request, config, repo, access)
     if target_kind == "stdout" and request.trigger != "manual":
@@ -173,6 +179,7 @@ def _run_job(
         fresh=request.fresh,
         trigger=request.trigger,
         extras=extras,
+        llm=config.llm,
     )
     published = _publish(request, config, result, target, target_kind, access, progress)
     return JobResult(result, published, target, target_kind, _requests(access))

@@ -90,7 +90,15 @@ class CliResult:
 def learnd_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     """An environment whose config and state live in the test's temp folder."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEARND_", "XDG_"))}
-    for name in ("STATE_DIRECTORY", "GITHUB_TOKEN", "GH_TOKEN", "GITHUB_API_URL"):
+    # No real credential ever reaches a test: GitHub and the LLM providers are fakes.
+    for name in (
+        "STATE_DIRECTORY",
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "GITHUB_API_URL",
+        "ANTHROPIC_API_KEY",
+        "OPENAI_API_KEY",
+    ):
         env.pop(name, None)
     env.pop("CREDENTIALS_DIRECTORY", None)
     env.update(

@@ -9,12 +9,16 @@ through the process's exit.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
+import time
 import traceback
 from pathlib import Path
 
 from learnd.agents.context import AgentContext, AgentResult
-from learnd.pipeline.protocol import FAILED, finish_output
+from learnd.llm.settings import PROVIDERS  # the LLM engines are named after them
+from learnd.pipeline.protocol import FAILED, GO_ENV, OK, finish_output, utc_now
 from learnd.pipeline.roster import (
     CODE_DIFF_ANALYZER,
     EXISTING_DOCS_CHECKER,
@@ -27,6 +31,9 @@ from learnd.pipeline.roster import (
     roster,
 )
 from learnd.pipeline.rundir import RunDir
+
+# How often a warm agent looks for its go file: well under the time its tier runs.
+GO_POLL_SECONDS = 0.01
 
 # Imported by name so an agent process loads only its own agent's dependencies.
 MODULES = {
@@ -47,6 +54,34 @@ def _slot(name: str, session_id: str | None) -> AgentSlot:
     raise SystemExit(f"learnd.agents: unknown agent {name!r}")
 
 
+def _preload(run_dir: RunDir, slot: AgentSlot) -> None:
+    """Import what the agent will need while the tier before it still runs.
+
+    A provider SDK takes seconds to import (the Anthropic one builds hundreds of
+    pydantic models); paid here, it is off the critical path. Failures are left for
+    the real run to meet and report.
+    """
+    with contextlib.suppress(Exception):
+        importlib.import_module(MODULES[slot.name])
+        manifest = run_dir.read_manifest() or {}
+        engine = manifest.get("engine")
+        if engine in PROVIDERS:
+            importlib.import_module("learnd.llm.engine")
+            importlib.import_module("learnd.llm.grounding")
+            importlib.import_module("learnd.llm.client")
+            importlib.import_module(str(engine))  # the SDK itself: "anthropic" | "openai"
+
+
+def _wait_for_go(go: Path) -> bool:
+    """Wait until the parent starts this agent's tier; False when the parent died."""
+    parent = os.getppid()
+    while not go.exists():
+        if os.getppid() != parent:
+            return False
+        time.sleep(GO_POLL_SECONDS)
+    return True
+
+
 def main(argv: list[str], *, started: str) -> int:
     parser = argparse.ArgumentParser(prog="python -m learnd.agents")
     parser.add_argument("agent", choices=sorted(MODULES))
@@ -56,10 +91,21 @@ def main(argv: list[str], *, started: str) -> int:
     slot = _slot(args.agent, args.session)
     run_dir = RunDir(args.run_dir.resolve())
     output = run_dir.output(slot)
+    go = os.environ.get(GO_ENV)
+    if go:
+        _preload(run_dir, slot)
+        if not _wait_for_go(Path(go)):
+            return 1  # the parent is gone: nobody wants this agent any more
+        started = utc_now()  # the agent's time is its work, not its wait
     try:
         module = importlib.import_module(MODULES[slot.name])
         ctx = AgentContext.load(run_dir, slot)
         result: AgentResult = module.run(ctx)
+        if result.status == OK and ctx.manifest.get("engine") in PROVIDERS:
+            # The built-in answer is the model's facts and, should it fail, the output.
+            from learnd.llm.engine import run_llm_agent
+
+            result = run_llm_agent(ctx, result)
     except Exception as exc:  # the sentinel must say why, whatever went wrong
         traceback.print_exc()  # goes to the agent's log file
         reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]

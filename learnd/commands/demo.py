@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -13,6 +14,7 @@ from learnd.config import Config
 from learnd.demo import build_demo_repo
 from learnd.errors import EXIT_OK, EXIT_RUN_FAILED, UsageError
 from learnd.job import build_target
+from learnd.llm.auth import check_ready
 from learnd.pipeline.learn_run import RUN_FAILED, learn, record_published
 from learnd.progress import Progress
 from learnd.publish.targets import publish_local
@@ -33,7 +35,16 @@ def run(args: Any, config: Config, progress: Progress) -> int:
     progress.say(f"demo: building a sample repository with a merged PR in {repo_dir}")
     repo = build_demo_repo(repo_dir)
     target = build_target(repo, config, merge="HEAD", base=None)
-    result = learn(repo, target, state_dir=state_dir, pipeline=config.pipeline, progress=progress)
+    if config.llm is not None:
+        check_ready(config.llm, os.environ)
+    result = learn(
+        repo,
+        target,
+        state_dir=state_dir,
+        pipeline=config.pipeline,
+        progress=progress,
+        llm=config.llm,
+    )
     published = publish_local(
         result, target_kind="file", out_dir=root / "plans", state_dir=state_dir
     )

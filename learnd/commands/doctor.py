@@ -40,6 +40,7 @@ def run(args: Any, config: Config, progress: Progress) -> int:
         _state_dir(config.state_dir),
         _git(),
         *_github(config, env),
+        *_engine(config, env),
         *(check for settings in config.repos for check in _repo(settings)),
         _service(env),
     ]
@@ -72,6 +73,21 @@ def _git() -> Check:
         return Check("git", FAIL, "git is not on PATH")
     version = subprocess.run([git, "--version"], capture_output=True, text=True).stdout.strip()
     return Check("git", OK, version)
+
+
+def _engine(config: Config, env: Mapping[str, str]) -> list[Check]:
+    """The LLM engine's SDK and key, checked without a request (which would cost)."""
+    from learnd.llm.auth import check_ready
+
+    if config.llm is None:
+        return [Check("engine", OK, config.pipeline.engine)]
+    llm = config.llm
+    try:
+        check_ready(llm, env)
+    except LearndError as exc:
+        return [Check("engine", FAIL, str(exc))]
+    where = llm.base_url or "the provider's public API"
+    return [Check("engine", OK, f"{llm.provider}, model {llm.model}, at {where}")]
 
 
 def _github(config: Config, env: Mapping[str, str]) -> list[Check]:

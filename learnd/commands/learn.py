@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ def result_json(result: RunResult, published: Published | None) -> dict[str, Any
         "items": result.items,
         "tripwires": result.tripwires,
         "agents": result.agents_json(),
+        "llm": dict(result.llm_usage) if result.llm_usage is not None else None,
     }
 
 
@@ -62,6 +64,8 @@ def _print_summary(result: RunResult, published: Published | None) -> None:
     for record in result.agents:
         if record.status == "failed":
             print(f"missing: {record.key}: {record.error}")
+    if result.llm_usage is not None:
+        print(_llm_line(result.llm_usage))
     print(f"plan: {result.plan_path}")
     if result.tripwires_path:
         print(f"tripwires: {result.tripwires_path}")
@@ -70,3 +74,17 @@ def _print_summary(result: RunResult, published: Published | None) -> None:
     if published is not None and published.comment:
         print(f"commented: {published.comment}")
     print(f"run directory: {result.run_dir}")
+
+
+def _llm_line(usage: Mapping[str, Any]) -> str:
+    line = (
+        f"llm: {usage['calls']} request(s), {usage['input_tokens']:,} tokens in, "
+        f"{usage['output_tokens']:,} out"
+    )
+    if usage.get("cost") is not None:
+        line += f", estimated cost {usage['cost']:.4f}"
+    if usage.get("unverified_references"):
+        line += f"; {usage['unverified_references']} unverified reference(s) flagged"
+    if usage.get("fallbacks"):
+        line += f"; built-in output used for {', '.join(usage['fallbacks'])}"
+    return line

@@ -9,8 +9,11 @@ surrounding whitespace is stripped and an empty value counts as unset.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import NoReturn
 
+from learnd.errors import UsageError
+from learnd.llm.errors import NoApiKey
 from learnd.llm.settings import LLMSettings
 
 
@@ -44,7 +47,42 @@ class ApiKey:
         raise TypeError("ApiKey cannot be pickled")
 
 
+# The systemd credential the system unit loads (LoadCredential=llm-api-key:...), so a
+# service's key need not sit in its environment, where `systemctl show` shows it.
+CREDENTIAL = "llm-api-key"
+
+
 def find_api_key(settings: LLMSettings, env: Mapping[str, str]) -> ApiKey | None:
-    """The key from ``settings.api_key_env`` in ``env``, or None when it is unset or empty."""
+    """The key from ``settings.api_key_env`` in ``env``, else from the systemd credential
+    ``$CREDENTIALS_DIRECTORY/llm-api-key``; None when neither holds one."""
     value = env.get(settings.api_key_env, "").strip()
-    return ApiKey(value, settings.api_key_env) if value else None
+    if value:
+        return ApiKey(value, settings.api_key_env)
+    folder = env.get("CREDENTIALS_DIRECTORY")
+    if folder:
+        try:
+            value = (Path(folder) / CREDENTIAL).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            value = ""
+        if value:
+            return ApiKey(value, f"credential {CREDENTIAL}")
+    return None
+
+
+def check_ready(settings: LLMSettings, env: Mapping[str, str]) -> None:
+    """Refuse a run that could only fall back on every agent: no SDK, or no key.
+
+    Called by the parent before any agent starts, so the user gets one line instead
+    of seven fallbacks.
+    """
+    module = "anthropic" if settings.provider == "anthropic" else "openai"
+    try:
+        __import__(module)
+    except ImportError:
+        raise UsageError(
+            f"pipeline.engine = {settings.provider!r} needs the {module!r} package: "
+            "pip install 'learnd[llm]'"
+        ) from None
+    key = find_api_key(settings, env)
+    if key is None and (settings.provider == "anthropic" or settings.base_url is None):
+        raise UsageError(str(NoApiKey(settings.provider, settings.api_key_env)))

@@ -8,9 +8,9 @@ a figure that silently counts only half the tokens.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import Any
 
-from learnd.llm.completion import CompletionResult
 from learnd.llm.settings import LLMSettings
 
 PER = 1_000_000
@@ -25,11 +25,20 @@ def estimate_cost(settings: LLMSettings, input_tokens: int, output_tokens: int) 
     return (input_tokens * settings.input_price + output_tokens * settings.output_price) / PER
 
 
-def total_cost(settings: LLMSettings, results: Iterable[CompletionResult]) -> float | None:
-    """The cost of all ``results`` (refusals included: they are billed), or None without prices."""
-    spent = list(results)
-    return estimate_cost(
-        settings,
-        sum(r.input_tokens for r in spent),
-        sum(r.output_tokens for r in spent),
-    )
+def usage_totals(records: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """A run's totals over its agents' ``<output>.llm.json`` records, for run.json.
+
+    ``cost`` is None unless some agent's cost was known: a sum over unknowns would
+    read as free.
+    """
+    costs = [r["cost"] for r in records.values() if isinstance(r.get("cost"), (int, float))]
+    return {
+        "calls": sum(int(r.get("calls") or 0) for r in records.values()),
+        "input_tokens": sum(int(r.get("input_tokens") or 0) for r in records.values()),
+        "output_tokens": sum(int(r.get("output_tokens") or 0) for r in records.values()),
+        "cost": round(sum(costs), 6) if costs else None,
+        "fallbacks": sorted(key for key, r in records.items() if r.get("fallback")),
+        "unverified_references": sum(
+            int((r.get("grounding") or {}).get("unverified") or 0) for r in records.values()
+        ),
+    }

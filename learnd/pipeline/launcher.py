@@ -17,8 +17,9 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
-from learnd.pipeline.protocol import sentinel_path
+from learnd.pipeline.protocol import GO_ENV, sentinel_path
 from learnd.pipeline.roster import AgentSlot
 from learnd.pipeline.rundir import RunDir
 
@@ -109,11 +110,18 @@ class Launcher:
             "session": slot.session_id or "",
         }
 
-    def start(self, slot: AgentSlot) -> AgentProcess:
+    def can_warm(self, slot: AgentSlot) -> bool:
+        """Only learnd's own agents understand a go file; a configured command starts cold."""
+        return slot.name not in self.commands
+
+    def start(self, slot: AgentSlot, *, go: Path | None = None) -> AgentProcess:
         argv = self.argv_for(slot)
         env = dict(os.environ)
         env.update(self.extra_env)
         env.update({f"LEARND_{k.upper()}": v for k, v in self._template_fields(slot).items()})
+        env.pop(GO_ENV, None)
+        if go is not None:
+            env[GO_ENV] = str(go)
         with open(self.run_dir.log(slot), "ab") as log:
             try:
                 process = subprocess.Popen(

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from learnd.config import PipelineSettings
 from learnd.facts import FactsError, extract_facts_json, to_jsonable
@@ -28,10 +28,19 @@ from learnd.pipeline.protocol import (
     utc_now,
     valid_sentinel,
 )
-from learnd.pipeline.roster import GAP_OUTPUT, PLAN_OUTPUT, TRIPWIRES_OUTPUT, roster
+from learnd.pipeline.roster import (
+    AGENT_NAMES,
+    GAP_OUTPUT,
+    PLAN_OUTPUT,
+    TRIPWIRES_OUTPUT,
+    roster,
+)
 from learnd.pipeline.rundir import RunDir, make_run_id
 from learnd.pipeline.runner import AgentRecord, PipelineRunner
 from learnd.progress import Progress
+
+if TYPE_CHECKING:
+    from learnd.llm.settings import LLMSettings
 
 COMPLETED = "completed"
 PARTIAL = "partial"
@@ -49,6 +58,8 @@ class RunResult:
     tripwires: int
     agents: tuple[AgentRecord, ...]
     seconds: float
+    # An LLM engine's totals (calls, tokens, cost, fallbacks); None for the others.
+    llm_usage: Mapping[str, Any] | None = None
 
     def agents_json(self) -> dict[str, dict[str, Any]]:
         return {
@@ -105,6 +116,7 @@ def learn(
     fresh: bool = False,
     trigger: str = "manual",
     extras: RunExtras | None = None,
+    llm: LLMSettings | None = None,
 ) -> RunResult:
     run_dir = RunDir.under(state_dir, run_id_for(target))
     with run_dir.lock():
@@ -117,6 +129,7 @@ def learn(
             fresh=fresh,
             trigger=trigger,
             extras=extras or RunExtras(),
+            llm=llm,
         )
 
 
@@ -130,6 +143,7 @@ def _learn(
     fresh: bool,
     trigger: str,
     extras: RunExtras,
+    llm: LLMSettings | None,
 ) -> RunResult:
     began = time.monotonic()
     if fresh:
@@ -161,6 +175,8 @@ def _learn(
         sessions=sessions,
         review={"trust_all_commenters": extras.trust_all_commenters},
         engine=pipeline.engine,
+        # What the agents need to ask a model: names and numbers, never the key.
+        llm=llm.to_json() if llm is not None and pipeline.engine == llm.provider else None,
         status="running",
         attempts=int(manifest.get("attempts", 0)) + 1,
         started=utc_now(),
@@ -178,14 +194,19 @@ def _learn(
         progress.say(f"inputs: wrote {', '.join(written)}")
     gather_seconds = round(time.monotonic() - gather_began, 3)
 
+    llm_records: dict[str, dict[str, Any]] = {}
+
     def on_record(record: AgentRecord) -> None:
-        manifest["agents"][record.key] = to_jsonable(record)
+        entry = to_jsonable(record)
+        usage = _llm_record(run_dir.llm_record(record.output))
+        if usage is not None and record.status in (OK, SKIPPED):
+            entry["llm"] = usage
+            llm_records[record.key] = usage
+        manifest["agents"][record.key] = entry
         run_dir.write_manifest(manifest)
 
     commands = {
-        name: settings.command
-        for name, settings in pipeline.agents.items()
-        if settings.command is not None
+        name: command for name in AGENT_NAMES if (command := pipeline.command_for(name)) is not None
     }
     runner = PipelineRunner(
         run_dir,
@@ -193,6 +214,8 @@ def _learn(
         timeout_for=pipeline.timeout_for,
         progress=progress,
         on_record=on_record,
+        # Worth it where imports are slow: an LLM engine's agents load a provider SDK.
+        warm_start=manifest.get("llm") is not None,
     )
     slots = roster(tuple(str(entry["session_id"]) for entry in sessions))
     records = runner.run(slots)
@@ -217,6 +240,10 @@ def _learn(
         timings={"gather": gather_seconds, "total": seconds},
         failed_agents=[r.key for r in records if r.status == FAILED],
     )
+    if manifest.get("llm") is not None:
+        from learnd.llm.cost import usage_totals
+
+        manifest["llm_usage"] = usage_totals(llm_records)
     run_dir.write_manifest(manifest)
     return RunResult(
         run_id=run_dir.run_id,
@@ -228,7 +255,16 @@ def _learn(
         tripwires=tripwires,
         agents=records,
         seconds=seconds,
+        llm_usage=manifest.get("llm_usage"),
     )
+
+
+def _llm_record(path: Path) -> dict[str, Any] | None:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _valid_output(path: Path) -> Path | None:

@@ -26,6 +26,9 @@ SKIPPED = "skipped"
 STATUSES = (OK, FAILED, SKIPPED)
 
 SENTINEL_SUFFIX = ".done"
+# Set for a built-in agent started ahead of its tier ("warm"): the file whose
+# appearance means "your tier has started, go". Only learnd's own agents know it.
+GO_ENV = "LEARND_GO"
 
 
 def utc_now() -> str:

@@ -66,6 +66,10 @@ class RunDir:
     def output(self, slot: AgentSlot) -> Path:
         return self.agents / slot.output
 
+    def llm_record(self, output: str) -> Path:
+        """What an LLM engine's agent spent and how it ended (``<output>.llm.json``)."""
+        return self.agents / (output + ".llm.json")
+
     def log(self, slot: AgentSlot) -> Path:
         return self.logs / (slot.output.rsplit(".", 1)[0] + ".log")
 
@@ -102,6 +106,7 @@ class RunDir:
         output = self.output(slot)
         sentinel_path(output).unlink(missing_ok=True)
         output.unlink(missing_ok=True)
+        self.llm_record(slot.output).unlink(missing_ok=True)
 
     def read_manifest(self) -> dict[str, Any] | None:
         try:

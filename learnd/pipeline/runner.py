@@ -8,13 +8,21 @@ only the agents that produce the plan itself can fail a run.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 
 from learnd.pipeline.launcher import AgentProcess, AgentStartError, Launcher
-from learnd.pipeline.protocol import FAILED, SKIPPED, Sentinel, valid_sentinel
+from learnd.pipeline.protocol import (
+    FAILED,
+    SKIPPED,
+    Sentinel,
+    atomic_write_bytes,
+    valid_sentinel,
+)
 from learnd.pipeline.roster import GAP_IDENTIFIER, PLAN_SYNTHESIZER, AgentSlot
 from learnd.pipeline.rundir import RunDir
 from learnd.pipeline.waiter import SentinelWaiter, Watch
@@ -73,18 +81,29 @@ class PipelineRunner:
         timeout_for: Callable[[str], float],
         progress: Progress | None = None,
         on_record: Callable[[AgentRecord], None] | None = None,
+        warm_start: bool = False,
     ) -> None:
         self.run_dir = run_dir
         self.launcher = launcher
         self.timeout_for = timeout_for
         self.progress = progress or Progress(quiet=True)
         self.on_record = on_record or (lambda record: None)
+        # Start each tier's built-in agents while the tier before runs, so that their
+        # imports (seconds, for a provider SDK) are off the critical path.
+        self.warm_start = warm_start
         self._finished: list[AgentProcess] = []
+        self._warm: dict[str, AgentProcess] = {}
 
     def run(self, slots: Sequence[AgentSlot]) -> tuple[AgentRecord, ...]:
+        for stale in self.run_dir.agents.glob(".tier-*.go"):
+            stale.unlink()
         try:
             return self._run(slots)
         finally:
+            # Warm agents whose tier never came (a blocked run, an interrupt).
+            for agent in self._warm.values():
+                agent.kill_group()
+            self._warm.clear()
             # Agents that wrote their sentinel are only exiting; waiting for that
             # between tiers would delay the next tier for nothing.
             for agent in self._finished:
@@ -116,12 +135,17 @@ class PipelineRunner:
                 # Anything downstream of an agent that runs again must run again too:
                 # its inputs may now differ.
                 upstream_changed = True
-                records.extend(self._run_tier(tier, to_run))
+                after = [s for s in slots if s.tier > tier]
+                next_tier = [s for s in after if s.tier == min(x.tier for x in after)]
+                records.extend(self._run_tier(tier, to_run, next_tier))
             failed_essential = [
                 r for r in records if r.tier == tier and r.name in ESSENTIAL and r.status == FAILED
             ]
             if failed_essential:
                 blocked_by = failed_essential[0].name
+                for agent in self._warm.values():
+                    agent.kill_group()
+                self._warm.clear()
         return tuple(records)
 
     def _not_run(self, slot: AgentSlot, blocked_by: str) -> AgentRecord:
@@ -137,13 +161,34 @@ class PipelineRunner:
         self.on_record(record)
         return record
 
-    def _run_tier(self, tier: int, slots: list[AgentSlot]) -> list[AgentRecord]:
+    def _go_file(self, tier: int) -> Path:
+        return self.run_dir.agents / f".tier-{tier}.go"
+
+    def _prestart(self, slots: Sequence[AgentSlot]) -> None:
+        for slot in slots:
+            if not self.launcher.can_warm(slot) or slot.key in self._warm:
+                continue
+            self.run_dir.clear_output(slot)
+            # Any failure to start shows when the tier really starts the agent.
+            with contextlib.suppress(AgentStartError):
+                self._warm[slot.key] = self.launcher.start(slot, go=self._go_file(slot.tier))
+
+    def _run_tier(
+        self, tier: int, slots: list[AgentSlot], next_tier: Sequence[AgentSlot] = ()
+    ) -> list[AgentRecord]:
         names = ", ".join(s.key for s in slots)
         self.progress.say(f"tier {tier}: running {names}")
         started: dict[str, AgentProcess] = {}
         records: list[AgentRecord] = []
         watches: list[Watch] = []
+        if any(s.key in self._warm for s in slots):
+            atomic_write_bytes(self._go_file(tier), b"")
         for slot in slots:
+            warm = self._warm.pop(slot.key, None)
+            if warm is not None:
+                # Its clock starts now, when its tier does, like a cold agent's.
+                started[slot.key] = replace(warm, started=time.monotonic())
+                continue
             self.run_dir.clear_output(slot)
             try:
                 agent = self.launcher.start(slot)
@@ -152,8 +197,14 @@ class PipelineRunner:
                 records.append(record)
                 continue
             started[slot.key] = agent
+        for slot in slots:
+            if slot.key not in started:
+                continue
+            agent = started[slot.key]
             deadline = agent.started + self.timeout_for(slot.name)
             watches.append(Watch(slot.key, self.run_dir.output(slot), agent.process, deadline))
+        if self.warm_start:
+            self._prestart(next_tier)
         by_key = {s.key: s for s in slots}
         try:
             with SentinelWaiter(self.run_dir.agents) as waiter:

@@ -125,6 +125,16 @@ def analyze_review(
     )
 
 
+def learnable_comments(data: Any, *, trust_all_commenters: bool = False) -> list[Comment]:
+    """The comments the analyzer learns from (not bots, noise or untrusted authors), in
+    discussion order; what an LLM engine may be shown of the review."""
+    kept = []
+    for comment in parse_review_input(data).comments:
+        if _fate(comment, prose(redact_text(comment.body)), trust_all_commenters) == KEPT:
+            kept.append(comment)
+    return sorted(kept, key=lambda c: (c.created or "", c.order))
+
+
 def _fate(comment: Comment, text: Prose, trust_all: bool) -> str:
     # Bots first: a bot's "Thanks!" is a bot, not noise. Noise before trust: the
     # report should say an outsider's "+1" was ceremony, not that it was distrusted.

@@ -107,7 +107,9 @@ def test_learn_json_output_and_plan(merged_repo: Any, learnd_cli: Callable[..., 
         "items",
         "tripwires",
         "agents",
+        "llm",
     }
+    assert data["llm"] is None  # the built-in engine asks no model
     assert data["status"] == "completed"
     assert data["run_id"].startswith("proj-pr7-")
     assert set(data["agents"]) == {
@@ -273,7 +275,7 @@ def test_a_bad_config_key_is_one_line_naming_file_and_key(
     assert result.returncode == 2
     assert result.stderr == (
         f"learnd: {config}: pipeline.agent_timeot: unknown key (did you mean 'agent_timeout'?); "
-        "allowed here: engine, agent_timeout, agents\n"
+        "allowed here: engine, agent_timeout, agents, command\n"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import fake_llm
@@ -150,3 +151,18 @@ def test_a_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         str(caught.value) == "the LLM engines need the 'openai' package: pip install 'learnd[llm]'"
     )
     assert caught.value.exit_status == EXIT_USAGE
+
+
+def test_a_service_key_comes_from_the_systemd_credential(tmp_path: Path) -> None:
+    settings = LLMSettings(provider="anthropic", model="m")
+    (tmp_path / "llm-api-key").write_text(f"{fake_llm.ANTHROPIC_KEY}\n", encoding="utf-8")
+    env = {"CREDENTIALS_DIRECTORY": str(tmp_path)}
+    key = find_api_key(settings, env)
+    assert key is not None and key.reveal() == fake_llm.ANTHROPIC_KEY
+    assert key.source == "credential llm-api-key"
+    # The variable wins; a credential holding only systemd's fallback newline is none.
+    assert find_api_key(settings, {**env, "ANTHROPIC_API_KEY": "sk-ant-other"}).source == (
+        "ANTHROPIC_API_KEY"
+    )
+    (tmp_path / "llm-api-key").write_text("\n", encoding="utf-8")
+    assert find_api_key(settings, env) is None

@@ -13,6 +13,9 @@ import pytest
 
 from learnd.github.auth import CREDENTIAL_NAME, find_token
 from learnd.github.settings import GitHubSettings
+from learnd.llm.auth import CREDENTIAL as LLM_CREDENTIAL
+from learnd.llm.auth import find_api_key
+from learnd.llm.settings import LLMSettings
 from learnd.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,7 +153,10 @@ def test_system_unit_is_a_notify_service_with_state_config_and_credential() -> N
     assert int(one(units, "Service.WatchdogSec")[:-1]) >= 10
     assert one(units, "Service.StateDirectory") == "learnd"
     assert one(units, "Service.ConfigurationDirectory") == "learnd"
-    assert one(units, "Service.LoadCredential") == f"{CREDENTIAL_NAME}:/etc/learnd/github-token"
+    assert units["Service.LoadCredential"] == [
+        f"{CREDENTIAL_NAME}:/etc/learnd/github-token",
+        f"{LLM_CREDENTIAL}:/etc/learnd/llm-api-key",
+    ]
     assert one(units, "Service.ExecReload") == "/bin/kill -HUP $MAINPID"
     assert one(units, "Service.Restart") == "on-failure"
     assert one(units, "Service.User") == "learnd"
@@ -221,7 +227,7 @@ def test_a_missing_token_file_falls_back_to_no_token(unit: Path, tmp_path: Path)
     # SetCredential= is the default systemd uses when the LoadCredential= file is
     # missing: "\n" in a unit file is a newline, which learnd must read as no token
     # (not as a token made of whitespace, and not as an error).
-    fallback = one(directives(unit), "Service.SetCredential")
+    fallback = directives(unit)["Service.SetCredential"][0]
     name, _, value = fallback.partition(":")
     assert name == CREDENTIAL_NAME
     credentials = tmp_path / "credentials"
@@ -230,3 +236,10 @@ def test_a_missing_token_file_falls_back_to_no_token(unit: Path, tmp_path: Path)
 
     assert (credentials / name).read_text() == "\n"
     assert find_token(GitHubSettings(), {"CREDENTIALS_DIRECTORY": str(credentials)}) is None
+    # The system unit's LLM key falls back the same way, to "no key".
+    for extra in directives(unit)["Service.SetCredential"][1:]:
+        name, _, value = extra.partition(":")
+        assert name == LLM_CREDENTIAL
+        (credentials / name).write_text(value.encode().decode("unicode_escape"))
+        settings = LLMSettings(provider="anthropic", model="m")
+        assert find_api_key(settings, {"CREDENTIALS_DIRECTORY": str(credentials)}) is None
