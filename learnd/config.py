@@ -41,6 +41,7 @@ GITHUB_KEYS = (
 LLM_KEYS = (
     "model",
     "models",
+    "budgets",
     "base_url",
     "api_key_env",
     "max_tokens",
@@ -381,6 +382,13 @@ def _llm(check: _Checker, table: Mapping[str, Any], engine: str) -> LLMSettings 
         model = check.string(models_table, agent, f"{prefix}models.")
         if model is not None:
             models[agent] = model
+    budgets_table = check.table(table, "budgets", prefix)
+    check.only(budgets_table, AGENT_NAMES, f"{prefix}budgets.")
+    budgets: dict[str, int] = {}
+    for agent in budgets_table:
+        tokens = check.whole(budgets_table, agent, f"{prefix}budgets.", 2_000)
+        if tokens is not None:
+            budgets[agent] = tokens
     values: dict[str, Any] = {
         "model": check.string(table, "model", prefix),
         "base_url": check.string(table, "base_url", prefix),
@@ -400,7 +408,7 @@ def _llm(check: _Checker, table: Mapping[str, Any], engine: str) -> LLMSettings 
         raise check.fail(f"{prefix}model", f'required when pipeline.engine = "{engine}"')
     given = {key: value for key, value in values.items() if value is not None}
     try:
-        return LLMSettings(provider=provider, models=models, **given)
+        return LLMSettings(provider=provider, models=models, budgets=budgets, **given)
     except ConfigError as exc:
         # LLMSettings says "[llm] key: reason"; name the file and the key as above.
         message = str(exc)

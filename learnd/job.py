@@ -133,13 +133,29 @@ def _run_job(
     env: Mapping[str, str],
     repo: GitRepo,
 ) -> JobResult:
-    settings = config.repo_for(repo.root)
-    if config.llm is not None:
-        # Before anything is fetched: without a key every agent would only fall back.
-        from learnd.llm.auth import check_ready
+    if config.llm is None:
+        return _learn_and_publish(request, config, progress, env, repo, agent_env=None)
+    # Before anything is fetched: without a key every agent would only fall back.
+    from learnd.llm.auth import check_ready
+    from learnd.llm.broker import BrokerProcess
 
-        check_ready(config.llm, env)
-        progress.say(f"engine: {config.llm.provider}, model {config.llm.model}")
+    check_ready(config.llm, env)
+    progress.say(f"engine: {config.llm.provider}, model {config.llm.model}")
+    # Started first, so its SDK import overlaps linking sessions and asking GitHub.
+    with BrokerProcess.start(config.llm, config.state_dir / "logs" / "llm-broker.log") as broker:
+        return _learn_and_publish(request, config, progress, env, repo, agent_env=broker.env)
+
+
+def _learn_and_publish(
+    request: JobRequest,
+    config: Config,
+    progress: Progress,
+    env: Mapping[str, str],
+    repo: GitRepo,
+    *,
+    agent_env: Mapping[str, str] | None,
+) -> JobResult:
+    settings = config.repo_for(repo.root)
     access = github_access(config, settings, repo, env)
     target_kind = publish_kind(request, config, repo, access)
     if target_kind == "stdout" and request.trigger != "manual":
@@ -180,6 +196,7 @@ def _run_job(
         trigger=request.trigger,
         extras=extras,
         llm=config.llm,
+        agent_env=agent_env,
     )
     published = _publish(request, config, result, target, target_kind, access, progress)
     return JobResult(result, published, target, target_kind, _requests(access))

@@ -147,6 +147,9 @@ def test_llm_is_checked_but_unused_with_the_builtin_engine(tmp_path: Path) -> No
         ('model = "m"\nmax_retries = -1\n', "llm.max_retries: expected a whole number >= 0"),
         ('model = "m"\nmax_retries = false\n', "llm.max_retries: expected a whole number >= 0"),
         ('model = "m"\ncontext_tokens = 1999\n', "llm.context_tokens: expected a whole number >="),
+        ('model = "m"\n[llm.budgets]\nPlanner = 9000\n', "llm.budgets.Planner: unknown key"),
+        ('model = "m"\n[llm.budgets]\nCodeDiffAnalyzer = 10\n', "llm.budgets.CodeDiffAnalyzer: e"),
+        ('model = "m"\nbudgets = 8000\n', "llm.budgets: expected a table"),
         ('model = "m"\ntimeout = 0\n', "llm.timeout: must be greater than 0"),
         ('model = "m"\ntimeout = true\n', "llm.timeout: expected a number, got a boolean"),
         ('model = "m"\ntimeout = inf\n', "llm.timeout: must be a positive number, got inf"),
@@ -250,3 +253,16 @@ def test_pipeline_command_without_an_engine_is_refused(tmp_path: Path) -> None:
 )
 def test_a_bad_pipeline_command_is_refused(tmp_path: Path, text: str, message: str) -> None:
     assert message in refused(tmp_path, '[pipeline]\nengine = "command"\n' + text)
+
+
+def test_per_agent_budgets_override_context_tokens(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        '[pipeline]\nengine = "anthropic"\n[llm]\nmodel = "m"\ncontext_tokens = 30000\n'
+        "[llm.budgets]\nSessionAnalyzer = 8000\nPlanSynthesizer = 120000\n",
+    )
+    assert config.llm is not None
+    assert config.llm.context_for("SessionAnalyzer") == 8000
+    assert config.llm.context_for("PlanSynthesizer") == 120000
+    assert config.llm.context_for("CodeDiffAnalyzer") == 30000
+    assert config.llm.to_json()["budgets"] == {"SessionAnalyzer": 8000, "PlanSynthesizer": 120000}

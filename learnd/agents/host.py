@@ -18,7 +18,7 @@ from pathlib import Path
 
 from learnd.agents.context import AgentContext, AgentResult
 from learnd.llm.settings import PROVIDERS  # the LLM engines are named after them
-from learnd.pipeline.protocol import FAILED, GO_ENV, OK, finish_output, utc_now
+from learnd.pipeline.protocol import FAILED, GO_ENV, OK, PARENT_ENV, finish_output, utc_now
 from learnd.pipeline.roster import (
     CODE_DIFF_ANALYZER,
     EXISTING_DOCS_CHECKER,
@@ -68,13 +68,20 @@ def _preload(run_dir: RunDir, slot: AgentSlot) -> None:
         if engine in PROVIDERS:
             importlib.import_module("learnd.llm.engine")
             importlib.import_module("learnd.llm.grounding")
-            importlib.import_module("learnd.llm.client")
-            importlib.import_module(str(engine))  # the SDK itself: "anthropic" | "openai"
+            from learnd.llm.broker import SOCKET_ENV
+
+            if not os.environ.get(SOCKET_ENV):  # without the run's broker, its own client
+                importlib.import_module("learnd.llm.client")
+                importlib.import_module(str(engine))  # the SDK: "anthropic" | "openai"
 
 
 def _wait_for_go(go: Path) -> bool:
-    """Wait until the parent starts this agent's tier; False when the parent died."""
-    parent = os.getppid()
+    """Wait until the parent starts this agent's tier; False when the parent died.
+
+    The parent's pid comes from the parent (``LEARND_PARENT``): read here, it could
+    already be the adoptive one, had the parent died while this process started.
+    """
+    parent = int(os.environ.get(PARENT_ENV, "0")) or os.getppid()
     while not go.exists():
         if os.getppid() != parent:
             return False

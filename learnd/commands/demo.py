@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -15,6 +16,7 @@ from learnd.demo import build_demo_repo
 from learnd.errors import EXIT_OK, EXIT_RUN_FAILED, UsageError
 from learnd.job import build_target
 from learnd.llm.auth import check_ready
+from learnd.llm.broker import BrokerProcess
 from learnd.pipeline.learn_run import RUN_FAILED, learn, record_published
 from learnd.progress import Progress
 from learnd.publish.targets import publish_local
@@ -35,16 +37,21 @@ def run(args: Any, config: Config, progress: Progress) -> int:
     progress.say(f"demo: building a sample repository with a merged PR in {repo_dir}")
     repo = build_demo_repo(repo_dir)
     target = build_target(repo, config, merge="HEAD", base=None)
-    if config.llm is not None:
-        check_ready(config.llm, os.environ)
-    result = learn(
-        repo,
-        target,
-        state_dir=state_dir,
-        pipeline=config.pipeline,
-        progress=progress,
-        llm=config.llm,
-    )
+    with contextlib.ExitStack() as stack:
+        agent_env = None
+        if config.llm is not None:
+            check_ready(config.llm, os.environ)
+            log = state_dir / "logs" / "llm-broker.log"
+            agent_env = stack.enter_context(BrokerProcess.start(config.llm, log)).env
+        result = learn(
+            repo,
+            target,
+            state_dir=state_dir,
+            pipeline=config.pipeline,
+            progress=progress,
+            llm=config.llm,
+            agent_env=agent_env,
+        )
     published = publish_local(
         result, target_kind="file", out_dir=root / "plans", state_dir=state_dir
     )

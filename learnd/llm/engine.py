@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from learnd.agents.context import AgentContext, AgentResult
 from learnd.errors import LearndError
+from learnd.llm.broker import SOCKET_ENV, BrokerProvider, address
 from learnd.llm.completion import Completion, CompletionResult, Message
 from learnd.llm.context import (
     CHARS_PER_TOKEN,
@@ -107,12 +108,19 @@ def run_llm_agent(
         "engine": settings.provider,
         "model": model,
     }
+    environ = os.environ if env is None else env
+    if factory is None and environ.get(SOCKET_ENV):
+        name = environ[SOCKET_ENV]
+
+        def factory(settings: LLMSettings, env: Mapping[str, str]) -> Provider:
+            return BrokerProvider(settings, address(name))
+
     if factory is None:
         from learnd.llm.client import make_provider
 
         factory = make_provider
     try:
-        with factory(settings, os.environ if env is None else env) as provider:
+        with factory(settings, environ) as provider:
             writer = _Writer(ctx, settings, model, provider, usage, record)
             if ctx.slot.name == TRIPWIRE_EXTRACTOR:
                 content = writer.tripwires(builtin.content)
@@ -182,7 +190,8 @@ class _Writer:
     def _chunks(self, section: Section | None, analysis: str) -> list[Chunk]:
         if section is None or not section.parts:
             return [Chunk(1, 1, ())]
-        budget = self.settings.context_tokens * CHARS_PER_TOKEN - len(self.system) - len(analysis)
+        tokens = self.settings.context_for(self.ctx.slot.name)
+        budget = tokens * CHARS_PER_TOKEN - len(self.system) - len(analysis)
         cut = chunks(section, budget)
         self.record["chunks"] = len(cut)
         left_out = [label for c in cut for label in c.left_out]

@@ -53,6 +53,9 @@ class LLMSettings:
     # Tokens of context (system prompt, built-in analysis and inputs) one request may
     # carry; larger inputs are cut into chunks at session parts or diff files.
     context_tokens: int = 24_000
+    # Per-agent budgets, by agent name, overriding ``context_tokens`` (a plan synthesizer
+    # on a long-context model may read more than a session analyzer per chunk).
+    budgets: Mapping[str, int] = field(default_factory=dict, hash=False)
     # What happens to a reference the grounding check cannot verify: marked
     # "[unverified]" in place, or its line removed.
     grounding: GroundingMode = "mark"
@@ -91,6 +94,14 @@ class LLMSettings:
             raise ConfigError(
                 f"[llm] context_tokens: must be at least 2000, got {self.context_tokens}"
             )
+        for agent, tokens in self.budgets.items():
+            if agent not in AGENT_NAMES:
+                raise ConfigError(
+                    f"[llm] budgets: unknown agent {agent!r} (agents: {', '.join(AGENT_NAMES)})"
+                )
+            if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 2_000:
+                raise ConfigError(f"[llm] budgets.{agent}: must be at least 2000, got {tokens!r}")
+        object.__setattr__(self, "budgets", MappingProxyType(dict(self.budgets)))
         if self.grounding not in GROUNDING_MODES:
             raise ConfigError(
                 f"[llm] grounding: expected one of {', '.join(GROUNDING_MODES)}, "
@@ -105,11 +116,16 @@ class LLMSettings:
         """The model ``agent`` runs on: its override, else ``model``."""
         return self.models.get(agent, self.model)
 
+    def context_for(self, agent: str) -> int:
+        """The tokens one request of ``agent`` may carry: its budget, else ``context_tokens``."""
+        return self.budgets.get(agent, self.context_tokens)
+
     def to_json(self) -> dict[str, Any]:
         """For run.json, where agent processes read it back; holds no secret (the key's
         variable name only)."""
         value = {f.name: getattr(self, f.name) for f in fields(self)}
         value["models"] = dict(self.models)
+        value["budgets"] = dict(self.budgets)
         return value
 
     @classmethod

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from learnd.pipeline.protocol import GO_ENV, sentinel_path
+from learnd.pipeline.protocol import GO_ENV, PARENT_ENV, sentinel_path
 from learnd.pipeline.roster import AgentSlot
 from learnd.pipeline.rundir import RunDir
 
@@ -120,8 +120,10 @@ class Launcher:
         env.update(self.extra_env)
         env.update({f"LEARND_{k.upper()}": v for k, v in self._template_fields(slot).items()})
         env.pop(GO_ENV, None)
+        env.pop(PARENT_ENV, None)
         if go is not None:
             env[GO_ENV] = str(go)
+            env[PARENT_ENV] = str(os.getpid())
         with open(self.run_dir.log(slot), "ab") as log:
             try:
                 process = subprocess.Popen(

@@ -117,7 +117,11 @@ def learn(
     trigger: str = "manual",
     extras: RunExtras | None = None,
     llm: LLMSettings | None = None,
+    agent_env: Mapping[str, str] | None = None,
 ) -> RunResult:
+    """Run (or resume) the run of ``target``. ``llm``: the LLM engine's settings, which
+    the agents read from run.json; ``agent_env``: more environment for every agent
+    (the LLM broker's socket, :mod:`learnd.llm.broker`)."""
     run_dir = RunDir.under(state_dir, run_id_for(target))
     with run_dir.lock():
         return _learn(
@@ -130,6 +134,7 @@ def learn(
             trigger=trigger,
             extras=extras or RunExtras(),
             llm=llm,
+            agent_env=agent_env,
         )
 
 
@@ -144,6 +149,7 @@ def _learn(
     trigger: str,
     extras: RunExtras,
     llm: LLMSettings | None,
+    agent_env: Mapping[str, str] | None,
 ) -> RunResult:
     began = time.monotonic()
     if fresh:
@@ -210,7 +216,7 @@ def _learn(
     }
     runner = PipelineRunner(
         run_dir,
-        Launcher(run_dir, commands=commands),
+        Launcher(run_dir, commands=commands, extra_env=agent_env),
         timeout_for=pipeline.timeout_for,
         progress=progress,
         on_record=on_record,

@@ -29,6 +29,8 @@ SENTINEL_SUFFIX = ".done"
 # Set for a built-in agent started ahead of its tier ("warm"): the file whose
 # appearance means "your tier has started, go". Only learnd's own agents know it.
 GO_ENV = "LEARND_GO"
+# With it, the parent's pid: a warm agent whose parent died stops waiting.
+PARENT_ENV = "LEARND_PARENT"
 
 
 def utc_now() -> str:

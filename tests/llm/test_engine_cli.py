@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -393,7 +396,8 @@ def test_a_missing_key_is_one_line_before_anything_runs(rig: Rig, anthropic: Any
 
 def test_sessions_larger_than_the_budget_are_read_in_chunks(rig: Rig, anthropic: Any) -> None:
     write_session(rig.repo, rig.sessions, turns=60)
-    config = rig.config("anthropic", anthropic_llm(anthropic, context_tokens=2000))
+    budget = "\n[llm.budgets]\nSessionAnalyzer = 2000\n"  # the diff keeps the default
+    config = rig.config("anthropic", anthropic_llm(anthropic) + budget)
     result = rig.learn(config, KEY_ENV)
     assert result.returncode == 0, result.stderr
     key = f"SessionAnalyzer:{SESSION_ID}"
@@ -403,6 +407,7 @@ def test_sessions_larger_than_the_budget_are_read_in_chunks(rig: Rig, anthropic:
     chunk_requests = [r for r in anthropic.requests if _agent(r) == key]
     assert len(chunk_requests) == llm["chunks"]
     assert all("chunk" in r.texts[1] for r in chunk_requests)
+    assert rig.run_json(result)["agents"]["CodeDiffAnalyzer"]["llm"]["chunks"] == 1
     output = Path(result.json()["run_dir"]) / "agents" / f"session-{SESSION_ID}.md"
     assert f"analysed in {llm['chunks']} chunks" in output.read_text(encoding="utf-8")
 
@@ -451,3 +456,76 @@ def test_doctor_checks_the_engine_key_without_a_request(rig: Rig, anthropic: Any
     assert fake_llm.ANTHROPIC_MODEL in checks["engine"]["detail"]
     assert fake_llm.ANTHROPIC_KEY not in ready.stdout + ready.stderr
     assert anthropic.requests == []
+
+
+FAKE_AGENT = Path(__file__).parent.parent / "pipeline" / "fake_agent.py"
+
+
+def _processes_naming(text: str) -> list[str]:
+    """Command lines of live (not zombie) processes that mention ``text``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (proc / "status").read_text()
+        except OSError:
+            continue
+        if text in cmdline and "\nState:\tZ" not in state:
+            found.append(cmdline)
+    return found
+
+
+def test_agents_started_ahead_of_a_blocked_tier_are_stopped(rig: Rig, anthropic: Any) -> None:
+    crash = json.dumps([sys.executable, str(FAKE_AGENT), "crash"])
+    config = rig.config(
+        "anthropic",
+        anthropic_llm(anthropic),
+        pipeline=f"\n[pipeline.agents.PlanSynthesizer]\ncommand = {crash}\n",
+    )
+    result = rig.learn(config, KEY_ENV)
+    assert result.returncode == 1
+    manifest = json.loads(next(rig.state.glob("runs/*/run.json")).read_text(encoding="utf-8"))
+    assert manifest["agents"]["PlanSynthesizer"]["status"] == "failed"
+    # The TripwireExtractor was started during tier 3 and waited for a go that never came.
+    assert manifest["agents"]["TripwireExtractor"]["status"] == "not_run"
+    assert _processes_naming(str(rig.state)) == []
+
+
+def test_a_killed_run_leaves_no_waiting_agents_or_broker(
+    rig: Rig, anthropic: Any, learnd_env: dict[str, str]
+) -> None:
+    anthropic.delay = 2.0
+    config = rig.config("anthropic", anthropic_llm(anthropic))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "learnd",
+            "learn",
+            "--repo",
+            str(rig.repo),
+            "--sessions",
+            str(rig.sessions),
+            "--publish",
+            "none",
+        ],
+        env={**learnd_env, "LEARND_CONFIG": str(config), **KEY_ENV},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:  # tier 1 is asking the model; tier 2 is waiting, warm
+        if "tier 1: running" in line:
+            break
+    time.sleep(1.0)
+    assert any("DocumentationGapIdentifier" in c for c in _processes_naming(str(rig.state)))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 15
+    while _processes_naming(str(rig.state)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_naming(str(rig.state)) == []
+    assert _processes_naming("learnd.llm.broker") == []
