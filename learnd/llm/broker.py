@@ -37,12 +37,27 @@ from typing import Any, Self
 from learnd.llm.completion import Completion, CompletionResult, Message
 from learnd.llm.errors import LLMError, one_line
 from learnd.llm.settings import LLMSettings
+from learnd.pipeline.protocol import PARENT_ENV
 
 SOCKET_ENV = "LEARND_LLM_SOCKET"
 SETTINGS_ENV = "LEARND_LLM_SETTINGS"
 # An agent may connect before the broker has bound its socket (both start at once).
 CONNECT_WAIT = 15.0
 _LINE_LIMIT = 64 * 1024 * 1024
+
+
+class ParentGone(Exception):
+    """The run that asked is over: its parent died, and the broker with it.
+
+    Not an :class:`LLMError`: falling back to the built-in output would leave an
+    "ok" sentinel that the resumed run reuses as if the model had been asked.
+    """
+
+
+def parent_alive(env: Mapping[str, str] = os.environ) -> bool:
+    """Whether the process that started this one (``LEARND_PARENT``) still runs it."""
+    expected = env.get(PARENT_ENV, "")
+    return not expected.isdigit() or os.getppid() == int(expected)
 
 
 class BrokerError(LLMError):
@@ -140,6 +155,8 @@ class BrokerProvider:
             conn.shutdown(socket.SHUT_WR)
             reply = _read_line(conn)
         if not reply:
+            if not parent_alive():
+                raise ParentGone("the run's parent is gone; the run will resume")
             raise BrokerError(
                 "the LLM broker closed the connection without an answer", provider=self.name
             )
@@ -159,6 +176,8 @@ class BrokerProvider:
                 return conn
             except (FileNotFoundError, ConnectionRefusedError) as exc:
                 conn.close()
+                if not parent_alive():
+                    raise ParentGone("the run's parent is gone; the run will resume") from None
                 if time.monotonic() >= deadline:
                     raise BrokerError(
                         f"the LLM broker is not answering ({exc.strerror})", provider=self.name

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from learnd.agents.context import AgentContext, AgentResult
 from learnd.errors import LearndError
-from learnd.llm.broker import SOCKET_ENV, BrokerProvider, address
+from learnd.llm.broker import SOCKET_ENV, BrokerProvider, ParentGone, address
 from learnd.llm.completion import Completion, CompletionResult, Message
 from learnd.llm.context import (
     CHARS_PER_TOKEN,
@@ -127,6 +127,8 @@ def run_llm_agent(
             else:
                 content = writer.prose(builtin.content)
         record["fallback"] = None
+    except ParentGone:
+        raise  # no output at all: the resumed run asks again
     except (LLMError, AgentFallback) as exc:
         record["fallback"] = one_line(redact_text(str(exc)))
         content = builtin.content

@@ -120,10 +120,9 @@ class Launcher:
         env.update(self.extra_env)
         env.update({f"LEARND_{k.upper()}": v for k, v in self._template_fields(slot).items()})
         env.pop(GO_ENV, None)
-        env.pop(PARENT_ENV, None)
+        env[PARENT_ENV] = str(os.getpid())
         if go is not None:
             env[GO_ENV] = str(go)
-            env[PARENT_ENV] = str(os.getpid())
         with open(self.run_dir.log(slot), "ab") as log:
             try:
                 process = subprocess.Popen(

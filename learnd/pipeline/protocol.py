@@ -29,7 +29,8 @@ SENTINEL_SUFFIX = ".done"
 # Set for a built-in agent started ahead of its tier ("warm"): the file whose
 # appearance means "your tier has started, go". Only learnd's own agents know it.
 GO_ENV = "LEARND_GO"
-# With it, the parent's pid: a warm agent whose parent died stops waiting.
+# The parent's pid, for every agent: one whose parent died (a warm agent waiting for
+# its go, an LLM agent whose broker went with the parent) stops instead of finishing.
 PARENT_ENV = "LEARND_PARENT"
 
 

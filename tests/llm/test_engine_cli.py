@@ -529,3 +529,12 @@ def test_a_killed_run_leaves_no_waiting_agents_or_broker(
         time.sleep(0.2)
     assert _processes_naming(str(rig.state)) == []
     assert _processes_naming("learnd.llm.broker") == []
+    # No agent mistook the end of its run for a model failure: that would have left a
+    # built-in output marked ok, which the resumed run would reuse unasked.
+    agents = next(rig.state.glob("runs/*/agents"))
+    for record in agents.glob("*.llm.json"):
+        assert json.loads(record.read_text(encoding="utf-8"))["fallback"] is None
+    # The rerun resumes: every agent the kill interrupted runs again, with the model.
+    result = rig.learn(config, KEY_ENV)
+    assert result.returncode == 0, result.stderr
+    assert rig.run_json(result)["llm_usage"]["fallbacks"] == []
