@@ -8,6 +8,7 @@ surrounding whitespace is stripped and an empty value counts as unset.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NoReturn
@@ -76,9 +77,8 @@ def check_ready(settings: LLMSettings, env: Mapping[str, str]) -> None:
     of seven fallbacks.
     """
     module = "anthropic" if settings.provider == "anthropic" else "openai"
-    try:
-        __import__(module)
-    except ImportError:
+    # Found, not imported: importing the SDK takes seconds, and the broker does it.
+    if importlib.util.find_spec(module) is None:
         raise UsageError(
             f"pipeline.engine = {settings.provider!r} needs the {module!r} package: "
             "pip install 'learnd[llm]'"

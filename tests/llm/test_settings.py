@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -166,3 +167,25 @@ def test_a_service_key_comes_from_the_systemd_credential(tmp_path: Path) -> None
     )
     (tmp_path / "llm-api-key").write_text("\n", encoding="utf-8")
     assert find_api_key(settings, env) is None
+
+
+def test_an_llm_engine_without_its_sdk_is_refused_in_one_line() -> None:
+    # A real absence: the interpreter without site-packages, learnd from its source.
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import sys\n"
+        "sys.path = [p for p in sys.path if 'site-packages' not in p]\n"
+        f"sys.path.insert(0, {str(root)!r})\n"
+        "from learnd.errors import UsageError\n"
+        "from learnd.llm.auth import check_ready\n"
+        "from learnd.llm.settings import LLMSettings\n"
+        "settings = LLMSettings(provider='anthropic', model='m')\n"
+        "try:\n"
+        "    check_ready(settings, {'ANTHROPIC_API_KEY': 'k'})\n"
+        "except UsageError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == (
+        "pipeline.engine = 'anthropic' needs the 'anthropic' package: pip install 'learnd[llm]'"
+    ), out.stderr
