@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from learnd.config import Config
 from learnd.errors import EXIT_OK, EXIT_RUN_FAILED, UsageError
 from learnd.job import JobRequest, run_job
+from learnd.llm.cost import usage_line
 from learnd.pipeline.learn_run import RUN_FAILED, RunResult
 from learnd.progress import Progress
 from learnd.publish import Published
@@ -65,7 +65,7 @@ def _print_summary(result: RunResult, published: Published | None) -> None:
         if record.status == "failed":
             print(f"missing: {record.key}: {record.error}")
     if result.llm_usage is not None:
-        print(_llm_line(result.llm_usage))
+        print(usage_line(result.llm_usage))
     print(f"plan: {result.plan_path}")
     if result.tripwires_path:
         print(f"tripwires: {result.tripwires_path}")
@@ -74,17 +74,3 @@ def _print_summary(result: RunResult, published: Published | None) -> None:
     if published is not None and published.comment:
         print(f"commented: {published.comment}")
     print(f"run directory: {result.run_dir}")
-
-
-def _llm_line(usage: Mapping[str, Any]) -> str:
-    line = (
-        f"llm: {usage['calls']} request(s), {usage['input_tokens']:,} tokens in, "
-        f"{usage['output_tokens']:,} out"
-    )
-    if usage.get("cost") is not None:
-        line += f", estimated cost {usage['cost']:.4f}"
-    if usage.get("unverified_references"):
-        line += f"; {usage['unverified_references']} unverified reference(s) flagged"
-    if usage.get("fallbacks"):
-        line += f"; built-in output used for {', '.join(usage['fallbacks'])}"
-    return line

@@ -10,6 +10,7 @@ from typing import Any
 from learnd.commands.status import run_json
 from learnd.config import Config
 from learnd.errors import EXIT_OK, UsageError
+from learnd.llm.cost import usage_line
 from learnd.pipeline.rundir import RunDir
 from learnd.progress import Progress
 from learnd.state.store import StateDB
@@ -63,7 +64,15 @@ def run(args: Any, config: Config, progress: Progress) -> int:
     print(f"PR: #{pr.get('number')} {pr.get('title', '')}".rstrip())
     for key, record in agents.items():
         error = f": {record.get('error')}" if record.get("error") else ""
+        llm = record.get("llm") or {}
+        if llm.get("fallback"):
+            error += f" (built-in output: {llm['fallback']})"
+        elif llm:
+            error += f" ({llm.get('model')}, {llm.get('input_tokens', 0):,} tokens in)"
         print(f"  {key}: {record.get('status')}{error}")
+    usage = manifest.get("llm_usage")
+    if isinstance(usage, dict):
+        print(usage_line(usage))
     published = manifest.get("published")
     if published:
         print(f"published: {published.get('url') or published.get('path') or published['kind']}")

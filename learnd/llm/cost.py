@@ -42,3 +42,18 @@ def usage_totals(records: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
             int((r.get("grounding") or {}).get("unverified") or 0) for r in records.values()
         ),
     }
+
+
+def usage_line(usage: Mapping[str, Any]) -> str:
+    """One line of a run's totals (:func:`usage_totals`), as learnd learn and show print it."""
+    line = (
+        f"llm: {usage['calls']} request(s), {usage['input_tokens']:,} tokens in, "
+        f"{usage['output_tokens']:,} out"
+    )
+    if usage.get("cost") is not None:
+        line += f", estimated cost {usage['cost']:.4f}"
+    if usage.get("unverified_references"):
+        line += f"; {usage['unverified_references']} unverified reference(s) flagged"
+    if usage.get("fallbacks"):
+        line += f"; built-in output used for {', '.join(usage['fallbacks'])}"
+    return line

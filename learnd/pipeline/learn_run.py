@@ -222,6 +222,7 @@ def _learn(
         on_record=on_record,
         # Worth it where imports are slow: an LLM engine's agents load a provider SDK.
         warm_start=manifest.get("llm") is not None,
+        reuse=lambda slot: _not_a_fallback(run_dir, slot.output),
     )
     slots = roster(tuple(str(entry["session_id"]) for entry in sessions))
     records = runner.run(slots)
@@ -263,6 +264,13 @@ def _learn(
         seconds=seconds,
         llm_usage=manifest.get("llm_usage"),
     )
+
+
+def _not_a_fallback(run_dir: RunDir, output: str) -> bool:
+    """An output the model failed to write is the built-in one standing in; a rerun asks
+    the model again rather than keeping it (the provider may be back)."""
+    record = _llm_record(run_dir.llm_record(output))
+    return record is None or not record.get("fallback")
 
 
 def _llm_record(path: Path) -> dict[str, Any] | None:

@@ -82,6 +82,7 @@ class PipelineRunner:
         progress: Progress | None = None,
         on_record: Callable[[AgentRecord], None] | None = None,
         warm_start: bool = False,
+        reuse: Callable[[AgentSlot], bool] | None = None,
     ) -> None:
         self.run_dir = run_dir
         self.launcher = launcher
@@ -91,6 +92,8 @@ class PipelineRunner:
         # Start each tier's built-in agents while the tier before runs, so that their
         # imports (seconds, for a provider SDK) are off the critical path.
         self.warm_start = warm_start
+        # Whether an earlier attempt's valid output may stand (beyond its sentinel).
+        self.reuse = reuse or (lambda slot: True)
         self._finished: list[AgentProcess] = []
         self._warm: dict[str, AgentProcess] = {}
 
@@ -124,7 +127,7 @@ class PipelineRunner:
             to_run: list[AgentSlot] = []
             for slot in tier_slots:
                 reusable = None if upstream_changed else valid_sentinel(self.run_dir.output(slot))
-                if reusable is not None and reusable.status != FAILED:
+                if reusable is not None and reusable.status != FAILED and self.reuse(slot):
                     record = _record(slot, reusable, reused=True)
                     records.append(record)
                     self.on_record(record)

@@ -264,6 +264,14 @@ def test_anthropic_engine_writes_the_plan_from_the_builtin_facts(rig: Rig, anthr
     }
     assert usage["unverified_references"] >= 2
 
+    # learnd show tells the same story: the model per agent and the run's totals.
+    shown = rig.cli("show", out["run_id"], env={"LEARND_CONFIG": str(config)})
+    assert shown.returncode == 0, shown.stderr
+    plan_tokens = agents["PlanSynthesizer"]["llm"]["input_tokens"]
+    assert f"  PlanSynthesizer: ok (claude-opus-5, {plan_tokens:,} tokens in)" in shown.stdout
+    assert f"llm: {usage['calls']} request(s), {usage['input_tokens']:,} tokens in" in shown.stdout
+    assert "estimated cost" in shown.stdout and "unverified reference(s) flagged" in shown.stdout
+
     # The built-in facts still reach the later tiers: same items as the built-in run.
     builtin = rig.learn(rig.config("builtin"), {}, "--fresh")
     assert builtin.json()["items"] == out["items"] > 0
@@ -318,7 +326,15 @@ def test_a_failing_provider_leaves_the_builtin_plan_and_says_so(rig: Rig, anthro
     assert "- CodeDiffAnalyzer:" in plan  # upstream fallbacks are named too
     usage = rig.run_json(result)["llm_usage"]
     assert "PlanSynthesizer" in usage["fallbacks"] and "CodeDiffAnalyzer" in usage["fallbacks"]
-    assert "llm: " in result.stdout or out["llm"]["fallbacks"]
+    assert out["llm"]["fallbacks"] == usage["fallbacks"]
+    # Once the provider is back, a rerun asks it again instead of keeping the stand-ins.
+    anthropic.responder = model_answer
+    again = rig.learn(config, KEY_ENV)
+    assert again.returncode == 0, again.stderr
+    assert again.json()["llm"]["fallbacks"] == []
+    reused = [k for k, a in again.json()["agents"].items() if a.get("reused")]
+    assert reused == ["PRCommentAnalyzer"]  # skipped, no model involved: it stands
+    assert "## Engine" in Path(again.json()["plan_path"]).read_text(encoding="utf-8")
     assert fake_llm.ANTHROPIC_KEY not in rig.files_text()
 
 
