@@ -22,6 +22,7 @@ from learnd.github.markers import marker
 from learnd.github.publish import comment_on_pr, gist_description, publish_gist, publish_issue
 from learnd.pipeline.learn_run import RunResult
 from learnd.publish import Published
+from learnd.publish.plan import published_plan
 
 
 def _client(access: GitHubAccess | None, kind: str) -> tuple[str, GitHubClient]:
@@ -50,7 +51,7 @@ def publish_github(
     a second issue."""
     slug, client = _client(access, kind)
     assert result.plan_path is not None
-    plan = result.plan_path.read_text(encoding="utf-8")
+    plan = published_plan(result.plan_path)
     tripwires = (
         result.tripwires_path.read_text(encoding="utf-8")
         if result.tripwires_path is not None

@@ -12,6 +12,7 @@ from pathlib import Path
 from learnd.pipeline.learn_run import RunResult
 from learnd.publish import Published
 from learnd.publish.files import publish_files
+from learnd.publish.plan import published_plan
 from learnd.redact import redact_text
 
 LOCAL_TARGETS = ("file", "stdout", "none")
@@ -31,12 +32,12 @@ def publish_local(
     if result.plan_path is None or target_kind == "none":
         return None
     if target_kind == "stdout":
-        sys.stdout.write(redact_text(result.plan_path.read_text(encoding="utf-8")))
+        sys.stdout.write(redact_text(published_plan(result.plan_path)))
         sys.stdout.flush()
         return Published("stdout")
     return publish_files(
         run_id=result.run_id,
-        plan=result.plan_path,
+        plan=published_plan(result.plan_path),
         tripwires=result.tripwires_path,
         out_dir=out_dir or state_dir / "plans",
     )

@@ -391,13 +391,20 @@ def test_tripwire_json_invalid_twice_falls_back_to_the_builtin_list(
         return model_answer(request)
 
     anthropic.responder = answer
-    result = rig.learn(rig.config("anthropic", anthropic_llm(anthropic)), KEY_ENV)
+    plans = rig.tmp / "plans"
+    config = rig.config("anthropic", anthropic_llm(anthropic))
+    result = rig.learn(config, KEY_ENV, "--publish", "file", "--out", str(plans))
     assert result.returncode == 0, result.stderr
     out = result.json()
     llm = rig.run_json(result)["agents"]["TripwireExtractor"]["llm"]
     assert llm["calls"] == 2 and "invalid after a retry" in llm["fallback"]
     document = json.loads(Path(out["tripwires_path"]).read_text(encoding="utf-8"))
     assert len(document["candidates"]) == out["tripwires"]
+    # The plan was written before the tripwires; what publishes it adds the fallback.
+    published = Path(out["published"]["path"]).read_text(encoding="utf-8")
+    note = "The tripwire candidates are the built-in engine's: the model's could not be used"
+    assert note in published
+    assert note not in Path(out["plan_path"]).read_text(encoding="utf-8")
 
 
 def test_a_missing_key_is_one_line_before_anything_runs(rig: Rig, anthropic: Any) -> None:
