@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -336,3 +337,38 @@ def test_sigterm_mid_run_exits_0_and_leaves_the_run_queued_to_resume(
     assert queue["queued"] == 1 and queue["running"] == 0 and queue["failed"] == 0
     assert "run_released" in (world.tmp / "daemon.log").read_text()
     assert not world.issues()
+
+
+def _fake_llm() -> Any:
+    """tests/llm/fake_llm.py, loaded by path as tests/llm/conftest.py does."""
+    module = sys.modules.get("fake_llm")
+    if module is None:
+        path = Path(__file__).resolve().parent.parent / "llm" / "fake_llm.py"
+        spec = importlib.util.spec_from_file_location("fake_llm", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["fake_llm"] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+def test_the_daemon_learns_with_an_llm_engine(world: World) -> None:
+    fake_llm = _fake_llm()
+    with fake_llm.FakeAnthropic() as llm:
+        world.write_config(
+            extra=f'\n[pipeline]\nengine = "anthropic"\n\n[llm]\n'
+            f'model = "{fake_llm.ANTHROPIC_MODEL}"\nbase_url = "{llm.url}"\n'
+        )
+        world.env["ANTHROPIC_API_KEY"] = fake_llm.ANTHROPIC_KEY
+        daemon = start_daemon(world)
+        try:
+            wait_for(lambda: (world.tmp / "daemon.log").read_text().count('"polled"'), 30, "a poll")
+            world.merge_pr()
+            [issue] = wait_for(world.issues, 90, "the learn issue")
+        finally:
+            assert stop_daemon(daemon) == 0
+        assert f"Written by anthropic `{fake_llm.ANTHROPIC_MODEL}`" in issue.body
+        assert llm.requests and all(r.key_ok for r in llm.requests)
+    written = [p.read_text(errors="replace") for p in world.state.rglob("*") if p.is_file()]
+    for text in [(world.tmp / "daemon.log").read_text(), issue.body, *written]:
+        assert fake_llm.ANTHROPIC_KEY not in text
