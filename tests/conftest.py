@@ -125,30 +125,32 @@ def learnd_cli(learnd_env: dict[str, str]) -> Callable[..., CliResult]:
     return run
 
 
-# -- the fake GitHub (tests/github/fake_github.py) ---------------------------------
+# -- the fakes: GitHub (tests/github/fake_github.py), LLM providers (tests/llm/fake_llm.py)
 
-FAKE_PATH = Path(__file__).parent / "github" / "fake_github.py"
+TESTS = Path(__file__).parent
 
 
-def load() -> ModuleType:
-    """``fake_github.py`` as the module ``fake_github``, loaded by path.
+def load(name: str, path: Path) -> ModuleType:
+    """The test helper at ``path`` as the module ``name``, loaded by path, once.
 
-    Tests are not packages (``--import-mode=importlib``), so the fake is loaded here
-    once for every test folder. The module is put in
-    ``sys.modules`` before it runs because its dataclasses look themselves up there.
+    Tests are not packages (``--import-mode=importlib``), so the fakes are loaded here
+    for every test folder. The module is put in ``sys.modules`` before it runs
+    because its dataclasses look themselves up there.
     """
-    module = sys.modules.get("fake_github")
+    module = sys.modules.get(name)
     if module is not None:
         return module
-    spec = importlib.util.spec_from_file_location("fake_github", FAKE_PATH)
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["fake_github"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
 
-fake_module = load()
+# Both are then importable by name anywhere in the suite (``import fake_llm``).
+load("fake_llm", TESTS / "llm" / "fake_llm.py")
+fake_module = load("fake_github", TESTS / "github" / "fake_github.py")
 Tokens = fake_module.Tokens
 
 

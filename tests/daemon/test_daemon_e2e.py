@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -15,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import fake_llm
 import pytest
 
 SLUG = "acme/widgets"
@@ -339,21 +339,7 @@ def test_sigterm_mid_run_exits_0_and_leaves_the_run_queued_to_resume(
     assert not world.issues()
 
 
-def _fake_llm() -> Any:
-    """tests/llm/fake_llm.py, loaded by path as tests/llm/conftest.py does."""
-    module = sys.modules.get("fake_llm")
-    if module is None:
-        path = Path(__file__).resolve().parent.parent / "llm" / "fake_llm.py"
-        spec = importlib.util.spec_from_file_location("fake_llm", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["fake_llm"] = module
-        spec.loader.exec_module(module)
-    return module
-
-
 def test_the_daemon_learns_with_an_llm_engine(world: World) -> None:
-    fake_llm = _fake_llm()
     with fake_llm.FakeAnthropic() as llm:
         world.write_config(
             extra=f'\n[pipeline]\nengine = "anthropic"\n\n[llm]\n'

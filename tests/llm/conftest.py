@@ -17,10 +17,10 @@ HERE = Path(__file__).resolve().parent
 def load(name: str = "fake_llm") -> ModuleType:
     """``tests/llm/<name>.py`` as the module ``name``, loaded by path.
 
-    Tests are not packages (``--import-mode=importlib``), so any folder that wants
-    the fakes loads them through here (``load()`` for ``fake_llm``). The module is
-    put in ``sys.modules`` before it runs because its dataclasses look themselves
-    up there.
+    Tests are not packages (``--import-mode=importlib``). ``fake_llm`` is loaded for
+    the whole suite by ``tests/conftest.py`` (this returns it); ``llm_rig``, which
+    imports the provider SDKs, only for this folder. The module is put in
+    ``sys.modules`` before it runs because its dataclasses look themselves up there.
     """
     module = sys.modules.get(name)
     if module is not None:
