@@ -223,6 +223,10 @@ class _Checker:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(f"{prefix}{key}", f"expected a number, got {_type_name(value)}")
+        # nan passes "> 0" by failing every comparison, and inf would reach select()
+        # and sleep() as a timeout: neither is a number of seconds.
+        if not math.isfinite(value):
+            raise self.fail(f"{prefix}{key}", f"must be a finite number, got {value}")
         if value <= 0:
             raise self.fail(f"{prefix}{key}", f"must be greater than 0, got {value}")
         return float(value)

@@ -172,3 +172,16 @@ def test_the_example_config_in_the_repository_is_valid(tmp_path: Path) -> None:
     config = load_config(str(example), env=env_for(tmp_path))
     assert config.pipeline.timeout_for("CodeDiffAnalyzer") == 1200
     assert config.repos[0].github == "acme/widgets"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize(
+    ("table", "key"), [("pipeline", "agent_timeout"), ("daemon", "poll_interval")]
+)
+def test_a_number_of_seconds_must_be_finite(
+    tmp_path: Path, table: str, key: str, value: str
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f"[{table}]\n{key} = {value}\n")
+    with pytest.raises(ConfigError, match=f"{table}.{key}: must be a finite number"):
+        load_config(str(path), env={"HOME": str(tmp_path)})

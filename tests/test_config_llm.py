@@ -152,7 +152,7 @@ def test_llm_is_checked_but_unused_with_the_builtin_engine(tmp_path: Path) -> No
         ('model = "m"\nbudgets = 8000\n', "llm.budgets: expected a table"),
         ('model = "m"\ntimeout = 0\n', "llm.timeout: must be greater than 0"),
         ('model = "m"\ntimeout = true\n', "llm.timeout: expected a number, got a boolean"),
-        ('model = "m"\ntimeout = inf\n', "llm.timeout: must be a positive number, got inf"),
+        ('model = "m"\ntimeout = inf\n', "llm.timeout: must be a finite number, got inf"),
         ('model = "m"\ninput_price = -1\n', "llm.input_price: must be 0 or more, got -1"),
         ('model = "m"\noutput_price = nan\n', "llm.output_price: must be 0 or more, got nan"),
         ('model = "m"\noutput_price = "free"\n', "llm.output_price: expected a number, got a"),
