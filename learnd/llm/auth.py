@@ -81,8 +81,8 @@ def check_ready(settings: LLMSettings, env: Mapping[str, str]) -> None:
     if importlib.util.find_spec(module) is None:
         raise UsageError(
             f"pipeline.engine = {settings.provider!r} needs the {module!r} package: "
-            "pip install 'learnd[llm]'"
-        ) from None
+            "install learnd's llm extra (pip install '.[llm]' in learnd's folder)"
+        )
     key = find_api_key(settings, env)
     if key is None and (settings.provider == "anthropic" or settings.base_url is None):
         raise UsageError(str(NoApiKey(settings.provider, settings.api_key_env)))

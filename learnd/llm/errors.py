@@ -50,7 +50,10 @@ class MissingSDK(UsageError):
     """The provider SDKs are an optional extra that is not installed."""
 
     def __init__(self, module: str) -> None:
-        super().__init__(f"the LLM engines need the {module!r} package: pip install 'learnd[llm]'")
+        super().__init__(
+            f"the LLM engines need the {module!r} package: install learnd's llm extra "
+            "(pip install '.[llm]' in learnd's folder)"
+        )
 
 
 class NoApiKey(LLMError):

@@ -149,7 +149,8 @@ def test_a_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(MissingSDK) as caught:
         make_provider(settings, {})
     assert (
-        str(caught.value) == "the LLM engines need the 'openai' package: pip install 'learnd[llm]'"
+        str(caught.value) == "the LLM engines need the 'openai' package: install learnd's llm "
+        "extra (pip install '.[llm]' in learnd's folder)"
     )
     assert caught.value.exit_status == EXIT_USAGE
 
@@ -187,5 +188,6 @@ def test_an_llm_engine_without_its_sdk_is_refused_in_one_line() -> None:
     )
     out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == (
-        "pipeline.engine = 'anthropic' needs the 'anthropic' package: pip install 'learnd[llm]'"
+        "pipeline.engine = 'anthropic' needs the 'anthropic' package: install learnd's llm "
+        "extra (pip install '.[llm]' in learnd's folder)"
     ), out.stderr
