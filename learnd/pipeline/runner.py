@@ -107,6 +107,8 @@ class PipelineRunner:
             for agent in self._warm.values():
                 agent.kill_group()
             self._warm.clear()
+            for go in self.run_dir.agents.glob(".tier-*.go"):
+                go.unlink(missing_ok=True)
             # Agents that wrote their sentinel are only exiting; waiting for that
             # between tiers would delay the next tier for nothing.
             for agent in self._finished:

@@ -245,6 +245,8 @@ def test_anthropic_engine_writes_the_plan_from_the_builtin_facts(rig: Rig, anthr
         assert llm["seconds"] > 0 and llm["cost"] > 0
     assert agents["PlanSynthesizer"]["llm"]["model"] == "claude-opus-5"
     assert agents["CodeDiffAnalyzer"]["llm"]["model"] == fake_llm.ANTHROPIC_MODEL
+    # Agents started ahead of their tier were told to go through files now gone.
+    assert list((Path(out["run_dir"]) / "agents").glob(".tier-*")) == []
     usage = manifest["llm_usage"]
     assert usage["calls"] == sum(e.get("llm", {}).get("calls", 0) for e in agents.values())
     assert usage["fallbacks"] == []
