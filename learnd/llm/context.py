@@ -14,10 +14,8 @@ order, and is told by name which parts were left out. Nothing is cut blindly.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from learnd.agents.context import AgentContext
 from learnd.gather.inputs import DIFF_PATCH, DOCS_INDEX, REVIEW_COMMENTS
@@ -55,10 +53,6 @@ class Section:
     parts: tuple[Part, ...]
     mapping: bool  # True: one request per chunk; False: what fits, the rest named
 
-    @property
-    def chars(self) -> int:
-        return sum(len(p.text) for p in self.parts)
-
 
 @dataclass(frozen=True)
 class Chunk:
@@ -79,10 +73,6 @@ class Chunk:
                 "",
             ]
         return "\n".join(lines)
-
-
-def estimate_tokens(text: str) -> int:
-    return len(text) // CHARS_PER_TOKEN + 1
 
 
 def strip_facts(markdown: str) -> str:
@@ -290,7 +280,3 @@ def _by_heading(markdown: str) -> Iterator[Part]:
         current.append(line)
     if current:
         yield Part(label, "".join(current))
-
-
-def compact_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
