@@ -469,31 +469,39 @@ def _info_language(info: str) -> str:
     return words[0].strip("{}").lstrip(".").lower()
 
 
-def _block_commands(block: list[tuple[int, str]], bare: bool) -> Iterator[DocRef]:
+def shell_commands(block: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    """The commands of a shell code block's ``(key, line)`` pairs, as ``(key, command)``.
+
+    Backslash continuations are joined (the key is the first line's). When any line
+    carries a ``$`` prompt, only prompted lines are commands; the rest is output.
+    Blank lines and comments are skipped.
+    """
     logical: list[tuple[int, str]] = []
     pending: tuple[int, str] | None = None
-    for lineno, raw in block:
+    for key, raw in block:
         text = raw.strip()
         if pending is not None:
-            start, acc = pending
-            text = f"{acc} {text}".strip()
-            lineno = start
+            key, text = pending[0], f"{pending[1]} {text}".strip()
         if text.endswith("\\"):
-            pending = (lineno, text[:-1].rstrip())
+            pending = (key, text[:-1].rstrip())
             continue
         pending = None
-        logical.append((lineno, text))
+        logical.append((key, text))
     if pending is not None:
         logical.append(pending)
-
     prompted = any(t.startswith("$ ") or t == "$" for _, t in logical)
-    for lineno, text in logical:
+    for key, text in logical:
         if prompted:
             if not text.startswith("$ "):
-                continue
+                continue  # output, not a command
             text = text[2:].strip()
         if not text or text.startswith("#"):
             continue
+        yield key, text
+
+
+def _block_commands(block: list[tuple[int, str]], bare: bool) -> Iterator[DocRef]:
+    for lineno, text in shell_commands(block):
         if bare and not _looks_like_command(text.split(), allow_single=True):
             continue
         yield DocRef(kind=COMMAND, text=text, line=lineno)

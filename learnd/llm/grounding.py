@@ -134,6 +134,7 @@ from learnd.docs.index import (
     KNOWN_EXTENSIONS,
     KNOWN_FILENAMES,
     URL_RE,
+    shell_commands,
 )
 from learnd.docs.patch_names import git_line_paths
 from learnd.gather.inputs import DIFF_PATCH, DOCS_INDEX, PR_JSON, REVIEW_COMMENTS
@@ -1368,28 +1369,7 @@ def _arg_path(arg: str) -> bool:
 
 
 def _shell_block(lines: list[str], begin: int, end: int, *, bare: bool) -> Iterator[Occurrence]:
-    logical: list[tuple[int, str]] = []
-    pending: tuple[int, str] | None = None
-    for idx in range(begin, end):
-        text = lines[idx].strip()
-        start = idx
-        if pending is not None:
-            start, text = pending[0], f"{pending[1]} {text}".strip()
-        if text.endswith("\\"):
-            pending = (start, text[:-1].rstrip())
-            continue
-        pending = None
-        logical.append((start, text))
-    if pending is not None:
-        logical.append(pending)
-    prompted = any(t.startswith("$ ") or t == "$" for _, t in logical)
-    for idx, text in logical:
-        if prompted:
-            if not text.startswith("$ "):
-                continue  # output, not a command
-            text = text[2:].strip()
-        if not text or text.startswith("#"):
-            continue
+    for idx, text in shell_commands((idx, lines[idx]) for idx in range(begin, end)):
         if bare and not _looks_like_command(text):
             continue
         width = len(lines[idx].rstrip("\r"))
