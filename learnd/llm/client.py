@@ -44,7 +44,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeGuard
 
@@ -137,15 +138,12 @@ def make_provider(settings: LLMSettings, env: Mapping[str, str]) -> Provider:
     return OpenAIProvider(settings, key)
 
 
-# What a provider does its own way: send (returning the parsed body and the request
-# id), read the body into a result, and translate its SDK's exceptions.
-_Send = Callable[[Completion, str, tuple[Message, ...]], tuple[object, str | None]]
-_Read = Callable[[Completion, object, str | None, float], CompletionResult]
-_Translate = Callable[[Exception], LLMError | None]
+class _SDKProvider(ABC):
+    """What both providers share: redaction, timing, logging, error translation.
 
-
-class _SDKProvider:
-    """What both providers share: redaction, timing, logging, error translation."""
+    What each does its own way: send (returning the parsed body and the request id),
+    read the body into a result, and translate its SDK's exceptions.
+    """
 
     name = ""
 
@@ -184,9 +182,21 @@ class _SDKProvider:
 
     # -- one completion
 
-    def _run(
-        self, request: Completion, send: _Send, read: _Read, translate: _Translate
-    ) -> CompletionResult:
+    @abstractmethod
+    def _send(
+        self, request: Completion, system: str, messages: tuple[Message, ...]
+    ) -> tuple[object, str | None]: ...
+
+    @abstractmethod
+    def _result(
+        self, request: Completion, body: object, request_id: str | None, seconds: float
+    ) -> CompletionResult: ...
+
+    @abstractmethod
+    def _translate(self, exc: Exception) -> LLMError | None: ...
+
+    def complete(self, request: Completion) -> CompletionResult:
+        """The model's answer to ``request``; see the module docstring for what it guarantees."""
         if self._closed:
             # A bug in the caller, said plainly: the SDKs would each fail differently.
             raise RuntimeError(f"{self.name} provider used after close()")
@@ -202,9 +212,9 @@ class _SDKProvider:
         started = time.monotonic()
         failure: LLMError | None = None
         try:
-            body, request_id = send(request, system, messages)
+            body, request_id = self._send(request, system, messages)
         except Exception as exc:
-            translated = translate(exc)
+            translated = self._translate(exc)
             if translated is None:
                 raise
             failure = translated
@@ -213,7 +223,7 @@ class _SDKProvider:
         if failure is not None:
             log.debug("%s %s failed: %s", self.name, request.model, failure)
             raise failure
-        result = read(request, body, request_id, time.monotonic() - started)
+        result = self._result(request, body, request_id, time.monotonic() - started)
         log.info(
             "%s %s answered: %d tokens in, %d out, %.2f s, stop %s%s [request %s]",
             self.name,
@@ -377,10 +387,6 @@ class AnthropicProvider(_SDKProvider):
         )
         super().__init__(settings, key, self._client)
 
-    def complete(self, request: Completion) -> CompletionResult:
-        """Claude's answer to ``request``; see the module docstring for what it guarantees."""
-        return self._run(request, self._send, self._result, self._translate)
-
     def _send(
         self, request: Completion, system: str, messages: tuple[Message, ...]
     ) -> tuple[object, str | None]:
@@ -401,11 +407,7 @@ class AnthropicProvider(_SDKProvider):
             system=system or anthropic.omit,
             messages=params,
         )
-        request_id = raw.request_id
-        try:
-            return raw.parse(), request_id
-        except ValueError as exc:  # the body is not JSON
-            raise _Unreadable(request_id, str(exc)) from None
+        return _parsed(raw)
 
     def _result(
         self, request: Completion, message: object, request_id: str | None, seconds: float
@@ -472,10 +474,6 @@ class OpenAIProvider(_SDKProvider):
         )
         super().__init__(settings, key, self._client)
 
-    def complete(self, request: Completion) -> CompletionResult:
-        """The model's answer to ``request``; see the module docstring for what it guarantees."""
-        return self._run(request, self._send, self._result, self._translate)
-
     def _send(
         self, request: Completion, system: str, messages: tuple[Message, ...]
     ) -> tuple[object, str | None]:
@@ -495,11 +493,7 @@ class OpenAIProvider(_SDKProvider):
             max_tokens=request.max_tokens,
             temperature=request.temperature,
         )
-        request_id = raw.request_id
-        try:
-            return raw.parse(), request_id
-        except ValueError as exc:  # the body is not JSON
-            raise _Unreadable(request_id, str(exc)) from None
+        return _parsed(raw)
 
     def _result(
         self, request: Completion, completion: object, request_id: str | None, seconds: float
@@ -547,6 +541,16 @@ class OpenAIProvider(_SDKProvider):
         import openai
 
         return self._translate_sdk(exc, openai, openai.OpenAIError, "x-request-id")
+
+
+def _parsed(raw: Any) -> tuple[object, str | None]:
+    """A raw SDK response's parsed body and request id; the id survives a body that is
+    not JSON, in :class:`_Unreadable`."""
+    request_id: str | None = raw.request_id
+    try:
+        return raw.parse(), request_id
+    except ValueError as exc:  # the body is not JSON
+        raise _Unreadable(request_id, str(exc)) from None
 
 
 def _no_long_waits(
