@@ -354,12 +354,8 @@ def _with_engine_note(ctx: AgentContext, content: str, own: Mapping[str, Any]) -
     else:
         lines.append(f"Written by {own['engine']} `{own['model']}` from the built-in facts.")
     fallbacks = []
-    for path in sorted(ctx.run_dir.agents.glob("*.llm.json")):
-        try:
-            other = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        if isinstance(other, dict) and other.get("fallback") and other.get("agent") != own["agent"]:
+    for other in ctx.run_dir.llm_records():
+        if other.get("fallback") and other.get("agent") != own["agent"]:
             fallbacks.append(f"- {other.get('agent')}: {other['fallback']}")
     if fallbacks:
         lines += ["", "These analyses are the built-in engine's, as the model failed:", *fallbacks]

@@ -204,7 +204,7 @@ def _learn(
 
     def on_record(record: AgentRecord) -> None:
         entry = to_jsonable(record)
-        usage = _llm_record(run_dir.llm_record(record.output))
+        usage = run_dir.read_llm_record(record.output)
         if usage is not None and record.status in (OK, SKIPPED):
             entry["llm"] = usage
             llm_records[record.key] = usage
@@ -269,16 +269,8 @@ def _learn(
 def _not_a_fallback(run_dir: RunDir, output: str) -> bool:
     """An output the model failed to write is the built-in one standing in; a rerun asks
     the model again rather than keeping it (the provider may be back)."""
-    record = _llm_record(run_dir.llm_record(output))
+    record = run_dir.read_llm_record(output)
     return record is None or not record.get("fallback")
-
-
-def _llm_record(path: Path) -> dict[str, Any] | None:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _valid_output(path: Path) -> Path | None:

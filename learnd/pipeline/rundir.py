@@ -17,6 +17,7 @@ from learnd.pipeline.protocol import atomic_write_json, sentinel_path, utc_now
 from learnd.pipeline.roster import AgentSlot
 
 MANIFEST_VERSION = 1
+LLM_RECORD_SUFFIX = ".llm.json"
 
 
 class RunBusy(LearndError):
@@ -68,7 +69,21 @@ class RunDir:
 
     def llm_record(self, output: str) -> Path:
         """What an LLM engine's agent spent and how it ended (``<output>.llm.json``)."""
-        return self.agents / (output + ".llm.json")
+        return self.agents / (output + LLM_RECORD_SUFFIX)
+
+    def read_llm_record(self, output: str) -> dict[str, Any] | None:
+        """The record :meth:`llm_record` names; None when it is missing or unreadable."""
+        try:
+            value = json.loads(self.llm_record(output).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None
+        return value if isinstance(value, dict) else None
+
+    def llm_records(self) -> list[dict[str, Any]]:
+        """Every agent's LLM record in this run, by output name."""
+        names = sorted(p.name for p in self.agents.glob("*" + LLM_RECORD_SUFFIX))
+        found = (self.read_llm_record(n.removesuffix(LLM_RECORD_SUFFIX)) for n in names)
+        return [record for record in found if record is not None]
 
     def log(self, slot: AgentSlot) -> Path:
         return self.logs / (slot.output.rsplit(".", 1)[0] + ".log")

@@ -8,20 +8,17 @@ where the plan's ``## Engine`` section names the other agents' fallbacks.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from learnd.pipeline.roster import TRIPWIRES_OUTPUT
+from learnd.pipeline.rundir import RunDir
 
 
 def published_plan(plan_path: Path) -> str:
     """The plan's text, with a closing note when the tripwire candidates are a stand-in."""
     text = plan_path.read_text(encoding="utf-8")
-    record = plan_path.parent / (TRIPWIRES_OUTPUT + ".llm.json")
-    try:
-        fallback = json.loads(record.read_text(encoding="utf-8")).get("fallback")
-    except (OSError, json.JSONDecodeError, AttributeError):
-        return text
+    record = RunDir(plan_path.parent.parent).read_llm_record(TRIPWIRES_OUTPUT)
+    fallback = record.get("fallback") if record is not None else None
     if not fallback:
         return text
     note = (
