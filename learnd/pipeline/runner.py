@@ -98,17 +98,12 @@ class PipelineRunner:
         self._warm: dict[str, AgentProcess] = {}
 
     def run(self, slots: Sequence[AgentSlot]) -> tuple[AgentRecord, ...]:
-        for stale in self.run_dir.agents.glob(".tier-*.go"):
-            stale.unlink()
+        self._clear_go_files()  # an earlier attempt's
         try:
             return self._run(slots)
         finally:
-            # Warm agents whose tier never came (a blocked run, an interrupt).
-            for agent in self._warm.values():
-                agent.kill_group()
-            self._warm.clear()
-            for go in self.run_dir.agents.glob(".tier-*.go"):
-                go.unlink(missing_ok=True)
+            self._stop_warm()  # their tier never came: an interrupt, a crash
+            self._clear_go_files()
             # Agents that wrote their sentinel are only exiting; waiting for that
             # between tiers would delay the next tier for nothing.
             for agent in self._finished:
@@ -148,9 +143,7 @@ class PipelineRunner:
             ]
             if failed_essential:
                 blocked_by = failed_essential[0].name
-                for agent in self._warm.values():
-                    agent.kill_group()
-                self._warm.clear()
+                self._stop_warm()  # nothing after a blocked tier runs
         return tuple(records)
 
     def _not_run(self, slot: AgentSlot, blocked_by: str) -> AgentRecord:
@@ -168,6 +161,16 @@ class PipelineRunner:
 
     def _go_file(self, tier: int) -> Path:
         return self.run_dir.agents / f".tier-{tier}.go"
+
+    def _stop_warm(self) -> None:
+        """Kill the agents started ahead of a tier that will not start now."""
+        for agent in self._warm.values():
+            agent.kill_group()
+        self._warm.clear()
+
+    def _clear_go_files(self) -> None:
+        for go in self.run_dir.agents.glob(".tier-*.go"):  # every _go_file
+            go.unlink(missing_ok=True)
 
     def _prestart(self, slots: Sequence[AgentSlot]) -> None:
         for slot in slots:
