@@ -591,21 +591,21 @@ def _ast_names(source: str) -> list[tuple[int, str]] | None:
                 found.append((node.lineno, node.col_offset, node.module))
             found.extend((a.lineno, a.col_offset, a.name) for a in node.names if a.name != "*")
         elif isinstance(node, ast.Call):
-            name = _dotted_name(node.func)
+            name = dotted_name(node.func)
             if name is not None and not _language_name(name):
                 found.append((node.lineno, node.col_offset, name))
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             for deco in node.decorator_list:
                 # A decorator written as a call (``@app.route("/")``) is a Call node
                 # of its own and is found above.
-                name = _dotted_name(deco)
+                name = dotted_name(deco)
                 if name is not None and not _language_name(name):
                     found.append((deco.lineno, deco.col_offset, name))
     found.sort()
     return [(line, name) for line, _, name in found]
 
 
-def _dotted_name(expr: ast.expr) -> str | None:
+def dotted_name(expr: ast.expr) -> str | None:
     """``a.b.c`` for a name or an attribute chain on a name, else None."""
     parts: list[str] = []
     while isinstance(expr, ast.Attribute):

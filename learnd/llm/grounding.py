@@ -134,6 +134,7 @@ from learnd.docs.index import (
     KNOWN_EXTENSIONS,
     KNOWN_FILENAMES,
     URL_RE,
+    dotted_name,
     shell_commands,
 )
 from learnd.docs.patch_names import git_line_paths
@@ -1468,14 +1469,10 @@ def _ast_refs(source: str) -> list[tuple[int, str, str]] | None:
 
 def _used_name(expr: ast.expr, aliases: Mapping[str, str], local: set[str]) -> str | None:
     """The repository name a call or decorator uses, or None when it is not one."""
-    parts: list[str] = []
-    while isinstance(expr, ast.Attribute):
-        parts.append(expr.attr)
-        expr = expr.value
-    if not isinstance(expr, ast.Name):
+    dotted = dotted_name(expr)
+    if dotted is None:
         return None
-    parts.append(expr.id)
-    parts.reverse()
+    parts = dotted.split(".")
     root = parts[0]
     if root in aliases:
         parts = [*aliases[root].split("."), *parts[1:]]
