@@ -19,6 +19,14 @@ from learnd.git import GitRepo
 
 DATE = "2026-11-01T10:00:00+00:00"
 
+# The identity every commit a test makes carries (a fresh machine has none).
+TEST_IDENTITY = {
+    "GIT_AUTHOR_NAME": "T Tester",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "T Tester",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+}
+
 
 class RepoBuilder:
     """A real repository with helpers to write files, commit, branch and merge."""
@@ -63,8 +71,15 @@ class RepoBuilder:
         )
 
     def git(self, *args: str) -> str:
+        # A test's own git commands carry the test identity, as commit() does: a
+        # fresh machine (empty HOME) has none, and git refuses to commit without it.
         return subprocess.run(
-            ["git", *args], cwd=self.root, check=True, capture_output=True, text=True
+            ["git", *args],
+            cwd=self.root,
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **TEST_IDENTITY},
         ).stdout
 
 
