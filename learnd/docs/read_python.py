@@ -1,0 +1,348 @@
+"""The names a Python example in a doc uses, and how it uses them.
+
+Both doc readers hand their Python examples here (a fenced ``python`` block, a
+doctest, an rst ``code-block:: python``), so a call, an import or an attribute is
+read the same way in every format. The example is parsed with :mod:`ast`, never
+run. What comes out, and why:
+
+* Imports bind names: ``import pkg as p`` makes ``p.get`` mean ``pkg.get``, and
+  ``from pkg.models import Client`` makes ``Client`` mean ``pkg.models.Client``.
+  Every import is itself a reference: a module that moved breaks the import line.
+* A call names its callee with the keyword arguments it passes and how many
+  positional ones, because a signature change breaks only the calls that use what
+  changed (a dropped keyword, a positional slot that moved).
+* A value assigned from a call remembers the call (``r = pkg.get(url)``), so
+  ``r.protocol`` is an attribute of whatever ``pkg.get`` returns; the resolver
+  looks the return type up in the API model. ``with pkg.Client() as c`` binds the
+  same way.
+* A dotted name that is neither called nor bound (``except pkg.HTTPError``) is a
+  symbol reference.
+
+Bindings live in a :class:`PythonScope` that the reader keeps for the whole doc:
+docs split one session over several blocks with prose in between.
+
+Code that does not parse (a fragment, ``...`` stand-ins, IPython magics) is read
+one statement, then one line, at a time, so one broken line costs only itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import textwrap
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from learnd.docs.references import (
+    ATTRIBUTE,
+    CALL,
+    IMPORT,
+    MODULE,
+    PYTHON,
+    SYMBOL,
+    DocReference,
+)
+
+_BUILTINS = frozenset(dir(builtins))
+_PROMPTS = (">>> ", "... ")
+
+
+@dataclass
+class PythonScope:
+    """What names mean so far in one doc: import aliases and bound values."""
+
+    aliases: dict[str, str] = field(default_factory=dict)  # local name -> dotted target
+    values: dict[str, str] = field(default_factory=dict)  # variable -> "callee()" it holds
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """One line of an example and the line of the doc it sits on."""
+
+    line: int
+    text: str
+
+
+def python_references(
+    doc: str,
+    lines: Sequence[SourceLine],
+    scope: PythonScope,
+    *,
+    section: str | None = None,
+    context: str = PYTHON,
+) -> list[DocReference]:
+    """References in one example; ``scope`` is read and updated."""
+    session = any(sl.text.lstrip().startswith((">>>", "...")) for sl in lines[:1]) or any(
+        sl.text.lstrip().startswith(">>>") for sl in lines
+    )
+    chunks = _session_chunks(lines) if session else [list(lines)]
+    refs: list[DocReference] = []
+    for chunk in chunks:
+        for tree, numbering in _parsed(chunk):
+            walker = _Walker(doc, numbering, scope, section, context)
+            walker.visit(tree)
+            refs.extend(walker.refs)
+    return _unique(refs)
+
+
+def _session_chunks(lines: Sequence[SourceLine]) -> list[list[SourceLine]]:
+    """A doctest's statements: each ``>>>`` line with its ``...`` continuations.
+
+    Output lines are dropped: they are what the code printed, not code.
+    """
+    chunks: list[list[SourceLine]] = []
+    for sl in lines:
+        stripped = sl.text.lstrip()
+        if stripped.startswith(">>>"):
+            chunks.append([SourceLine(sl.line, _unprompt(stripped))])
+        elif stripped.startswith("...") and chunks:
+            chunks[-1].append(SourceLine(sl.line, _unprompt(stripped)))
+    return chunks
+
+
+def _unprompt(text: str) -> str:
+    if text.startswith(_PROMPTS):
+        return text[4:]
+    return text[3:]  # a bare ">>>" or "..." line
+
+
+def _parsed(chunk: list[SourceLine]) -> Iterator[tuple[ast.AST, list[int]]]:
+    """The chunk's syntax trees, each with the doc line of every source line."""
+    source = textwrap.dedent("\n".join(sl.text for sl in chunk))
+    numbering = [sl.line for sl in chunk]
+    tree = _parse(source)
+    if tree is not None:
+        yield tree, numbering
+        return
+    # One line at a time: a fragment or a stand-in breaks only its own line.
+    for sl in chunk:
+        line_tree = _parse(sl.text.strip())
+        if line_tree is not None:
+            yield line_tree, [sl.line]
+
+
+def _parse(source: str) -> ast.AST | None:
+    if not source.strip():
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escapes in examples are not our concern
+        try:
+            return ast.parse(source)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return None
+
+
+def dotted(expr: ast.expr) -> str | None:
+    """``a.b.c`` for a chain of attributes on a plain name, else None."""
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    parts.append(expr.id)
+    return ".".join(reversed(parts))
+
+
+class _Walker(ast.NodeVisitor):
+    def __init__(
+        self,
+        doc: str,
+        numbering: list[int],
+        scope: PythonScope,
+        section: str | None,
+        context: str,
+    ) -> None:
+        self.doc = doc
+        self.numbering = numbering
+        self.scope = scope
+        self.section = section
+        self.context = context
+        self.refs: list[DocReference] = []
+
+    # -- where a node sits, and what a name means
+
+    def _line(self, node: ast.AST) -> int:
+        index = getattr(node, "lineno", 1) - 1
+        return self.numbering[min(max(index, 0), len(self.numbering) - 1)]
+
+    def _meaning(self, name: str) -> str:
+        """The dotted name with its first part read through the imports."""
+        head, _, rest = name.partition(".")
+        target = self.scope.aliases.get(head)
+        if target is None:
+            return name
+        return f"{target}.{rest}" if rest else target
+
+    def _add(self, node: ast.AST, kind: str, name: str, text: str, **extra: object) -> None:
+        self.refs.append(
+            DocReference(
+                doc=self.doc,
+                line=self._line(node),
+                kind=kind,
+                name=name,
+                text=text,
+                context=self.context,
+                section=self.section,
+                **extra,  # type: ignore[arg-type]
+            )
+        )
+
+    # -- imports bind names
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._add(node, MODULE, alias.name, alias.name)
+            local = alias.asname or alias.name.split(".")[0]
+            self.scope.aliases[local] = alias.name if alias.asname else local
+            self.scope.values.pop(local, None)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level or not node.module or node.module == "__future__":
+            return  # relative imports name the doc's own fragments, not the package
+        self._add(node, MODULE, node.module, node.module)
+        for alias in node.names:
+            if alias.name == "*":
+                continue
+            target = f"{node.module}.{alias.name}"
+            self._add(node, IMPORT, target, alias.name)
+            local = alias.asname or alias.name
+            self.scope.aliases[local] = target
+            self.scope.values.pop(local, None)
+
+    # -- values remember where they came from
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for target in node.targets:
+            self.visit(target)
+        source = self._call_source(node.value)
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                self._bind(target.id, source)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+        if isinstance(node.target, ast.Name):
+            self._bind(node.target.id, self._call_source(node.value))
+
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            self.visit(item.context_expr)
+            var = item.optional_vars
+            if isinstance(var, ast.Name):
+                self._bind(var.id, self._call_source(item.context_expr))
+        for stmt in node.body:
+            self.visit(stmt)
+
+    visit_AsyncWith = visit_With
+
+    def _bind(self, name: str, source: str | None) -> None:
+        self.scope.aliases.pop(name, None)  # rebinding hides an import of that name
+        if source is None:
+            self.scope.values.pop(name, None)
+        else:
+            self.scope.values[name] = source
+
+    def _call_source(self, value: ast.expr | None) -> str | None:
+        """``pkg.get()`` for ``pkg.get(...)`` or ``await pkg.get(...)``."""
+        if isinstance(value, ast.Await):
+            value = value.value
+        if not isinstance(value, ast.Call):
+            return None
+        callee = dotted(value.func)
+        if callee is None:
+            return None
+        head = callee.split(".")[0]
+        if head in self.scope.values:
+            owner = self.scope.values[head]
+            return f"{owner}.{callee.split('.', 1)[1]}()" if "." in callee else None
+        return f"{self._meaning(callee)}()"
+
+    # -- uses
+
+    def visit_Call(self, node: ast.Call) -> None:
+        callee = dotted(node.func)
+        if callee is not None and not self._builtin(callee):
+            keywords = tuple(kw.arg for kw in node.keywords if kw.arg is not None)
+            starred = any(isinstance(a, ast.Starred) for a in node.args)
+            positional = -1 if starred else len(node.args)
+            head, _, rest = callee.partition(".")
+            if head in self.scope.values and rest and "." not in rest:
+                # A method called on a value of known origin: `c.send(req, stream=True)`.
+                self._add(
+                    node,
+                    CALL,
+                    rest,
+                    callee,
+                    owner=self.scope.values[head],
+                    keywords=keywords,
+                    positional=positional,
+                )
+            elif head in self.scope.values and rest:
+                self._attribute(node, head, rest, callee)
+            elif head not in self.scope.values:
+                self._add(
+                    node,
+                    CALL,
+                    self._meaning(callee),
+                    callee,
+                    keywords=keywords,
+                    positional=positional,
+                )
+        else:
+            self.visit(node.func)
+        for arg in node.args:
+            self.visit(arg)
+        for kw in node.keywords:
+            self.visit(kw.value)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        name = dotted(node)
+        if name is None:
+            self.generic_visit(node)
+            return
+        head, _, rest = name.partition(".")
+        if head in self.scope.values:
+            self._attribute(node, head, rest, name)
+        elif head in self.scope.aliases:
+            self._add(node, SYMBOL, self._meaning(name), name)
+        elif not self._builtin(name):
+            self._add(node, SYMBOL, name, name)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load) and node.id in self.scope.aliases:
+            self._add(node, SYMBOL, self._meaning(node.id), node.id)
+
+    def _attribute(self, node: ast.AST, head: str, rest: str, text: str) -> None:
+        # Only the first attribute: its type is known from the value's source, the
+        # next one would need the attribute's own type.
+        first = rest.split(".")[0]
+        self._add(node, ATTRIBUTE, first, text, owner=self.scope.values[head])
+
+    def _builtin(self, callee: str) -> bool:
+        head = callee.split(".")[0]
+        return head in _BUILTINS and head not in self.scope.aliases
+
+
+def _unique(refs: list[DocReference]) -> list[DocReference]:
+    seen: set[DocReference] = set()
+    out: list[DocReference] = []
+    for ref in refs:
+        if ref not in seen:
+            seen.add(ref)
+            out.append(ref)
+    return out
+
+
+__all__ = [
+    "ATTRIBUTE",
+    "CALL",
+    "IMPORT",
+    "PythonScope",
+    "SourceLine",
+    "dotted",
+    "python_references",
+]
