@@ -239,10 +239,16 @@ class _Reader:
             self._add(line, COMMAND, command, command, CONSOLE)
 
     def _output(self, source: list[SourceLine]) -> None:
-        for sl in source:
-            found = _EXCEPTION_LINE.match(sl.text) or _LIST_ITEM_NAME.match(sl.text)
-            if found:
-                self._add(sl.line, SYMBOL, found.group(1), found.group(1), OUTPUT)
+        for line, name in output_names(source):
+            self._add(line, SYMBOL, name, name, OUTPUT)
+
+
+def output_names(source: list[SourceLine]) -> Iterator[tuple[int, str]]:
+    """Names a block of output still gives: a traceback's exception, a hierarchy's items."""
+    for sl in source:
+        found = _EXCEPTION_LINE.match(sl.text) or _LIST_ITEM_NAME.match(sl.text)
+        if found:
+            yield sl.line, found.group(1)
 
 
 def _section_name(section: str | None) -> str | None:
