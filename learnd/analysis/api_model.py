@@ -1,0 +1,557 @@
+"""A package's public API at one commit, read statically: what a doc reference can name.
+
+Shaped like griffe's model (module, class, function, attribute, alias), kept to
+what resolving a doc reference needs: where a dotted name leads, a class's
+members (inherited ones too), a callable's parameters, and a function's declared
+return type. Everything comes from :mod:`ast` over the source text; nothing is
+imported or run.
+
+Resolution answers in three ways, because precision depends on the third:
+
+* ``FOUND``: the name exists (following re-exports and aliases).
+* ``MISSING``: the name's owner is fully known and does not have it.
+* ``UNKNOWN``: it cannot be told statically: a member of a class whose base
+  class is not the package's own (``Exception``, another library's class), a
+  module with a ``__getattr__``, a ``from x import *`` of a foreign module, a name
+  outside the package. A reference is stale only when it was FOUND before the
+  merge and is MISSING after it; UNKNOWN on either side never makes it stale.
+
+Which files form the package: every ``.py``/``.pyi`` file under a directory with an
+``__init__.py`` whose parent has none (``pkg/``, ``src/pkg/``), and top-level
+modules in the repository root or ``src/``. Test, docs and example folders are
+left out: docs do not document them, and their names would only make a removed
+name look alive.
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import warnings
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+MODULE = "module"
+CLASS = "class"
+FUNCTION = "function"
+ATTRIBUTE = "attribute"
+ALIAS = "alias"
+
+FOUND = "found"
+MISSING = "missing"
+UNKNOWN = "unknown"
+
+# Parameter.kind values, as inspect names them
+POSITIONAL_ONLY = "positional-only"
+POSITIONAL_OR_KEYWORD = "positional-or-keyword"
+VAR_POSITIONAL = "var-positional"
+KEYWORD_ONLY = "keyword-only"
+VAR_KEYWORD = "var-keyword"
+
+_NOT_PACKAGE_DIRS = frozenset(
+    {"tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks", "bench"}
+)
+_NOT_MODULES = frozenset({"setup", "conftest", "noxfile", "fabfile", "tasks"})
+_MAX_ALIAS_HOPS = 20
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    kind: str
+    default: str | None = None  # the default as written, None when required
+
+
+@dataclass(frozen=True)
+class ApiObject:
+    path: str  # canonical dotted path: "pkg.models.Response"
+    kind: str
+    file: str
+    line: int
+    parameters: tuple[Parameter, ...] = ()  # a class's are its constructor's, self dropped
+    returns: str | None = None  # a function's return annotation as written
+    bases: tuple[str, ...] = ()  # a class's bases, resolved through its module's imports
+    target: str | None = None  # an alias: the dotted name it stands for
+    members: tuple[str, ...] = ()  # a class's or module's own member names
+    dynamic: bool = False  # a module with __getattr__ or a foreign star import
+
+
+@dataclass(frozen=True)
+class Resolution:
+    status: str  # FOUND, MISSING or UNKNOWN
+    obj: ApiObject | None = None
+    # For MISSING: the deepest object that was found on the way (the owner that lacks it).
+    owner: ApiObject | None = None
+
+
+@dataclass
+class ApiModel:
+    """Every module, class, function, attribute and alias of the package at one commit."""
+
+    objects: dict[str, ApiObject] = field(default_factory=dict)
+    _by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def top_level(self) -> set[str]:
+        return {p.split(".", 1)[0] for p, o in self.objects.items() if o.kind == MODULE}
+
+    def add(self, obj: ApiObject) -> None:
+        if obj.path not in self.objects:
+            self._by_name[obj.path.rsplit(".", 1)[-1]].append(obj.path)
+        self.objects[obj.path] = obj
+
+    # -- resolution
+
+    def resolve(self, dotted: str) -> Resolution:
+        """Where ``pkg.mod.Class.member`` leads, following aliases and inheritance."""
+        parts = [p for p in dotted.split(".") if p]
+        if not parts or parts[0] not in self.top_level:
+            return Resolution(UNKNOWN)
+        current = self._follow(self.objects.get(parts[0]))
+        if current is None:
+            return Resolution(UNKNOWN)
+        for part in parts[1:]:
+            step = self.member(current, part)
+            if step.status != FOUND or step.obj is None:
+                return Resolution(step.status, None, current)
+            current = step.obj
+        return Resolution(FOUND, current)
+
+    def member(self, owner: ApiObject, name: str) -> Resolution:
+        """``owner.name``: own members, then (for a class) its bases in order."""
+        seen: set[str] = set()
+        return self._member(owner, name, seen)
+
+    def _member(self, owner: ApiObject, name: str, seen: set[str]) -> Resolution:
+        if owner.path in seen:
+            return Resolution(UNKNOWN)
+        seen.add(owner.path)
+        found = self._follow(self.objects.get(f"{owner.path}.{name}"))
+        if found is not None:
+            return Resolution(FOUND, found)
+        if owner.kind == MODULE:
+            if owner.dynamic:
+                return Resolution(UNKNOWN)
+            # A submodule not imported by the package still resolves by its path.
+            return Resolution(MISSING, None, owner)
+        if owner.kind != CLASS:
+            # A function's or attribute's members are not modelled.
+            return Resolution(UNKNOWN)
+        unknown_base = False
+        for base in owner.bases:
+            resolved = self.resolve(base)
+            if resolved.status != FOUND or resolved.obj is None:
+                if base not in ("object", "typing.Generic", "typing.Protocol"):
+                    unknown_base = True
+                continue
+            inherited = self._member(resolved.obj, name, seen)
+            if inherited.status == FOUND:
+                return inherited
+            if inherited.status == UNKNOWN:
+                unknown_base = True
+        if unknown_base:
+            return Resolution(UNKNOWN)
+        return Resolution(MISSING, None, owner)
+
+    def _follow(self, obj: ApiObject | None) -> ApiObject | None:
+        """The object an alias stands for; an alias that leads outside stays itself."""
+        for _ in range(_MAX_ALIAS_HOPS):
+            if obj is None or obj.kind != ALIAS or obj.target is None:
+                return obj
+            target = self.objects.get(obj.target)
+            if target is None:
+                resolved = (
+                    self.resolve(obj.target) if obj.target.split(".")[0] in self.top_level else None
+                )
+                if resolved is None or resolved.obj is None:
+                    return obj  # re-exported from another library: exists, unmodelled
+                target = resolved.obj
+            obj = target
+        return obj
+
+    def named(self, suffix: str) -> list[ApiObject]:
+        """Objects whose path ends with ``suffix`` (``Client.send``, ``Response``)."""
+        last = suffix.rsplit(".", 1)[-1]
+        dotted = "." + suffix
+        found: list[ApiObject] = []
+        for path in self._by_name.get(last, ()):
+            if path == suffix or path.endswith(dotted):
+                obj = self._follow(self.objects[path])
+                if obj is not None and obj not in found:
+                    found.append(obj)
+        return found
+
+    def class_of(self, annotation: str | None, context: str) -> ApiObject | None:
+        """The package class a return annotation names, read in ``context``'s module."""
+        if not annotation:
+            return None
+        text = annotation.strip().strip("'\"")
+        for wrapper in ("Optional[", "typing.Optional[", "Awaitable[", "Coroutine["):
+            if text.startswith(wrapper) and text.endswith("]"):
+                text = text[len(wrapper) : -1].rsplit(",", 1)[-1].strip()
+        text = text.split("|")[0].strip()
+        if not text or not all(part.isidentifier() for part in text.split(".")):
+            return None
+        module = self._module_of(context)
+        for candidate in ([f"{module}.{text}"] if module else []) + [text]:
+            resolved = self.resolve(candidate)
+            if resolved.status == FOUND and resolved.obj is not None and resolved.obj.kind == CLASS:
+                return resolved.obj
+        named = [o for o in self.named(text) if o.kind == CLASS]
+        return named[0] if len(named) == 1 else None
+
+    def _module_of(self, path: str) -> str | None:
+        parts = path.split(".")
+        for end in range(len(parts), 0, -1):
+            candidate = ".".join(parts[:end])
+            obj = self.objects.get(candidate)
+            if obj is not None and obj.kind == MODULE:
+                return candidate
+        return None
+
+
+# -- loading
+
+
+def module_name(path: str, package_dirs: set[str]) -> str | None:
+    """The dotted module a repository file defines, or None when it is not the package's."""
+    if not path.endswith((".py", ".pyi")):
+        return None
+    folder, file = posixpath.split(path)
+    stem = file.rsplit(".", 1)[0]
+    if folder in ("", "src"):
+        if stem in _NOT_MODULES or (stem.startswith(("test_", "_")) and stem != "__init__"):
+            return None
+        return stem if stem != "__init__" else None
+    if folder not in package_dirs:
+        return None
+    parts: list[str] = []
+    current = folder
+    while current in package_dirs:
+        parts.append(posixpath.basename(current))
+        current = posixpath.dirname(current)
+    parts.reverse()
+    if stem != "__init__":
+        parts.append(stem)
+    return ".".join(parts)
+
+
+def package_dirs(paths: Iterable[str]) -> set[str]:
+    """Folders that are packages: they hold an ``__init__.py`` and are not test/doc trees."""
+    dirs = {
+        posixpath.dirname(p)
+        for p in paths
+        if posixpath.basename(p) in ("__init__.py", "__init__.pyi")
+    }
+    chosen: set[str] = set()
+    for d in dirs:
+        if not d or any(part in _NOT_PACKAGE_DIRS for part in d.split("/")):
+            continue
+        chosen.add(d)
+    return chosen
+
+
+def build_model(files: Iterable[tuple[str, str]]) -> ApiModel:
+    """The model of every package module among ``(path, source)`` pairs."""
+    sources = list(files)
+    dirs = package_dirs(p for p, _ in sources)
+    model = ApiModel()
+    modules: dict[str, tuple[str, str]] = {}
+    for path, text in sources:
+        name = module_name(path, dirs)
+        if name is None:
+            continue
+        # A stub (.pyi) beside its module wins: it states the public signatures.
+        if name in modules and not path.endswith(".pyi"):
+            continue
+        modules[name] = (path, text)
+    for name in sorted(modules):
+        path, text = modules[name]
+        for obj in module_objects(
+            name, path, text, is_package=path.endswith(("__init__.py", "__init__.pyi"))
+        ):
+            model.add(obj)
+    # Parent packages exist even when only their children were read.
+    for name in list(modules):
+        parts = name.split(".")
+        for end in range(1, len(parts)):
+            parent = ".".join(parts[:end])
+            if parent not in model.objects:
+                model.add(ApiObject(parent, MODULE, "", 0))
+    return model
+
+
+def module_objects(name: str, path: str, text: str, *, is_package: bool) -> Iterator[ApiObject]:
+    """The module itself and everything defined or imported at its top level."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            # A module that does not parse is still there: its members are unknown.
+            yield ApiObject(name, MODULE, path, 1, dynamic=True)
+            return
+    reader = _ModuleReader(name, path, is_package)
+    reader.read(tree.body)
+    yield ApiObject(
+        name,
+        MODULE,
+        path,
+        1,
+        members=tuple(reader.names),
+        dynamic=reader.dynamic,
+    )
+    yield from reader.objects
+
+
+class _ModuleReader:
+    def __init__(self, module: str, path: str, is_package: bool) -> None:
+        self.module = module
+        self.path = path
+        self.package = module if is_package else module.rsplit(".", 1)[0] if "." in module else ""
+        self.imports: dict[str, str] = {}  # local name -> dotted target
+        self.objects: list[ApiObject] = []
+        self.names: list[str] = []
+        self.dynamic = False
+
+    def read(self, body: list[ast.stmt]) -> None:
+        for stmt in _flatten(body):
+            if isinstance(stmt, ast.Import):
+                for alias in stmt.names:
+                    local = alias.asname or alias.name.split(".")[0]
+                    target = alias.name if alias.asname else local
+                    self.imports[local] = target
+                    self._alias(local, target, stmt.lineno)
+            elif isinstance(stmt, ast.ImportFrom):
+                base = self._absolute(stmt.module, stmt.level)
+                if base is None:
+                    continue
+                for alias in stmt.names:
+                    if alias.name == "*":
+                        self.dynamic = True  # what a star import brings is not listed here
+                        continue
+                    local = alias.asname or alias.name
+                    target = f"{base}.{alias.name}"
+                    self.imports[local] = target
+                    self._alias(local, target, stmt.lineno)
+            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                if stmt.name == "__getattr__":
+                    self.dynamic = True
+                self._add(_function(f"{self.module}.{stmt.name}", self.path, stmt, method=False))
+            elif isinstance(stmt, ast.ClassDef):
+                for obj in _class(f"{self.module}.{stmt.name}", self.path, stmt, self._qualify):
+                    self._add(obj)
+            elif isinstance(stmt, ast.Assign | ast.AnnAssign):
+                for target_name in _assigned_names(stmt):
+                    value = stmt.value
+                    aliased = _dotted(value) if value is not None else None
+                    if aliased and aliased.split(".")[0] in self.imports | {
+                        n: n for n in self.names
+                    }:
+                        self._alias(target_name, self._qualify(aliased), stmt.lineno)
+                    else:
+                        self._add(
+                            ApiObject(
+                                f"{self.module}.{target_name}", ATTRIBUTE, self.path, stmt.lineno
+                            )
+                        )
+
+    def _absolute(self, module: str | None, level: int) -> str | None:
+        if level == 0:
+            return module
+        parts = self.package.split(".") if self.package else []
+        if level - 1 > len(parts):
+            return None
+        base = parts[: len(parts) - (level - 1)]
+        if module:
+            base.append(module)
+        return ".".join(base) or None
+
+    def _qualify(self, dotted: str) -> str:
+        head, _, rest = dotted.partition(".")
+        if head in self.imports:
+            target = self.imports[head]
+            return f"{target}.{rest}" if rest else target
+        if head in self.names:
+            return f"{self.module}.{dotted}"
+        return dotted
+
+    def _alias(self, local: str, target: str, line: int) -> None:
+        self._add(ApiObject(f"{self.module}.{local}", ALIAS, self.path, line, target=target))
+
+    def _add(self, obj: ApiObject) -> None:
+        name = obj.path[len(self.module) + 1 :]
+        if "." not in name and name not in self.names:
+            self.names.append(name)
+        self.objects.append(obj)
+
+
+def _flatten(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Top-level statements, including those under ``if``/``try`` (TYPE_CHECKING, fallbacks)."""
+    for stmt in body:
+        if isinstance(stmt, ast.If):
+            yield from _flatten(stmt.body)
+            yield from _flatten(stmt.orelse)
+        elif isinstance(stmt, ast.Try):
+            yield from _flatten(stmt.body)
+            for handler in stmt.handlers:
+                yield from _flatten(handler.body)
+            yield from _flatten(stmt.orelse)
+            yield from _flatten(stmt.finalbody)
+        else:
+            yield stmt
+
+
+def _assigned_names(stmt: ast.Assign | ast.AnnAssign) -> list[str]:
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+    names: list[str] = []
+    for target in targets:
+        if isinstance(target, ast.Name):
+            names.append(target.id)
+        elif isinstance(target, ast.Tuple):
+            names.extend(e.id for e in target.elts if isinstance(e, ast.Name))
+    return names
+
+
+def _dotted(expr: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    parts.append(expr.id)
+    return ".".join(reversed(parts))
+
+
+def parameters(args: ast.arguments, *, drop_first: bool) -> tuple[Parameter, ...]:
+    """A signature's parameters in order, with kind and default as written."""
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+    defaults += list(args.defaults)
+    out: list[Parameter] = []
+    for index, arg in enumerate(positional):
+        kind = POSITIONAL_ONLY if index < len(args.posonlyargs) else POSITIONAL_OR_KEYWORD
+        default = defaults[index]
+        out.append(Parameter(arg.arg, kind, ast.unparse(default) if default is not None else None))
+    if args.vararg is not None:
+        out.append(Parameter(args.vararg.arg, VAR_POSITIONAL))
+    for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+        out.append(
+            Parameter(
+                arg.arg, KEYWORD_ONLY, ast.unparse(kw_default) if kw_default is not None else None
+            )
+        )
+    if args.kwarg is not None:
+        out.append(Parameter(args.kwarg.arg, VAR_KEYWORD))
+    if drop_first and out and out[0].kind in (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD):
+        out = out[1:]
+    return tuple(out)
+
+
+def _function(
+    path: str, file: str, node: ast.FunctionDef | ast.AsyncFunctionDef, *, method: bool
+) -> ApiObject:
+    decorators = {_dotted(d) or "" for d in node.decorator_list}
+    static = "staticmethod" in decorators
+    is_property = bool(decorators & {"property", "cached_property", "functools.cached_property"})
+    if is_property:
+        returns = ast.unparse(node.returns) if node.returns is not None else None
+        return ApiObject(path, ATTRIBUTE, file, node.lineno, returns=returns)
+    return ApiObject(
+        path,
+        FUNCTION,
+        file,
+        node.lineno,
+        parameters=parameters(node.args, drop_first=method and not static),
+        returns=ast.unparse(node.returns) if node.returns is not None else None,
+    )
+
+
+_FIELD_DECORATORS = frozenset(
+    {
+        "dataclass",
+        "dataclasses.dataclass",
+        "attr.s",
+        "attrs.define",
+        "attr.define",
+        "define",
+        "frozen",
+    }
+)
+
+
+def _class(
+    path: str, file: str, node: ast.ClassDef, qualify: Callable[[str], str]
+) -> Iterator[ApiObject]:
+    members: list[str] = []
+    fields: list[Parameter] = []
+    init: ApiObject | None = None
+    children: list[ApiObject] = []
+    for stmt in _flatten(node.body):
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            obj = _function(f"{path}.{stmt.name}", file, stmt, method=True)
+            if stmt.name == "__init__":
+                init = obj
+            children.append(obj)
+            members.append(stmt.name)
+            if stmt.name == "__init__" or not stmt.name.startswith("__"):
+                children.extend(_instance_attributes(path, file, stmt, members))
+        elif isinstance(stmt, ast.ClassDef):
+            for obj in _class(f"{path}.{stmt.name}", file, stmt, qualify):
+                children.append(obj)
+            members.append(stmt.name)
+        elif isinstance(stmt, ast.Assign | ast.AnnAssign):
+            for name in _assigned_names(stmt):
+                children.append(ApiObject(f"{path}.{name}", ATTRIBUTE, file, stmt.lineno))
+                members.append(name)
+                if isinstance(stmt, ast.AnnAssign) and not name.startswith("_"):
+                    default = ast.unparse(stmt.value) if stmt.value is not None else None
+                    fields.append(Parameter(name, POSITIONAL_OR_KEYWORD, default))
+    decorators = {
+        _dotted(d.func if isinstance(d, ast.Call) else d) or "" for d in node.decorator_list
+    }
+    bases = tuple(qualify(b) for b in (_dotted(base) for base in node.bases) if b)
+    if init is not None:
+        params = init.parameters
+    elif decorators & _FIELD_DECORATORS or any(
+        b.endswith(("NamedTuple", "BaseModel", "TypedDict")) for b in bases
+    ):
+        params = tuple(fields)
+    else:
+        params = ()
+    yield ApiObject(
+        path,
+        CLASS,
+        file,
+        node.lineno,
+        parameters=params,
+        bases=bases,
+        members=tuple(dict.fromkeys(members)),
+    )
+    yield from children
+
+
+def _instance_attributes(
+    owner: str, file: str, func: ast.FunctionDef | ast.AsyncFunctionDef, members: list[str]
+) -> Iterator[ApiObject]:
+    """``self.x = ...`` in a method: ``x`` is an attribute of every instance."""
+    if not func.args.args:
+        return
+    me = func.args.args[0].arg
+    for node in ast.walk(func):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        for target in targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == me
+                and target.attr not in members
+            ):
+                members.append(target.attr)
+                yield ApiObject(f"{owner}.{target.attr}", ATTRIBUTE, file, target.lineno)

@@ -1,0 +1,422 @@
+"""Which doc references a PR broke: each one resolved against the code before and after.
+
+A reference is stale for a PR when it resolves at the base commit and fails at the
+merge commit. That single rule replaces matching names: a mention of a class whose
+unused keyword was dropped still resolves (the class is there), a call that passes
+the dropped keyword does not; a name that was already broken before the PR is not
+the PR's doing and stays out of its plan (it is counted, for a docs clean-up).
+
+How each kind of reference resolves (see :mod:`learnd.docs.references`):
+
+* symbol, import, module: the dotted name through the API model, aliases and
+  inheritance followed. A name that does not start with one of the package's
+  top-level modules (``Client.send``, ``Response``) resolves when some object's
+  path ends with it; one relative to an rst module or class context is tried
+  under that context first, as Sphinx does.
+* call: the callee resolves, and it accepts every keyword passed and the number
+  of positional arguments (a ``**kwargs`` or ``*args`` accepts anything).
+* member: the class the section heading names has the member.
+* attribute: the value's type (what the call returns, by its annotation, or the
+  class instantiated) has the attribute.
+
+Anything that cannot be told statically is UNKNOWN and never stale (see
+:mod:`learnd.analysis.api_model`). Each stale reference says why, and, where the
+code shows the new form (a rename, a moved module, a renamed keyword, a name now
+exported elsewhere), gives it, so the draft can use it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from learnd.analysis.api_model import (
+    CLASS,
+    FOUND,
+    FUNCTION,
+    KEYWORD_ONLY,
+    MISSING,
+    MODULE,
+    POSITIONAL_ONLY,
+    POSITIONAL_OR_KEYWORD,
+    UNKNOWN,
+    VAR_KEYWORD,
+    VAR_POSITIONAL,
+    ApiModel,
+    ApiObject,
+    Parameter,
+)
+from learnd.docs.references import (
+    ATTRIBUTE,
+    CALL,
+    IMPORT,
+    MEMBER,
+    SYMBOL,
+    DocReference,
+)
+from learnd.docs.references import MODULE as MODULE_REF
+
+# StaleReference.reason values
+REMOVED = "removed"
+RENAMED = "renamed"
+MOVED = "moved"  # now defined or importable elsewhere
+KEYWORD_REMOVED = "keyword_removed"
+KEYWORD_RENAMED = "keyword_renamed"
+TOO_MANY_ARGUMENTS = "positional_changed"
+
+_CODE_KINDS = frozenset({SYMBOL, IMPORT, MODULE_REF, CALL, MEMBER, ATTRIBUTE})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one reference fares against one model."""
+
+    status: str  # FOUND, MISSING or UNKNOWN
+    obj: ApiObject | None = None
+    # Set when FOUND but the use does not fit: the keywords the callee does not take.
+    rejected: tuple[str, ...] = ()
+    too_many_positional: bool = False
+    # The dotted name that was looked up (after context), for explaining a miss.
+    looked_up: str | None = None
+    # True when the name is anchored at the package (absolute), so a miss is certain.
+    anchored: bool = False
+
+    @property
+    def fits(self) -> bool:
+        return self.status == FOUND and not self.rejected and not self.too_many_positional
+
+
+@dataclass(frozen=True)
+class StaleReference:
+    ref: DocReference
+    reason: str
+    detail: str  # one sentence: what changed, in the code's words
+    old: str  # the part of the doc text that is stale
+    new: str | None  # what it should say now, when the code tells
+
+
+@dataclass(frozen=True)
+class Resolved:
+    stale: tuple[StaleReference, ...]
+    preexisting: tuple[DocReference, ...]  # broken at the base already: not this PR's
+    checked: int
+
+
+def resolve_references(refs: Iterable[DocReference], base: ApiModel, merge: ApiModel) -> Resolved:
+    """Judge every code reference against both sides of the merge."""
+    stale: list[StaleReference] = []
+    preexisting: list[DocReference] = []
+    checked = 0
+    for ref in refs:
+        if ref.kind not in _CODE_KINDS:
+            continue
+        checked += 1
+        before = judge(ref, base)
+        if before.fits:
+            after = judge(ref, merge)
+            if after.status == MISSING or (after.status == FOUND and not after.fits):
+                stale.append(explain(ref, before, after, base, merge))
+        elif before.anchored and (before.status == MISSING or before.rejected):
+            after = judge(ref, merge)
+            if not after.fits:
+                preexisting.append(ref)
+    return Resolved(tuple(stale), tuple(preexisting), checked)
+
+
+# -- judging one reference against one model
+
+
+def judge(ref: DocReference, model: ApiModel) -> Verdict:
+    if ref.kind == MEMBER:
+        return _member(ref, model)
+    if ref.kind == ATTRIBUTE or (ref.kind == CALL and ref.owner and ref.owner.endswith("()")):
+        verdict = _on_value(ref, model)
+    else:
+        verdict = _name(ref.name, ref.owner, model)
+    if ref.kind == CALL and verdict.status == FOUND and verdict.obj is not None:
+        return _call_fit(ref, verdict, model)
+    return verdict
+
+
+def _name(name: str, context: str | None, model: ApiModel) -> Verdict:
+    name = name.strip().removesuffix("()")
+    if not name or not all(part.isidentifier() for part in name.split(".")):
+        return Verdict(UNKNOWN)
+    tops = model.top_level
+    # Relative to an rst context: pkg.Client + send, then pkg + send, then as written.
+    if context and not context.endswith("()"):
+        parts = context.split(".")
+        for end in range(len(parts), 0, -1):
+            candidate = ".".join([*parts[:end], name])
+            resolved = model.resolve(candidate)
+            if resolved.status == FOUND:
+                return Verdict(FOUND, resolved.obj, looked_up=candidate, anchored=True)
+    if name.split(".")[0] in tops:
+        resolved = model.resolve(name)
+        return Verdict(resolved.status, resolved.obj, looked_up=name, anchored=True)
+    found = model.named(name)
+    if found:
+        return Verdict(FOUND, found[0], looked_up=name)
+    # Not the package's name as far as this side knows: MISSING only counts after a
+    # FOUND on the base side, where it means the last object of that name is gone.
+    return Verdict(MISSING, looked_up=name)
+
+
+def _owner_class(owner: str, model: ApiModel) -> list[ApiObject]:
+    verdict = _name(owner, None, model)
+    if verdict.status == FOUND and verdict.obj is not None and verdict.obj.kind == CLASS:
+        return [verdict.obj]
+    return [o for o in model.named(owner) if o.kind == CLASS]
+
+
+def _member(ref: DocReference, model: ApiModel) -> Verdict:
+    if not ref.owner:
+        return Verdict(UNKNOWN)
+    classes = _owner_class(ref.owner, model)
+    if not classes:
+        return Verdict(UNKNOWN)
+    statuses = []
+    for cls in classes:
+        found = model.member(cls, ref.name)
+        if found.status == FOUND:
+            verdict = Verdict(FOUND, found.obj, looked_up=f"{cls.path}.{ref.name}", anchored=True)
+            return _call_fit(ref, verdict, model) if ref.keywords else verdict
+        statuses.append(found.status)
+    status = MISSING if all(s == MISSING for s in statuses) else UNKNOWN
+    return Verdict(status, looked_up=f"{classes[0].path}.{ref.name}", anchored=True)
+
+
+def _value_class(owner: str, model: ApiModel) -> ApiObject | None:
+    """The class of a value that came from ``owner`` ("pkg.get()" or "pkg.Client()")."""
+    callee = owner.removesuffix("()")
+    verdict = _name(callee, None, model)
+    if verdict.status != FOUND or verdict.obj is None:
+        return None
+    obj = verdict.obj
+    if obj.kind == CLASS:
+        return obj
+    if obj.kind == FUNCTION:
+        return model.class_of(obj.returns, obj.path)
+    return None
+
+
+def _on_value(ref: DocReference, model: ApiModel) -> Verdict:
+    if not ref.owner:
+        return Verdict(UNKNOWN)
+    cls = _value_class(ref.owner, model)
+    if cls is None:
+        return Verdict(UNKNOWN)
+    found = model.member(cls, ref.name)
+    return Verdict(found.status, found.obj, looked_up=f"{cls.path}.{ref.name}", anchored=True)
+
+
+def _signature(obj: ApiObject, model: ApiModel) -> tuple[Parameter, ...] | None:
+    """What a call to ``obj`` may pass; None when it cannot be told."""
+    if obj.kind == FUNCTION:
+        return obj.parameters
+    if obj.kind != CLASS:
+        return None
+    if obj.parameters:
+        return obj.parameters
+    init = model.member(obj, "__init__")
+    if init.status == FOUND and init.obj is not None and init.obj.kind == FUNCTION:
+        return init.obj.parameters
+    return None  # inherited from a class learnd cannot see, or fields it does not model
+
+
+def _call_fit(ref: DocReference, verdict: Verdict, model: ApiModel) -> Verdict:
+    assert verdict.obj is not None
+    params = _signature(verdict.obj, model)
+    if params is None:
+        return verdict
+    kinds = {p.kind for p in params}
+    by_name = {p.name: p for p in params}
+    rejected: tuple[str, ...] = ()
+    if VAR_KEYWORD not in kinds:
+        rejected = tuple(
+            kw for kw in ref.keywords if kw not in by_name or by_name[kw].kind == POSITIONAL_ONLY
+        )
+    too_many = False
+    if VAR_POSITIONAL not in kinds and ref.positional > 0:
+        slots = sum(1 for p in params if p.kind in (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD))
+        too_many = ref.positional > slots
+    return Verdict(
+        verdict.status,
+        verdict.obj,
+        rejected=rejected,
+        too_many_positional=too_many,
+        looked_up=verdict.looked_up,
+        anchored=verdict.anchored,
+    )
+
+
+# -- explaining a stale reference
+
+
+def explain(
+    ref: DocReference, before: Verdict, after: Verdict, base: ApiModel, merge: ApiModel
+) -> StaleReference:
+    if after.status == FOUND and after.rejected:
+        return _keyword_change(ref, before, after)
+    if after.status == FOUND and after.too_many_positional:
+        callee = after.obj.path if after.obj else ref.name
+        return StaleReference(
+            ref,
+            TOO_MANY_ARGUMENTS,
+            f"`{callee}` now takes fewer positional arguments than this call passes",
+            ref.text,
+            None,
+        )
+    old = before.obj
+    assert old is not None
+    written = _written_name(ref)
+    public = _public_path(before, old)
+    if public != old.path and merge.resolve(old.path).status == FOUND:
+        # The object is still there; the name the doc uses no longer leads to it.
+        return StaleReference(
+            ref,
+            MOVED,
+            f"`{public}` is no longer exported; it is still defined at `{old.path}`",
+            written,
+            _rewrite(written, public, old.path),
+        )
+    renamed = _renamed_to(old, base, merge)
+    if renamed is not None:
+        new_written = _rewrite(written, old.path, renamed.path)
+        return StaleReference(
+            ref,
+            RENAMED,
+            f"`{old.path}` was renamed to `{renamed.path}`",
+            written,
+            new_written,
+        )
+    elsewhere = _now_at(old, merge)
+    if elsewhere is not None:
+        short = old.path.rsplit(".", 1)[-1]
+        detail = f"`{public}` is gone; `{short}` now lives at `{elsewhere.path}`"
+        moved_module = _moved_module(old.path, elsewhere.path)
+        if moved_module:
+            detail = f"module `{moved_module[0]}` moved to `{moved_module[1]}`"
+        return StaleReference(
+            ref, MOVED, detail, written, _rewrite(written, old.path, elsewhere.path)
+        )
+    return StaleReference(ref, REMOVED, f"`{_public_path(before, old)}` was removed", written, None)
+
+
+def _keyword_change(ref: DocReference, before: Verdict, after: Verdict) -> StaleReference:
+    callee = after.obj
+    assert callee is not None
+    params = [p.name for p in (callee.parameters or ())]
+    old_params = [p.name for p in ((before.obj.parameters if before.obj else ()) or ())]
+    gone = after.rejected[0]
+    added = [p for p in params if p not in old_params]
+    if len(after.rejected) == 1 and len(added) == 1:
+        return StaleReference(
+            ref,
+            KEYWORD_RENAMED,
+            f"`{callee.path}` renamed its keyword `{gone}` to `{added[0]}`",
+            f"{gone}=",
+            f"{added[0]}=",
+        )
+    names = ", ".join(f"`{k}`" for k in after.rejected)
+    return StaleReference(
+        ref,
+        KEYWORD_REMOVED,
+        f"`{callee.path}` no longer takes {names}",
+        f"{gone}=",
+        None,
+    )
+
+
+def _written_name(ref: DocReference) -> str:
+    """The dotted name as the doc spells it (without call parentheses and arguments)."""
+    text = ref.text.strip()
+    if ref.kind == MEMBER:
+        return ref.name
+    found = re.match(r"[~!.]?([A-Za-z_][\w.]*)", re.sub(r"^:[\w:]+:`|`$", "", text))
+    if ref.kind in (CALL, ATTRIBUTE) and "." in text:
+        return found.group(1) if found else ref.name
+    return found.group(1) if found else ref.name
+
+
+def _rewrite(written: str, old_path: str, new_path: str) -> str:
+    """``written`` with its tail renamed the way ``old_path`` became ``new_path``."""
+    old_parts, new_parts = old_path.split("."), new_path.split(".")
+    parts = written.split(".")
+    # Replace the longest tail of `written` that matches the tail of the old path.
+    for size in range(min(len(parts), len(old_parts)), 0, -1):
+        if parts[-size:] == old_parts[-size:]:
+            keep = parts[:-size]
+            tail = new_parts[-size:] if len(new_parts) >= size else new_parts
+            if keep and len(old_parts) > size and old_parts[-size - 1] != new_parts[-size - 1]:
+                # The owner changed too (a module move): spell the new path whole.
+                return new_path
+            return ".".join([*keep, *tail])
+    return new_path
+
+
+def _siblings(path: str, model: ApiModel) -> list[ApiObject]:
+    parent = path.rsplit(".", 1)[0]
+    prefix = parent + "."
+    return [
+        o for p, o in model.objects.items() if p.startswith(prefix) and "." not in p[len(prefix) :]
+    ]
+
+
+def _renamed_to(old: ApiObject, base: ApiModel, merge: ApiModel) -> ApiObject | None:
+    """A new object beside where ``old`` was, of its kind and signature: its new name."""
+    candidates = [
+        o
+        for o in _siblings(old.path, merge)
+        if o.kind == old.kind
+        and o.path not in base.objects
+        and not o.path.rsplit(".", 1)[-1].startswith("_")
+    ]
+    if not candidates:
+        return None
+    same = [o for o in candidates if o.parameters == old.parameters and o.returns == old.returns]
+    if len(same) == 1:
+        return same[0]
+    if len(candidates) == 1 and old.kind != MODULE:
+        return candidates[0]
+    return None
+
+
+def _now_at(old: ApiObject, merge: ApiModel) -> ApiObject | None:
+    """Where an object of the same name and kind lives now, when there is one place."""
+    short = old.path.rsplit(".", 1)[-1]
+    same = [o for o in merge.named(short) if o.kind == old.kind and o.path != old.path]
+    if len(same) == 1:
+        return same[0]
+    public = [o for o in same if not any(p.startswith("_") for p in o.path.split("."))]
+    return public[0] if len(public) == 1 else None
+
+
+def _public_path(verdict: Verdict, obj: ApiObject) -> str:
+    return verdict.looked_up or obj.path
+
+
+def _moved_module(old: str, new: str) -> tuple[str, str] | None:
+    """``pkg.exceptions.X`` -> ``pkg._exceptions.X``: the module moved, not the name."""
+    old_mod, _, old_name = old.rpartition(".")
+    new_mod, _, new_name = new.rpartition(".")
+    same_leaf = old_mod.rsplit(".", 1)[-1].lstrip("_") == new_mod.rsplit(".", 1)[-1].lstrip("_")
+    if old_name == new_name and old_mod and new_mod and old_mod != new_mod and same_leaf:
+        return old_mod, new_mod
+    return None
+
+
+def stale_lines(resolved: Resolved) -> Sequence[tuple[str, int]]:
+    """The (doc, line) pairs the PR left stale, in reading order, once each."""
+    return list(dict.fromkeys((s.ref.doc, s.ref.line) for s in resolved.stale))
+
+
+__all__ = [
+    "KEYWORD_ONLY",
+    "Resolved",
+    "StaleReference",
+    "judge",
+    "resolve_references",
+    "stale_lines",
+]

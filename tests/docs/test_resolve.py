@@ -1,0 +1,198 @@
+"""The differential resolver: stale when a reference resolves before the merge and not after."""
+
+from __future__ import annotations
+
+from learnd.analysis.api_model import build_model
+from learnd.docs.read_markdown import read_markdown
+from learnd.docs.read_rst import read_rst
+from learnd.docs.resolve import (
+    KEYWORD_REMOVED,
+    KEYWORD_RENAMED,
+    MOVED,
+    REMOVED,
+    RENAMED,
+    Resolved,
+    resolve_references,
+)
+
+BASE = {
+    "pkg/__init__.py": (
+        "from .models import Response, URL\n"
+        "from .client import get, Client, Proxy\n"
+        "from .exceptions import HTTPError, ResponseClosed\n"
+        "from ._parsers import MultiPartParser\n"
+        "from ._dispatch import Dispatch\n"
+    ),
+    "pkg/models.py": (
+        "class URL:\n"
+        "    @property\n"
+        "    def origin(self) -> str: ...\n"
+        "    def join(self, other): ...\n"
+        "class Response:\n"
+        "    def __init__(self, status, *, headers=None, stream=None):\n"
+        "        self.protocol = 'HTTP/1.1'\n"
+        "    def read(self) -> bytes: ...\n"
+    ),
+    "pkg/client.py": (
+        "from .models import Response\n"
+        "def get(url: str, *, params=None) -> Response: ...\n"
+        "class Client:\n"
+        "    def send(self, request, *, stream=False) -> Response: ...\n"
+        "class Proxy:\n"
+        "    def __init__(self, url, mode='DEFAULT'): ...\n"
+    ),
+    "pkg/exceptions.py": "class HTTPError(Exception): ...\nclass ResponseClosed(HTTPError): ...\n",
+    "pkg/_parsers.py": (
+        "class MultiPartParser:\n    def __init__(self, stream, max_file_size=1024): ...\n"
+    ),
+    "pkg/_dispatch.py": (
+        "class Dispatch:\n    def __init__(self, app, remote_addr='127.0.0.1'): ...\n"
+    ),
+    "tests/test_x.py": "def test_get(): ...\n",
+}
+
+
+def merged(changes: dict[str, str | None]) -> dict[str, str]:
+    files = dict(BASE)
+    for path, value in changes.items():
+        if value is None:
+            files.pop(path, None)
+        else:
+            files[path] = value
+    return files
+
+
+def resolve(doc: str, after: dict[str, str], *, rst: bool = False) -> Resolved:
+    page = read_rst("docs/api.rst", doc) if rst else read_markdown("docs/api.md", doc)
+    return resolve_references(
+        page.references, build_model(BASE.items()), build_model(after.items())
+    )
+
+
+def lines(result: Resolved) -> list[tuple[int, str]]:
+    return [(s.ref.line, s.reason) for s in result.stale]
+
+
+INIT_WITHOUT_PARSER = BASE["pkg/__init__.py"]
+
+
+def test_a_member_under_a_class_heading_is_stale_when_the_class_loses_it() -> None:
+    after = merged({"pkg/models.py": BASE["pkg/models.py"].replace("def origin", "def scheme")})
+    result = resolve("## URL\n\n* `.origin` - **Origin**\n* `.join()` - **URL**\n", after)
+    assert lines(result) == [(3, RENAMED)]
+    assert result.stale[0].new == "scheme"
+
+
+def test_names_in_output_blocks() -> None:
+    after = merged(
+        {
+            "pkg/exceptions.py": "class HTTPError(Exception): ...\n",
+            "pkg/__init__.py": BASE["pkg/__init__.py"].replace(", ResponseClosed", ""),
+        }
+    )
+    doc = (
+        "```\nTraceback (most recent call last):\npkg.HTTPError: 404\n```\n\n"
+        "```\n* HTTPError\n    * ResponseClosed\n```\n"
+    )
+    assert lines(resolve(doc, after)) == [(8, REMOVED)]
+
+
+def test_a_call_passing_a_dropped_keyword_is_stale_and_a_mere_mention_is_not() -> None:
+    after = merged(
+        {
+            "pkg/client.py": BASE["pkg/client.py"].replace(
+                "def __init__(self, url, mode='DEFAULT')", "def __init__(self, url)"
+            )
+        }
+    )
+    doc = (
+        "Make a `pkg.Proxy` first.\n\n"
+        '```python\nimport pkg\np = pkg.Proxy(url, mode="TUNNEL_ONLY")\nq = pkg.Proxy(url)\n```\n'
+    )
+    result = resolve(doc, after)
+    assert lines(result) == [(5, KEYWORD_REMOVED)]
+    assert "mode" in result.stale[0].detail
+
+
+def test_a_renamed_keyword_names_the_new_one() -> None:
+    after = merged(
+        {"pkg/_parsers.py": BASE["pkg/_parsers.py"].replace("max_file_size", "spool_max_size")}
+    )
+    doc = "```python\nfrom pkg import MultiPartParser\nMultiPartParser(s, max_file_size=10)\n```\n"
+    result = resolve(doc, after)
+    assert lines(result) == [(3, KEYWORD_RENAMED)]
+    assert (result.stale[0].old, result.stale[0].new) == ("max_file_size=", "spool_max_size=")
+
+
+def test_an_export_dropped_from_the_package_while_the_class_lives_on() -> None:
+    after = merged(
+        {
+            "pkg/__init__.py": BASE["pkg/__init__.py"].replace(
+                "from ._dispatch import Dispatch\n", ""
+            )
+        }
+    )
+    doc = '```python\nimport pkg\npkg.Dispatch(app=app, remote_addr="1.2.3.4")\n```\n'
+    result = resolve(doc, after)
+    assert lines(result) == [(3, MOVED)]
+    assert "pkg._dispatch.Dispatch" in result.stale[0].detail
+
+
+def test_a_moved_module_breaks_imports_of_it() -> None:
+    after = merged(
+        {
+            "pkg/exceptions.py": None,
+            "pkg/_exceptions.py": BASE["pkg/exceptions.py"],
+            "pkg/__init__.py": BASE["pkg/__init__.py"].replace(".exceptions", "._exceptions"),
+        }
+    )
+    doc = "```python\nfrom pkg.exceptions import HTTPError\n```\n\nCatch `pkg.HTTPError`.\n"
+    result = resolve(doc, after)
+    assert (2, MOVED) in lines(result)
+    assert all(line != 5 for line, _ in lines(result))  # still exported from pkg
+
+
+def test_an_attribute_on_a_value_whose_type_the_example_makes_known() -> None:
+    after = merged(
+        {"pkg/models.py": BASE["pkg/models.py"].replace("self.protocol", "self.http_version")}
+    )
+    doc = (
+        "```pycon\n>>> r = pkg.get('https://example.org')\n>>> r.protocol\n"
+        "'HTTP/1.1'\n>>> r.read()\n```\n"
+    )
+    result = resolve(doc, after)
+    assert lines(result) == [(3, RENAMED)]
+    assert result.stale[0].new == "r.http_version"
+
+
+def test_a_receiver_of_unknown_type_never_matches_a_removed_method() -> None:
+    after = merged({"pkg/client.py": BASE["pkg/client.py"].replace("def get(", "def fetch(")})
+    doc = (
+        "```python\nnext_url = request.query_params.get(\"next\")\nheaders.get('x')\n```\n\n"
+        "The `http.request` event.\n"
+    )
+    assert lines(resolve(doc, after)) == []
+
+
+def test_a_type_annotation_rewrite_flags_nothing() -> None:
+    after = merged({"pkg/client.py": BASE["pkg/client.py"].replace("url: str", "url: 'str'")})
+    doc = "Call `pkg.get(url)` or `pkg.get(url, params={})`.\n"
+    assert lines(resolve(doc, after)) == []
+
+
+def test_what_was_broken_before_the_merge_is_not_this_prs() -> None:
+    after = merged({"pkg/client.py": BASE["pkg/client.py"] + "def extra(): ...\n"})
+    result = resolve("Use `pkg.gone_long_ago()` and `pkg.get()`.\n", after)
+    assert result.stale == ()
+    assert [r.name for r in result.preexisting] == ["pkg.gone_long_ago"]
+
+
+def test_rst_roles_resolve_in_their_module_context() -> None:
+    after = merged({"pkg/client.py": BASE["pkg/client.py"].replace("def send(", "def dispatch(")})
+    doc = (
+        ".. currentmodule:: pkg\n\nUse :meth:`Client.send` and :func:`get`.\n\n"
+        ".. autoclass:: pkg.Client\n   :members:\n"
+    )
+    result = resolve(doc, after, rst=True)
+    assert lines(result) == [(3, RENAMED)]
+    assert result.stale[0].new == "Client.dispatch"
