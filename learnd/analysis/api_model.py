@@ -26,7 +26,12 @@ name look alive.
 from __future__ import annotations
 
 import ast
+import builtins
+import functools
+import hashlib
+import importlib
 import posixpath
+import sys
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -75,6 +80,9 @@ class ApiObject:
     target: str | None = None  # an alias: the dotted name it stands for
     members: tuple[str, ...] = ()  # a class's or module's own member names
     dynamic: bool = False  # a module with __getattr__ or a foreign star import
+    # What the object is, name left out: a function's body, an attribute's value. Equal
+    # fingerprints under two names are one object renamed.
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,9 @@ class Resolution:
     obj: ApiObject | None = None
     # For MISSING: the deepest object that was found on the way (the owner that lacks it).
     owner: ApiObject | None = None
+    # FOUND for a prefix only: `obj` is a function or attribute whose own members
+    # (the rest of the name) are not modelled. The prefix is what the name relies on.
+    partial: bool = False
 
 
 @dataclass
@@ -111,7 +122,16 @@ class ApiModel:
         current = self._follow(self.objects.get(parts[0]))
         if current is None:
             return Resolution(UNKNOWN)
-        for part in parts[1:]:
+        return self.walk(current, parts[1:])
+
+    def walk(self, start: ApiObject, parts: list[str]) -> Resolution:
+        """Follow ``parts`` as members from ``start``."""
+        current = start
+        for part in parts:
+            if current.kind in (FUNCTION, ATTRIBUTE):
+                # `request.database.execute`: what `database` holds is not modelled,
+                # but the name stands or falls with `database` itself.
+                return Resolution(FOUND, current, partial=True)
             step = self.member(current, part)
             if step.status != FOUND or step.obj is None:
                 return Resolution(step.status, None, current)
@@ -142,8 +162,11 @@ class ApiModel:
         for base in owner.bases:
             resolved = self.resolve(base)
             if resolved.status != FOUND or resolved.obj is None:
-                if base not in ("object", "typing.Generic", "typing.Protocol"):
+                known = standard_members(_unsubscripted(base))
+                if known is None:
                     unknown_base = True
+                elif name in known:
+                    return Resolution(UNKNOWN)  # inherited from the standard library
                 continue
             inherited = self._member(resolved.obj, name, seen)
             if inherited.status == FOUND:
@@ -182,6 +205,30 @@ class ApiModel:
                     found.append(obj)
         return found
 
+    def conventional_class(self, variable: str) -> ApiObject | None:
+        """The one class a variable's name spells (``request`` -> ``Request``).
+
+        Examples name values after their class (``def homepage(request):``), and a
+        reader takes them that way; only an unambiguous match counts.
+        """
+        key = variable.replace("_", "").lower()
+        if len(key) < 3:
+            return None  # `r`, `c`: a name too short to say anything about its class
+        classes = {
+            o.path: o
+            for path in self._by_name.get(variable[:1].upper() + variable[1:], ())
+            if (o := self._follow(self.objects[path])) is not None and o.kind == CLASS
+        }
+        if not classes:
+            classes = {
+                o.path: o
+                for name, paths in self._by_name.items()
+                if name.lower() == key
+                for path in paths
+                if (o := self._follow(self.objects[path])) is not None and o.kind == CLASS
+            }
+        return next(iter(classes.values())) if len(classes) == 1 else None
+
     def class_of(self, annotation: str | None, context: str) -> ApiObject | None:
         """The package class a return annotation names, read in ``context``'s module."""
         if not annotation:
@@ -209,6 +256,34 @@ class ApiModel:
             if obj is not None and obj.kind == MODULE:
                 return candidate
         return None
+
+
+# Standard modules whose import does something (opens a browser, prints a poem).
+_SIDE_EFFECTS = frozenset({"antigravity", "this", "__hello__", "__phello__", "idlelib"})
+
+
+def _unsubscripted(base: str) -> str:
+    return base.split("[", 1)[0]
+
+
+@functools.cache
+def standard_members(dotted: str) -> frozenset[str] | None:
+    """The members of a standard-library or builtin class (``typing.Mapping``, ``Exception``).
+
+    Their members are known without reading any source: Python has them. Only
+    modules of the standard library are imported, never the package's own code.
+    """
+    module, _, name = dotted.rpartition(".")
+    if not module:
+        found = getattr(builtins, name, None)
+    elif module.split(".")[0] in sys.stdlib_module_names and module not in _SIDE_EFFECTS:
+        try:
+            found = getattr(importlib.import_module(module), name, None)
+        except ImportError:
+            return None
+    else:
+        return None
+    return frozenset(dir(found)) if isinstance(found, type) or found is not None else None
 
 
 # -- loading
@@ -458,7 +533,9 @@ def _function(
     is_property = bool(decorators & {"property", "cached_property", "functools.cached_property"})
     if is_property:
         returns = ast.unparse(node.returns) if node.returns is not None else None
-        return ApiObject(path, ATTRIBUTE, file, node.lineno, returns=returns)
+        return ApiObject(
+            path, ATTRIBUTE, file, node.lineno, returns=returns, fingerprint=_body_print(node)
+        )
     return ApiObject(
         path,
         FUNCTION,
@@ -466,7 +543,18 @@ def _function(
         node.lineno,
         parameters=parameters(node.args, drop_first=method and not static),
         returns=ast.unparse(node.returns) if node.returns is not None else None,
+        fingerprint=_body_print(node),
     )
+
+
+def _body_print(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    return hashlib.sha256(
+        "\n".join(ast.unparse(stmt) for stmt in node.body).encode("utf-8", "replace")
+    ).hexdigest()[:16]
+
+
+def _value_print(value: ast.expr | None) -> str | None:
+    return ast.unparse(value)[:200] if value is not None else None
 
 
 _FIELD_DECORATORS = frozenset(
@@ -504,7 +592,15 @@ def _class(
             members.append(stmt.name)
         elif isinstance(stmt, ast.Assign | ast.AnnAssign):
             for name in _assigned_names(stmt):
-                children.append(ApiObject(f"{path}.{name}", ATTRIBUTE, file, stmt.lineno))
+                children.append(
+                    ApiObject(
+                        f"{path}.{name}",
+                        ATTRIBUTE,
+                        file,
+                        stmt.lineno,
+                        fingerprint=_value_print(stmt.value),
+                    )
+                )
                 members.append(name)
                 if isinstance(stmt, ast.AnnAssign) and not name.startswith("_"):
                     default = ast.unparse(stmt.value) if stmt.value is not None else None
@@ -546,6 +642,7 @@ def _instance_attributes(
             targets = node.targets
         elif isinstance(node, ast.AnnAssign):
             targets = [node.target]
+        value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
         for target in targets:
             if (
                 isinstance(target, ast.Attribute)
@@ -554,4 +651,10 @@ def _instance_attributes(
                 and target.attr not in members
             ):
                 members.append(target.attr)
-                yield ApiObject(f"{owner}.{target.attr}", ATTRIBUTE, file, target.lineno)
+                yield ApiObject(
+                    f"{owner}.{target.attr}",
+                    ATTRIBUTE,
+                    file,
+                    target.lineno,
+                    fingerprint=_value_print(value),
+                )

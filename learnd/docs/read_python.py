@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 import textwrap
 import warnings
 from collections.abc import Iterator, Sequence
@@ -46,6 +47,7 @@ from learnd.docs.references import (
 
 _BUILTINS = frozenset(dir(builtins))
 _PROMPTS = (">>> ", "... ")
+_COMMENT_SPAN = re.compile(r"`([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
 
 
 @dataclass
@@ -77,13 +79,33 @@ def python_references(
         sl.text.lstrip().startswith(">>>") for sl in lines
     )
     chunks = _session_chunks(lines) if session else [list(lines)]
-    refs: list[DocReference] = []
+    refs: list[DocReference] = list(_comment_names(doc, lines, scope, section, context))
     for chunk in chunks:
         for tree, numbering in _parsed(chunk):
             walker = _Walker(doc, numbering, scope, section, context)
             walker.visit(tree)
             refs.extend(walker.refs)
     return _unique(refs)
+
+
+def _comment_names(
+    doc: str,
+    lines: Sequence[SourceLine],
+    scope: PythonScope,
+    section: str | None,
+    context: str,
+) -> Iterator[DocReference]:
+    """Names an example's comments quote in backticks (`# read it from `request.user``)."""
+    for sl in lines:
+        hash_at = sl.text.find("#")
+        if hash_at < 0 or "`" not in sl.text[hash_at:]:
+            continue
+        for found in _COMMENT_SPAN.finditer(sl.text[hash_at:]):
+            name = found.group(1)
+            head, _, rest = name.partition(".")
+            target = scope.aliases.get(head)
+            meaning = (f"{target}.{rest}" if rest else target) if target else name
+            yield DocReference(doc, sl.line, SYMBOL, meaning, name, context, section=section)
 
 
 def _session_chunks(lines: Sequence[SourceLine]) -> list[list[SourceLine]]:
@@ -260,6 +282,21 @@ class _Walker(ast.NodeVisitor):
             owner = self.scope.values[head]
             return f"{owner}.{callee.split('.', 1)[1]}()" if "." in callee else None
         return f"{self._meaning(callee)}()"
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        # An example's handler with annotated parameters (`request: Request`) says what
+        # its values are; the body reads them as instances of that class.
+        args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+        for arg in args:
+            annotation = dotted(arg.annotation) if arg.annotation is not None else None
+            if annotation is not None and not self._builtin(annotation):
+                self._bind(arg.arg, f"{self._meaning(annotation)}()")
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        for stmt in node.body:
+            self.visit(stmt)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
 
     # -- uses
 

@@ -81,6 +81,8 @@ class Verdict:
     looked_up: str | None = None
     # True when the name is anchored at the package (absolute), so a miss is certain.
     anchored: bool = False
+    # FOUND for a prefix of the name only (see api_model.Resolution.partial).
+    partial: bool = False
 
     @property
     def fits(self) -> bool:
@@ -109,7 +111,7 @@ def resolve_references(refs: Iterable[DocReference], base: ApiModel, merge: ApiM
     preexisting: list[DocReference] = []
     checked = 0
     for ref in refs:
-        if ref.kind not in _CODE_KINDS:
+        if ref.kind not in _CODE_KINDS or historical(ref.doc):
             continue
         checked += 1
         before = judge(ref, base)
@@ -124,6 +126,17 @@ def resolve_references(refs: Iterable[DocReference], base: ApiModel, merge: ApiM
     return Resolved(tuple(stale), tuple(preexisting), checked)
 
 
+def historical(doc: str) -> bool:
+    """A changelog or release notes: it records what names were, and must keep them."""
+    stem = doc.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower().replace("_", "-")
+    return stem in _HISTORY_STEMS or stem.startswith(("changelog", "release-notes", "changes-"))
+
+
+_HISTORY_STEMS = frozenset(
+    {"changelog", "changes", "history", "news", "release-notes", "releases", "whatsnew"}
+)
+
+
 # -- judging one reference against one model
 
 
@@ -135,6 +148,8 @@ def judge(ref: DocReference, model: ApiModel) -> Verdict:
     else:
         verdict = _name(ref.name, ref.owner, model)
     if ref.kind == CALL and verdict.status == FOUND and verdict.obj is not None:
+        if verdict.partial:
+            return verdict  # the callee itself is not modelled, so neither is its signature
         return _call_fit(ref, verdict, model)
     return verdict
 
@@ -154,10 +169,18 @@ def _name(name: str, context: str | None, model: ApiModel) -> Verdict:
                 return Verdict(FOUND, resolved.obj, looked_up=candidate, anchored=True)
     if name.split(".")[0] in tops:
         resolved = model.resolve(name)
-        return Verdict(resolved.status, resolved.obj, looked_up=name, anchored=True)
+        return Verdict(
+            resolved.status, resolved.obj, looked_up=name, anchored=True, partial=resolved.partial
+        )
     found = model.named(name)
     if found:
         return Verdict(FOUND, found[0], looked_up=name)
+    head, _, rest = name.partition(".")
+    cls = model.conventional_class(head) if rest and head[:1].islower() else None
+    if cls is not None:
+        walked = model.walk(cls, rest.split("."))
+        looked_up = f"{cls.path}.{rest}"
+        return Verdict(walked.status, walked.obj, looked_up=looked_up, partial=walked.partial)
     # Not the package's name as far as this side knows: MISSING only counts after a
     # FOUND on the base side, where it means the last object of that name is gone.
     return Verdict(MISSING, looked_up=name)
@@ -365,7 +388,13 @@ def _siblings(path: str, model: ApiModel) -> list[ApiObject]:
 
 
 def _renamed_to(old: ApiObject, base: ApiModel, merge: ApiModel) -> ApiObject | None:
-    """A new object beside where ``old`` was, of its kind and signature: its new name."""
+    """A new object beside where ``old`` was that is plainly ``old`` under a new name.
+
+    Only a close match counts, because a wrong "renamed to" sends a reader to the
+    wrong name: a function with the same parameters and return type, a class or
+    module with most of the same members, a property of the same type, or anything
+    whose body or value is unchanged.
+    """
     candidates = [
         o
         for o in _siblings(old.path, merge)
@@ -373,14 +402,19 @@ def _renamed_to(old: ApiObject, base: ApiModel, merge: ApiModel) -> ApiObject | 
         and o.path not in base.objects
         and not o.path.rsplit(".", 1)[-1].startswith("_")
     ]
-    if not candidates:
-        return None
-    same = [o for o in candidates if o.parameters == old.parameters and o.returns == old.returns]
-    if len(same) == 1:
-        return same[0]
-    if len(candidates) == 1 and old.kind != MODULE:
-        return candidates[0]
-    return None
+    matches = [o for o in candidates if _same_shape(old, o)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _same_shape(old: ApiObject, new: ApiObject) -> bool:
+    if old.fingerprint is not None and old.fingerprint == new.fingerprint:
+        return True
+    if old.kind == FUNCTION:
+        return old.parameters == new.parameters and old.returns == new.returns
+    if old.kind in (CLASS, MODULE):
+        before, after = set(old.members), set(new.members)
+        return bool(before) and len(before & after) >= 0.6 * max(len(before), len(after))
+    return False  # an attribute whose value changed too: nothing left to compare
 
 
 def _now_at(old: ApiObject, merge: ApiModel) -> ApiObject | None:
