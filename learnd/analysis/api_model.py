@@ -229,6 +229,17 @@ class ApiModel:
             }
         return next(iter(classes.values())) if len(classes) == 1 else None
 
+    def spelled(self, words: str) -> list[ApiObject]:
+        """Objects whose name is ``words`` however cased and underscored (test_client)."""
+        key = words.replace("_", "").lower()
+        return [
+            obj
+            for name, paths in self._by_name.items()
+            if name.replace("_", "").lower() == key
+            for path in paths
+            if (obj := self._follow(self.objects[path])) is not None
+        ]
+
     def class_of(self, annotation: str | None, context: str) -> ApiObject | None:
         """The package class a return annotation names, read in ``context``'s module."""
         if not annotation:

@@ -22,7 +22,7 @@ what each piece means for the code:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 from markdown_it import MarkdownIt
@@ -116,6 +116,7 @@ class _Reader:
         self.headings: list[DocHeading] = []
         self.refs: list[DocReference] = []
         self.section: str | None = None
+        self.trail: list[tuple[int, str]] = []  # the headings above, outermost first
         self.scope = PythonScope()
 
     def read(self, body: str) -> None:
@@ -124,8 +125,10 @@ class _Reader:
             if token.type == "heading_open" and token.map is not None:
                 inline = tokens[i + 1] if i + 1 < len(tokens) else None
                 text = inline.content.strip() if inline is not None else ""
-                self.headings.append(DocHeading(int(token.tag[1:]), text, self._line(token.map[0])))
+                level = int(token.tag[1:])
+                self.headings.append(DocHeading(level, text, self._line(token.map[0])))
                 self.section = text
+                self.trail = [(lv, t) for lv, t in self.trail if lv < level] + [(level, text)]
             elif token.type == "inline":
                 self._inline(token)
             elif token.type in ("fence", "code_block") and token.map is not None:
@@ -176,7 +179,8 @@ class _Reader:
         s = content.strip()
         member = _MEMBER_SPAN.match(s)
         if member:
-            owner = _section_name(self.section)
+            headings = [text for _, text in reversed(self.trail)]
+            owner = member_owners([*headings, _file_title(self.path)])
             if owner is not None:
                 self._member(line, member.group(1), s, owner, member.group(2))
             return
@@ -251,12 +255,25 @@ def output_names(source: list[SourceLine]) -> Iterator[tuple[int, str]]:
             yield sl.line, found.group(1)
 
 
-def _section_name(section: str | None) -> str | None:
-    """The name a heading is about, when it is one name: ``URL``, ```Client```."""
-    if section is None:
-        return None
-    found = _HEADING_NAME.match(section.strip())
-    return found.group(1) if found else None
+def member_owners(headings: Iterable[str]) -> str | None:
+    """Where a ```.member``` span may belong: the headings above it, nearest first.
+
+    A heading that is one name (``URL``, ```Client```) is taken as written; one of
+    words (``Test Client``) is also tried run together (``TestClient``), the way
+    pages title a class in prose. Candidates are ``|``-separated; the resolver takes
+    the first that is a class of the package.
+    """
+    candidates: list[str] = []
+    for heading in headings:
+        text = heading.strip()
+        found = _HEADING_NAME.match(text)
+        if found:
+            candidates.append(found.group(1))
+            continue
+        words = re.findall(r"[A-Za-z][A-Za-z0-9]*", text)
+        if 1 < len(words) <= 3:
+            candidates.append("".join(w[:1].upper() + w[1:] for w in words))
+    return "|".join(dict.fromkeys(candidates)) or None
 
 
 def _tripwire_references(

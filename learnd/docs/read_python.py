@@ -40,6 +40,7 @@ from learnd.docs.references import (
     CALL,
     IMPORT,
     MODULE,
+    OUTPUT,
     PYTHON,
     SYMBOL,
     DocReference,
@@ -47,7 +48,12 @@ from learnd.docs.references import (
 
 _BUILTINS = frozenset(dir(builtins))
 _PROMPTS = (">>> ", "... ")
-_COMMENT_SPAN = re.compile(r"`([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?:\(\))?`")
+# A backticked name in a comment that looks like code: dotted, CamelCase or snake_case.
+_COMMENT_SPAN = re.compile(
+    r"`([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+|[A-Z][a-z0-9]+[A-Z]\w*|[a-z]\w*_\w+)(?:\(\))?`"
+)
+# A doctest's output that is a repr naming a class: `DatabaseURL('postgres://...')`.
+_REPR_LINE = re.compile(r"^<?([A-Z]\w*(?:\.[A-Z]\w*)*)[( ]")
 
 
 @dataclass
@@ -80,6 +86,8 @@ def python_references(
     )
     chunks = _session_chunks(lines) if session else [list(lines)]
     refs: list[DocReference] = list(_comment_names(doc, lines, scope, section, context))
+    if session:
+        refs.extend(_output_reprs(doc, lines, section))
     for chunk in chunks:
         for tree, numbering in _parsed(chunk):
             walker = _Walker(doc, numbering, scope, section, context)
@@ -121,6 +129,21 @@ def _session_chunks(lines: Sequence[SourceLine]) -> list[list[SourceLine]]:
         elif stripped.startswith("...") and chunks:
             chunks[-1].append(SourceLine(sl.line, _unprompt(stripped)))
     return chunks
+
+
+def _output_reprs(
+    doc: str, lines: Sequence[SourceLine], section: str | None
+) -> Iterator[DocReference]:
+    """Class names a doctest's printed output shows (``DatabaseURL('...')``, ``<Response ...>``)."""
+    for sl in lines:
+        stripped = sl.text.strip()
+        if stripped.startswith((">>>", "...")):
+            continue
+        found = _REPR_LINE.match(stripped)
+        if found:
+            yield DocReference(
+                doc, sl.line, SYMBOL, found.group(1), found.group(1), OUTPUT, section=section
+            )
 
 
 def _unprompt(text: str) -> str:
@@ -187,6 +210,11 @@ class _Walker(ast.NodeVisitor):
 
     def _line(self, node: ast.AST) -> int:
         index = getattr(node, "lineno", 1) - 1
+        return self.numbering[min(max(index, 0), len(self.numbering) - 1)]
+
+    def _line_end(self, node: ast.AST) -> int:
+        end = getattr(node, "end_lineno", None)
+        index = (end if isinstance(end, int) else getattr(node, "lineno", 1)) - 1
         return self.numbering[min(max(index, 0), len(self.numbering) - 1)]
 
     def _meaning(self, name: str) -> str:
@@ -303,7 +331,12 @@ class _Walker(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         callee = dotted(node.func)
         if callee is not None and not self._builtin(callee):
-            keywords = tuple(kw.arg for kw in node.keywords if kw.arg is not None)
+            named = [kw for kw in node.keywords if kw.arg is not None]
+            keywords = tuple(kw.arg for kw in named if kw.arg is not None)
+            span = {
+                "keyword_lines": tuple(self._line(kw) for kw in named),
+                "end_line": self._line_end(node),
+            }
             starred = any(isinstance(a, ast.Starred) for a in node.args)
             positional = -1 if starred else len(node.args)
             head, _, rest = callee.partition(".")
@@ -317,6 +350,7 @@ class _Walker(ast.NodeVisitor):
                     owner=self.scope.values[head],
                     keywords=keywords,
                     positional=positional,
+                    **span,
                 )
             elif head in self.scope.values and rest:
                 self._attribute(node, head, rest, callee)
@@ -328,6 +362,7 @@ class _Walker(ast.NodeVisitor):
                     callee,
                     keywords=keywords,
                     positional=positional,
+                    **span,
                 )
         else:
             self.visit(node.func)

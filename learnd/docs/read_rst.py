@@ -50,6 +50,7 @@ from learnd.docs.read_markdown import (
 )
 from learnd.docs.read_python import PythonScope, SourceLine, python_references
 from learnd.docs.references import (
+    CALL,
     COMMAND,
     CONSOLE,
     DIRECTIVE,
@@ -489,6 +490,10 @@ class _Declaration(Directive):
         if name:
             kind = MODULE if role in ("automodule", "module") else SYMBOL
             owner = None if kind == MODULE else collector.owner()
+            documented = documented_parameters(self.arguments[0])
+            if documented is not None and kind == SYMBOL:
+                # A written signature: every parameter it names must still exist.
+                kind = CALL
             collector.add(
                 self.lineno,
                 kind,
@@ -497,6 +502,7 @@ class _Declaration(Directive):
                 DIRECTIVE,
                 owner=owner,
                 role=role,
+                keywords=documented or (),
             )
         nested_class = role in ("class", "autoclass", "exception", "autoexception") and name
         if nested_class:
@@ -510,6 +516,22 @@ class _Declaration(Directive):
         finally:
             if nested_class:
                 collector.classes.pop()
+
+
+def documented_parameters(signature: str) -> tuple[str, ...] | None:
+    """The parameter names a written signature (``get(url, *, params=None)``) lists."""
+    start, end = signature.find("("), signature.rfind(")")
+    if start < 0 or end < start:
+        return None
+    try:
+        tree = ast.parse(f"def _({signature[start + 1 : end]}): pass")
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    func = tree.body[0]
+    if not isinstance(func, ast.FunctionDef):
+        return None
+    args = [*func.args.args, *func.args.kwonlyargs]
+    return tuple(a.arg for a in args if a.arg not in ("self", "cls"))
 
 
 class _Autosummary(Directive):

@@ -49,6 +49,10 @@ class DocReference:
     positional: int = 0  # CALL: positional arguments passed; -1 when *args hides the count
     section: str | None = None  # the heading the reference sits under, as written
     role: str | None = None  # rst role or directive ("func", "autoclass"), mkdocstrings ":::"
+    # A reference written over several lines (a call with one keyword per line): its
+    # last line, and the line of each keyword, so a stale keyword points at its own.
+    end_line: int | None = None
+    keyword_lines: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ exported elsewhere), gives it, so the draft can use it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from learnd.analysis.api_model import (
     CLASS,
@@ -109,8 +109,11 @@ def resolve_references(refs: Iterable[DocReference], base: ApiModel, merge: ApiM
     """Judge every code reference against both sides of the merge."""
     stale: list[StaleReference] = []
     preexisting: list[DocReference] = []
+    calls: dict[str, list[DocReference]] = {}
     checked = 0
     for ref in refs:
+        if ref.kind == CALL and ref.end_line is not None and ref.end_line > ref.line:
+            calls.setdefault(ref.doc, []).append(ref)
         if ref.kind not in _CODE_KINDS or historical(ref.doc):
             continue
         checked += 1
@@ -119,11 +122,39 @@ def resolve_references(refs: Iterable[DocReference], base: ApiModel, merge: ApiM
             after = judge(ref, merge)
             if after.status == MISSING or (after.status == FOUND and not after.fits):
                 stale.append(explain(ref, before, after, base, merge))
+            elif after.status == UNKNOWN and before.obj is not None:
+                # The owner now inherits from a class learnd cannot see, so a missing
+                # member proves nothing, unless the member plainly reappears renamed.
+                found = _renamed_member(ref, before.obj, merge)
+                if found is not None:
+                    stale.append(found)
         elif before.anchored and (before.status == MISSING or before.rejected):
             after = judge(ref, merge)
             if not after.fits:
                 preexisting.append(ref)
-    return Resolved(tuple(stale), tuple(preexisting), checked)
+    return Resolved(tuple(_whole_statements(stale, calls)), tuple(preexisting), checked)
+
+
+def _whole_statements(
+    stale: list[StaleReference], calls: dict[str, list[DocReference]]
+) -> Iterator[StaleReference]:
+    """A stale name passed to a call spread over lines makes the whole call stale.
+
+    ``app.add_middleware(DatabaseMiddleware, database_url=...)``: once the class is
+    gone, its keywords on the lines below go with it, and the fix rewrites them all.
+    """
+    for item in stale:
+        ref = item.ref
+        around = [
+            c
+            for c in calls.get(ref.doc, ())
+            if c.end_line is not None and c.line <= ref.line <= c.end_line and c != ref
+        ]
+        if ref.kind == SYMBOL and around:
+            end = max(c.end_line or c.line for c in around)
+            yield replace(item, ref=replace(ref, end_line=max(end, ref.end_line or ref.line)))
+        else:
+            yield item
 
 
 def historical(doc: str) -> bool:
@@ -165,7 +196,7 @@ def _name(name: str, context: str | None, model: ApiModel) -> Verdict:
         for end in range(len(parts), 0, -1):
             candidate = ".".join([*parts[:end], name])
             resolved = model.resolve(candidate)
-            if resolved.status == FOUND:
+            if resolved.status == FOUND and not resolved.partial:
                 return Verdict(FOUND, resolved.obj, looked_up=candidate, anchored=True)
     if name.split(".")[0] in tops:
         resolved = model.resolve(name)
@@ -186,11 +217,29 @@ def _name(name: str, context: str | None, model: ApiModel) -> Verdict:
     return Verdict(MISSING, looked_up=name)
 
 
-def _owner_class(owner: str, model: ApiModel) -> list[ApiObject]:
-    verdict = _name(owner, None, model)
-    if verdict.status == FOUND and verdict.obj is not None and verdict.obj.kind == CLASS:
-        return [verdict.obj]
-    return [o for o in model.named(owner) if o.kind == CLASS]
+def _owner_class(owners: str, model: ApiModel) -> list[ApiObject]:
+    """The classes a member's owner names: the first ``|``-separated candidate that is one."""
+    for owner in owners.split("|"):
+        verdict = _name(owner, None, model)
+        obj = verdict.obj
+        if verdict.status == FOUND and obj is not None:
+            if obj.kind == CLASS:
+                return [obj]
+            if obj.kind == FUNCTION:  # a factory documented as the class it returns
+                made = model.class_of(obj.returns, obj.path)
+                if made is not None:
+                    return [made]
+        classes = [o for o in model.named(owner) if o.kind == CLASS]
+        if classes:
+            return classes
+        spelled = model.conventional_class(owner) if owner[:1].islower() else None
+        if spelled is not None:  # a page named for its class: test_client -> TestClient
+            return [spelled]
+        factories = [o for o in model.spelled(owner) if o.kind == FUNCTION]
+        products = [c for f in factories if (c := model.class_of(f.returns, f.path)) is not None]
+        if len(products) == 1:  # a page named for a factory: TestClient() returning a class
+            return products
+    return []
 
 
 def _member(ref: DocReference, model: ApiModel) -> Verdict:
@@ -327,6 +376,37 @@ def explain(
     return StaleReference(ref, REMOVED, f"`{_public_path(before, old)}` was removed", written, None)
 
 
+def _renamed_member(ref: DocReference, old: ApiObject, merge: ApiModel) -> StaleReference | None:
+    owners: list[ApiObject] = []
+    if ref.kind == MEMBER and ref.owner:
+        owners = _owner_class(ref.owner, merge)
+    elif ref.owner and ref.owner.endswith("()"):
+        cls = _value_class(ref.owner, merge)
+        owners = [cls] if cls is not None else []
+    short = old.path.rsplit(".", 1)[-1]
+    for cls in owners:
+        matches = [
+            obj
+            for member in cls.members
+            if member != short
+            and not member.startswith("_")
+            and (obj := merge.objects.get(f"{cls.path}.{member}")) is not None
+            and obj.kind == old.kind
+            and _same_shape(old, obj)
+        ]
+        if len(matches) == 1:
+            new = matches[0].path.rsplit(".", 1)[-1]
+            written = _written_name(ref)
+            return StaleReference(
+                ref,
+                RENAMED,
+                f"`{old.path}` was renamed to `{matches[0].path}`",
+                written,
+                _rewrite(written, short, new),
+            )
+    return None
+
+
 def _keyword_change(ref: DocReference, before: Verdict, after: Verdict) -> StaleReference:
     callee = after.obj
     assert callee is not None
@@ -334,6 +414,9 @@ def _keyword_change(ref: DocReference, before: Verdict, after: Verdict) -> Stale
     old_params = [p.name for p in ((before.obj.parameters if before.obj else ()) or ())]
     gone = after.rejected[0]
     added = [p for p in params if p not in old_params]
+    if gone in ref.keywords and len(ref.keyword_lines) == len(ref.keywords):
+        # A call spread over lines: the stale line is the keyword's own.
+        ref = replace(ref, line=ref.keyword_lines[ref.keywords.index(gone)])
     if len(after.rejected) == 1 and len(added) == 1:
         return StaleReference(
             ref,

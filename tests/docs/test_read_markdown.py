@@ -71,7 +71,14 @@ def found() -> set[tuple[int, str, str, str]]:
 def test_members_listed_under_a_class_heading_belong_to_that_class() -> None:
     page = read_markdown("docs/api.md", DOC)
     members = [(r.line, r.name, r.owner, r.keywords) for r in page.references if r.kind == MEMBER]
-    assert members == [(10, "origin", "URL", ()), (11, "next", "URL", ("timeout",))]
+    # The nearest heading first, then the ones above it (the resolver takes the first class).
+    assert members == [(10, "origin", "URL|API|api", ()), (11, "next", "URL|API|api", ("timeout",))]
+
+
+def test_a_heading_of_words_is_tried_as_the_class_it_titles() -> None:
+    page = read_markdown("t.md", "# Test Client\n\n## Sessions\n\n* `.wsconnect(url)` - open\n")
+    members = [(r.name, r.owner) for r in page.references if r.kind == MEMBER]
+    assert members == [("wsconnect", "Sessions|TestClient|t")]
 
 
 def test_spans_in_prose_are_typed_and_on_their_own_line() -> None:

@@ -70,7 +70,7 @@ def test_autodoc_and_declarations_name_what_the_page_documents() -> None:
     assert (9, SYMBOL, "pkg.Client", "pkg", DIRECTIVE) in refs
     # A role inside the autoclass body is relative to that class.
     assert (12, SYMBOL, "origin", "pkg.Client", PROSE) in refs
-    assert (34, SYMBOL, "run", "pkg", DIRECTIVE) in refs
+    assert (34, CALL, "run", "pkg", DIRECTIVE) in refs  # a written signature
 
 
 def test_examples_literal_blocks_and_doctests() -> None:
