@@ -236,9 +236,11 @@ def _owner_class(owners: str, model: ApiModel) -> list[ApiObject]:
         if spelled is not None:  # a page named for its class: test_client -> TestClient
             return [spelled]
         factories = [o for o in model.spelled(owner) if o.kind == FUNCTION]
-        products = [c for f in factories if (c := model.class_of(f.returns, f.path)) is not None]
+        products = {
+            c.path: c for f in factories if (c := model.class_of(f.returns, f.path)) is not None
+        }
         if len(products) == 1:  # a page named for a factory: TestClient() returning a class
-            return products
+            return list(products.values())
     return []
 
 
