@@ -1,8 +1,14 @@
 """Everything learnd asks of git, in one place.
 
-Agents read files at the base and merge commits through a persistent
-``git cat-file --batch`` (GitPython keeps one per repository), so a merge
-touching thousands of files costs one process, not thousands.
+Agents read files at the base and merge commits through one streamed
+``git cat-file --batch`` per scan, so a merge touching thousands of files costs
+one process, not thousands.
+
+Paths: git may store any bytes but NUL in a path. Every name is read from git in
+NUL-separated form (``-z``), and every file is read by its object id, never by
+``commit:path`` (a newline in a name would split that request in two and shift
+every answer after it). Names leave this module as shown names
+(:mod:`learnd.pathnames`: one printable line each) and come back as them.
 """
 
 from __future__ import annotations
@@ -19,9 +25,14 @@ import git
 from gitdb.exc import BadName, BadObject  # type: ignore[import-untyped]
 
 from learnd.errors import GitError
+from learnd.pathnames import show, to_bytes
 
 # A blob larger than this is not worth reading into memory for analysis.
 MAX_BLOB_BYTES = 2_000_000
+# Up to this many paths are looked up with pathspecs (git checks each one against
+# every tree entry it walks: about 70 microseconds a pathspec); more are found in
+# one listing of the whole tree, which costs about 15 ms for 20,000 files.
+PATHSPEC_PATHS = 64
 
 
 @dataclass(frozen=True)
@@ -39,7 +50,7 @@ class ChangedPath:
     """One entry of ``git diff --raw -M`` joined with its ``--numstat`` counts."""
 
     status: str  # A, M, D, R, C, T
-    path: str
+    path: str  # shown names (learnd.pathnames), as every path this module gives
     old_path: str | None
     added: int | None  # None: git treats the file as binary
     removed: int | None
@@ -52,6 +63,15 @@ class Blob:
     path: str
     size: int
     data: bytes | None  # None when larger than the limit asked for
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One file of a commit's tree: its shown name, blob id and size in bytes."""
+
+    path: str
+    blob: str
+    size: int
 
 
 def _real_blob(sha: str) -> str | None:
@@ -167,13 +187,27 @@ class GitRepo:
             return None
 
     def write_diff(self, base: str, merge: str, dest: IO[bytes]) -> None:
-        """Stream the unified diff of base..merge into ``dest`` (it may be 50 MB)."""
-        self._repo.git.diff(
-            base,
-            merge,
-            "--no-color",
-            "--no-ext-diff",
-            "-M",
+        """Stream the unified diff of base..merge into ``dest`` (it may be 50 MB).
+
+        Its headers are the same whatever the user's configuration: ``a/`` and
+        ``b/`` prefixes (not ``diff.noprefix`` or mnemonic ones) and every name
+        that is not plain ASCII in git's C-style quotes (``core.quotePath``), so
+        :mod:`learnd.docs.patch_names` can read every name back exactly.
+        """
+        self._repo.git.execute(
+            [
+                "git",
+                "-c",
+                "core.quotePath=true",
+                "diff",
+                "--no-color",
+                "--no-ext-diff",
+                "--src-prefix=a/",
+                "--dst-prefix=b/",
+                "-M",
+                base,
+                merge,
+            ],
             output_stream=dest,
         )
 
@@ -186,45 +220,91 @@ class GitRepo:
         i = 0
         while i < len(fields):
             field = fields[i]
-            if field.startswith(":"):
-                _old_mode, _new_mode, old_blob, new_blob, status = field[1:].split()
+            if field.startswith(b":"):
+                _old_mode, _new_mode, old_blob, new_blob, status = field[1:].decode().split()
                 letter = status[:1]
                 blobs = (_real_blob(old_blob), _real_blob(new_blob))
                 if letter in ("R", "C"):
-                    entries.append((letter, fields[i + 2], fields[i + 1], *blobs))
+                    entries.append((letter, show(fields[i + 2]), show(fields[i + 1]), *blobs))
                     i += 3
                 else:
-                    entries.append((letter, fields[i + 1], None, *blobs))
+                    entries.append((letter, show(fields[i + 1]), None, *blobs))
                     i += 2
                 continue
             # numstat: "a\tr\tpath", or "a\tr\t" followed by old and new for a rename
-            added, removed, path = field.split("\t", 2)
+            added, removed, raw = field.split(b"\t", 2)
             i += 1
-            if path == "":
-                path = fields[i + 1]
+            if raw == b"":
+                raw = fields[i + 1]
                 i += 2
-            counts[path] = (
-                int(added) if added != "-" else None,
-                int(removed) if removed != "-" else None,
+            counts[show(raw)] = (
+                int(added) if added != b"-" else None,
+                int(removed) if removed != b"-" else None,
             )
         return [
             ChangedPath(letter, path, old, *counts.get(path, (None, None)), old_blob, new_blob)
             for letter, path, old, old_blob, new_blob in entries
         ]
 
-    def _git_z(self, *args: str) -> list[str]:
-        out = self._repo.git.execute(["git", *args], stdout_as_string=False)
-        assert isinstance(out, bytes)
-        text = out.decode("utf-8", "surrogateescape")
-        return [f for f in text.split("\0") if f != ""]
+    def _git_z(self, *args: str | bytes) -> list[bytes]:
+        """The non-empty NUL-separated fields git prints for ``args``, as bytes.
+
+        Run directly rather than through GitPython so that a path argument goes to
+        git as the exact bytes it names, whatever the locale's file system encoding.
+        """
+        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, check=False)
+        if proc.returncode != 0:
+            raise git.GitCommandError(
+                ["git", *(a if isinstance(a, str) else os.fsdecode(a) for a in args)],
+                proc.returncode,
+                proc.stderr,
+            )
+        return [f for f in proc.stdout.split(b"\0") if f]
+
+    def tree_blobs(self, commit: str, paths: Iterable[str] | None = None) -> list[TreeEntry]:
+        """Every file (blob) at ``commit``, or only those named in ``paths``, by name.
+
+        Submodules (gitlinks) are not blobs and are left out.
+        """
+        # --literal-pathspecs: a name such as ":(glob)x" or "*.md" is a name, not
+        # a pattern; "--" keeps a name with a leading dash from being an option.
+        args: list[str | bytes] = ["--literal-pathspecs", "ls-tree", "-r", "-l", "-z"]
+        args += ["--full-tree", commit]
+        wanted: set[str] | None = None
+        if paths is not None:
+            wanted = set(paths)
+            if not wanted:
+                return []
+            if len(wanted) <= PATHSPEC_PATHS:
+                args += ["--", *sorted(to_bytes(p) for p in wanted)]
+        entries = []
+        for entry in self._git_z(*args):
+            meta, raw = entry.split(b"\t", 1)
+            _mode, kind, sha, size = meta.split()
+            if kind != b"blob":
+                continue
+            path = show(raw)
+            if wanted is None or path in wanted:
+                entries.append(TreeEntry(path, sha.decode(), int(size)))
+        return entries
 
     def read_blobs(
         self, commit: str, paths: Iterable[str], *, max_bytes: int = MAX_BLOB_BYTES
     ) -> Iterator[Blob]:
         """Yield each path's blob at ``commit``, in order; paths missing there are left out."""
         wanted = list(paths)
-        refs = [f"{commit}:{path}".encode("utf-8", "surrogateescape") for path in wanted]
-        for path, (kind, size, data) in zip(wanted, self._cat_file(refs, max_bytes), strict=True):
+        ids = {e.path: e.blob for e in self.tree_blobs(commit, wanted)}
+        return self.read_blob_ids(
+            ((path, ids[path]) for path in wanted if path in ids), max_bytes=max_bytes
+        )
+
+    def read_blob_ids(
+        self, files: Iterable[tuple[str, str]], *, max_bytes: int = MAX_BLOB_BYTES
+    ) -> Iterator[Blob]:
+        """Yield the blob of each ``(path, blob id)``, in order; unknown ids are left out."""
+        chosen = list(files)
+        answers = self._cat_file([blob.encode() for _, blob in chosen], max_bytes)
+        for (path, _), (kind, size, data) in zip(chosen, answers, strict=True):
             if kind == b"blob":
                 yield Blob(path, size, data)
 
@@ -242,32 +322,28 @@ class GitRepo:
         scan of a 60 MB tree takes seconds, where ``git grep`` with thousands of
         patterns takes minutes.
         """
-        listing = self._git_z("ls-tree", "-r", "-l", "-z", commit)
-        chosen: list[tuple[str, bytes]] = []
-        for entry in listing:
-            meta, path = entry.split("\t", 1)
-            _mode, kind, sha, size = meta.split()
-            if kind != "blob" or size == "-" or int(size) > max_bytes:
-                continue
-            if suffixes and not path.endswith(suffixes):
-                continue
-            if exclude_suffixes and path.endswith(exclude_suffixes):
-                continue
-            chosen.append((path, sha.encode()))
-        blobs = self._cat_file([sha for _, sha in chosen], max_bytes)
-        for (path, _), (_kind, _size, data) in zip(chosen, blobs, strict=False):
-            if data is not None and b"\0" not in data[:8000]:
-                yield path, data
+        chosen = [
+            (e.path, e.blob)
+            for e in self.tree_blobs(commit)
+            if e.size <= max_bytes
+            and (not suffixes or e.path.endswith(suffixes))
+            and not (exclude_suffixes and e.path.endswith(exclude_suffixes))
+        ]
+        for blob in self.read_blob_ids(chosen, max_bytes=max_bytes):
+            if blob.data is not None and b"\0" not in blob.data[:8000]:
+                yield blob.path, blob.data
 
     def _cat_file(
-        self, refs: list[bytes], max_bytes: int
+        self, ids: list[bytes], max_bytes: int
     ) -> Iterator[tuple[bytes, int, bytes | None]]:
-        """(type, size, data or None when over ``max_bytes``) per ref, via one process.
+        """(type, size, data or None when over ``max_bytes``) per object id, via one process.
 
+        Only object ids are sent, never names: an id holds no newline or space, so
+        each request is one line and each answer's header three fields.
         A thread feeds the requests while this generator reads the answers, so
         neither side waits on a full pipe; closing the generator early stops git.
         """
-        if not refs:
+        if not ids:
             return
         proc = subprocess.Popen(
             # --buffer: one flush at the end instead of one per object; safe, as a
@@ -283,8 +359,8 @@ class GitRepo:
 
         def feed() -> None:
             try:
-                for ref in refs:
-                    stdin.write(ref + b"\n")
+                for oid in ids:
+                    stdin.write(oid + b"\n")
                 stdin.close()
             except (BrokenPipeError, ValueError):
                 pass  # the reader stopped early and closed the pipe
@@ -292,9 +368,9 @@ class GitRepo:
         feeder = threading.Thread(target=feed, daemon=True)
         feeder.start()
         try:
-            for _ in refs:
+            for _ in ids:
                 header = stdout.readline().split()
-                if len(header) != 3:  # "<ref> missing" or "<ref> ambiguous"
+                if len(header) != 3:  # "<id> missing" or "<id> ambiguous"
                     yield b"missing", 0, None
                     continue
                 kind, size = header[1], int(header[2])
@@ -320,7 +396,8 @@ class GitRepo:
         return None
 
     def list_files(self, commit: str) -> list[str]:
-        return self._git_z("ls-tree", "-r", "--name-only", "-z", commit)
+        """The shown name of every entry at ``commit`` (files, symlinks, submodules)."""
+        return [show(raw) for raw in self._git_z("ls-tree", "-r", "--name-only", "-z", commit)]
 
     def commits_between(self, base: str, merge: str, *, limit: int = 1000) -> list[str]:
         """Full shas of the commits ``merge`` has and ``base`` lacks, newest first.

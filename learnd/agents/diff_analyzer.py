@@ -9,6 +9,7 @@ skipped: one bad file never costs the whole analysis.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 from collections import defaultdict, deque
@@ -107,8 +108,15 @@ def _apis(
     """The API of each (path, blob) at ``commit``: from the cache, else parsed (and kept)."""
     known = cache.get_many(b for _, b in files if b) if cache is not None else {}
     blob_of = dict(files)
-    todo = [path for path, blob in files if blob is None or blob not in known]
-    texts = _texts(repo.read_blobs(commit, todo, max_bytes=MAX_BLOB_BYTES), skipped, side)
+    todo = [(path, blob) for path, blob in files if blob is None or blob not in known]
+    # By blob id where git gave one (always, for the side a file exists on).
+    by_id = [(path, blob) for path, blob in todo if blob is not None]
+    by_name = [path for path, blob in todo if blob is None]
+    blobs = itertools.chain(
+        repo.read_blob_ids(by_id, max_bytes=MAX_BLOB_BYTES),
+        repo.read_blobs(commit, by_name, max_bytes=MAX_BLOB_BYTES) if by_name else (),
+    )
+    texts = _texts(blobs, skipped, side)
     by_path: dict[str, Entry] = {}
     fresh: list[tuple[str, Entry]] = []
     for path, result in _extract_all(texts, parallel=len(todo) >= PARALLEL_FROM):

@@ -31,19 +31,27 @@ def run(ctx: AgentContext) -> AgentResult:
     if not index.docs:
         reason = "no markdown docs under the configured doc paths: " + ", ".join(ctx.target.docs)
         return AgentResult(SKIPPED, f"# Existing docs check\n\nSkipped: {reason}.\n", reason)
-    with ctx.input_path(DIFF_PATCH).open(encoding="utf-8", errors="replace") as patch:
+    # surrogateescape: a name git left unquoted keeps its bytes (see patch_names).
+    with ctx.input_path(DIFF_PATCH).open(encoding="utf-8", errors="surrogateescape") as patch:
         names = scan_patch(patch)
     repo, merge = ctx.repo, ctx.target.merge_sha
     still_defined = _still_defined(repo, merge, names.removed_names)
     removed = {n: why for n, why in names.removed_reasons().items() if n not in still_defined}
     files = set(repo.list_files(merge))
+    # Shown names never escape "/", so their folders are shown names too.
     folders = {p.rsplit("/", i)[0] for p in files for i in range(1, p.count("/") + 1)}
+    # By blob id, as every read: a name may hold any byte git allows.
+    doc_blobs = {e.path: e.blob for e in repo.tree_blobs(merge, [d.path for d in index.docs])}
 
     def symbols_existing(candidates: Collection[str]) -> set[str]:
         return words_present(repo.text_files(merge, exclude_suffixes=DOC_SUFFIXES), candidates)
 
     def doc_text(path: str) -> str:
-        return repo.read_text(merge, path) or ""
+        blob = doc_blobs.get(path)
+        for found in repo.read_blob_ids([(path, blob)] if blob else []):
+            if found.data is not None:
+                return found.data.decode("utf-8", "replace")
+        return ""
 
     facts = check_docs(
         index,

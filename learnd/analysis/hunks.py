@@ -57,7 +57,8 @@ def api_untouched(patch: BinaryIO, paths: Collection[str]) -> set[str]:
         if not part.startswith(_FILE_START):
             continue
         header_end = part.find(b"\n")
-        _old, new = git_line_paths(part[len(_FILE_START) : header_end].decode("utf-8", "replace"))
+        header = part[len(_FILE_START) : header_end].decode("utf-8", "surrogateescape")
+        _old, new = git_line_paths(header)
         if new not in wanted:
             continue
         hunks = part.find(b"\n@@")

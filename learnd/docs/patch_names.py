@@ -11,7 +11,12 @@ found, never the patch.
 Assumptions and limits:
 
 * Paths carry git's default ``a/`` and ``b/`` prefixes (``--no-prefix`` output is
-  read as is); quoted paths (``"a/t\\303\\251st.py"``) are unquoted.
+  read as is); quoted paths (``"a/t\\303\\251st.py"``) are unquoted, and every
+  path comes out as its shown name (:mod:`learnd.pathnames`), the name the rest of
+  learnd knows the file by. Read a patch decoded with ``surrogateescape`` so that
+  a name git left unquoted keeps its bytes. In a ``diff --git`` line two unquoted
+  names that differ and hold spaces cannot always be told apart; the ``---``,
+  ``+++`` and ``rename from/to`` lines, which name one path each, take precedence.
 * Definitions are only looked for in ``.py`` files, and only on whole lines: a
   ``def`` inside a docstring counts, a definition split over lines before its name
   does not. Dunder names (``__init__``) are skipped: they exist in every class, so
@@ -28,6 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from learnd.docs.model import REMOVED, RENAMED
+from learnd.pathnames import closing_quote, from_git_quoted
 
 # Kinds of definition, used only to pair a removed with an added one in a hunk.
 _DEF = "def"
@@ -38,8 +44,6 @@ _DEF_RE = re.compile(r"(?:async\s+)?def\s+([A-Za-z_]\w*)\s*[(\[]")
 _CLASS_RE = re.compile(r"class\s+([A-Za-z_]\w*)\s*[(:\[]")
 _CONST_RE = re.compile(r"^([A-Z][A-Z0-9_]*[A-Z0-9])\s*(?::[^=]*)?=(?!=)")
 _HUNK_RE = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
-_OCTAL_RE = re.compile(r"\\([0-7]{1,3})")
-_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
 
 
 @dataclass(frozen=True)
@@ -163,9 +167,9 @@ class _Scanner:
         elif line.startswith("+++ "):
             self.new_path = _header_path(line[4:], "b/")
         elif line.startswith("rename from "):
-            self.rename_from = _unquote(line[len("rename from ") :])
+            self.rename_from = from_git_quoted(line[len("rename from ") :])
         elif line.startswith("rename to "):
-            self.rename_to = _unquote(line[len("rename to ") :])
+            self.rename_to = from_git_quoted(line[len("rename to ") :])
         elif line.startswith("deleted file mode"):
             self.is_deleted = True
 
@@ -278,20 +282,31 @@ def _defined_name(code: str) -> tuple[str, str] | None:
 
 def _header_path(raw: str, prefix: str) -> str | None:
     """The path of a ``---``/``+++`` line, None for /dev/null."""
-    # git ends a path containing a space with a tab; drop it and anything after it.
-    text = raw.split("\t", 1)[0] if not raw.startswith('"') else raw
-    text = _unquote(text.rstrip())
+    if raw.startswith('"'):
+        end = closing_quote(raw)
+        text = raw[: end + 1] if end > 0 else raw
+    else:
+        # git ends a path containing a space with a tab: drop it and anything after
+        # it (a timestamp), but keep the spaces, even trailing ones, of the name.
+        text = raw.split("\t", 1)[0]
     if text == "/dev/null":
         return None
-    return text[len(prefix) :] if text.startswith(prefix) else text
+    return _strip_prefix(from_git_quoted(text), prefix)
 
 
 def git_line_paths(rest: str) -> tuple[str | None, str | None]:
-    """Split ``a/old b/new`` from a ``diff --git`` line, quoted or not."""
-    rest = rest.strip()
+    """Split ``a/old b/new`` from a ``diff --git`` line, quoted or not, into shown names."""
+    rest = rest.rstrip("\r\n")
     if rest.startswith('"'):
-        end = _closing_quote(rest)
-        old, new = rest[: end + 1], rest[end + 1 :].strip()
+        end = closing_quote(rest)
+        if end < 0:
+            return None, None
+        old, new = rest[: end + 1], rest[end + 2 :]
+    elif '"' in rest:
+        # Only the new name is quoted: an unquoted name never holds a '"' (git
+        # quotes it), so the first one opens the new name.
+        cut = rest.index('"')
+        old, new = rest[: cut - 1], rest[cut:]
     else:
         # Unquoted names may contain spaces; when both sides name the same file
         # (the common case) the split point is the middle.
@@ -305,45 +320,12 @@ def git_line_paths(rest: str) -> tuple[str | None, str | None]:
             if cut < 0:
                 return None, None
             old, new = rest[:cut], rest[cut + 1 :]
-    old_path, new_path = _unquote(old), _unquote(new)
-    if old_path.startswith("a/"):
-        old_path = old_path[2:]
-    if new_path.startswith("b/"):
-        new_path = new_path[2:]
+    old_path = _strip_prefix(from_git_quoted(old), "a/")
+    new_path = _strip_prefix(from_git_quoted(new), "b/")
     return old_path or None, new_path or None
 
 
-def _closing_quote(text: str) -> int:
-    i = 1
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == '"':
-            return i
-        i += 1
-    return len(text) - 1
-
-
-def _unquote(text: str) -> str:
-    """Undo git's C-style quoting of a path (octal escapes are UTF-8 bytes)."""
-    if len(text) < 2 or not (text.startswith('"') and text.endswith('"')):
-        return text
-    body = text[1:-1]
-    out = bytearray()
-    i = 0
-    while i < len(body):
-        c = body[i]
-        if c == "\\" and i + 1 < len(body):
-            octal = _OCTAL_RE.match(body, i)
-            if octal:
-                out.append(int(octal.group(1), 8) & 0xFF)
-                i = octal.end()
-                continue
-            nxt = body[i + 1]
-            out.append(_ESCAPES.get(nxt, ord(nxt)) if ord(nxt) < 128 else ord("?"))
-            i += 2
-            continue
-        out.extend(c.encode("utf-8"))
-        i += 1
-    return out.decode("utf-8", errors="replace")
+def _strip_prefix(path: str, prefix: str) -> str:
+    # Shown names keep "a/" and "b/" as they are, so the prefix is stripped after
+    # unquoting, where a quoted name has it too.
+    return path[len(prefix) :] if path.startswith(prefix) else path

@@ -12,6 +12,7 @@ from learnd.docs.index import doc_selected, index_docs
 from learnd.facts import to_jsonable
 from learnd.gather.target import LearnTarget
 from learnd.git import GitRepo
+from learnd.pathnames import real_name
 from learnd.pipeline.protocol import atomic_stream, atomic_write_json
 from learnd.pipeline.rundir import RunDir
 
@@ -48,7 +49,13 @@ def gather_inputs(repo: GitRepo, target: LearnTarget, run_dir: RunDir) -> list[s
 
 
 def _read_docs(repo: GitRepo, target: LearnTarget) -> Iterator[tuple[str, str]]:
-    paths = [p for p in repo.list_files(target.merge_sha) if doc_selected(p, target.docs)]
-    for blob in repo.read_blobs(target.merge_sha, paths, max_bytes=MAX_DOC_BYTES):
+    # Selected by the real name (a configured pattern names real files), read by
+    # blob id and indexed under the shown name (learnd.pathnames).
+    docs = [
+        (e.path, e.blob)
+        for e in repo.tree_blobs(target.merge_sha)
+        if doc_selected(real_name(e.path), target.docs)
+    ]
+    for blob in repo.read_blob_ids(docs, max_bytes=MAX_DOC_BYTES):
         if blob.data is not None:
             yield blob.path, blob.data.decode("utf-8", "replace")

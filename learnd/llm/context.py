@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from learnd.agents.context import AgentContext
+from learnd.docs.patch_names import git_line_paths
 from learnd.gather.inputs import DIFF_PATCH, DOCS_INDEX, REVIEW_COMMENTS
 from learnd.pipeline.roster import (
     CODE_DIFF_ANALYZER,
@@ -195,7 +196,9 @@ def _diff(ctx: AgentContext) -> Section | None:
                 parts.append(Part(name, "".join(current)))
                 current = []
             if line.startswith("diff --git "):
-                name = line.split(" b/", 1)[-1].strip() or line.strip()
+                # The new side's shown name, as the facts name the file (a quoted
+                # or spaced name would be cut wrong by splitting on " b/").
+                name = git_line_paths(line[len("diff --git ") :])[1] or line.strip()
             current.append(line)
     if current:
         parts.append(Part(name, "".join(current)))

@@ -19,6 +19,9 @@ What counts as a reference (:func:`extract_references`)
     docs indexer's list) or a known file name; an optional ``:12``, ``:12-20``,
     ``:12:3`` or ``#L12`` line suffix is checked too. ``a.md, b.md`` in one span
     is one reference per path. Globs and templates (``*?[]{}<>$``) are skipped.
+    A span that is exactly the shown name (:mod:`learnd.pathnames`) of a file or
+    folder at either commit, with an optional line suffix, is that path whatever
+    characters the name holds (``docs/sp ace.md:3``, ``docs/new\\nline.md``).
   - ``option``: ``--flag``, ``--flag=value``, ``--flag VALUE``. Short options
     (``-q``) are not checked: one letter says too little to be invented.
   - ``command``: text with whitespace whose first word looks like a program (see
@@ -41,7 +44,8 @@ What counts as a reference (:func:`extract_references`)
   included. Other languages are not read.
 * Bare paths in prose (outside spans, code and URLs): a token with a ``/`` whose
   last part has a known extension (``src/foo/bar.py``, ``docs/x.md``, a link
-  target), or any ``name.ext:12``. Bare words are never symbols: prose is English.
+  target), or any ``name.ext:12``, not right after a ``\\`` (the rest of an
+  escaped shown name). Bare words are never symbols: prose is English.
 
 Skipped as generic, never counted (each list is small and explicit below): URLs,
 numbers, commit shas, one-word lowercase spans (``true``, ``main``), ALL-CAPS
@@ -264,7 +268,7 @@ _PATH_CHARS_RE = re.compile(r"^[\w.~/@+-]+$")
 _TEMPLATE_CHARS = frozenset("*?[]{}<>$")
 # A path in prose: a "/" and a known extension, or any name.ext followed by :line.
 _PROSE_PATH_RE = re.compile(
-    r"(?<![\w/.@~:-])"
+    r"(?<![\w/.@~:\\-])"
     r"((?:\.{1,2}/)?[\w@+-][\w.@+-]*(?:/[\w.@+-]+)+|[\w@+-][\w.@+-]*\.[A-Za-z]\w*(?=:\d))"
     r"((?::\d+(?:[-:]\d+)?)?)"
     r"(?![\w/])"
@@ -641,6 +645,11 @@ class GroundTruth:
             return self._check_command(text)
         raise ValueError(f"unknown reference kind: {kind!r}")
 
+    @functools.cached_property
+    def names(self) -> frozenset[str]:
+        """The shown name of every file and folder at either commit."""
+        return self.files | self.base_files | self.folders
+
     def exists_at_merge(self, path: str) -> bool:
         norm = _norm_path(path)
         return norm is not None and (norm in self.files or norm in self.folders)
@@ -979,13 +988,17 @@ class Occurrence:
     program: str = ""  # for an option on a command line: that command's program
 
 
-def extract_references(text: str) -> list[Occurrence]:
-    """Every reference in a markdown text, in reading order."""
+def extract_references(text: str, paths: Collection[str] = frozenset()) -> list[Occurrence]:
+    """Every reference in a markdown text, in reading order.
+
+    ``paths`` are the repository's shown names: a span naming one exactly is that
+    path, even with spaces or escapes no other path reference may hold.
+    """
     lines = text.split("\n")
-    return list(_scan(lines, 0, len(lines)))
+    return list(_scan(lines, 0, len(lines), paths))
 
 
-def _scan(lines: list[str], begin: int, stop: int) -> Iterator[Occurrence]:
+def _scan(lines: list[str], begin: int, stop: int, paths: Collection[str]) -> Iterator[Occurrence]:
     i = begin
     in_comment = False
     while i < stop:
@@ -1015,10 +1028,10 @@ def _scan(lines: list[str], begin: int, stop: int) -> Iterator[Occurrence]:
             elif lang in _SHELL_INFOS:
                 yield from _shell_block(lines, i + 1, end, bare=lang == "")
             elif lang in _PROSE_INFOS:
-                yield from _scan(lines, i + 1, end)
+                yield from _scan(lines, i + 1, end, paths)
             i = end + 1
             continue
-        yield from _prose_line(line, i + 1)
+        yield from _prose_line(line, i + 1, paths)
         i += 1
 
 
@@ -1027,12 +1040,12 @@ def _info_language(info: str) -> str:
     return words[0].strip("{}").lstrip(".").lower() if words else ""
 
 
-def _prose_line(line: str, lineno: int) -> Iterator[Occurrence]:
+def _prose_line(line: str, lineno: int, paths: Collection[str]) -> Iterator[Occurrence]:
     heading = bool(_HEADING_RE.match(line))
     blanked = list(line)
     found: list[Occurrence] = []
     for start, end, content in code_spans(line):
-        for kind, ref, program in classify_span(content):
+        for kind, ref, program in _named_path(content, paths) or classify_span(content):
             found.append(
                 Occurrence(kind, ref, lineno, start, end, heading=heading, program=program)
             )
@@ -1056,6 +1069,16 @@ def _prose_line(line: str, lineno: int) -> Iterator[Occurrence]:
         ):
             o = replace(o, proposed=True)
         yield o
+
+
+def _named_path(content: str, paths: Collection[str]) -> list[Ref]:
+    """The span as one path when it names a file or folder an ordinary path cannot."""
+    text = content.strip()
+    if not paths or _PATH_CHARS_RE.match(text):
+        return []  # an ordinary path: classify_span knows it
+    if _split_line_suffix(text)[0] in paths:
+        return [Ref(PATH, text)]
+    return []
 
 
 def _is_prose_path(path: str, has_line: bool) -> bool:
@@ -1565,7 +1588,7 @@ def ground(
     """
     if mode not in ("mark", "remove"):
         raise ValueError(f"mode must be 'mark' or 'remove', not {mode!r}")
-    occurrences = extract_references(text)
+    occurrences = extract_references(text, truth.names)
     planned = _proposed_in(occurrences) | {p for raw in proposed if (p := _norm_path(raw))}
     checked: list[tuple[Occurrence, Verdict]] = []
     for o in occurrences:
@@ -1798,7 +1821,7 @@ def _text_verdicts(
     if _as_path(written) == written:
         found = [Ref(PATH, written)]  # evidence is often a bare path:line
     else:
-        found = [Ref(o.kind, o.text, o.program) for o in extract_references(text)]
+        found = [Ref(o.kind, o.text, o.program) for o in extract_references(text, truth.names)]
     out: list[tuple[Reference, Verdict]] = []
     for kind, ref, program in found:
         verdict = truth.check(kind, ref, proposed=planned, program=program)

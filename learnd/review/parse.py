@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from learnd.pathnames import show
 from learnd.review.model import ISSUE_COMMENT, REVIEW, REVIEW_COMMENT, Comment
 
 # Input collection -> ReviewNote.source; the order is also the order entries are read.
@@ -88,7 +89,7 @@ def _comment(entry: Any, source: str, order: int) -> Comment | None:
         association=association.upper() if association else "NONE",
         body=body.replace("\r\n", "\n"),
         url=_str(entry.get("html_url")),
-        path=_str(entry.get("path")) if source == REVIEW_COMMENT else None,
+        path=_path(entry.get("path")) if source == REVIEW_COMMENT else None,
         line=line if source == REVIEW_COMMENT else None,
         in_reply_to=_int(entry.get("in_reply_to_id")) if source == REVIEW_COMMENT else None,
         created=created,
@@ -99,6 +100,13 @@ def _comment(entry: Any, source: str, order: int) -> Comment | None:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _path(value: Any) -> str | None:
+    """The file a comment is on, by its shown name (learnd.pathnames), as git.py names it."""
+    text = _str(value)
+    # surrogatepass: a lone surrogate in the JSON becomes bytes show() escapes.
+    return show(text.encode("utf-8", "surrogatepass")) if text is not None else None
 
 
 def _int(value: Any) -> int | None:

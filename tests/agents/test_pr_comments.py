@@ -150,3 +150,18 @@ def test_trust_all_commenters_comes_from_the_manifest(tmp_path: Path) -> None:
     assert "`trust_all_commenters` is on" in result.content
     # The PR author's reply now is kept, and still only an answer, not a note of its own.
     assert [n.author for n in facts.notes] == ["maint", "lead", "drive-by"]
+
+
+def test_a_comment_on_an_odd_file_name_carries_its_shown_name(tmp_path: Path) -> None:
+    # GitHub gives the raw path; the facts and the markdown name the file as git.py
+    # does (learnd.pathnames), so it matches the diff's facts and stays one line.
+    run_dir = make_run(tmp_path)
+    lead = comment(3, "lead", "Let's go with 1s because their docs say so.", "OWNER")
+    lead["path"] = "w/new\nline\t\x1b[2J.py"
+    data = {"repo": "acme/widgets", "pr": 12, "review_comments": [lead]}
+    (run_dir.inputs / "review-comments.json").write_text(json.dumps(data), encoding="utf-8")
+    result = run(AgentContext.load(run_dir, SLOT))
+    facts = extract_facts(result.content, ReviewFacts)
+    [decision] = facts.notes
+    assert decision.location == "w/new\\nline\\t\\033[2J.py:33"
+    assert "\x1b" not in result.content and "line\t" not in result.content

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
 import io
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from learnd.analysis.hunks import api_untouched
+from learnd.git import GitRepo
 
 BODY_ONLY = b"""\
 diff --git a/pkg/body.py b/pkg/body.py
@@ -75,3 +80,35 @@ def test_ordinary_body_lines_do_not_count(line: str) -> None:
 def test_an_annotated_last_parameter_without_a_comma_counts() -> None:
     line = "+    strict: bool = True"
     assert api_untouched(io.BytesIO(patch_with(line)), {"pkg/api.py"}) == set()
+
+
+def test_files_with_odd_names_are_told_apart_in_a_real_patch(
+    repo_builder: Callable[[str], Any], tmp_path: Path
+) -> None:
+    # A body-only edit and an API edit in files whose names git quotes, holds
+    # spaces, or names the other file's headers: each is judged on its own hunks.
+    body = "def compute(x):\n    total = x * 2\n    return total\n"
+    names = {
+        "body": os.fsdecode(b"pkg/new\nline b/x.py"),
+        "api": os.fsdecode(b"pkg/new"),  # the start of the name above
+        "spaced": "pkg/a b/c d.py",
+        "bytes": os.fsdecode(b"pkg/\xff\tx.py"),
+    }
+    b = repo_builder("r")
+    base = b.commit("init", {name: body for name in names.values()})
+    merge = b.commit(
+        "edit",
+        {
+            names["body"]: body.replace("* 2", "* 3"),
+            names["api"]: body + "\n\ndef added(y):\n    return y\n",
+            names["spaced"]: body.replace("* 2", "* 4"),
+            names["bytes"]: body.replace("(x)", "(x, y)"),
+        },
+    )
+    b.git("config", "core.quotePath", "false")
+    repo = GitRepo.open(b.root)
+    patch = io.BytesIO()
+    repo.write_diff(base, merge, patch)
+    patch.seek(0)
+    shown = {c.path for c in repo.changed_paths(base, merge)}
+    assert api_untouched(patch, shown) == {"pkg/new\\nline b/x.py", "pkg/a b/c d.py"}

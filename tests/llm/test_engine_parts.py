@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from learnd.agents.context import AgentContext
 from learnd.facts import embed_facts, extract_facts_json
+from learnd.gather.inputs import DIFF_PATCH
+from learnd.gather.target import LearnTarget, PullRequestInfo
+from learnd.git import GitRepo
 from learnd.llm.context import (
     MIN_INPUT_CHARS,
     Part,
     Section,
     chunks,
     facts_block,
+    input_section,
     strip_facts,
 )
 from learnd.llm.cost import usage_totals
 from learnd.llm.engine import _joined, _tripwire_json
+from learnd.pipeline.roster import CODE_DIFF_ANALYZER, roster
+from learnd.pipeline.rundir import RunDir
 from learnd.tripwires import TripwireSchemaError
 
 VALID = (
@@ -111,3 +122,26 @@ def test_usage_totals_sum_the_agents_and_name_fallbacks() -> None:
         "unverified_references": 3,
     }
     assert usage_totals({"A": {"calls": 1, "cost": None}})["cost"] is None
+
+
+def test_the_diff_section_labels_each_file_by_its_shown_name(
+    repo_builder: Callable[[str], Any], tmp_path: Path
+) -> None:
+    # Labels name the parts a request left out or cut: each must be the file's
+    # shown name (learnd.pathnames), as the facts name it.
+    b = repo_builder("r")
+    names = ["docs/new\nline.md", "a b/c b/d.md", 'q"uote.md', "plain.md"]
+    base = b.commit("init", {name: "one\n" for name in names})
+    merge = b.commit("edit", {name: "two\n" for name in names})
+    run = RunDir(tmp_path / "run")
+    run.create()
+    with (run.inputs / DIFF_PATCH).open("wb") as fh:
+        GitRepo.open(b.root).write_diff(base, merge, fh)
+    pr = PullRequestInfo(1, "Edit", "", "edit", "T", "merge")
+    target = LearnTarget(str(b.root), "r", None, merge, base, pr, ("docs",))
+    slot = next(s for s in roster() if s.name == CODE_DIFF_ANALYZER)
+    section = input_section(AgentContext(run, slot, target, {}))
+    assert section is not None
+    assert sorted(p.label for p in section.parts) == sorted(
+        ["docs/new\\nline.md", "a b/c b/d.md", 'q"uote.md', "plain.md"]
+    )

@@ -372,6 +372,49 @@ Widget("x").area(2)
 """
 
 
+def test_files_the_pr_deleted_are_read_at_base_whatever_their_names(tmp_path: Path) -> None:
+    # A deleted file whose name holds a newline sorts before another deleted file:
+    # each must be read as itself, so the other keeps its own line count.
+    repo = GitRepo.init(tmp_path / "odd")
+    names = {
+        "src/new\nline.py": "def gone():\n    return 1\n",
+        "src/ünï.py": "".join(f"VALUE_{i} = {i}\n" for i in range(30)),
+        "src/kept.py": "KEPT = 1\n",
+    }
+    base = write_and_commit(repo, names, "init", 1)
+    merge = write_and_commit(repo, {"src/new\nline.py": None, "src/ünï.py": None}, "drop", 2)
+    truth = GroundTruth.from_run(
+        make_run(repo, base, merge, tmp_path / "run").path, repo, merge, base
+    )
+
+    assert truth.check(PATH, "src/ünï.py:30").status == "verified"
+    assert truth.check(PATH, "src/ünï.py:31").reason == "line 31 is past the end (30 lines)"
+    assert truth.path_lines["src/new\\nline.py"] == 2
+    # The definitions the PR removed come from each deleted file's own text.
+    assert truth.definitions["gone"] == {"src.new\\nline.gone"}
+
+
+def test_cited_shown_names_are_checked_as_the_files_they_name(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "odd")
+    files = {"docs/sp ace.md": "a\nb\n", "docs/new\nline.md": "a\nb\nc\n", "x.py": "X = 1\n"}
+    base = write_and_commit(repo, files, "init", 1)
+    merge = write_and_commit(repo, {"x.py": "X = 2\n"}, "edit", 2)
+    truth = GroundTruth.from_run(
+        make_run(repo, base, merge, tmp_path / "run").path, repo, merge, base
+    )
+    plan = (
+        "- Fix `docs/sp ace.md:2` and `docs/new\\nline.md:3`.\n"
+        "- Not `docs/sp ace.md:3` nor `docs/new\\nline.md:4`.\n"
+        "- In prose docs/new\\nline.md:3 is left as written.\n"
+    )
+    _, report = ground(plan, truth)
+    assert report.unverified == (
+        Reference(PATH, "docs/sp ace.md:3", 2, "line 3 is past the end (2 lines)"),
+        Reference(PATH, "docs/new\\nline.md:4", 2, "line 4 is past the end (3 lines)"),
+    )
+    assert report.checked == 4
+
+
 def test_real_paths_functions_methods_options_env_vars_and_commands_pass(world: World) -> None:
     out, report = ground(REAL, world.truth)
 
