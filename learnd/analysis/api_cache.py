@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import ModuleType
+from typing import Generic, TypeVar
 
 from learnd.analysis import python_api
 from learnd.analysis.python_api import ApiItem
@@ -22,56 +24,79 @@ from learnd.analysis.python_api import ApiItem
 Entry = tuple[ApiItem, ...] | str  # the items, or why the blob could not be analysed
 
 
-def extractor_version() -> str:
-    source = Path(python_api.__file__).read_bytes()
+V = TypeVar("V")
+
+
+def source_version(module: ModuleType) -> str:
+    """A hash of a module's own source: values it computed are trusted only by itself."""
+    source = Path(module.__file__ or "").read_bytes()
     return hashlib.sha256(source).hexdigest()[:16]
 
 
-class ApiCache:
-    def __init__(self, path: Path) -> None:
-        self.version = extractor_version()
+def extractor_version() -> str:
+    return source_version(python_api)
+
+
+class BlobCache(Generic[V]):
+    """Values computed from one blob, in one sqlite table, keyed by blob (and by the
+    version of the code that computed them)."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        table: str,
+        version: str,
+        encode: Callable[[V], str],
+        decode: Callable[[str], V | None],
+    ) -> None:
+        self.version = version
+        self._table = table
+        self._encode = encode
+        self._decode = decode
         self._db: sqlite3.Connection | None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=10)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(
-                "CREATE TABLE IF NOT EXISTS python_api ("
+                f"CREATE TABLE IF NOT EXISTS {table} ("
                 " version TEXT NOT NULL, blob TEXT NOT NULL, entry TEXT NOT NULL,"
                 " PRIMARY KEY (version, blob))"
             )
         except (OSError, sqlite3.Error):
             self._db = None
 
-    def get_many(self, blobs: Iterable[str]) -> dict[str, Entry]:
+    def get_many(self, blobs: Iterable[str]) -> dict[str, V]:
         if self._db is None:
             return {}
         wanted = sorted(set(blobs))
-        found: dict[str, Entry] = {}
+        found: dict[str, V] = {}
         try:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(
-                    f"SELECT blob, entry FROM python_api WHERE version = ? AND blob IN ({marks})",
+                    f"SELECT blob, entry FROM {self._table}"
+                    f" WHERE version = ? AND blob IN ({marks})",
                     (self.version, *chunk),
                 )
                 for blob, raw in rows:
-                    entry = _decode(raw)
+                    entry = self._decode(raw)
                     if entry is not None:
                         found[blob] = entry
         except sqlite3.Error:
             return found
         return found
 
-    def put_many(self, entries: Iterable[tuple[str, Entry]]) -> None:
+    def put_many(self, entries: Iterable[tuple[str, V]]) -> None:
         if self._db is None:
             return
-        rows = [(self.version, blob, _encode(entry)) for blob, entry in entries]
+        rows = [(self.version, blob, self._encode(entry)) for blob, entry in entries]
         try:
             with self._db:
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO python_api (version, blob, entry) VALUES (?, ?, ?)",
+                    f"INSERT OR REPLACE INTO {self._table} (version, blob, entry) VALUES (?, ?, ?)",
                     rows,
                 )
         except sqlite3.Error:
@@ -81,6 +106,19 @@ class ApiCache:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+class ApiCache(BlobCache[Entry]):
+    """What :mod:`learnd.analysis.python_api` found in each Python blob."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            path,
+            table="python_api",
+            version=extractor_version(),
+            encode=_encode,
+            decode=_decode,
+        )
 
 
 def _encode(entry: Entry) -> str:

@@ -338,34 +338,52 @@ def package_dirs(paths: Iterable[str]) -> set[str]:
     return chosen
 
 
-def build_model(files: Iterable[tuple[str, str]]) -> ApiModel:
-    """The model of every package module among ``(path, source)`` pairs."""
-    sources = list(files)
-    dirs = package_dirs(p for p, _ in sources)
-    model = ApiModel()
-    modules: dict[str, tuple[str, str]] = {}
-    for path, text in sources:
+def package_modules(paths: Iterable[str]) -> dict[str, str]:
+    """The package's modules among repository ``paths``: module name -> the file read.
+
+    A stub (``.pyi``) beside its module wins: it states the public signatures.
+    """
+    chosen = list(paths)
+    dirs = package_dirs(chosen)
+    modules: dict[str, str] = {}
+    for path in sorted(chosen):
         name = module_name(path, dirs)
-        if name is None:
+        if name is None or (name in modules and not path.endswith(".pyi")):
             continue
-        # A stub (.pyi) beside its module wins: it states the public signatures.
-        if name in modules and not path.endswith(".pyi"):
-            continue
-        modules[name] = (path, text)
-    for name in sorted(modules):
-        path, text = modules[name]
-        for obj in module_objects(
-            name, path, text, is_package=path.endswith(("__init__.py", "__init__.pyi"))
-        ):
+        modules[name] = path
+    return modules
+
+
+def is_package_file(path: str) -> bool:
+    return path.rsplit("/", 1)[-1] in ("__init__.py", "__init__.pyi")
+
+
+def model_of(modules: Iterable[Iterable[ApiObject]]) -> ApiModel:
+    """One model from each module's objects (what :func:`module_objects` gave)."""
+    model = ApiModel()
+    for objects in modules:
+        for obj in objects:
             model.add(obj)
     # Parent packages exist even when only their children were read.
-    for name in list(modules):
-        parts = name.split(".")
+    for path, obj in list(model.objects.items()):
+        if obj.kind != MODULE:
+            continue
+        parts = path.split(".")
         for end in range(1, len(parts)):
             parent = ".".join(parts[:end])
             if parent not in model.objects:
                 model.add(ApiObject(parent, MODULE, "", 0))
     return model
+
+
+def build_model(files: Iterable[tuple[str, str]]) -> ApiModel:
+    """The model of every package module among ``(path, source)`` pairs."""
+    sources = dict(files)
+    modules = package_modules(sources)
+    return model_of(
+        list(module_objects(name, path, sources[path], is_package=is_package_file(path)))
+        for name, path in sorted(modules.items())
+    )
 
 
 def module_objects(name: str, path: str, text: str, *, is_package: bool) -> Iterator[ApiObject]:
