@@ -22,18 +22,20 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 
 from learnd.config import Config, RepoSettings
-from learnd.daemon.merges import landed_merges
+from learnd.daemon.intake import Deferred, Landed, Rejected, RetryBook, read_request
 from learnd.daemon.worker import WorkOutcome, learn_command, run_learn
 from learnd.errors import LearndError
 from learnd.github.errors import GitHubError
 from learnd.logs import bind_run, get_logger
 from learnd.pipeline.rundir import make_run_id
+from learnd.spool import SpoolRequest
 from learnd.state.runs import RunRow
 from learnd.state.store import StateDB
 from learnd.systemd import child_env
@@ -84,6 +86,7 @@ class Daemon:
         self._pool = ThreadPoolExecutor(max_workers=MAX_POOL, thread_name_prefix="run")
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self.worker_id = f"{os.uname().nodename}:{os.getpid()}"
+        self._spool_retries = RetryBook()
 
     # -- database ----------------------------------------------------------------------
 
@@ -249,58 +252,109 @@ class Daemon:
     # -- jobs --------------------------------------------------------------------------
 
     def scan_spool(self) -> None:
+        """Queue the merges of each request the hooks left; see :mod:`learnd.daemon.intake`
+        for what is rejected to ``spool/bad/`` and what is tried again later."""
         from learnd.spool import pending, remove
 
         requests = pending(self.config.state_dir)
-        if not requests:
+        self._spool_retries.keep_only({path.name for path, _ in requests})
+        now = time.time()
+        due = [(p, r) for p, r in requests if self._spool_retries.due(p.name, now)]
+        if not due:
             return
-        from learnd.git import GitRepo
-
+        queued = 0
         with closing(self.db()) as db:
-            for path, request in requests:
+            for path, request in due:
+                if self.stop_event.is_set():
+                    break
                 try:
-                    repo = GitRepo.open(request.repo)
-                except LearndError as exc:
-                    log.warning("spool_request_dropped", repo=request.repo, reason=str(exc))
-                    remove(path)
+                    landed = read_request(self.config, request)
+                except Rejected as exc:
+                    self._reject(path, request, exc.reason)
                     continue
-                try:
-                    self._enqueue_landed(db, repo, request)
-                finally:
-                    repo.close()
+                except Deferred as exc:
+                    self._defer(path, request, exc.reason)
+                    continue
+                except Exception as exc:
+                    # git failing in a way nobody foresaw: maybe passing, maybe not; it
+                    # is tried again, and rejected after max_attempts.
+                    self._defer(path, request, _one_line(exc), traceback=True)
+                    continue
+                # A state database error stops the whole pass (the job logs it): the
+                # requests stay in the spool, and none of them is at fault.
+                queued += self._enqueue_landed(db, landed, request)
                 remove(path)
-        self._wake_dispatch()
+                self._spool_retries.forget(path.name)
+        if queued:
+            self._wake_dispatch()
 
-    def _enqueue_landed(self, db: StateDB, repo: Any, request: Any) -> None:
-        settings = self.config.repo_for(repo.root)
-        default = settings.default_branch or repo.default_branch()
-        if request.branch and default and request.branch != default:
-            log.info(
-                "hook_ignored",
-                repo=str(repo.root),
-                branch=request.branch,
-                reason=f"not the default branch {default}",
+    def _reject(self, path: Path, request: SpoolRequest, reason: str) -> None:
+        from learnd.spool import quarantine
+
+        moved = quarantine(path, reason, state_dir=self.config.state_dir)
+        if moved is None:
+            # Cannot move it (a full disk): keep it, and say so again only after a backoff.
+            self._defer(
+                path, request, f"{reason} (and it cannot be moved to spool/bad/)", final=False
             )
             return
-        key = repo_key(settings) if settings.github or settings.path else str(repo.root)
-        if not settings.github and settings.path is None:
-            db.upsert_repo(key, path=repo.root, github=None)
-        merges = landed_merges(repo, request.old_head, request.new_head)
-        for merge in merges:
-            row, new = db.enqueue_run(
-                key,
-                pr=merge.pr,
-                merge_sha=merge.sha,
-                trigger="hook",
-                source_detail=f"{request.hook} {request.old_head or ''}..{request.new_head}",
+        self._spool_retries.forget(path.name)
+        log.warning("spool_request_rejected", file=path.name, repo=request.repo, reason=reason)
+
+    def _defer(
+        self,
+        path: Path,
+        request: SpoolRequest,
+        reason: str,
+        *,
+        final: bool = True,
+        traceback: bool = False,
+    ) -> None:
+        """Look at the request again after a backoff; after max_attempts (when ``final``
+        allows giving up) reject it with its last reason."""
+        d = self.config.daemon
+        attempts, delay = self._spool_retries.failed(
+            path.name, reason, now=time.time(), base_delay=d.retry_backoff
+        )
+        if final and attempts >= d.max_attempts:
+            self._reject(path, request, f"gave up after {attempts} attempts: {reason}")
+            return
+        log.warning(
+            "spool_request_deferred",
+            file=path.name,
+            repo=request.repo,
+            reason=reason,
+            attempt=attempts,
+            retry_in=round(delay, 1),
+            exc_info=traceback,
+        )
+
+    def _enqueue_landed(self, db: StateDB, landed: Landed, request: SpoolRequest) -> int:
+        """Queue what one request landed; how many runs are new."""
+        if landed.ignored is not None:
+            log.info(
+                "hook_ignored", repo=str(landed.root), branch=request.branch, reason=landed.ignored
             )
+            return 0
+        key = repo_key(landed.settings)
+        detail = f"{request.hook} {request.old_head or ''}..{request.new_head}"
+        # All of a request's merges or none: a failure leaves the file to try again.
+        with db.transaction():
+            # As at start: the entry may be newer than the last sync (a reload).
+            db.upsert_repo(key, path=landed.settings.path, github=landed.settings.github)
+            queued = [
+                db.enqueue_run(key, pr=m.pr, merge_sha=m.sha, trigger="hook", source_detail=detail)
+                for m in landed.merges
+            ]
+        for row, new in queued:
             log.info(
                 "run_queued" if new else "run_known",
                 repo=key,
                 pr=row.pr,
-                merge=merge.sha[:12],
+                merge=row.merge_sha[:12],
                 trigger="hook",
             )
+        return sum(new for _, new in queued)
 
     def poll(self, settings: RepoSettings) -> None:
         from learnd.daemon.poller import poll_repo
@@ -470,3 +524,13 @@ class Daemon:
                     status=failed.status,
                     attempts=failed.attempts,
                 )
+
+
+def _one_line(exc: BaseException) -> str:
+    """An unforeseen error as one line: git's own last word when it has one."""
+    stderr = getattr(exc, "stderr", None)  # GitPython's: "\n  stderr: '<git's text>'"
+    if isinstance(stderr, str) and stderr.strip():
+        last = stderr.strip().removeprefix("stderr: '").rstrip("'").splitlines()[-1]
+        return f"{type(exc).__name__}: {last.strip()}"
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"

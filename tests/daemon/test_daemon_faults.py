@@ -1,0 +1,123 @@
+"""``learnd daemon`` under faults, end to end: requests it cannot process in the spool.
+Real daemon processes, real git, the fake GitHub."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+
+def _load_rig() -> ModuleType:
+    # The daemon's end-to-end world (clones, fake GitHub, a daemon process) lives in
+    # test_daemon_e2e.py; tests are not a package, so it is loaded by path.
+    name = "daemon_e2e_rig"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(
+        name, Path(__file__).with_name("test_daemon_e2e.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+rig = _load_rig()
+world = rig.world  # the fixture, under the name tests ask for
+World = rig.World
+git, wait_for, start_daemon, stop_daemon = rig.git, rig.wait_for, rig.start_daemon, rig.stop_daemon
+
+
+def log_events(world: Any) -> list[dict[str, Any]]:
+    text = (world.tmp / "daemon.log").read_text()
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def enqueue(
+    learnd_cli: Callable[..., Any], world: Any, repo: Path, new: str, old: str = ""
+) -> Path:
+    out = learnd_cli(
+        "enqueue",
+        "--config",
+        str(world.config),
+        "--repo",
+        str(repo),
+        "--new",
+        new,
+        *(["--old", old] if old else []),
+        "--hook",
+        "post-merge",
+        "--branch",
+        "main",
+        env=world.env,
+    )
+    assert out.returncode == 0, out.stderr
+    return Path(out.stdout.strip())
+
+
+# -- the spool: a request that cannot be processed blocks nothing -----------------------
+
+
+def test_requests_the_daemon_cannot_process_go_to_bad_and_the_one_behind_is_learned(
+    world: Any, learnd_cli: Callable[..., Any]
+) -> None:
+    # Polling never runs again after its first look (which only notes the watermark),
+    # so the plan below can only have come through the spool.
+    world.write_config()
+    world.config.write_text(
+        world.config.read_text().replace("poll_interval = 1\n", "poll_interval = 3600\n")
+    )
+    rig.install_hooks(world, learnd_cli)
+
+    stray = world.tmp / "stray"
+    git(world.tmp, "clone", "-q", str(world.remote), str(stray))
+    number, sha = world.merge_pr()
+    # 1. A pull that lands the PR in a clone that is not in [[repos]] (hooks installed
+    #    there by hand, or the entry since removed).
+    before = git(stray, "rev-parse", "HEAD")
+    git(stray, "pull", "-q", "--no-rebase", "origin", "main")
+    unknown_repo = enqueue(learnd_cli, world, stray, git(stray, "rev-parse", "HEAD"), before)
+    # 2. The configured clone, with a commit id that exists nowhere (not even after a fetch).
+    missing = "0123456789abcdef0123456789abcdef01234567"
+    here = git(world.clone, "rev-parse", "HEAD")
+    unknown_sha = enqueue(learnd_cli, world, world.clone, missing, here)
+    # 3. Behind them, a real pull of the configured clone: its hook queues the PR.
+    git(world.clone, "pull", "-q", "--no-rebase", "origin", "main")
+    spool = world.state / "spool"
+    wait_for(lambda: len(list(spool.glob("*.json"))) == 3, 30, "the hook's request")
+    kept = {p.name: p.read_bytes() for p in (unknown_repo, unknown_sha)}
+
+    daemon = start_daemon(world)
+    try:
+        [issue] = wait_for(world.issues, 90, "the learn issue")
+        assert issue.title == f"[learn] Add feature {world.n} (#{number})"
+        assert f"@{sha} -->" in issue.body
+        wait_for(lambda: not list(spool.glob("*.json")), 30, "an empty spool")
+        assert daemon.poll() is None
+    finally:
+        assert stop_daemon(daemon) == 0
+
+    bad = spool / "bad"
+    reasons = {p.name.removesuffix(".reason"): p.read_text() for p in bad.glob("*.reason")}
+    assert set(reasons) == {unknown_repo.name, unknown_sha.name}
+    for name, content in kept.items():
+        assert (bad / name).read_bytes() == content  # kept as it was, for a look by hand
+    for reason in reasons.values():
+        assert reason.endswith("\n") and reason.count("\n") == 1
+    assert str(stray) in reasons[unknown_repo.name]
+    assert "[[repos]]" in reasons[unknown_repo.name]
+    assert missing[:12] in reasons[unknown_sha.name]
+    assert "fetch" in reasons[unknown_sha.name]
+
+    events = log_events(world)
+    rejected = [e for e in events if e.get("event") == "spool_request_rejected"]
+    # One line per rejected request, not one per look into the spool.
+    assert sorted(e["file"] for e in rejected) == sorted([unknown_repo.name, unknown_sha.name])
+    assert not [e for e in events if e.get("event") in ("job_failed", "job_crashed")]
+    assert len(world.issues()) == 1
