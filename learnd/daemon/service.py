@@ -8,10 +8,18 @@ systemd watchdog, so a hung job shows up as a missed watchdog rather than hiding
 Every job opens its own database connection: SQLite connections belong to the
 thread that made them, and the queue's state must survive the daemon being killed
 at any moment, which short transactions on a WAL database give.
+
+The daemon outlives its state database being unusable for a while (a full disk, an
+I/O error): the failing job logs one line when the trouble starts and one when it
+ends, what a run's worker could not record is kept in memory and written when the
+database can be written again, and everything else simply waits in the queue or
+the spool. A damaged database file is different: it stops the daemon at start
+with one line saying what to do, since nothing learnd does by itself mends it.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
@@ -31,11 +39,12 @@ from apscheduler.schedulers.background import BackgroundScheduler  # type: ignor
 from learnd.config import Config, RepoSettings
 from learnd.daemon.intake import Deferred, Landed, Rejected, RetryBook, read_request
 from learnd.daemon.worker import WorkOutcome, learn_command, run_learn
-from learnd.errors import LearndError
+from learnd.errors import EXIT_RUN_FAILED, LearndError
 from learnd.github.errors import GitHubError
 from learnd.logs import bind_run, get_logger
 from learnd.pipeline.rundir import make_run_id
 from learnd.spool import SpoolRequest
+from learnd.state.db import StateCorrupt, StateError, StateUnavailable
 from learnd.state.runs import RunRow
 from learnd.state.store import StateDB
 from learnd.systemd import child_env
@@ -46,6 +55,18 @@ log = get_logger(__name__)
 # it up front so that a reload can raise max_concurrent_runs without a restart.
 MAX_POOL = 16
 HOUSEKEEPING_INTERVAL = 3600.0
+# Less than this free under the state directory when a run fails: the disk was full,
+# and the run is postponed without counting an attempt (see _disk_full).
+LOW_SPACE_BYTES = 1024 * 1024
+# What a run's last error line says when a write failed for want of space.
+_NO_SPACE_TEXTS = (
+    os.strerror(errno.ENOSPC),
+    os.strerror(errno.EDQUOT),
+    "database or disk is full",
+)
+
+# The state database's troubles a job waits out: logged once, never fatal.
+_STATE_TROUBLE = (StateUnavailable, StateCorrupt)
 
 
 def repo_key(settings: RepoSettings) -> str:
@@ -60,6 +81,16 @@ def repo_key(settings: RepoSettings) -> str:
 class _Active:
     run: RunRow
     started: float
+
+
+@dataclass(frozen=True)
+class _Unrecorded:
+    """A run's end that its worker could not write to the state database."""
+
+    run: RunRow
+    outcome: WorkOutcome
+    disk_full: bool
+    log: Any
 
 
 class Daemon:
@@ -87,21 +118,69 @@ class Daemon:
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self.worker_id = f"{os.uname().nodename}:{os.getpid()}"
         self._spool_retries = RetryBook()
+        self._unrecorded: list[_Unrecorded] = []
+        self._state_lock = threading.Lock()
+        self._anchor: StateDB | None = None
+        self._orphans_recovered = False
+        self._repos_synced = False
+        self._state_trouble: dict[str, str] = {}  # job -> the error it last logged
 
     # -- database ----------------------------------------------------------------------
 
     def db(self) -> StateDB:
+        """A connection of the calling job's own; the start-up work is done first if a
+        full disk kept it from being done at start."""
+        self._prepare_state()
         return StateDB.open(self.config.state_dir)
+
+    def _prepare_state(self) -> None:
+        """Take back the runs a dead daemon left running and record the configured
+        repositories, once; StateUnavailable until the database can be written."""
+        with self._state_lock:
+            if self._anchor is None:
+                # Held open for the daemon's life, and never used: SQLite deletes the WAL
+                # and its index (-shm) when the last connection closes, and a job's next
+                # connection must create them again, which a full disk refuses ("disk
+                # I/O error"). Kept, they let every job (and learnd status) still read
+                # the queue on a full disk, and writes reuse the WAL's space. Opening it
+                # reads every page once: a damaged file is StateCorrupt, one line at
+                # start, rather than job after job failing.
+                self._anchor = StateDB.open(self.config.state_dir, verify=True)
+            if not self._orphans_recovered:
+                for row in self._anchor.recover_orphans(time.time()):
+                    log.info("run_resumes", run=row.id, repo=row.repo_key, merge=row.merge_sha[:12])
+                self._orphans_recovered = True
+            if not self._repos_synced:
+                self._sync_repos(self._anchor)
+                self._repos_synced = True
+        for done in ("start", "reload"):
+            self._state_up(done)
+
+    def _state_down(self, job: str, exc: Exception) -> None:
+        """Log that ``job`` cannot use the state database: once when it starts, not at
+        every run of the job (the dispatcher runs every second)."""
+        with self._state_lock:
+            if self._state_trouble.get(job) == str(exc):
+                return
+            self._state_trouble[job] = str(exc)
+        log.warning("state_unavailable", job=job, error=str(exc), meanwhile="it waits")
+
+    def _state_up(self, job: str) -> None:
+        with self._state_lock:
+            if self._state_trouble.pop(job, None) is None:
+                return
+        log.info("state_available", job=job)
 
     # -- lifecycle ---------------------------------------------------------------------
 
     def run(self) -> int:
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
-        with closing(self.db()) as db:
-            orphans = db.recover_orphans(time.time())
-            for row in orphans:
-                log.info("run_resumes", run=row.id, repo=row.repo_key, merge=row.merge_sha[:12])
-            self._sync_repos(db)
+        try:
+            self._prepare_state()  # StateCorrupt stops the start, with one line
+        except StateUnavailable as exc:
+            # A full disk at start: serve anyway; the first job that gets the database
+            # to work does the start-up work.
+            self._state_down("start", exc)
         self._install_signals()
         self._schedule()
         self._scheduler.start()
@@ -139,6 +218,15 @@ class Daemon:
         # Workers see stop_event: a run gets grace_period seconds to finish, then is
         # stopped and released to the queue, to resume from its sentinels next start.
         self._pool.shutdown(wait=True)
+        try:
+            with closing(self.db()) as db:
+                self._flush_unrecorded(db)
+        except _STATE_TROUBLE as exc:
+            # Still running in the database: the next start queues them again, and
+            # they resume from their sentinels.
+            log.warning("runs_unrecorded", runs=len(self._unrecorded), error=str(exc))
+        if self._anchor is not None:
+            self._anchor.close()
         log.info("daemon_stopped")
 
     def _install_signals(self) -> None:
@@ -169,16 +257,23 @@ class Daemon:
             )
             return
         self.config = config
-        with closing(self.db()) as db:
-            self._sync_repos(db)
+        with self._state_lock:
+            self._repos_synced = False
+        try:
+            self._prepare_state()
+        except _STATE_TROUBLE as exc:
+            self._state_down("reload", exc)  # the next job to reach the database syncs them
         for job in self._scheduler.get_jobs():
             job.remove()
         self._schedule()
         log.info("config_reloaded", repos=len(config.repos))
 
     def _status_text(self) -> str:
-        with closing(self.db()) as db:
-            depth = db.queue_depth()
+        try:
+            with closing(self.db()) as db:
+                depth = db.queue_depth()
+        except _STATE_TROUBLE:
+            return f"state database unavailable, {len(self._active)} running"
         return f"{depth} queued, {len(self._active)} running"
 
     # -- scheduling --------------------------------------------------------------------
@@ -192,7 +287,7 @@ class Daemon:
         now = datetime.now(UTC)
         common = {"coalesce": True, "max_instances": 1}
         self._scheduler.add_job(
-            self._guard(self.scan_spool),
+            self._guard("spool", self.scan_spool),
             "interval",
             seconds=d.spool_interval,
             id="spool",
@@ -202,7 +297,7 @@ class Daemon:
             **common,
         )
         self._scheduler.add_job(
-            self._guard(self.dispatch),
+            self._guard("dispatch", self.dispatch),
             "interval",
             seconds=1,
             id="dispatch",
@@ -214,7 +309,7 @@ class Daemon:
             if settings.github is None:
                 continue
             self._scheduler.add_job(
-                self._guard(self.poll, settings),
+                self._guard(f"poll:{settings.github}", self.poll, settings),
                 "interval",
                 seconds=d.poll_interval,
                 id=f"poll:{settings.github}",
@@ -225,7 +320,7 @@ class Daemon:
                 **common,
             )
         self._scheduler.add_job(
-            self._guard(self.housekeeping),
+            self._guard("housekeeping", self.housekeeping),
             "interval",
             seconds=HOUSEKEEPING_INTERVAL,
             id="housekeeping",
@@ -234,7 +329,7 @@ class Daemon:
             **common,
         )
 
-    def _guard(self, job: Callable[..., None], *args: Any) -> Callable[[], None]:
+    def _guard(self, name: str, job: Callable[..., None], *args: Any) -> Callable[[], None]:
         """A job that logs its failure instead of killing the scheduler's thread."""
 
         def run() -> None:
@@ -242,10 +337,14 @@ class Daemon:
                 return
             try:
                 job(*args)
+            except _STATE_TROUBLE as exc:
+                self._state_down(name, exc)
+                return
             except (LearndError, OSError) as exc:
                 log.warning("job_failed", job=job.__name__, error=str(exc))
             except Exception:
                 log.exception("job_crashed", job=job.__name__)
+            self._state_up(name)
 
         return run
 
@@ -392,6 +491,7 @@ class Daemon:
 
     def dispatch(self) -> None:
         with closing(self.db()) as db:
+            self._flush_unrecorded(db)
             while not self.stop_event.is_set():
                 with self._lock:
                     if len(self._active) >= self.config.daemon.max_concurrent_runs:
@@ -421,23 +521,68 @@ class Daemon:
             log, repo=row.repo_key, pr=row.pr, run_id=make_run_id(name, row.merge_sha, row.pr)
         ).bind(queue_id=row.id)
         try:
-            outcome = self._learn(row, bound)
-            self._record(row, outcome, bound)
-        except Exception as exc:
-            bound.exception("run_crashed")
-            with closing(self.db()) as db:
-                d = self.config.daemon
-                db.fail(
-                    row.id,
-                    error=f"internal error: {type(exc).__name__}: {exc}",
-                    now=time.time(),
-                    max_attempts=d.max_attempts,
-                    base_backoff=d.retry_backoff,
+            try:
+                outcome = self._learn(row, bound)
+            except _STATE_TROUBLE as exc:
+                # The clone's path could not be read: like a disk full, not the run's fault.
+                outcome = WorkOutcome(EXIT_RUN_FAILED, error=str(exc))
+            except Exception as exc:
+                bound.exception("run_crashed")
+                outcome = WorkOutcome(
+                    EXIT_RUN_FAILED, error=f"internal error: {type(exc).__name__}: {exc}"
                 )
+            self._settle(row, outcome, bound)
         finally:
             with self._lock:
                 self._active.pop(row.id, None)
             self._wake.set()
+
+    def _settle(self, row: RunRow, outcome: WorkOutcome, bound: Any) -> None:
+        """Record how the run ended; when the state database cannot be written, keep it
+        here and let the dispatcher write it once it can."""
+        # Judged now: by the time the record can be written, the space may be back.
+        pending = _Unrecorded(row, outcome, self._disk_full(outcome), bound)
+        try:
+            with closing(self.db()) as db:
+                self._record(db, pending)
+        except _STATE_TROUBLE as exc:
+            with self._lock:
+                self._unrecorded.append(pending)
+            bound.warning(
+                "run_unrecorded",
+                error=str(exc),
+                outcome=outcome.status or f"exit status {outcome.exit_status}",
+                meanwhile="kept in memory; recorded when the state database can be written",
+            )
+
+    def _flush_unrecorded(self, db: StateDB) -> None:
+        """Write the run ends the workers could not; StateUnavailable when still not."""
+        while True:
+            with self._lock:
+                if not self._unrecorded:
+                    return
+                pending = self._unrecorded[0]
+            try:
+                self._record(db, pending)
+            except _STATE_TROUBLE:
+                raise
+            except StateError as exc:
+                # The row moved on meanwhile (learnd retry cannot touch a running run,
+                # so this is unexpected): never let one record block the dispatcher.
+                pending.log.warning("run_record_dropped", error=str(exc))
+            with self._lock:
+                self._unrecorded.remove(pending)
+
+    def _disk_full(self, outcome: WorkOutcome) -> bool:
+        """Whether the run failed because the state directory's disk was full."""
+        if outcome.ok or outcome.transient:
+            return False
+        if outcome.error and any(text in outcome.error for text in _NO_SPACE_TEXTS):
+            return True
+        try:
+            return shutil.disk_usage(self.config.state_dir).free < LOW_SPACE_BYTES
+        except OSError:
+            return False
 
     def _clone_for(self, row: RunRow) -> tuple[str | None, bool]:
         """The run's local clone, and whether its repository is on GitHub."""
@@ -488,42 +633,59 @@ class Daemon:
         finally:
             repo.close()
 
-    def _record(self, row: RunRow, outcome: WorkOutcome, bound: Any) -> None:
+    def _record(self, db: StateDB, pending: _Unrecorded) -> None:
+        row, outcome, bound = pending.run, pending.outcome, pending.log
         d = self.config.daemon
-        with closing(self.db()) as db:
-            if outcome.ok:
-                db.finish(
-                    row.id,
-                    run_dir=outcome.run_dir,
-                    published=outcome.published,
-                    outcome=outcome.status or "completed",
-                )
-                bound.info(
-                    "run_done",
-                    run_id=outcome.run_id,
-                    status=outcome.status,
-                    published=outcome.published,
-                )
-            elif outcome.transient:
-                db.release(row.id)
-                bound.info("run_released", reason=outcome.error or "daemon stopping")
-            else:
-                failed = db.fail(
-                    row.id,
-                    error=outcome.error or f"learnd learn exited with {outcome.exit_status}",
-                    now=time.time(),
-                    max_attempts=d.max_attempts,
-                    base_backoff=d.retry_backoff,
-                    run_dir=outcome.run_dir,
-                )
-                bound.warning(
-                    "run_failed",
-                    run_id=outcome.run_id,
-                    exit_status=outcome.exit_status,
-                    error=outcome.error,
-                    status=failed.status,
-                    attempts=failed.attempts,
-                )
+        if outcome.ok:
+            db.finish(
+                row.id,
+                run_dir=outcome.run_dir,
+                published=outcome.published,
+                outcome=outcome.status or "completed",
+            )
+            bound.info(
+                "run_done",
+                run_id=outcome.run_id,
+                status=outcome.status,
+                published=outcome.published,
+            )
+        elif outcome.transient:
+            db.release(row.id)
+            bound.info("run_released", reason=outcome.error or "daemon stopping")
+        elif pending.disk_full:
+            # Not the run's fault, and it must run again however long the disk stays
+            # full: no attempt counted, and the same wait each time.
+            error = outcome.error or f"learnd learn exited with {outcome.exit_status}"
+            db.postpone(
+                row.id,
+                error=f"disk full: {error}",
+                until=time.time() + d.retry_backoff,
+                run_dir=outcome.run_dir,
+            )
+            bound.warning(
+                "run_postponed",
+                run_id=outcome.run_id,
+                error=error,
+                reason="the state directory's disk is full",
+                retry_in=d.retry_backoff,
+            )
+        else:
+            failed = db.fail(
+                row.id,
+                error=outcome.error or f"learnd learn exited with {outcome.exit_status}",
+                now=time.time(),
+                max_attempts=d.max_attempts,
+                base_backoff=d.retry_backoff,
+                run_dir=outcome.run_dir,
+            )
+            bound.warning(
+                "run_failed",
+                run_id=outcome.run_id,
+                exit_status=outcome.exit_status,
+                error=outcome.error,
+                status=failed.status,
+                attempts=failed.attempts,
+            )
 
 
 def _one_line(exc: BaseException) -> str:
