@@ -39,6 +39,7 @@ def run(args: Any, config: Config, progress: Progress) -> int:
         _config(config),
         _state_dir(config.state_dir),
         _state_db(config.state_dir),
+        _spool(config.state_dir),
         _git(),
         *_github(config, env),
         *_engine(config, env),
@@ -87,6 +88,22 @@ def _state_db(state_dir: Path) -> Check:
         "state database",
         OK,
         f"{health.path}: schema {health.schema_version}, integrity ok, {health.runs} run(s)",
+    )
+
+
+def _spool(state_dir: Path) -> Check:
+    from learnd.spool import BAD_DIR, spool_dir, summary
+
+    found = summary(state_dir)
+    waiting = f"{found.waiting} request(s) waiting"
+    if not found.rejected:
+        return Check("spool", OK, waiting)
+    bad = spool_dir(state_dir) / BAD_DIR
+    return Check(
+        "spool",
+        WARN,
+        f"{waiting}; {found.rejected} rejected in {bad} (latest: {found.newest_reason}): fix "
+        "the cause and move them back into the spool, or delete them",
     )
 
 

@@ -4,9 +4,11 @@ once the cause is gone, and is given up (moved to ``spool/bad/``) after max_atte
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -160,7 +162,7 @@ def test_an_unreachable_remote_defers_one_request_and_the_one_behind_is_queued(
 
 
 def test_a_request_that_keeps_failing_is_given_up_after_max_attempts(
-    tmp_path: Path, clones: Clones
+    tmp_path: Path, clones: Clones, learnd_cli: Callable[..., Any]
 ) -> None:
     state = tmp_path / "state"
     start = clones.head()
@@ -183,6 +185,14 @@ def test_a_request_that_keeps_failing_is_given_up_after_max_attempts(
     [rejected] = events(logs, "spool_request_rejected")
     assert rejected["file"] == path.name
     assert queued_merges(state) == set()
+
+    # learnd doctor points at it, and leaves the spool as it is.
+    doctor = learnd_cli("doctor", "--state-dir", str(state), "--json")
+    check = {c["name"]: c for c in json.loads(doctor.stdout)["checks"]}["spool"]
+    assert check["status"] == "warn"
+    assert "0 request(s) waiting; 1 rejected in" in check["detail"]
+    assert "gave up after 2 attempts" in check["detail"]
+    assert (bad / path.name).exists()
 
 
 def test_a_request_of_another_branch_is_consumed_without_queueing(
