@@ -37,7 +37,14 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 
 from learnd.config import Config, RepoSettings
-from learnd.daemon.intake import Deferred, Landed, Rejected, RetryBook, read_request
+from learnd.daemon.intake import (
+    FETCH_TIMEOUT,
+    Deferred,
+    Landed,
+    Rejected,
+    RetryBook,
+    read_request,
+)
 from learnd.daemon.worker import WorkOutcome, learn_command, run_learn
 from learnd.errors import EXIT_RUN_FAILED, LearndError
 from learnd.github.errors import GitHubError
@@ -629,7 +636,7 @@ class Daemon:
         try:
             if not repo.has_commit(sha):
                 bound.info("fetching", reason=f"{sha[:12]} is not in the clone yet")
-                repo.fetch()
+                repo.fetch(timeout=FETCH_TIMEOUT)
         finally:
             repo.close()
 
