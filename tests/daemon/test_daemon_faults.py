@@ -36,7 +36,6 @@ def _load_rig() -> ModuleType:
 
 rig = _load_rig()
 world = rig.world  # the fixture, under the name tests ask for
-World = rig.World
 git, wait_for, start_daemon, stop_daemon = rig.git, rig.wait_for, rig.start_daemon, rig.stop_daemon
 
 
