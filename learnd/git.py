@@ -408,10 +408,11 @@ class GitRepo:
         out = self._repo.git.rev_list(f"--max-count={limit}", f"{base}..{merge}")
         return [line for line in str(out).splitlines() if line]
 
-    def fetch(self, remote: str = "origin") -> None:
-        """Fetch ``remote``; a clone without it, or a failed fetch, is a GitError."""
+    def fetch(self, remote: str = "origin", *, timeout: float | None = None) -> None:
+        """Fetch ``remote``; a clone without it, a failed fetch, or one still running
+        after ``timeout`` seconds (then killed) is a GitError."""
         try:
-            self._repo.git.fetch("--quiet", remote)
+            self._repo.git.fetch("--quiet", remote, kill_after_timeout=timeout)
         except git.GitCommandError as exc:
             detail = str(exc.stderr or "").strip().splitlines()
             raise GitError(

@@ -302,6 +302,33 @@ def quarantine(path: Path, reason: str, *, state_dir: Path | str) -> Path | None
     return target
 
 
+@dataclass(frozen=True)
+class SpoolSummary:
+    """What lies in the spool, counted without reading or moving anything."""
+
+    waiting: int  # request files not yet taken
+    rejected: int  # files in bad/
+    newest_reason: str | None  # the .reason of the latest file moved to bad/
+
+
+def summary(state_dir: Path | str) -> SpoolSummary:
+    """Count the spool's requests and rejects (for ``learnd doctor``); never raises."""
+    folder = spool_dir(state_dir)
+    try:
+        waiting = sum(1 for e in os.scandir(folder) if e.name.endswith(".json") and e.is_file())
+    except OSError:
+        waiting = 0
+    try:
+        bad = [e for e in os.scandir(folder / BAD_DIR) if not e.name.endswith(REASON_SUFFIX)]
+    except OSError:
+        bad = []
+    reason = None
+    with contextlib.suppress(OSError, UnicodeDecodeError, ValueError):
+        newest = max(bad, key=lambda e: e.stat(follow_symlinks=False).st_mtime_ns)
+        reason = Path(newest.path + REASON_SUFFIX).read_text(encoding="utf-8").strip()
+    return SpoolSummary(waiting=waiting, rejected=len(bad), newest_reason=reason)
+
+
 def remove(path: Path) -> None:
     """Delete a request once it has been handled (a missing file is not an error)."""
     path.unlink(missing_ok=True)

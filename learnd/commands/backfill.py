@@ -31,7 +31,7 @@ def run(args: Any, config: Config, progress: Progress) -> int:
         if access.client is None:
             raise NoToken()
         key = repo_key(settings) if settings.github else access.slug
-        with closing(StateDB.open(config.state_dir)) as db:
+        with closing(StateDB.open(config.state_dir, verify=True)) as db:
             db.upsert_repo(key, path=repo.root, github=access.slug)
             progress.say(f"listing merges of {access.slug} since {since:%Y-%m-%d %H:%M} UTC")
             queued = backfill(access.client, db, key, access.slug, since=since)

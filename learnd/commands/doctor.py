@@ -38,6 +38,8 @@ def run(args: Any, config: Config, progress: Progress) -> int:
     checks = [
         _config(config),
         _state_dir(config.state_dir),
+        _state_db(config.state_dir),
+        _spool(config.state_dir),
         _git(),
         *_github(config, env),
         *_engine(config, env),
@@ -65,6 +67,44 @@ def _state_dir(state_dir: Path) -> Check:
     except OSError as exc:
         return Check("state dir", FAIL, f"{state_dir} is not writable: {exc.strerror or exc}")
     return Check("state dir", OK, f"{state_dir} is writable")
+
+
+def _state_db(state_dir: Path) -> Check:
+    from learnd.state.db import SCHEMA_VERSION, inspect_file
+
+    health = inspect_file(state_dir)
+    if health.problem is not None:
+        return Check("state database", FAIL, health.problem)
+    if not health.exists:
+        return Check("state database", OK, f"{health.path} not created yet (learnd makes it)")
+    if health.schema_version != SCHEMA_VERSION:
+        return Check(
+            "state database",
+            OK,
+            f"{health.path}: schema {health.schema_version}, migrated to {SCHEMA_VERSION} "
+            "when learnd next opens it",
+        )
+    return Check(
+        "state database",
+        OK,
+        f"{health.path}: schema {health.schema_version}, integrity ok, {health.runs} run(s)",
+    )
+
+
+def _spool(state_dir: Path) -> Check:
+    from learnd.spool import BAD_DIR, spool_dir, summary
+
+    found = summary(state_dir)
+    waiting = f"{found.waiting} request(s) waiting"
+    if not found.rejected:
+        return Check("spool", OK, waiting)
+    bad = spool_dir(state_dir) / BAD_DIR
+    return Check(
+        "spool",
+        WARN,
+        f"{waiting}; {found.rejected} rejected in {bad} (latest: {found.newest_reason}): fix "
+        "the cause and move them back into the spool, or delete them",
+    )
 
 
 def _git() -> Check:

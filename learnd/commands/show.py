@@ -19,7 +19,7 @@ from learnd.state.store import StateDB
 def _run_dir(config: Config, which: str) -> tuple[Path, dict[str, Any] | None]:
     """RUN is a queue id (a number, as ``learnd status`` lists) or a run id."""
     if which.isdigit():
-        with closing(StateDB.open(config.state_dir)) as db:
+        with closing(StateDB.open(config.state_dir, verify=True)) as db:
             row = db.run(int(which))
         if row is None:
             raise UsageError(f"no run {which} in the queue (see learnd status)")

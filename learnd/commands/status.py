@@ -42,7 +42,7 @@ def run_json(row: RunRow) -> dict[str, Any]:
 
 
 def run(args: Any, config: Config, progress: Progress) -> int:
-    with closing(StateDB.open(config.state_dir)) as db:
+    with closing(StateDB.open(config.state_dir, verify=True)) as db:
         counts = db.status_counts()
         recent = db.recent_runs(RECENT)
         repos = db.repos()

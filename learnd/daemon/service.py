@@ -8,10 +8,18 @@ systemd watchdog, so a hung job shows up as a missed watchdog rather than hiding
 Every job opens its own database connection: SQLite connections belong to the
 thread that made them, and the queue's state must survive the daemon being killed
 at any moment, which short transactions on a WAL database give.
+
+The daemon outlives its state database being unusable for a while (a full disk, an
+I/O error): the failing job logs one line when the trouble starts and one when it
+ends, what a run's worker could not record is kept in memory and written when the
+database can be written again, and everything else simply waits in the queue or
+the spool. A damaged database file is different: it stops the daemon at start
+with one line saying what to do, since nothing learnd does by itself mends it.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
@@ -22,18 +30,28 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 
 from learnd.config import Config, RepoSettings
-from learnd.daemon.merges import landed_merges
+from learnd.daemon.intake import (
+    FETCH_TIMEOUT,
+    Deferred,
+    Landed,
+    Rejected,
+    RetryBook,
+    read_request,
+)
 from learnd.daemon.worker import WorkOutcome, learn_command, run_learn
-from learnd.errors import LearndError
+from learnd.errors import EXIT_RUN_FAILED, LearndError
 from learnd.github.errors import GitHubError
 from learnd.logs import bind_run, get_logger
 from learnd.pipeline.rundir import make_run_id
+from learnd.spool import SpoolRequest
+from learnd.state.db import StateCorrupt, StateError, StateUnavailable
 from learnd.state.runs import RunRow
 from learnd.state.store import StateDB
 from learnd.systemd import child_env
@@ -44,6 +62,18 @@ log = get_logger(__name__)
 # it up front so that a reload can raise max_concurrent_runs without a restart.
 MAX_POOL = 16
 HOUSEKEEPING_INTERVAL = 3600.0
+# Less than this free under the state directory when a run fails: the disk was full,
+# and the run is postponed without counting an attempt (see _disk_full).
+LOW_SPACE_BYTES = 1024 * 1024
+# What a run's last error line says when a write failed for want of space.
+_NO_SPACE_TEXTS = (
+    os.strerror(errno.ENOSPC),
+    os.strerror(errno.EDQUOT),
+    "database or disk is full",
+)
+
+# The state database's troubles a job waits out: logged once, never fatal.
+_STATE_TROUBLE = (StateUnavailable, StateCorrupt)
 
 
 def repo_key(settings: RepoSettings) -> str:
@@ -58,6 +88,16 @@ def repo_key(settings: RepoSettings) -> str:
 class _Active:
     run: RunRow
     started: float
+
+
+@dataclass(frozen=True)
+class _Unrecorded:
+    """A run's end that its worker could not write to the state database."""
+
+    run: RunRow
+    outcome: WorkOutcome
+    disk_full: bool
+    log: Any
 
 
 class Daemon:
@@ -84,21 +124,70 @@ class Daemon:
         self._pool = ThreadPoolExecutor(max_workers=MAX_POOL, thread_name_prefix="run")
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self.worker_id = f"{os.uname().nodename}:{os.getpid()}"
+        self._spool_retries = RetryBook()
+        self._unrecorded: list[_Unrecorded] = []
+        self._state_lock = threading.Lock()
+        self._anchor: StateDB | None = None
+        self._orphans_recovered = False
+        self._repos_synced = False
+        self._state_trouble: dict[str, str] = {}  # job -> the error it last logged
 
     # -- database ----------------------------------------------------------------------
 
     def db(self) -> StateDB:
+        """A connection of the calling job's own; the start-up work is done first if a
+        full disk kept it from being done at start."""
+        self._prepare_state()
         return StateDB.open(self.config.state_dir)
+
+    def _prepare_state(self) -> None:
+        """Take back the runs a dead daemon left running and record the configured
+        repositories, once; StateUnavailable until the database can be written."""
+        with self._state_lock:
+            if self._anchor is None:
+                # Held open for the daemon's life, and never used: SQLite deletes the WAL
+                # and its index (-shm) when the last connection closes, and a job's next
+                # connection must create them again, which a full disk refuses ("disk
+                # I/O error"). Kept, they let every job (and learnd status) still read
+                # the queue on a full disk, and writes reuse the WAL's space. Opening it
+                # reads every page once: a damaged file is StateCorrupt, one line at
+                # start, rather than job after job failing.
+                self._anchor = StateDB.open(self.config.state_dir, verify=True)
+            if not self._orphans_recovered:
+                for row in self._anchor.recover_orphans(time.time()):
+                    log.info("run_resumes", run=row.id, repo=row.repo_key, merge=row.merge_sha[:12])
+                self._orphans_recovered = True
+            if not self._repos_synced:
+                self._sync_repos(self._anchor)
+                self._repos_synced = True
+        for done in ("start", "reload"):
+            self._state_up(done)
+
+    def _state_down(self, job: str, exc: Exception) -> None:
+        """Log that ``job`` cannot use the state database: once when it starts, not at
+        every run of the job (the dispatcher runs every second)."""
+        with self._state_lock:
+            if self._state_trouble.get(job) == str(exc):
+                return
+            self._state_trouble[job] = str(exc)
+        log.warning("state_unavailable", job=job, error=str(exc), meanwhile="it waits")
+
+    def _state_up(self, job: str) -> None:
+        with self._state_lock:
+            if self._state_trouble.pop(job, None) is None:
+                return
+        log.info("state_available", job=job)
 
     # -- lifecycle ---------------------------------------------------------------------
 
     def run(self) -> int:
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
-        with closing(self.db()) as db:
-            orphans = db.recover_orphans(time.time())
-            for row in orphans:
-                log.info("run_resumes", run=row.id, repo=row.repo_key, merge=row.merge_sha[:12])
-            self._sync_repos(db)
+        try:
+            self._prepare_state()  # StateCorrupt stops the start, with one line
+        except StateUnavailable as exc:
+            # A full disk at start: serve anyway; the first job that gets the database
+            # to work does the start-up work.
+            self._state_down("start", exc)
         self._install_signals()
         self._schedule()
         self._scheduler.start()
@@ -136,6 +225,15 @@ class Daemon:
         # Workers see stop_event: a run gets grace_period seconds to finish, then is
         # stopped and released to the queue, to resume from its sentinels next start.
         self._pool.shutdown(wait=True)
+        try:
+            with closing(self.db()) as db:
+                self._flush_unrecorded(db)
+        except _STATE_TROUBLE as exc:
+            # Still running in the database: the next start queues them again, and
+            # they resume from their sentinels.
+            log.warning("runs_unrecorded", runs=len(self._unrecorded), error=str(exc))
+        if self._anchor is not None:
+            self._anchor.close()
         log.info("daemon_stopped")
 
     def _install_signals(self) -> None:
@@ -166,16 +264,23 @@ class Daemon:
             )
             return
         self.config = config
-        with closing(self.db()) as db:
-            self._sync_repos(db)
+        with self._state_lock:
+            self._repos_synced = False
+        try:
+            self._prepare_state()
+        except _STATE_TROUBLE as exc:
+            self._state_down("reload", exc)  # the next job to reach the database syncs them
         for job in self._scheduler.get_jobs():
             job.remove()
         self._schedule()
         log.info("config_reloaded", repos=len(config.repos))
 
     def _status_text(self) -> str:
-        with closing(self.db()) as db:
-            depth = db.queue_depth()
+        try:
+            with closing(self.db()) as db:
+                depth = db.queue_depth()
+        except _STATE_TROUBLE:
+            return f"state database unavailable, {len(self._active)} running"
         return f"{depth} queued, {len(self._active)} running"
 
     # -- scheduling --------------------------------------------------------------------
@@ -189,7 +294,7 @@ class Daemon:
         now = datetime.now(UTC)
         common = {"coalesce": True, "max_instances": 1}
         self._scheduler.add_job(
-            self._guard(self.scan_spool),
+            self._guard("spool", self.scan_spool),
             "interval",
             seconds=d.spool_interval,
             id="spool",
@@ -199,7 +304,7 @@ class Daemon:
             **common,
         )
         self._scheduler.add_job(
-            self._guard(self.dispatch),
+            self._guard("dispatch", self.dispatch),
             "interval",
             seconds=1,
             id="dispatch",
@@ -211,7 +316,7 @@ class Daemon:
             if settings.github is None:
                 continue
             self._scheduler.add_job(
-                self._guard(self.poll, settings),
+                self._guard(f"poll:{settings.github}", self.poll, settings),
                 "interval",
                 seconds=d.poll_interval,
                 id=f"poll:{settings.github}",
@@ -222,7 +327,7 @@ class Daemon:
                 **common,
             )
         self._scheduler.add_job(
-            self._guard(self.housekeeping),
+            self._guard("housekeeping", self.housekeeping),
             "interval",
             seconds=HOUSEKEEPING_INTERVAL,
             id="housekeeping",
@@ -231,7 +336,7 @@ class Daemon:
             **common,
         )
 
-    def _guard(self, job: Callable[..., None], *args: Any) -> Callable[[], None]:
+    def _guard(self, name: str, job: Callable[..., None], *args: Any) -> Callable[[], None]:
         """A job that logs its failure instead of killing the scheduler's thread."""
 
         def run() -> None:
@@ -239,68 +344,123 @@ class Daemon:
                 return
             try:
                 job(*args)
+            except _STATE_TROUBLE as exc:
+                self._state_down(name, exc)
+                return
             except (LearndError, OSError) as exc:
                 log.warning("job_failed", job=job.__name__, error=str(exc))
             except Exception:
                 log.exception("job_crashed", job=job.__name__)
+            self._state_up(name)
 
         return run
 
     # -- jobs --------------------------------------------------------------------------
 
     def scan_spool(self) -> None:
+        """Queue the merges of each request the hooks left; see :mod:`learnd.daemon.intake`
+        for what is rejected to ``spool/bad/`` and what is tried again later."""
         from learnd.spool import pending, remove
 
         requests = pending(self.config.state_dir)
-        if not requests:
+        self._spool_retries.keep_only({path.name for path, _ in requests})
+        now = time.time()
+        due = [(p, r) for p, r in requests if self._spool_retries.due(p.name, now)]
+        if not due:
             return
-        from learnd.git import GitRepo
-
+        queued = 0
         with closing(self.db()) as db:
-            for path, request in requests:
+            for path, request in due:
+                if self.stop_event.is_set():
+                    break
                 try:
-                    repo = GitRepo.open(request.repo)
-                except LearndError as exc:
-                    log.warning("spool_request_dropped", repo=request.repo, reason=str(exc))
-                    remove(path)
+                    landed = read_request(self.config, request)
+                except Rejected as exc:
+                    self._reject(path, request, exc.reason)
                     continue
-                try:
-                    self._enqueue_landed(db, repo, request)
-                finally:
-                    repo.close()
+                except Deferred as exc:
+                    self._defer(path, request, exc.reason)
+                    continue
+                except Exception as exc:
+                    # git failing in a way nobody foresaw: maybe passing, maybe not; it
+                    # is tried again, and rejected after max_attempts.
+                    self._defer(path, request, _one_line(exc), traceback=True)
+                    continue
+                # A state database error stops the whole pass (the job logs it): the
+                # requests stay in the spool, and none of them is at fault.
+                queued += self._enqueue_landed(db, landed, request)
                 remove(path)
-        self._wake_dispatch()
+                self._spool_retries.forget(path.name)
+        if queued:
+            self._wake_dispatch()
 
-    def _enqueue_landed(self, db: StateDB, repo: Any, request: Any) -> None:
-        settings = self.config.repo_for(repo.root)
-        default = settings.default_branch or repo.default_branch()
-        if request.branch and default and request.branch != default:
-            log.info(
-                "hook_ignored",
-                repo=str(repo.root),
-                branch=request.branch,
-                reason=f"not the default branch {default}",
+    def _reject(self, path: Path, request: SpoolRequest, reason: str) -> None:
+        from learnd.spool import quarantine
+
+        moved = quarantine(path, reason, state_dir=self.config.state_dir)
+        if moved is None:
+            # Cannot move it (a full disk): keep it, and say so again only after a backoff.
+            self._defer(
+                path, request, f"{reason} (and it cannot be moved to spool/bad/)", final=False
             )
             return
-        key = repo_key(settings) if settings.github or settings.path else str(repo.root)
-        if not settings.github and settings.path is None:
-            db.upsert_repo(key, path=repo.root, github=None)
-        merges = landed_merges(repo, request.old_head, request.new_head)
-        for merge in merges:
-            row, new = db.enqueue_run(
-                key,
-                pr=merge.pr,
-                merge_sha=merge.sha,
-                trigger="hook",
-                source_detail=f"{request.hook} {request.old_head or ''}..{request.new_head}",
+        self._spool_retries.forget(path.name)
+        log.warning("spool_request_rejected", file=path.name, repo=request.repo, reason=reason)
+
+    def _defer(
+        self,
+        path: Path,
+        request: SpoolRequest,
+        reason: str,
+        *,
+        final: bool = True,
+        traceback: bool = False,
+    ) -> None:
+        """Look at the request again after a backoff; after max_attempts (when ``final``
+        allows giving up) reject it with its last reason."""
+        d = self.config.daemon
+        attempts, delay = self._spool_retries.failed(
+            path.name, reason, now=time.time(), base_delay=d.retry_backoff
+        )
+        if final and attempts >= d.max_attempts:
+            self._reject(path, request, f"gave up after {attempts} attempts: {reason}")
+            return
+        log.warning(
+            "spool_request_deferred",
+            file=path.name,
+            repo=request.repo,
+            reason=reason,
+            attempt=attempts,
+            retry_in=round(delay, 1),
+            exc_info=traceback,
+        )
+
+    def _enqueue_landed(self, db: StateDB, landed: Landed, request: SpoolRequest) -> int:
+        """Queue what one request landed; how many runs are new."""
+        if landed.ignored is not None:
+            log.info(
+                "hook_ignored", repo=str(landed.root), branch=request.branch, reason=landed.ignored
             )
+            return 0
+        key = repo_key(landed.settings)
+        detail = f"{request.hook} {request.old_head or ''}..{request.new_head}"
+        # All of a request's merges or none: a failure leaves the file to try again.
+        with db.transaction():
+            # As at start: the entry may be newer than the last sync (a reload).
+            db.upsert_repo(key, path=landed.settings.path, github=landed.settings.github)
+            queued = [
+                db.enqueue_run(key, pr=m.pr, merge_sha=m.sha, trigger="hook", source_detail=detail)
+                for m in landed.merges
+            ]
+        for row, new in queued:
             log.info(
                 "run_queued" if new else "run_known",
                 repo=key,
                 pr=row.pr,
-                merge=merge.sha[:12],
+                merge=row.merge_sha[:12],
                 trigger="hook",
             )
+        return sum(new for _, new in queued)
 
     def poll(self, settings: RepoSettings) -> None:
         from learnd.daemon.poller import poll_repo
@@ -338,6 +498,7 @@ class Daemon:
 
     def dispatch(self) -> None:
         with closing(self.db()) as db:
+            self._flush_unrecorded(db)
             while not self.stop_event.is_set():
                 with self._lock:
                     if len(self._active) >= self.config.daemon.max_concurrent_runs:
@@ -367,23 +528,68 @@ class Daemon:
             log, repo=row.repo_key, pr=row.pr, run_id=make_run_id(name, row.merge_sha, row.pr)
         ).bind(queue_id=row.id)
         try:
-            outcome = self._learn(row, bound)
-            self._record(row, outcome, bound)
-        except Exception as exc:
-            bound.exception("run_crashed")
-            with closing(self.db()) as db:
-                d = self.config.daemon
-                db.fail(
-                    row.id,
-                    error=f"internal error: {type(exc).__name__}: {exc}",
-                    now=time.time(),
-                    max_attempts=d.max_attempts,
-                    base_backoff=d.retry_backoff,
+            try:
+                outcome = self._learn(row, bound)
+            except _STATE_TROUBLE as exc:
+                # The clone's path could not be read: like a disk full, not the run's fault.
+                outcome = WorkOutcome(EXIT_RUN_FAILED, error=str(exc))
+            except Exception as exc:
+                bound.exception("run_crashed")
+                outcome = WorkOutcome(
+                    EXIT_RUN_FAILED, error=f"internal error: {type(exc).__name__}: {exc}"
                 )
+            self._settle(row, outcome, bound)
         finally:
             with self._lock:
                 self._active.pop(row.id, None)
             self._wake.set()
+
+    def _settle(self, row: RunRow, outcome: WorkOutcome, bound: Any) -> None:
+        """Record how the run ended; when the state database cannot be written, keep it
+        here and let the dispatcher write it once it can."""
+        # Judged now: by the time the record can be written, the space may be back.
+        pending = _Unrecorded(row, outcome, self._disk_full(outcome), bound)
+        try:
+            with closing(self.db()) as db:
+                self._record(db, pending)
+        except _STATE_TROUBLE as exc:
+            with self._lock:
+                self._unrecorded.append(pending)
+            bound.warning(
+                "run_unrecorded",
+                error=str(exc),
+                outcome=outcome.status or f"exit status {outcome.exit_status}",
+                meanwhile="kept in memory; recorded when the state database can be written",
+            )
+
+    def _flush_unrecorded(self, db: StateDB) -> None:
+        """Write the run ends the workers could not; StateUnavailable when still not."""
+        while True:
+            with self._lock:
+                if not self._unrecorded:
+                    return
+                pending = self._unrecorded[0]
+            try:
+                self._record(db, pending)
+            except _STATE_TROUBLE:
+                raise
+            except StateError as exc:
+                # The row moved on meanwhile (learnd retry cannot touch a running run,
+                # so this is unexpected): never let one record block the dispatcher.
+                pending.log.warning("run_record_dropped", error=str(exc))
+            with self._lock:
+                self._unrecorded.remove(pending)
+
+    def _disk_full(self, outcome: WorkOutcome) -> bool:
+        """Whether the run failed because the state directory's disk was full."""
+        if outcome.ok or outcome.transient:
+            return False
+        if outcome.error and any(text in outcome.error for text in _NO_SPACE_TEXTS):
+            return True
+        try:
+            return shutil.disk_usage(self.config.state_dir).free < LOW_SPACE_BYTES
+        except OSError:
+            return False
 
     def _clone_for(self, row: RunRow) -> tuple[str | None, bool]:
         """The run's local clone, and whether its repository is on GitHub."""
@@ -430,43 +636,70 @@ class Daemon:
         try:
             if not repo.has_commit(sha):
                 bound.info("fetching", reason=f"{sha[:12]} is not in the clone yet")
-                repo.fetch()
+                repo.fetch(timeout=FETCH_TIMEOUT)
         finally:
             repo.close()
 
-    def _record(self, row: RunRow, outcome: WorkOutcome, bound: Any) -> None:
+    def _record(self, db: StateDB, pending: _Unrecorded) -> None:
+        row, outcome, bound = pending.run, pending.outcome, pending.log
         d = self.config.daemon
-        with closing(self.db()) as db:
-            if outcome.ok:
-                db.finish(
-                    row.id,
-                    run_dir=outcome.run_dir,
-                    published=outcome.published,
-                    outcome=outcome.status or "completed",
-                )
-                bound.info(
-                    "run_done",
-                    run_id=outcome.run_id,
-                    status=outcome.status,
-                    published=outcome.published,
-                )
-            elif outcome.transient:
-                db.release(row.id)
-                bound.info("run_released", reason=outcome.error or "daemon stopping")
-            else:
-                failed = db.fail(
-                    row.id,
-                    error=outcome.error or f"learnd learn exited with {outcome.exit_status}",
-                    now=time.time(),
-                    max_attempts=d.max_attempts,
-                    base_backoff=d.retry_backoff,
-                    run_dir=outcome.run_dir,
-                )
-                bound.warning(
-                    "run_failed",
-                    run_id=outcome.run_id,
-                    exit_status=outcome.exit_status,
-                    error=outcome.error,
-                    status=failed.status,
-                    attempts=failed.attempts,
-                )
+        if outcome.ok:
+            db.finish(
+                row.id,
+                run_dir=outcome.run_dir,
+                published=outcome.published,
+                outcome=outcome.status or "completed",
+            )
+            bound.info(
+                "run_done",
+                run_id=outcome.run_id,
+                status=outcome.status,
+                published=outcome.published,
+            )
+        elif outcome.transient:
+            db.release(row.id)
+            bound.info("run_released", reason=outcome.error or "daemon stopping")
+        elif pending.disk_full:
+            # Not the run's fault, and it must run again however long the disk stays
+            # full: no attempt counted, and the same wait each time.
+            error = outcome.error or f"learnd learn exited with {outcome.exit_status}"
+            db.postpone(
+                row.id,
+                error=f"disk full: {error}",
+                until=time.time() + d.retry_backoff,
+                run_dir=outcome.run_dir,
+            )
+            bound.warning(
+                "run_postponed",
+                run_id=outcome.run_id,
+                error=error,
+                reason="the state directory's disk is full",
+                retry_in=d.retry_backoff,
+            )
+        else:
+            failed = db.fail(
+                row.id,
+                error=outcome.error or f"learnd learn exited with {outcome.exit_status}",
+                now=time.time(),
+                max_attempts=d.max_attempts,
+                base_backoff=d.retry_backoff,
+                run_dir=outcome.run_dir,
+            )
+            bound.warning(
+                "run_failed",
+                run_id=outcome.run_id,
+                exit_status=outcome.exit_status,
+                error=outcome.error,
+                status=failed.status,
+                attempts=failed.attempts,
+            )
+
+
+def _one_line(exc: BaseException) -> str:
+    """An unforeseen error as one line: git's own last word when it has one."""
+    stderr = getattr(exc, "stderr", None)  # GitPython's: "\n  stderr: '<git's text>'"
+    if isinstance(stderr, str) and stderr.strip():
+        last = stderr.strip().removeprefix("stderr: '").rstrip("'").splitlines()[-1]
+        return f"{type(exc).__name__}: {last.strip()}"
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"

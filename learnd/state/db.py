@@ -20,15 +20,17 @@ they compare and sort as numbers, and backoff arithmetic needs no parsing.
 from __future__ import annotations
 
 import logging
+import shutil
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
-from learnd.errors import LearndError
+from learnd.errors import EXIT_USAGE, LearndError
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,71 @@ class StateError(LearndError):
     """The state database refused an operation: unknown repository or run, wrong state."""
 
 
+class StateUnavailable(StateError):
+    """The state database cannot be read or written just now: a full disk, an I/O error,
+    a lock held for longer than the busy timeout. The same operation can work later,
+    untouched: SQLite rolled the failed transaction back."""
+
+
+class StateCorrupt(StateError):
+    """The state file is not a SQLite database, or it is damaged. Nothing learnd does
+    by itself repairs that, so it stops and says what to do."""
+
+    exit_status = EXIT_USAGE
+
+
+# How SQLite's primary result codes (the low byte of the extended code an exception
+# carries) map to what a caller can do about them.
+_CORRUPT_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+_UNAVAILABLE_CODES = frozenset(
+    {
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_PROTOCOL,
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_NOLFS,
+    }
+)
+# What a user does about a damaged file; also what learnd doctor says.
+CORRUPT_ADVICE = (
+    "stop learnd, move it aside (keep it for a look) and start again: learnd makes an "
+    "empty queue, and learnd backfill queues recent merges again"
+)
+
+
+def state_error(exc: sqlite3.Error, path: Path) -> StateError | None:
+    """The :class:`StateError` an SQLite failure on ``path`` is to a user, or None when
+    it is not about the file or the disk (a constraint, a bug: an internal error)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in _CORRUPT_CODES:
+        return StateCorrupt(f"the state database {path} is damaged ({exc}): {CORRUPT_ADVICE}")
+    if primary == sqlite3.SQLITE_FULL or (primary == sqlite3.SQLITE_IOERR and _disk_full(path)):
+        return StateUnavailable(
+            f"the state database {path} cannot be written: its disk is full ({exc}); "
+            "free some space (learnd carries on by itself)"
+        )
+    if primary in _UNAVAILABLE_CODES:
+        return StateUnavailable(
+            f"the state database {path} cannot be used just now ({exc}); check the disk "
+            "and the file's permissions"
+        )
+    return None
+
+
+def _disk_full(path: Path) -> bool:
+    # SQLite reports a failed write of its WAL index (-shm) as "disk I/O error", not as
+    # "database or disk is full"; the file system's own count tells which it was.
+    try:
+        return shutil.disk_usage(path.parent).free < 64 * 1024
+    except OSError:
+        return False
+
+
 class Database:
     """One connection to the state file, shared by the threads of one process.
 
@@ -114,36 +181,30 @@ class Database:
         self._depth = 0
 
     @classmethod
-    def open(cls, state_dir: Path | str, *, clock: Callable[[], float] = time.time) -> Self:
+    def open(
+        cls, state_dir: Path | str, *, clock: Callable[[], float] = time.time, verify: bool = False
+    ) -> Self:
         """Open (creating and migrating when needed) ``<state_dir>/learnd.sqlite3``.
 
-        ``clock`` gives the time for calls that are not handed a ``now``.
+        ``clock`` gives the time for calls that are not handed a ``now``. ``verify``
+        reads every page first (SQLite's quick_check), so that damage anywhere is a
+        :class:`StateCorrupt` now rather than a wrong answer from a query whose index
+        happens to miss the damaged page: for commands a user runs and the daemon's
+        start, not for each of its jobs.
         """
         folder = Path(state_dir)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / DB_NAME
-        # isolation_level=None: the sqlite3 module would otherwise open transactions
-        # behind our back (and as DEFERRED); every transaction here is explicit.
-        conn = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-        )
         try:
-            conn.row_factory = sqlite3.Row
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                # A filesystem without shared memory (some network mounts) cannot do
-                # WAL; the database still works, readers just wait for writers.
-                log.warning("state database %s runs in %s mode, not WAL", path, mode)
-            # In WAL mode NORMAL survives a killed process (the daemon's SIGKILL case);
-            # only a power loss can drop the last commits, which the poller re-finds
-            # from its watermark, stored in the same file and so rolled back with them.
-            conn.execute("PRAGMA synchronous = NORMAL")
-            _migrate(conn, path)
-        except BaseException:
-            conn.close()
-            raise
+            conn = _connect(path)
+            try:
+                if verify:
+                    _verify(conn, path)
+            except BaseException:
+                conn.close()
+                raise
+        except sqlite3.Error as exc:
+            raise state_error(exc, path) or exc from exc
         return cls(path, conn, clock)
 
     def close(self) -> None:
@@ -189,15 +250,20 @@ class Database:
                 finally:
                     self._depth -= 1
                 return
-            conn.execute("BEGIN IMMEDIATE")
             self._depth = 1
             try:
+                conn.execute("BEGIN IMMEDIATE")
                 yield conn
                 conn.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 # Also when COMMIT itself failed: leave no transaction open behind us.
+                # A failing disk may refuse the ROLLBACK too; SQLite then rolls back
+                # from the journal when the file is next opened.
                 if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise state_error(exc, self.path) or exc from exc
                 raise
             finally:
                 self._depth = 0
@@ -206,7 +272,10 @@ class Database:
     def _read(self) -> Iterator[sqlite3.Connection]:
         # Each read is one SELECT, which SQLite runs in its own consistent snapshot.
         with self._lock:
-            yield self._live()
+            try:
+                yield self._live()
+            except sqlite3.Error as exc:
+                raise state_error(exc, self.path) or exc from exc
 
     def _live(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -215,6 +284,44 @@ class Database:
 
     def _now(self, now: float | None) -> float:
         return self._clock() if now is None else now
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: the sqlite3 module would otherwise open transactions
+    # behind our back (and as DEFERRED); every transaction here is explicit.
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            # A filesystem without shared memory (some network mounts) cannot do
+            # WAL; the database still works, readers just wait for writers.
+            log.warning("state database %s runs in %s mode, not WAL", path, mode)
+        # In WAL mode NORMAL survives a killed process (the daemon's SIGKILL case);
+        # only a power loss can drop the last commits, which the poller re-finds
+        # from its watermark, stored in the same file and so rolled back with them.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        _migrate(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _verify(conn: sqlite3.Connection, path: Path) -> None:
+    found = _check(conn, "quick_check(1)")
+    if found != ["ok"]:
+        raise StateCorrupt(f"the state database {path} is damaged ({found[0]}): {CORRUPT_ADVICE}")
+
+
+def _check(conn: sqlite3.Connection, pragma: str) -> list[str]:
+    # SQLite's findings span lines ("*** in database main ***\nPage 4: ..."); a
+    # user's error is one line.
+    return [" ".join(str(row[0]).split()) for row in conn.execute(f"PRAGMA {pragma}")]
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
@@ -247,3 +354,73 @@ def _refuse_newer(version: int, path: Path) -> None:
             f"the state database {path} has schema version {version}, newer than this "
             f"learnd knows ({SCHEMA_VERSION}); upgrade learnd or use another state_dir"
         )
+
+
+@dataclass(frozen=True)
+class FileHealth:
+    """What a look at the state file found, without creating or changing it."""
+
+    path: Path
+    exists: bool
+    schema_version: int | None = None
+    runs: int | None = None
+    problem: str | None = None  # one line: what is wrong and what to do; None when sound
+
+
+def inspect_file(state_dir: Path | str) -> FileHealth:
+    """Check ``<state_dir>/learnd.sqlite3`` as ``learnd doctor`` does: a SQLite file,
+    SQLite's integrity check, a schema version this learnd knows, learnd's tables.
+
+    Read-only in effect: a missing file is not created, an older schema is not migrated.
+    """
+    path = Path(state_dir) / DB_NAME
+    if not path.exists():
+        return FileHealth(path, exists=False)
+    try:
+        # mode=rw: open what is there, never create it (a racing delete stays visible).
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, timeout=5)
+    except sqlite3.Error as exc:
+        return FileHealth(path, exists=True, problem=f"cannot open {path}: {exc}")
+    try:
+        return _inspect(conn, path)
+    except sqlite3.Error as exc:
+        found = state_error(exc, path)
+        return FileHealth(path, exists=True, problem=str(found or f"{path}: {exc}"))
+    finally:
+        conn.close()
+
+
+def _inspect(conn: sqlite3.Connection, path: Path) -> FileHealth:
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    # integrity_check reads every page and checks every index against its table; the
+    # file holds a row per learned merge, so this takes milliseconds.
+    found = _check(conn, "integrity_check(5)")
+    if found != ["ok"]:
+        return FileHealth(
+            path,
+            exists=True,
+            schema_version=version,
+            problem=f"the state database {path} is damaged ({'; '.join(found)}): {CORRUPT_ADVICE}",
+        )
+    if version > SCHEMA_VERSION:
+        return FileHealth(
+            path,
+            exists=True,
+            schema_version=version,
+            problem=f"the state database {path} has schema version {version}, newer than "
+            f"this learnd knows ({SCHEMA_VERSION}); upgrade learnd or use another state_dir",
+        )
+    if version == 0:
+        return FileHealth(path, exists=True, schema_version=0, runs=0)
+    tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    missing = sorted({"repos", "runs"} - tables)
+    if missing:
+        return FileHealth(
+            path,
+            exists=True,
+            schema_version=version,
+            problem=f"the state database {path} lacks the table(s) {', '.join(missing)} of "
+            f"schema {version}: {CORRUPT_ADVICE}",
+        )
+    runs = int(conn.execute("SELECT count(*) FROM runs").fetchone()[0])
+    return FileHealth(path, exists=True, schema_version=version, runs=runs)

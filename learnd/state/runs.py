@@ -11,7 +11,7 @@ Lifecycle::
     queued --claim_next--> running --finish--> done
        ^                      |
        +--- fail (backoff) ---+--fail (attempts used up)--> failed --retry--> queued
-       +--- release / recover_orphans (no attempt counted) ---+
+       +------ release -------+  (also postpone, recover_orphans: no attempt counted)
 
 A row is never deleted: pruning a run's directory only marks it ``pruned_at``.
 """
@@ -232,6 +232,32 @@ class RunQueue(Database):
                     " updated_at = ? WHERE id = ? RETURNING *",
                     (attempts, reason, run_dir, now + delay, now, run_id),
                 ).fetchone()
+        return _run(row)
+
+    def postpone(
+        self,
+        run_id: int,
+        *,
+        error: str,
+        until: float,
+        run_dir: str | None = None,
+        now: float | None = None,
+    ) -> RunRow:
+        """Queue a running run again at ``until`` without counting an attempt.
+
+        For a failure outside the run (its disk was full): it must run again once that
+        is over however long it lasts, so it cannot use up ``max_attempts``.
+        """
+        stamp = self._now(now)
+        reason = " ".join(error.split())[:MAX_ERROR_CHARS] or "(no reason given)"
+        with self._write() as conn:
+            _require_running(conn, run_id, "postpone")
+            row = conn.execute(
+                "UPDATE runs SET status = 'queued', worker = NULL, last_error = ?,"
+                " run_dir = COALESCE(?, run_dir), next_attempt_at = ?, updated_at = ?"
+                " WHERE id = ? RETURNING *",
+                (reason, run_dir, until, stamp, run_id),
+            ).fetchone()
         return _run(row)
 
     def release(self, run_id: int, *, now: float | None = None) -> RunRow:

@@ -321,6 +321,26 @@ def test_release_puts_a_run_back_without_counting_an_attempt(db: StateDB, repo_k
     assert (again := db.claim_next(T + 4, worker="w")) is not None and again.id == run.id
 
 
+def test_postpone_requeues_at_a_time_without_counting_an_attempt(
+    db: StateDB, repo_key: str
+) -> None:
+    run, _ = db.enqueue_run(repo_key, pr=1, merge_sha=sha(1), trigger="poll", now=T)
+    db.claim_next(T, worker="w")
+    # However often the disk is full, the run never uses up its attempts.
+    for n in range(1, 8):
+        back = db.postpone(
+            run.id, error="disk full:\nNo space left on device", until=T + 10 * n, run_dir="/r"
+        )
+        assert (back.status, back.attempts, back.worker) == ("queued", 0, None)
+        assert back.last_error == "disk full: No space left on device"
+        assert back.run_dir == "/r" and back.finished_at is None
+        assert db.claim_next(T + 10 * n - 1, worker="w") is None  # not before `until`
+        assert db.claim_next(T + 10 * n, worker="w") is not None
+    db.release(run.id)
+    with pytest.raises(StateError, match="cannot postpone run"):
+        db.postpone(run.id, error="x", until=T)
+
+
 # -- crashes -----------------------------------------------------------------------------
 
 
