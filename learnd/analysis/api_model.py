@@ -83,6 +83,9 @@ class ApiObject:
     # What the object is, name left out: a function's body, an attribute's value. Equal
     # fingerprints under two names are one object renamed.
     fingerprint: str | None = None
+    # A module's `__all__` when it states one, and the modules it star-imports.
+    exports: tuple[str, ...] | None = None
+    star: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,17 @@ class ApiModel:
         if owner.kind == MODULE:
             if owner.dynamic:
                 return Resolution(UNKNOWN)
-            # A submodule not imported by the package still resolves by its path.
+            for source in owner.star:
+                starred = self.objects.get(source)
+                if starred is None or starred.kind != MODULE:
+                    return Resolution(UNKNOWN)  # another library's names: not listed here
+                if starred.exports is not None and name not in starred.exports:
+                    continue
+                if starred.exports is None and name.startswith("_"):
+                    continue
+                found_there = self._member(starred, name, seen)
+                if found_there.status != MISSING:
+                    return found_there
             return Resolution(MISSING, None, owner)
         if owner.kind != CLASS:
             # A function's or attribute's members are not modelled.
@@ -405,6 +418,8 @@ def module_objects(name: str, path: str, text: str, *, is_package: bool) -> Iter
         1,
         members=tuple(reader.names),
         dynamic=reader.dynamic,
+        exports=tuple(reader.exports) if reader.exports is not None else None,
+        star=tuple(reader.star),
     )
     yield from reader.objects
 
@@ -418,6 +433,8 @@ class _ModuleReader:
         self.objects: list[ApiObject] = []
         self.names: list[str] = []
         self.dynamic = False
+        self.star: list[str] = []
+        self.exports: list[str] | None = None
 
     def read(self, body: list[ast.stmt]) -> None:
         for stmt in _flatten(body):
@@ -433,7 +450,7 @@ class _ModuleReader:
                     continue
                 for alias in stmt.names:
                     if alias.name == "*":
-                        self.dynamic = True  # what a star import brings is not listed here
+                        self.star.append(base)  # resolved through that module's names
                         continue
                     local = alias.asname or alias.name
                     target = f"{base}.{alias.name}"
@@ -446,7 +463,12 @@ class _ModuleReader:
             elif isinstance(stmt, ast.ClassDef):
                 for obj in _class(f"{self.module}.{stmt.name}", self.path, stmt, self._qualify):
                     self._add(obj)
+            elif isinstance(stmt, ast.AugAssign) and _is_all(stmt.target):
+                self.exports = [*(self.exports or []), *_strings(stmt.value)]
             elif isinstance(stmt, ast.Assign | ast.AnnAssign):
+                if any(_is_all(t) for t in _targets(stmt)) and stmt.value is not None:
+                    self.exports = _strings(stmt.value)
+                    continue
                 for target_name in _assigned_names(stmt):
                     value = stmt.value
                     aliased = _dotted(value) if value is not None else None
@@ -505,6 +527,23 @@ def _flatten(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield from _flatten(stmt.finalbody)
         else:
             yield stmt
+
+
+def _targets(stmt: ast.Assign | ast.AnnAssign) -> list[ast.expr]:
+    return list(stmt.targets) if isinstance(stmt, ast.Assign) else [stmt.target]
+
+
+def _is_all(target: ast.expr) -> bool:
+    return isinstance(target, ast.Name) and target.id == "__all__"
+
+
+def _strings(value: ast.expr) -> list[str]:
+    """The string literals of a list or tuple (``__all__ = ["a", "b"]``); others are left out."""
+    if isinstance(value, ast.BinOp):  # __all__ = a.__all__ + ["x"]: the literal part
+        return _strings(value.left) + _strings(value.right)
+    if not isinstance(value, ast.List | ast.Tuple):
+        return []
+    return [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
 
 
 def _assigned_names(stmt: ast.Assign | ast.AnnAssign) -> list[str]:

@@ -39,6 +39,7 @@ from learnd.docs.references import (
     ATTRIBUTE,
     CALL,
     IMPORT,
+    MEMBER,
     MODULE,
     OUTPUT,
     PYTHON,
@@ -310,6 +311,20 @@ class _Walker(ast.NodeVisitor):
             owner = self.scope.values[head]
             return f"{owner}.{callee.split('.', 1)[1]}()" if "." in callee else None
         return f"{self._meaning(callee)}()"
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        # An example that subclasses a package class and overrides its hooks
+        # (`def get_app(self)`) relies on the base still calling them.
+        bases = [self._meaning(b) for b in (dotted(base) for base in node.bases) if b]
+        for base in node.bases:
+            self.visit(base)
+        for stmt in node.body:
+            method = isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and method:
+                for owner in [] if stmt.name.startswith("__") else bases:
+                    if not self._builtin(owner):
+                        self._add(stmt, MEMBER, stmt.name, f"def {stmt.name}", owner=owner)
+            self.visit(stmt)
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         # An example's handler with annotated parameters (`request: Request`) says what

@@ -511,11 +511,44 @@ class _Declaration(Directive):
             if self.content:
                 holder = nodes.container()
                 self.state.nested_parse(self.content, self.content_offset, holder)
+                _read_fields(holder, collector)
                 return list(holder.children)
             return []
         finally:
             if nested_class:
                 collector.classes.pop()
+
+
+_TYPE_FIELDS = frozenset({"type", "rtype", "vartype", "kwtype"})
+_RAISES_FIELDS = frozenset({"raises", "raise", "except", "exception"})
+_PARAM_FIELDS = frozenset({"param", "parameter", "arg", "argument", "key", "keyword"})
+_TYPE_NAME = re.compile(r"~?([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)")
+
+
+def _read_fields(holder: nodes.Element, collector: _Collector) -> None:
+    """Types a declaration's info fields name (``:type payload: pkg.Reader``, ``:raises X:``).
+
+    Sphinx links these to the classes they name, so they go stale like a role.
+    """
+    owner = collector.owner()
+    for item in holder.findall(nodes.field):
+        if not isinstance(item, nodes.Element) or len(item.children) < 2:
+            continue
+        words = item.children[0].astext().split()
+        if not words:
+            continue
+        names: list[str] = []
+        if words[0] in _TYPE_FIELDS:
+            names = [m.group(1) for m in _TYPE_NAME.finditer(item.children[1].astext())]
+        elif words[0] in _RAISES_FIELDS and len(words) > 1:
+            names = [words[1]]
+        elif words[0] in _PARAM_FIELDS and len(words) > 2:
+            names = [words[1]]  # `:param pkg.Type name:`
+        for name in names:
+            if "." not in name and not name[:1].isupper():
+                continue  # `str`, `int`, `bool`, `or`: builtins and words, never the package's
+            line = collector.locate(name, _line_hint(item))
+            collector.add(line, SYMBOL, name, name, PROSE, owner=owner, role=words[0])
 
 
 def documented_parameters(signature: str) -> tuple[str, ...] | None:
