@@ -173,7 +173,7 @@ def _learn(
     target_json = to_jsonable(target)
     if isinstance(manifest, UnreadableFile):
         # Without a readable manifest nothing proves the outputs belong to this merge.
-        repaired(f"{run_dir.run_id}: run.json is missing or unreadable ({manifest}); starting over")
+        repaired(f"{run_dir.run_id}: run.json is missing or unreadable; starting over ({manifest})")
         run_dir.remove()
         manifest = None
     elif manifest is not None and manifest.get("target") != target_json:
