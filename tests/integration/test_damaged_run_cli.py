@@ -88,8 +88,16 @@ NOT_UTF8 = b"\xff\xfe\x80 not text \xc3\x28\xed\xa0\x80"
 def learnd_env(tmp: Path, state: Path) -> dict[str, str]:
     """An environment like the suite's ``learnd_env``, its state in ``state``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEARND_", "XDG_"))}
-    for name in ("STATE_DIRECTORY", "GITHUB_TOKEN", "GH_TOKEN", "GITHUB_API_URL"):
-        env.pop(name, None)
+    for name in (
+        "STATE_DIRECTORY",
+        "CREDENTIALS_DIRECTORY",
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "GITHUB_API_URL",
+        "ANTHROPIC_API_KEY",
+        "OPENAI_API_KEY",
+    ):
+        env.pop(name, None)  # no real credential ever reaches a test
     env.update(
         XDG_CONFIG_HOME=str(tmp / "xdg-config"), XDG_STATE_HOME=str(state), HOME=str(tmp / "home")
     )
