@@ -3,7 +3,8 @@
 The run keeps a digest of the session under ``inputs/sessions/<id>.digest.jsonl``.
 When it is there the analysis reads only the digest, so a run can be repeated
 after Claude Code has deleted the transcript; otherwise the transcript named in
-``run.json`` is parsed once and its digest is written (atomically) on the way.
+``run.json`` is parsed once and its digest is written (atomically) on the way,
+then its sentinel, so a later attempt trusts only a digest that checks out.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from learnd.agents.context import AgentContext, AgentResult
-from learnd.pipeline.protocol import OK, atomic_stream
+from learnd.pipeline.protocol import OK, atomic_stream, seal_file, utc_now, valid_sentinel
 from learnd.redact import redact_text
 from learnd.sessions.digest import (
     KINDS,
@@ -34,15 +35,17 @@ def run(ctx: AgentContext) -> AgentResult:
         raise ValueError("SessionAnalyzer needs a session id (--session ID)")
     entry = _manifest_entry(ctx.manifest, session_id)
     digest = ctx.input_path(digest_name(session_id))
-    if digest.exists():
+    if valid_sentinel(digest) is not None:
         facts = analyze_digest(digest, session_id=session_id)
     else:
         main, subagents, kind = _transcript(entry, session_id)
         digest.parent.mkdir(parents=True, exist_ok=True)
+        started = utc_now()
         with atomic_stream(digest) as out:
             facts = analyze_transcript(
                 main, subagents, session_id=session_id, kind=kind, digest_out=out
             )
+        seal_file(digest, writer=ctx.slot.key, started=started)
     return AgentResult(OK, render_session(facts, linked_by=_link_note(entry)))
 
 

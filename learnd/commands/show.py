@@ -11,6 +11,7 @@ from learnd.commands.status import run_json
 from learnd.config import Config
 from learnd.errors import EXIT_OK, UsageError
 from learnd.llm.cost import usage_line
+from learnd.pipeline.protocol import UnreadableFile
 from learnd.pipeline.rundir import RunDir
 from learnd.progress import Progress
 from learnd.state.store import StateDB
@@ -34,11 +35,17 @@ def _run_dir(config: Config, which: str) -> tuple[Path, dict[str, Any] | None]:
 
 def run(args: Any, config: Config, progress: Progress) -> int:
     path, queued = _run_dir(config, args.run)
-    manifest = RunDir(path).read_manifest()
-    if manifest is None:
-        raise UsageError(f"{path / 'run.json'} is missing or unreadable")
+    try:
+        manifest = RunDir(path).load_manifest()
+    except FileNotFoundError:
+        raise UsageError(f"{path / 'run.json'} is missing") from None
+    except UnreadableFile as exc:
+        raise UsageError(
+            f"{path / 'run.json'} is unreadable ({exc}); running learnd learn on the same"
+            " merge again starts the run over"
+        ) from None
     plan_path = manifest.get("plan_path")
-    plan = Path(plan_path).read_text(encoding="utf-8") if plan_path else None
+    plan = _plan(Path(plan_path)) if plan_path else None
     agents = manifest.get("agents", {})
     if args.json:
         print(
@@ -75,8 +82,17 @@ def run(args: Any, config: Config, progress: Progress) -> int:
         print(usage_line(usage))
     published = manifest.get("published")
     if published:
-        print(f"published: {published.get('url') or published.get('path') or published['kind']}")
+        where = published.get("url") or published.get("path") or published.get("kind")
+        print(f"published: {where}")
     if plan is not None:
         print()
         print(plan, end="")
     return EXIT_OK
+
+
+def _plan(path: Path) -> str | None:
+    """The plan's text; None when it is gone (the run's sentinels say whether it is sound)."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from learnd.pipeline.rundir import RunDir
+
 _PR_SET_PDEATHSIG = 1
 
 # ``learnd learn`` exit statuses (see learnd.errors and learnd.github.errors) after
@@ -168,9 +170,6 @@ def _pr_of(run_dir: Any) -> int | None:
     """The PR number the run settled on (it may have asked GitHub)."""
     if not isinstance(run_dir, str):
         return None
-    try:
-        manifest = json.loads((Path(run_dir) / "run.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-    number = manifest.get("pr", {}).get("number") if isinstance(manifest, dict) else None
-    return number if isinstance(number, int) else None
+    manifest = RunDir(Path(run_dir)).read_manifest()
+    number = (manifest.get("pr") or {}).get("number") if manifest is not None else None
+    return number if isinstance(number, int) and not isinstance(number, bool) else None

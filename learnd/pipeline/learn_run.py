@@ -8,6 +8,7 @@ whose sentinel still checks out.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from learnd.config import PipelineSettings
 from learnd.facts import FactsError, extract_facts_json, to_jsonable
-from learnd.gather.inputs import REVIEW_COMMENTS, gather_inputs
+from learnd.gather.inputs import (
+    REVIEW_COMMENTS,
+    DamagedInput,
+    check_inputs,
+    gather_inputs,
+    gather_review,
+)
 from learnd.gather.target import LearnTarget
 from learnd.git import GitRepo
 from learnd.pipeline.launcher import Launcher
@@ -24,7 +31,7 @@ from learnd.pipeline.protocol import (
     FAILED,
     OK,
     SKIPPED,
-    atomic_write_json,
+    UnreadableFile,
     utc_now,
     valid_sentinel,
 )
@@ -33,6 +40,7 @@ from learnd.pipeline.roster import (
     GAP_OUTPUT,
     PLAN_OUTPUT,
     TRIPWIRES_OUTPUT,
+    AgentSlot,
     roster,
 )
 from learnd.pipeline.rundir import RunDir, make_run_id
@@ -154,12 +162,20 @@ def _learn(
     began = time.monotonic()
     if fresh:
         run_dir.remove()
-    manifest = run_dir.read_manifest()
+    # What this attempt found damaged and did about it: on stderr and in run.json.
+    repairs: list[str] = []
+
+    def repaired(line: str) -> None:
+        progress.say(line)
+        repairs.append(line)
+
+    manifest = _earlier_manifest(run_dir)
     target_json = to_jsonable(target)
-    if manifest is None and run_dir.path.exists():
+    if isinstance(manifest, UnreadableFile):
         # Without a readable manifest nothing proves the outputs belong to this merge.
-        progress.say(f"{run_dir.run_id}: run.json is missing or unreadable; starting over")
+        repaired(f"{run_dir.run_id}: run.json is missing or unreadable; starting over ({manifest})")
         run_dir.remove()
+        manifest = None
     elif manifest is not None and manifest.get("target") != target_json:
         progress.say(f"{run_dir.run_id}: inputs differ from the earlier attempt; starting over")
         run_dir.remove()
@@ -184,20 +200,22 @@ def _learn(
         # What the agents need to ask a model: names and numbers, never the key.
         llm=llm.to_json() if llm is not None and pipeline.engine == llm.provider else None,
         status="running",
-        attempts=int(manifest.get("attempts", 0)) + 1,
+        attempts=manifest.get("attempts", 0) + 1,
         started=utc_now(),
+        repairs=repairs,
     )
+    manifest.setdefault("agents", {})
     run_dir.write_manifest(manifest)
 
     manifest.update(extras.notes)
     gather_began = time.monotonic()
+    damaged = check_inputs(run_dir)
     written = gather_inputs(repo, target, run_dir)
-    review_path = run_dir.inputs / REVIEW_COMMENTS
-    if extras.fetch_review is not None and not review_path.exists():
-        atomic_write_json(review_path, extras.fetch_review())
+    if extras.fetch_review is not None and gather_review(run_dir, extras.fetch_review):
         written.append(REVIEW_COMMENTS)
     if written:
         progress.say(f"inputs: wrote {', '.join(written)}")
+    inputs_changed = _settle_damaged_inputs(run_dir, damaged, repaired)
     gather_seconds = round(time.monotonic() - gather_began, 3)
 
     llm_records: dict[str, dict[str, Any]] = {}
@@ -222,7 +240,8 @@ def _learn(
         on_record=on_record,
         # Worth it where imports are slow: an LLM engine's agents load a provider SDK.
         warm_start=manifest.get("llm") is not None,
-        reuse=lambda slot: _not_a_fallback(run_dir, slot.output),
+        reuse=lambda slot: not inputs_changed and _llm_output_stands(run_dir, slot, repaired),
+        notice=repaired,
     )
     slots = roster(tuple(str(entry["session_id"]) for entry in sessions))
     records = runner.run(slots)
@@ -266,10 +285,49 @@ def _learn(
     )
 
 
-def _not_a_fallback(run_dir: RunDir, output: str) -> bool:
+def _earlier_manifest(run_dir: RunDir) -> dict[str, Any] | UnreadableFile | None:
+    """The earlier attempt's run.json; None for a first attempt; what is wrong with it
+    when there is a run directory but no run.json learnd can use."""
+    try:
+        return run_dir.load_manifest()
+    except UnreadableFile as exc:
+        return exc
+    except FileNotFoundError:
+        if os.path.lexists(run_dir.path):  # a crash between creating the folder and run.json
+            return UnreadableFile("there is none")
+        return None
+
+
+def _settle_damaged_inputs(
+    run_dir: RunDir, damaged: Sequence[DamagedInput], repaired: Callable[[str], None]
+) -> bool:
+    """Say what became of each damaged input; True when one gathered again may differ
+    from what the earlier attempt's agents read, so that none of their outputs stands."""
+    changed = False
+    for found in damaged:
+        now = valid_sentinel(run_dir.inputs / found.name)
+        if now is None:
+            # Not gathered again: a session digest (made again from its transcript when
+            # the session is analysed again), or the review without GitHub access now.
+            action = "discarded"
+        elif found.sha256 == now.sha256:
+            action = "gathered again, the same as the agents read"
+        else:
+            changed = True
+            action = "gathered again; nothing proves the agents read the same, so all run again"
+        repaired(f"inputs/{found.name} cannot be trusted ({found.problem}); {action}")
+    return changed
+
+
+def _llm_output_stands(run_dir: RunDir, slot: AgentSlot, repaired: Callable[[str], None]) -> bool:
     """An output the model failed to write is the built-in one standing in; a rerun asks
-    the model again rather than keeping it (the provider may be back)."""
-    record = run_dir.read_llm_record(output)
+    the model again rather than keeping it (the provider may be back). A record that
+    cannot be read leaves that unknown: the agent runs again too."""
+    try:
+        record = run_dir.load_llm_record(slot.output)
+    except UnreadableFile as exc:
+        repaired(f"{slot.key}: the earlier output cannot be reused ({exc}); running it again")
+        return False
     return record is None or not record.get("fallback")
 
 
@@ -284,15 +342,17 @@ def _counts(run_dir: RunDir, tripwires_path: Path | None) -> tuple[int, int]:
     if gap is not None:
         # Counting needs only the JSON; decoding every item into dataclasses here cost
         # the parent seconds and a hundred MB on a merge of thousands of files.
+        # An agent's output is only as sound as the agent (a configured command may
+        # write anything): bytes that are not UTF-8 or JSON count as nothing.
         try:
             items = len(extract_facts_json(gap.read_text(encoding="utf-8"))["items"])
-        except (FactsError, KeyError, TypeError):
+        except (FactsError, KeyError, TypeError, ValueError, OSError):
             items = 0
     tripwires = 0
     if tripwires_path is not None:
         try:
             tripwires = len(json.loads(tripwires_path.read_text(encoding="utf-8"))["candidates"])
-        except (json.JSONDecodeError, KeyError, TypeError):
+        except (KeyError, TypeError, ValueError, OSError):
             tripwires = 0
     return items, tripwires
 

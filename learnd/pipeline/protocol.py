@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -93,6 +94,15 @@ def sentinel_path(output: Path) -> Path:
     return output.with_name(output.name + SENTINEL_SUFFIX)
 
 
+def discard(path: Path) -> None:
+    """Remove whatever is at ``path``: a file, a link, or a directory put where a file
+    belongs (a run's files are learnd's own, whatever someone left in their place)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def sha256_file(path: Path) -> tuple[int, str]:
     digest = hashlib.sha256()
     size = 0
@@ -101,6 +111,41 @@ def sha256_file(path: Path) -> tuple[int, str]:
             digest.update(chunk)
             size += len(chunk)
     return size, digest.hexdigest()
+
+
+class UnreadableFile(ValueError):
+    """A run file that is there but does not hold what it should: not UTF-8, not JSON,
+    a directory, a value of the wrong shape. The message says which and why, in a line."""
+
+
+def read_json_file(path: Path) -> Any:
+    """The JSON value ``path`` holds.
+
+    Raises FileNotFoundError when there is no file, and UnreadableFile for every other
+    way it can fail, so that callers decide between "absent" and "damaged" and never
+    meet a UnicodeDecodeError, an IsADirectoryError or a RecursionError.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:  # a directory in its place, no permission, an I/O error
+        raise UnreadableFile(f"{path.name} cannot be read: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"{path.name} is not UTF-8 (byte {exc.start})") from exc
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # torn, empty, absurdly nested or long
+        raise UnreadableFile(f"{path.name} is not valid JSON (torn write?)") from exc
+    try:
+        # A lone surrogate escape (\ud800) parses, but no UTF-8 file or terminal takes it
+        # back: learnd would fail later, writing run.json or printing the result.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError) as exc:
+        raise UnreadableFile(f"{path.name} holds a string that is not text") from exc
+    return value
 
 
 @dataclass(frozen=True)
@@ -125,7 +170,7 @@ class Sentinel:
         }
 
 
-class SentinelError(ValueError):
+class SentinelError(UnreadableFile):
     """A sentinel that cannot be trusted: unreadable, malformed, or not matching its output."""
 
 
@@ -158,38 +203,59 @@ def finish_output(
     return sentinel
 
 
+def seal_file(path: Path, *, writer: str, started: str) -> Sentinel:
+    """Write the sentinel of a file already in place (written atomically by the caller),
+    so a later attempt can prove the file is the one written: a run's inputs."""
+    size, digest = sha256_file(path)
+    sentinel = Sentinel(
+        agent=writer,
+        status=OK,
+        started=started,
+        finished=utc_now(),
+        bytes=size,
+        sha256=digest,
+    )
+    atomic_write_json(sentinel_path(path), sentinel.to_json())
+    return sentinel
+
+
 def read_sentinel(output: Path) -> Sentinel:
-    """Read the sentinel of ``output``; raise SentinelError when it is not well formed."""
+    """Read the sentinel of ``output``; FileNotFoundError when there is none, and
+    SentinelError for any sentinel that is not well formed."""
     path = sentinel_path(output)
     try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise SentinelError(f"cannot read {path.name}: {exc.strerror}") from exc
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise SentinelError(f"{path.name} is not valid JSON (torn write?)") from exc
+        data = read_json_file(path)
+    except UnreadableFile as exc:
+        raise SentinelError(str(exc)) from exc
     if not isinstance(data, dict):
         raise SentinelError(f"{path.name} is not a JSON object")
     status = data.get("status")
     if status not in STATUSES:
-        raise SentinelError(f"{path.name} has unknown status {status!r}")
+        raise SentinelError(f"{path.name} has unknown status {_shown(status)}")
     size = data.get("bytes", 0)
     digest = data.get("sha256")
-    if not isinstance(size, int) or (digest is not None and not isinstance(digest, str)):
+    # bool is an int to Python: a sentinel saying "bytes": true is not one learnd wrote.
+    if type(size) is not int or size < 0 or (digest is not None and not isinstance(digest, str)):
         raise SentinelError(f"{path.name} has malformed bytes/sha256")
+    texts = {key: data.get(key, "") for key in ("agent", "started", "finished")}
     error = data.get("error")
+    if not all(isinstance(v, str) for v in texts.values()) or not isinstance(error, str | None):
+        raise SentinelError(f"{path.name} has a field of the wrong type")
     return Sentinel(
-        agent=str(data.get("agent", "")),
+        agent=texts["agent"],
         status=status,
-        started=str(data.get("started", "")),
-        finished=str(data.get("finished", "")),
+        started=texts["started"],
+        finished=texts["finished"],
         bytes=size,
         sha256=digest,
-        error=str(error) if error is not None else None,
+        error=error,
     )
+
+
+def _shown(value: Any) -> str:
+    """A value from a damaged file, short enough for one line of a message."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def verify_output(output: Path, sentinel: Sentinel) -> None:
@@ -202,16 +268,28 @@ def verify_output(output: Path, sentinel: Sentinel) -> None:
         raise SentinelError(f"{sentinel_path(output).name} carries no sha256")
     if not output.exists():
         raise SentinelError(f"sentinel present but {output.name} is missing")
-    size, digest = sha256_file(output)
+    try:
+        size, digest = sha256_file(output)
+    except OSError as exc:  # a directory where the output belongs, or no permission
+        raise SentinelError(f"{output.name} cannot be read: {exc.strerror or exc}") from exc
     if size != sentinel.bytes or digest != sentinel.sha256:
         raise SentinelError(f"{output.name} does not match its sentinel's sha256")
+
+
+def checked_sentinel(output: Path) -> Sentinel | None:
+    """The sentinel of ``output`` when its output checks out; None when there is none;
+    SentinelError (saying why) when there is one that cannot be trusted."""
+    try:
+        sentinel = read_sentinel(output)
+    except FileNotFoundError:
+        return None
+    verify_output(output, sentinel)
+    return sentinel
 
 
 def valid_sentinel(output: Path) -> Sentinel | None:
     """The sentinel of ``output`` when it exists and its output checks out, else None."""
     try:
-        sentinel = read_sentinel(output)
-        verify_output(output, sentinel)
-    except (FileNotFoundError, SentinelError):
+        return checked_sentinel(output)
+    except SentinelError:
         return None
-    return sentinel

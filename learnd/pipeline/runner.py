@@ -20,8 +20,9 @@ from learnd.pipeline.protocol import (
     FAILED,
     SKIPPED,
     Sentinel,
+    SentinelError,
     atomic_write_bytes,
-    valid_sentinel,
+    checked_sentinel,
 )
 from learnd.pipeline.roster import GAP_IDENTIFIER, PLAN_SYNTHESIZER, AgentSlot
 from learnd.pipeline.rundir import RunDir
@@ -83,6 +84,7 @@ class PipelineRunner:
         on_record: Callable[[AgentRecord], None] | None = None,
         warm_start: bool = False,
         reuse: Callable[[AgentSlot], bool] | None = None,
+        notice: Callable[[str], None] | None = None,
     ) -> None:
         self.run_dir = run_dir
         self.launcher = launcher
@@ -94,6 +96,8 @@ class PipelineRunner:
         self.warm_start = warm_start
         # Whether an earlier attempt's valid output may stand (beyond its sentinel).
         self.reuse = reuse or (lambda slot: True)
+        # Told of an earlier output found damaged (the run records it in run.json).
+        self.notice = notice or self.progress.say
         self._finished: list[AgentProcess] = []
         self._warm: dict[str, AgentProcess] = {}
 
@@ -123,7 +127,7 @@ class PipelineRunner:
                 continue
             to_run: list[AgentSlot] = []
             for slot in tier_slots:
-                reusable = None if upstream_changed else valid_sentinel(self.run_dir.output(slot))
+                reusable = None if upstream_changed else self._earlier(slot)
                 if reusable is not None and reusable.status != FAILED and self.reuse(slot):
                     record = _record(slot, reusable, reused=True)
                     records.append(record)
@@ -145,6 +149,15 @@ class PipelineRunner:
                 blocked_by = failed_essential[0].name
                 self._stop_warm()  # nothing after a blocked tier runs
         return tuple(records)
+
+    def _earlier(self, slot: AgentSlot) -> Sentinel | None:
+        """The sentinel an earlier attempt left for ``slot``, when its output checks out."""
+        try:
+            return checked_sentinel(self.run_dir.output(slot))
+        except SentinelError as exc:
+            why = f"the earlier output cannot be reused ({exc}); running it again"
+            self.notice(f"{slot.key}: {why}")
+            return None
 
     def _not_run(self, slot: AgentSlot, blocked_by: str) -> AgentRecord:
         record = AgentRecord(

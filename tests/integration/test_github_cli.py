@@ -5,6 +5,7 @@ issue or a gist, once, for at most 8 requests."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -298,3 +299,28 @@ def test_a_plan_with_nothing_to_do_is_not_published_unless_asked(
     out = learn(learnd_cli, s, "--pr", str(pr.number), "--publish", "issue", "--json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["published"]["kind"] == "issue"
+
+
+def test_a_damaged_review_discussion_is_fetched_again(
+    setup: tuple[Setup, int], learnd_cli: Callable[..., Any]
+) -> None:
+    s, number = setup
+    first = learn(learnd_cli, s, "--pr", str(number), "--publish", "none", "--json")
+    assert first.returncode == 0, first.stderr
+    run_dir = Path(json.loads(first.stdout)["run_dir"])
+    plan = (run_dir / "agents" / "learn-plan.md").read_text(encoding="utf-8")
+    review = run_dir / "inputs" / "review-comments.json"
+    kept = review.read_bytes()
+    review.write_bytes(b"\xff\xfe" + kept[: len(kept) // 2])
+    shutil.rmtree(run_dir / "agents")  # the attempt stopped before any agent finished
+    s.fake.clear_log()
+    again = learn(learnd_cli, s, "--pr", str(number), "--publish", "none", "--json")
+    assert again.returncode == 0, again.stderr
+    # GitHub is the only source of the discussion: it is asked again, once.
+    assert [r for r in s.fake.requests if r.path.endswith("/comments")]
+    assert "inputs/review-comments.json cannot be trusted" in again.stderr
+    fetched = json.loads(review.read_text(encoding="utf-8"))
+    earlier = json.loads(kept)
+    assert fetched.pop("fetched") >= earlier.pop("fetched")
+    assert fetched == earlier
+    assert (run_dir / "agents" / "learn-plan.md").read_text(encoding="utf-8") == plan

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 SESSION_ID = "5f0e7a52-1c9b-4c3e-9d59-0a7c2f7b9e11"
 
 # One secret of each kind the redaction boundary knows, built from pieces so that no
@@ -144,7 +146,7 @@ def build(repo_builder: Callable[[str], Any], tmp_path: Path) -> tuple[Any, Path
     return repo, roots
 
 
-def learn(learnd_cli: Callable[..., Any], repo: Any, roots: Path, tmp_path: Path) -> dict[str, Any]:
+def learn_process(learnd_cli: Callable[..., Any], repo: Any, roots: Path, tmp_path: Path) -> Any:
     out = learnd_cli(
         "learn",
         "--repo",
@@ -156,7 +158,11 @@ def learn(learnd_cli: Callable[..., Any], repo: Any, roots: Path, tmp_path: Path
         "--json",
     )
     assert out.returncode == 0, out.stderr
-    result: dict[str, Any] = json.loads(out.stdout)
+    return out
+
+
+def learn(learnd_cli: Callable[..., Any], repo: Any, roots: Path, tmp_path: Path) -> dict[str, Any]:
+    result: dict[str, Any] = learn_process(learnd_cli, repo, roots, tmp_path).json()
     return result
 
 
@@ -218,6 +224,63 @@ def test_a_rerun_keeps_the_session_after_its_transcript_is_deleted(
         SESSION_ID
     ]
     assert Path(again["plan_path"]).read_text() == first_plan
+
+
+def _drop_an_event(digest: Path) -> None:
+    lines = digest.read_bytes().splitlines(keepends=True)
+    digest.write_bytes(b"".join(lines[:2] + lines[3:]))
+
+
+DIGEST_DAMAGE: dict[str, Callable[[Path], None]] = {
+    "torn": lambda digest: digest.write_bytes(digest.read_bytes()[:-40]),
+    "not UTF-8": lambda digest: digest.write_bytes(b"\xff\xfe" + digest.read_bytes()),
+    "an event dropped": _drop_an_event,
+}
+
+
+@pytest.mark.parametrize("how", DIGEST_DAMAGE)
+def test_a_damaged_digest_is_made_again_from_the_transcript(
+    repo_builder: Callable[[str], Any],
+    learnd_cli: Callable[..., Any],
+    tmp_path: Path,
+    how: str,
+) -> None:
+    repo, roots = build(repo_builder, tmp_path)
+    first = learn(learnd_cli, repo, roots, tmp_path)
+    run_dir = Path(first["run_dir"])
+    digest = run_dir / "inputs" / "sessions" / f"{SESSION_ID}.digest.jsonl"
+    kept = digest.read_bytes()
+    DIGEST_DAMAGE[how](digest)
+    # The session's analysis runs again, and reads the digest.
+    (run_dir / "agents" / f"session-{SESSION_ID}.md.done").unlink()
+    out = learn_process(learnd_cli, repo, roots, tmp_path)
+    again = out.json()
+    assert again["agents"][f"SessionAnalyzer:{SESSION_ID}"]["status"] == "ok"
+    assert Path(again["plan_path"]).read_text() == Path(first["plan_path"]).read_text()
+    assert f"inputs/sessions/{SESSION_ID}.digest.jsonl cannot be trusted" in out.stderr
+    assert digest.read_bytes() == kept
+
+
+def test_a_damaged_digest_whose_transcript_is_gone_is_not_trusted(
+    repo_builder: Callable[[str], Any],
+    learnd_cli: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    repo, roots = build(repo_builder, tmp_path)
+    first = learn(learnd_cli, repo, roots, tmp_path)
+    for transcript in roots.rglob("*.jsonl"):
+        transcript.unlink()
+    run_dir = Path(first["run_dir"])
+    DIGEST_DAMAGE["torn"](run_dir / "inputs" / "sessions" / f"{SESSION_ID}.digest.jsonl")
+    (run_dir / "agents" / f"session-{SESSION_ID}.md.done").unlink()
+    out = learn_process(learnd_cli, repo, roots, tmp_path)
+    # Nothing is left to learn the session from: the plan says it is missing, the
+    # run is partial, and stderr says why.
+    again = out.json()
+    assert again["status"] == "partial"
+    session = again["agents"][f"SessionAnalyzer:{SESSION_ID}"]
+    assert session["status"] == "failed" and "is gone and no digest" in session["error"]
+    assert f"inputs/sessions/{SESSION_ID}.digest.jsonl cannot be trusted" in out.stderr
 
 
 def test_learnd_sessions_lists_the_link_and_why(

@@ -340,6 +340,37 @@ def test_a_failing_provider_leaves_the_builtin_plan_and_says_so(rig: Rig, anthro
     assert fake_llm.ANTHROPIC_KEY not in rig.files_text()
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"\xff\xfe not a record",
+        b'{"agent": "TripwireExtractor", "calls": "many", "fallback": null}',
+    ],
+    ids=["not UTF-8", "calls not a count"],
+)
+def test_a_damaged_llm_record_makes_its_agent_ask_the_model_again(
+    rig: Rig, anthropic: Any, damage: bytes
+) -> None:
+    config = rig.config("anthropic", anthropic_llm(anthropic))
+    first = rig.learn(config, KEY_ENV)
+    assert first.returncode == 0, first.stderr
+    run_dir = Path(first.json()["run_dir"])
+    plan = Path(first.json()["plan_path"]).read_text(encoding="utf-8")
+    (run_dir / "agents" / "tripwire-candidates.json.llm.json").write_bytes(damage)
+    anthropic.clear_log()
+    again = rig.learn(config, KEY_ENV)
+    assert again.returncode == 0, again.stderr
+    # Whether the model's answer stood, and what it cost, is unknown: it is asked again.
+    assert "TripwireExtractor: the earlier output cannot be reused" in again.stderr
+    assert {_agent(r) for r in anthropic.requests} == {"TripwireExtractor"}
+    out = again.json()
+    assert not out["agents"]["TripwireExtractor"].get("reused")
+    assert out["agents"]["PlanSynthesizer"].get("reused")
+    assert out["llm"]["fallbacks"] == []
+    assert rig.run_json(again)["agents"]["TripwireExtractor"]["llm"]["calls"] >= 1
+    assert Path(out["plan_path"]).read_text(encoding="utf-8") == plan
+
+
 def test_malformed_answers_and_refusals_fall_back_per_agent(rig: Rig, anthropic: Any) -> None:
     def answer(request: Any) -> Any:
         agent = _agent(request)
