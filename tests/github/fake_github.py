@@ -44,7 +44,8 @@ Behaviour worth knowing:
   holds a request that long before carrying it out (it lands late: a client that
   gave up meanwhile finds it only afterwards); with ``after=True`` it is carried out
   at once and only the answer is late. A delayed request is carried out even when
-  the client has hung up or died meanwhile, as on GitHub. ``rate_limit_next`` and
+  the client has hung up or died meanwhile, as on GitHub; ``wait_idle()`` waits
+  until every such request has landed. ``rate_limit_next`` and
   ``secondary_limit_next`` build GitHub's two kinds of rate-limit answers. The regex
   is searched in the API path without the GHE prefix or the query.
 - ``POST /graphql`` (``/api/graphql`` behind a GHE prefix, as GitHub Enterprise
@@ -303,6 +304,8 @@ class FakeGitHub:
         self.repos: dict[str, FakeRepo] = {}  # by lower-case full name
         self.gists: dict[str, FakeGist] = {}
         self._faults: list[_Fault] = []
+        self._busy = 0  # requests being handled right now (a delayed one included)
+        self._idle = threading.Condition(self._lock)
         self._log: list[RecordedRequest] = []
         self._used: dict[str, int] = {}
         self.rate_reset = int(time.time()) + 3600
@@ -378,6 +381,12 @@ class FakeGitHub:
     def clear_log(self) -> None:
         with self._lock:
             self._log.clear()
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Wait until no request is being handled: every delayed request has landed."""
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._busy == 0, timeout):
+                raise AssertionError(f"the fake GitHub is still busy after {timeout} s")
 
     # -- faults
 
@@ -790,9 +799,15 @@ class FakeGitHub:
         )
         with self._lock:
             self._log.append(record)
-        reply = self._answer(
-            method, api_path, in_prefix, query, headers, body_text, token_value, token
-        )
+            self._busy += 1
+        try:
+            reply = self._answer(
+                method, api_path, in_prefix, query, headers, body_text, token_value, token
+            )
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
         if reply is _DROP:
             return _DROP
         assert isinstance(reply, _Reply)
