@@ -318,6 +318,7 @@ def test_an_issue_quoting_the_marker_is_not_the_runs(
         title="[learn] Other (#2)",
         user="octocat",
         body=f"{run_marker}\n\n{other_run}\n",
+        labels=["learn-plan"],
     )
     result = publish(client, world)
     assert result.created and result.number != quoting.number

@@ -188,7 +188,7 @@ def test_a_create_request_that_lands_after_the_client_gave_up_makes_one_issue(
 ) -> None:
     # As a 35 s delay against the default 30 s timeout, scaled down.
     clone.configure(request_timeout=3)
-    clone.fake.delay_next("POST", r"/issues$", seconds=4.5)
+    clone.fake.delay_next("POST", r"/issues$", seconds=4)
     began = time.monotonic()
     out = run(learnd_cli, clone, 1, "--publish", "issue", "--json")
     print(f"published in {time.monotonic() - began:.1f} s despite the late answer")
