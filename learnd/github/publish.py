@@ -272,9 +272,12 @@ def comment_on_pr(
     def find_existing() -> dict[str, Any] | None:
         return _pick(_ours(client.get_all(comments_path), marker, me), ())
 
-    stale = record is not None and (record.ref() or record.pending_since() is not None)
+    # The fetched conversation predates any comment or request an earlier attempt made.
+    earlier = record is not None and (
+        record.ref() is not None or record.pending_since() is not None
+    )
     try:
-        listed = client.get_all(comments_path) if existing is None or stale else existing
+        listed = client.get_all(comments_path) if existing is None or earlier else existing
         found = _pick(_ours(listed, marker, me), preferred)
         if found is not None:
             url = text(found, "html_url", "the comment")

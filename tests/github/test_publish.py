@@ -589,6 +589,29 @@ def test_a_comment_by_someone_else_carrying_the_marker_is_left_alone(
     assert len(mine) == 1 and mine[0].body.rstrip().endswith(run_marker)
 
 
+def test_a_comment_made_after_the_conversation_was_fetched_is_found(
+    client: GitHubClient, world: World, fake_github: FakeGitHub, clock: FakeClock, tmp_path: Path
+) -> None:
+    run_marker = marker(world.slug, world.pr, world.merge_sha)
+    record = ledger_entry(tmp_path, "run", "comment", run_marker)
+    # A killed attempt's comment landed; the run's fetched conversation predates it.
+    record.note_sending(clock.now - 1)
+    landed = fake_github.add_issue_comment(
+        world.slug, world.pr, user="octocat", body=f"old\n\n{run_marker}\n"
+    )
+    url = comment_on_pr(
+        client,
+        world.slug,
+        world.pr,
+        body="Plan here",
+        marker=run_marker,
+        existing=[],
+        record=record,
+    )
+    assert url.endswith(f"#issuecomment-{landed.id}") and not fake_github.calls("POST")
+    assert landed.body.startswith("Plan here") and record.ref() == str(landed.id)
+
+
 def test_a_comment_post_that_lost_its_answer_is_not_repeated(
     client: GitHubClient, world: World, fake_github: FakeGitHub
 ) -> None:
