@@ -32,6 +32,7 @@ GITHUB_KEYS = (
     "api_url",
     "token_file",
     "rate_limit_wait_cap",
+    "request_timeout",
     "labels",
     "public",
     "comment_on_pr",
@@ -471,6 +472,7 @@ def _github(check: _Checker, table: Mapping[str, Any], source: Path | None) -> G
         isinstance(wait_cap, bool) or not isinstance(wait_cap, (int, float)) or wait_cap < 0
     ):
         raise check.fail(f"{prefix}rate_limit_wait_cap", "expected a number of seconds >= 0")
+    request_timeout = check.whole(table, "request_timeout", prefix, 1)
     labels = _labels(check, table, prefix)
 
     def flag(key: str, default: bool) -> bool:
@@ -483,6 +485,7 @@ def _github(check: _Checker, table: Mapping[str, Any], source: Path | None) -> G
         rate_limit_wait_cap=float(wait_cap)
         if wait_cap is not None
         else defaults.rate_limit_wait_cap,
+        request_timeout=request_timeout or defaults.request_timeout,
         labels=labels if labels is not None else defaults.labels,
         public_gists=flag("public", defaults.public_gists),
         comment_on_pr=flag("comment_on_pr", defaults.comment_on_pr),

@@ -21,7 +21,7 @@ from learnd.gather.sessions import link_query, link_sessions, session_entries, s
 from learnd.gather.target import LearnTarget, PullRequestInfo
 from learnd.git import GitRepo
 from learnd.github.pulls import review_context
-from learnd.pipeline.learn_run import RunExtras, RunResult, learn, record_published
+from learnd.pipeline.learn_run import RunExtras, RunResult, learn, record_published, run_id_for
 from learnd.pipeline.rundir import RunDir
 from learnd.progress import Progress
 from learnd.publish import Published
@@ -186,19 +186,24 @@ def _learn_and_publish(
         fetch_review=fetch_review,
         trust_all_commenters=access.settings.trust_all_commenters if access else False,
     )
-    result = learn(
-        repo,
-        target,
-        state_dir=config.state_dir,
-        pipeline=config.pipeline,
-        progress=progress,
-        fresh=request.fresh,
-        trigger=request.trigger,
-        extras=extras,
-        llm=config.llm,
-        agent_env=agent_env,
-    )
-    published = _publish(request, config, result, target, target_kind, access, progress)
+    # Held from the first agent to the last publishing request: a second process on
+    # the same run is refused until then, so it can neither clear this one's outputs
+    # nor publish the same plan beside it.
+    with RunDir.under(config.state_dir, run_id_for(target)).lock():
+        result = learn(
+            repo,
+            target,
+            state_dir=config.state_dir,
+            pipeline=config.pipeline,
+            progress=progress,
+            fresh=request.fresh,
+            trigger=request.trigger,
+            extras=extras,
+            llm=config.llm,
+            agent_env=agent_env,
+            locked=True,
+        )
+        published = _publish(request, config, result, target, target_kind, access, progress)
     return JobResult(result, published, target, target_kind, _requests(access))
 
 

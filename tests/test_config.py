@@ -85,6 +85,7 @@ publish = "stdout"
         ("[github]\npublic = 'yes'\n", "github.public: expected true or false, got a string"),
         ("[github]\nrate_limit_wait_cap = -1\n", "github.rate_limit_wait_cap: expected a number"),
         ("[github]\nlabels = ['']\n", "github.labels: labels must not be empty"),
+        ("[github]\nrequest_timeout = 0.5\n", "github.request_timeout: expected a whole number"),
         ("[daemon]\npoll_intervall = 5\n", "daemon.poll_intervall: unknown key (did you mean"),
         ("[daemon]\nmax_concurrent_runs = 0\n", "daemon.max_concurrent_runs: expected a whole"),
         ("[daemon]\nmax_attempts = 2.5\n", "daemon.max_attempts: expected a whole number"),
@@ -111,6 +112,7 @@ def test_github_and_daemon_settings_are_read(tmp_path: Path) -> None:
 api_url = "https://ghe.example.com/api/v3/"
 token_file = "token"
 rate_limit_wait_cap = 0
+request_timeout = 5
 labels = ["docs"]
 public = true
 comment_on_pr = true
@@ -128,6 +130,7 @@ labels = ["learn"]
     assert config.github.api_url == "https://ghe.example.com/api/v3"
     assert config.github.token_file == tmp_path / "token"
     assert config.github.rate_limit_wait_cap == 0
+    assert config.github.request_timeout == 5
     assert config.github.public_gists and config.github.comment_on_pr
     assert not config.github.publish_empty
     assert config.daemon.poll_interval == 60

@@ -18,12 +18,13 @@ The rest of learnd never imports PyGithub; it calls these modules and catches
 
 - ``settings``: the ``[github]`` table and ``GITHUB_API_URL``;
 - ``auth``: finding the token, and keeping it out of sight;
-- ``client``: HTTP through PyGithub's requester, retries, request counting;
+- ``client``: HTTP through PyGithub's requester, retries, request counting, the
+  token's account, create requests sent once;
 - ``retry``: GitHub's rules for when to wait and how long;
 - ``pulls``: a PR's facts, the PRs behind a commit, a PR's review talk;
 - ``publish``: the issue, the gist, the comment on the PR;
 - ``body``: composing bodies and cutting them to GitHub's size limit;
-- ``markers``: the hidden marker that finds a run's issue again;
+- ``markers``: the hidden marker that finds a run's issue again, and which one counts;
 - ``payload``: reading GitHub's JSON with types checked;
 - ``errors``: what can go wrong, with exit statuses 3 to 11.
 

@@ -6,6 +6,11 @@ two lines only when no heading boundary keeps even half of what fits), with a no
 that points to the full plan. The tripwire block and the marker come after the plan
 and are kept whole: the plan is what gets cut, because the marker is how learnd
 finds the issue again and the tripwires are the part agents consume.
+
+The marker is the body's last line, after everything quoted; marker-shaped text in
+the plan, the tripwires or a comment is defanged first (:func:`markers.defang`), so
+a PR description quoting another run's marker cannot make a body look like that
+run's.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+
+from learnd.github.markers import defang
 
 GITHUB_BODY_LIMIT = 65_536
 GITHUB_TITLE_LIMIT = 256
@@ -40,6 +47,8 @@ def issue_body(
     limit: int = GITHUB_BODY_LIMIT,
 ) -> str:
     """The plan, then the tripwire JSON in a collapsed block, then the hidden marker."""
+    plan, tripwires_json = defang(plan), defang(tripwires_json)
+    full_plan_link = defang(full_plan_link) if full_plan_link is not None else None
     tail = f"{tripwire_block(tripwires_json)}\n\n{marker}\n"
     if len(tail) + len(_cut_note(999, True, full_plan_link, limit)) + 4 > limit:
         # Tripwire JSON too large for an issue even with no plan at all: say where
@@ -50,7 +59,7 @@ def issue_body(
 
 def comment_body(text: str, *, marker: str, limit: int = GITHUB_BODY_LIMIT) -> str:
     """A PR comment: ``text`` and the marker, cut to fit like an issue body."""
-    return fit_body(text, tail=f"{marker}\n", full_plan_link=None, limit=limit)
+    return fit_body(defang(text), tail=f"{marker}\n", full_plan_link=None, limit=limit)
 
 
 def tripwire_block(tripwires_json: str) -> str:

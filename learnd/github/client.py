@@ -63,6 +63,9 @@ USER_AGENT = "learnd (+https://github.com/learnd)"
 API_VERSION = "2022-11-28"
 ACCEPT = "application/vnd.github+json"
 PER_PAGE = 100  # GitHub's maximum: a list of under 100 items costs one request
+# The one GraphQL query learnd sends: who the token belongs to. GET /user refuses an
+# installation token (403); GraphQL's viewer answers it with the App's bot account.
+VIEWER_QUERY = "query { viewer { login } }"
 
 _SLUG = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*)/[A-Za-z0-9._-]+")
 _LINK = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
@@ -158,12 +161,16 @@ class GitHubClient:
             api_version=API_VERSION,
         )
         self._requester = self._github.requester
+        # GitHub Enterprise serves GraphQL beside the REST base (/api/graphql next to
+        # /api/v3); PyGithub knows where.
+        self._graphql_url = self._requester.graphql_url
         base = urllib.parse.urlsplit(settings.api_url)
         self._origin = f"{base.scheme}://{base.netloc}"
         self._base_path = base.path.rstrip("/")
         self.host = base.netloc
         self._requests = 0
         self._rate: RateLimitStatus | None = None
+        self._login: str | None = None
 
     def __repr__(self) -> str:
         return f"GitHubClient(api_url={self.settings.api_url!r}, token from {self._token_source})"
@@ -194,6 +201,30 @@ class GitHubClient:
 
     def now(self) -> float:
         return self._clock()
+
+    @property
+    def landing_window(self) -> float:
+        """Seconds after a create request is sent during which it may still land.
+
+        A request whose answer never came (a timeout, a dropped connection, a 5xx)
+        may have been carried out anyway, late: GitHub goes on with a request its
+        client gave up on. Twice the request timeout covers one that took as long
+        again as the client waited, plus the write spacing PyGithub may hold a POST
+        back by before it leaves; until then learnd looks for the request's result
+        instead of sending it a second time.
+        """
+        return 2.0 * self.settings.request_timeout + self.settings.write_spacing
+
+    def login(self) -> str:
+        """The account the token belongs to; asked once per client, then remembered.
+
+        A user token asks ``GET /user``; an installation token asks GraphQL's
+        ``viewer`` (``GET /user`` answers it 403), which names the App's bot account,
+        the author of what that token creates.
+        """
+        if self._login is None:
+            self._login = self._ask_login()
+        return self._login
 
     # -- requests ------------------------------------------------------------------
 
@@ -308,29 +339,89 @@ class GitHubClient:
     def patch(self, path: str, body: Any) -> Any:
         return self.request("PATCH", path, body=body).data
 
-    def create_once(self, path: str, body: Any, *, find_existing: Callable[[], Any | None]) -> Any:
+    def create_once(
+        self,
+        path: str,
+        body: Any,
+        *,
+        find_existing: Callable[[], Any | None],
+        sent_before: float | None = None,
+        on_send: Callable[[float], None] | None = None,
+    ) -> Any:
         """POST ``body`` to create one thing, and never create it twice.
 
-        A POST that fails with a 5xx or a dropped connection may have created the
-        thing anyway. Before each new attempt ``find_existing`` looks for it (by a
-        marker the body carries) and its answer, when not None, is taken as the
-        created object.
+        A POST that times out, loses its connection or gets a 5xx may have created
+        the thing anyway, and may even do so later. So after such a failure nothing
+        is sent again until :attr:`landing_window` has passed since the POST was
+        sent; meanwhile ``find_existing`` looks for it (by a marker, a description),
+        and its answer, when not None, is taken as the created object.
+
+        ``sent_before``: when an earlier attempt (another process, since killed) sent
+        the same request and never heard back, learnd waits out that request's
+        window the same way before sending its own. ``on_send`` is told the time
+        just before each POST, so that a caller can record it first.
         """
+        if sent_before is not None:
+            # The caller has just looked once; look again only after a pause.
+            found = self._await_landing(find_existing, sent_before, look_first=False)
+            if found is not None:
+                return found
         failures = 0
         while True:
+            sent = self._clock()
+            if on_send is not None:
+                on_send(sent)
             try:
                 return self.request("POST", path, body=body, replay_safe=False).data
             except WriteOutcomeUnknown as exc:
                 failures += 1
-                log.warning("%s; looking for what it may have created", exc)
-                found = find_existing()
+                log.warning(
+                    "%s; looking for what it may have created for up to %g s before sending "
+                    "it again",
+                    exc,
+                    max(sent + self.landing_window - self._clock(), 0.0),
+                )
+                found = self._await_landing(find_existing, sent, look_first=True)
                 if found is not None:
                     return found
                 if failures > self._policy.transient_retries:
                     raise GitHubUnavailable(
                         f"POST {self._shown_path(path)} failed {failures} times"
                     ) from exc
-                self._sleep(self._policy.transient_delay(failures))
+
+    def _await_landing(
+        self, find_existing: Callable[[], Any | None], sent: float, *, look_first: bool
+    ) -> Any | None:
+        """What a create request sent at ``sent`` made, looked for until its landing
+        window closes (after 1, 2, 4... s); None when it made nothing by then."""
+        deadline = sent + self.landing_window
+        if look_first:
+            found = find_existing()
+            if found is not None:
+                return found
+        pause = 1.0
+        while (left := deadline - self._clock()) > 0:
+            self._sleep(min(pause, left))
+            pause *= 2
+            found = find_existing()
+            if found is not None:
+                return found
+        return None
+
+    def _ask_login(self) -> str:
+        if self.token_kind != "installation":
+            try:
+                return _login_in(self.get_json("/user"), "GET /user")
+            except GitHubRefused as exc:
+                # A token of unknown kind that is in fact an installation's.
+                if exc.status != 403:
+                    raise
+        answer = self.request(
+            "POST", self._graphql_url, body={"query": VIEWER_QUERY}, replay_safe=True
+        ).data
+        data = answer.get("data") if isinstance(answer, dict) else None
+        viewer = data.get("viewer") if isinstance(data, dict) else None
+        return _login_in(viewer, "GraphQL viewer")
 
     # -- helpers -------------------------------------------------------------------
 
@@ -367,7 +458,7 @@ class GitHubClient:
             )
 
     def _checked_url(self, path: str) -> str:
-        if path.startswith("/"):
+        if path.startswith("/") or path == self._graphql_url:
             return path
         # An absolute URL comes from a Link header; it must point back at the API
         # learnd was configured with, or the token would go to another host.
@@ -395,6 +486,13 @@ def _parse_json(text: str, what: str, status: int) -> Any:
             # A proxy's HTML error page: the status says enough.
             return None
         raise UnexpectedResponse(f"{what} answered {status} with a body that is not JSON") from None
+
+
+def _login_in(data: Any, what: str) -> str:
+    login = data.get("login") if isinstance(data, dict) else None
+    if not isinstance(login, str) or not login:
+        raise UnexpectedResponse(f"{what} named no account")
+    return login
 
 
 def _github_message(data: Any) -> str:

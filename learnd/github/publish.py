@@ -1,13 +1,28 @@
 """Publishing a plan on GitHub: an issue, a gist, a comment on the merged PR.
 
-Every publication is idempotent. An issue and a PR comment carry the run's hidden
-marker, and learnd looks for it before it creates anything, so a rerun (or a run
-after a crash right after GitHub created the issue) updates what exists instead of
-opening a second one. A gist has no searchable body; the caller keeps the returned
-gist id and passes it back as ``known_gist``.
+Exactly once: each run has at most one issue, one gist and one PR comment, created
+once and then updated in place, through timeouts, crashes, reruns and ``--fresh``:
+
+- learnd looks before it creates. An issue is looked for among the newest 100
+  issues the token's own account opened in the repository (``creator=``, any state
+  and label), a comment among the PR's comments, a gist among the account's own
+  gists; GitHub's search index, which lags, is never relied on.
+- Only what learnd itself wrote is taken for its own: an issue or comment must be
+  written by the account the token belongs to (:meth:`GitHubClient.login`) and carry
+  the run's marker as learnd writes it, last and alone on its line
+  (:mod:`learnd.github.markers`); a gist must carry the run's description prefix
+  (:func:`gist_key`), and GitHub lists and lets edit only the account's own gists.
+- Each create request is recorded before it is sent (:class:`CreationLog`, kept by
+  the caller outside the run directory), and one whose answer never came is not
+  sent again until its landing window has passed with nothing found
+  (:meth:`GitHubClient.create_once`), in this process or the next.
+- Should two issues for one run exist anyway (a request that landed later than its
+  window), the next publication keeps the oldest and closes the other as a
+  duplicate, its body replaced by a pointer (and so without the marker).
 
 Everything published passes through :func:`learnd.redact.redact_text` first: titles,
-bodies, gist files and comments. The marker does not, being learnd's own text.
+bodies, gist files and comments. The marker and the gist key do not, being learnd's
+own text.
 """
 
 from __future__ import annotations
@@ -16,7 +31,7 @@ import logging
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from learnd.github.body import comment_body, issue_body, issue_title
 from learnd.github.client import GitHubClient, repo_path
@@ -32,6 +47,25 @@ PLAN_FILE = "learn-plan.md"
 TRIPWIRES_FILE = "tripwire-candidates.json"
 LABEL_COLOR = "1d76db"
 LABEL_DESCRIPTION = "Documentation learn plan filed by learnd"
+
+
+class CreationLog(Protocol):
+    """What the caller keeps, outside GitHub and outside the run directory, about
+    creating one thing: its id once known, and a create request still unanswered."""
+
+    def ref(self) -> str | None:
+        """The id (issue number, gist id, comment id) GitHub gave it, once known."""
+        ...
+
+    def pending_since(self) -> float | None:
+        """When a create request was sent that was never answered (epoch seconds)."""
+        ...
+
+    def note_sending(self, at: float) -> None:
+        """Called just before a create request goes out; must be durable on return."""
+        ...
+
+    def note_created(self, ref: str, url: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -60,13 +94,16 @@ def publish_issue(
     labels: Sequence[str],
     known_issue: int | None = None,
     full_plan_link: str | None = None,
+    record: CreationLog | None = None,
 ) -> PublishedIssue:
-    """File the plan as an issue, or update the issue an earlier run filed for it.
+    """File the plan as an issue, or update the issue an earlier attempt filed for it.
 
-    Found in this order: ``known_issue`` (the number the caller recorded), if it
-    still carries this run's marker; else the newest 100 issues with the first
-    label (one request), searched for the marker; else a new issue. Usual cost:
-    two or three requests, four when the first label has to be created.
+    The issue kept is, in this order: the one ``record`` or ``known_issue`` names,
+    if it is this account's and carries this run's marker; else the oldest such
+    issue among the account's newest 100 in the repository; else a new one. Usual
+    cost: ``GET /user`` (once per client), the list, then a POST or a PATCH (none when
+    the issue already says the same); the first issue in a repository also creates
+    its label.
     """
     # A bare string is one label, not a sequence of one-letter labels.
     labels = (labels,) if isinstance(labels, str) else tuple(labels)
@@ -78,106 +115,134 @@ def publish_issue(
         marker=run_marker,
         full_plan_link=redact_text(full_plan_link) if full_plan_link else None,
     )
-    base = repo_path(slug)
-    if known_issue is not None:
-        known = _known_issue(client, slug, known_issue, run_marker)
-        if known is not None:
-            return _update_issue(client, slug, known, title, body)
-    recent = _recent_issues(client, slug, labels)
-    existing = _with_marker(recent, run_marker)
-    if existing is not None:
-        return _update_issue(client, slug, existing, title, body)
-    _ensure_labels(client, slug, labels, known=_labels_on(recent))
+    me = client.login()
+    recent = _own_recent_issues(client, slug, me)
+    preferred = [n for n in (_number(record.ref()) if record else None, known_issue) if n]
+    kept = _pick(_ours(recent, run_marker, me), preferred)
+    if kept is None:
+        for number in preferred:
+            # Older than the newest 100: read it, and trust it only as any other.
+            kept = _own_issue(client, slug, number, run_marker, me)
+            if kept is not None:
+                break
+    if kept is not None:
+        _close_duplicates(client, slug, kept, _ours(recent, run_marker, me))
+        published = _update_issue(client, slug, kept, title, body, created=False)
+        if record is not None:
+            record.note_created(str(published.number), published.url)
+        return published
 
     def find_existing() -> dict[str, Any] | None:
-        return _with_marker(_recent_issues(client, slug, labels), run_marker)
+        return _pick(_ours(_own_recent_issues(client, slug, me), run_marker, me), ())
 
+    _ensure_labels(client, slug, labels, known=_labels_on(recent))
     try:
         created = as_object(
             client.create_once(
-                f"{base}/issues",
+                f"{repo_path(slug)}/issues",
                 {"title": title, "body": body, "labels": list(labels)},
                 find_existing=find_existing,
+                sent_before=record.pending_since() if record else None,
+                on_send=record.note_sending if record else None,
             ),
             "the new issue",
         )
     except GitHubRefused as exc:
         raise _repo_refusal(client, slug, exc) from None
-    number = integer(created, "number", "the new issue")
+    # What an earlier attempt's late request made may hold an older plan.
+    published = _update_issue(client, slug, created, title, body, created=True)
+    if record is not None:
+        record.note_created(str(published.number), published.url)
     if labels and labels[0].lower() not in _labels_on([created]):
-        # GitHub drops the labels of a token without push access. The issue is still
-        # found again by its number (known_issue), but not by the label search.
+        # GitHub drops the labels of a token without push access; learnd finds its
+        # issue by author and marker all the same.
         log.warning(
-            "issue #%s of %s was filed without its labels (the token cannot label issues); "
-            "keep its number to update it on a rerun",
-            number,
+            "issue #%s of %s was filed without its labels (the token cannot label issues)",
+            published.number,
             slug,
         )
-    return PublishedIssue(number, text(created, "html_url", "the new issue"), created=True)
+    return published
 
 
-def gist_description(slug: str, pr_number: int, pr_title: str, merge_sha: str) -> str:
-    """A gist description naming the PR and merge, unique per run."""
-    return f"learnd learn plan: {slug}#{pr_number} @ {merge_sha[:12]}: {' '.join(pr_title.split())}"
+def gist_key(slug: str, pr_number: int | None, merge_sha: str) -> str:
+    """How a run's gist description begins: the run's key, unique per run.
+
+    learnd finds its gist again by this prefix, so nothing from the PR (its title
+    comes after) can make a gist look like another run's.
+    """
+    pr = f"#{pr_number}" if pr_number is not None else ""
+    return f"learnd learn plan: {slug}{pr} @ {merge_sha.lower()[:12]}:"
+
+
+def gist_description(key: str, pr_title: str) -> str:
+    """The key, then the PR title (redacted, on one line)."""
+    return f"{key} {' '.join(redact_text(pr_title).split())}".rstrip()
 
 
 def publish_gist(
     client: GitHubClient,
     *,
-    description: str,
+    key: str,
+    pr_title: str,
     plan_markdown: str,
     tripwires_json: str,
     public: bool = False,
     known_gist: str | None = None,
+    record: CreationLog | None = None,
 ) -> PublishedGist:
     """Publish the plan and tripwire JSON as a gist (secret unless ``public``).
 
-    With ``known_gist`` the gist is updated in place; a gist deleted since is
-    created anew. Installation tokens (GitHub Apps, Actions' GITHUB_TOKEN) cannot
-    create gists: that is :class:`GistsNotAllowed`, not a generic refusal.
+    The gist ``record`` or ``known_gist`` names is updated in place; else the oldest
+    of the account's newest gists whose description begins with ``key``; else a new
+    gist. Installation tokens (GitHub Apps, Actions' GITHUB_TOKEN) cannot create
+    gists: that is :class:`GistsNotAllowed`, not a generic refusal.
     """
-    description = redact_text(description)
+    description = gist_description(key, pr_title)
     files = {
         PLAN_FILE: {"content": redact_text(plan_markdown)},
         # GitHub refuses a gist file with blank content.
         TRIPWIRES_FILE: {"content": redact_text(tripwires_json).strip() or '{"candidates": []}'},
     }
-    if known_gist is not None:
-        path = f"/gists/{urllib.parse.quote(known_gist, safe='')}"
-        try:
-            updated = as_object(
-                client.patch(path, {"description": description, "files": files}), "the gist"
-            )
-            return PublishedGist(
-                text(updated, "id", "the gist"), text(updated, "html_url", "the gist"), False
-            )
-        except GitHubRefused as exc:
-            if exc.status != 404:
-                raise _gist_refusal(client, exc) from None
-            log.info("gist %s is gone; creating a new one", known_gist)
-
-    def find_existing() -> dict[str, Any] | None:
-        # A POST that failed in flight may have created the gist; the newest
-        # gists of this account with the same (run-unique) description are it.
-        for gist in next(client.pages("/gists"), []):
-            if isinstance(gist, dict) and gist.get("description") == description:
-                return gist
-        return None
-
+    change = {"description": description, "files": files}
     try:
+        for gist_id in dict.fromkeys(
+            g for g in (record.ref() if record else None, known_gist) if g
+        ):
+            updated = _update_gist(client, gist_id, change)
+            if updated is not None:
+                return _gist_done(updated, record, created=False)
+            log.info("gist %s is gone; looking for another or creating one", gist_id)
+
+        def find_existing() -> dict[str, Any] | None:
+            # GET /gists lists the token's own gists only, newest first.
+            mine = [
+                g
+                for g in next(client.pages("/gists"), [])
+                if isinstance(g, dict) and str(g.get("description") or "").startswith(key)
+            ]
+            return min(mine, key=lambda g: str(g.get("created_at") or "")) if mine else None
+
+        found = find_existing()
+        if found is not None:
+            updated = _update_gist(client, text(found, "id", "the gist"), change)
+            if updated is not None:
+                return _gist_done(updated, record, created=False)
         created = as_object(
             client.create_once(
                 "/gists",
-                {"description": description, "public": public, "files": files},
+                {**change, "public": public},
                 find_existing=find_existing,
+                sent_before=record.pending_since() if record else None,
+                on_send=record.note_sending if record else None,
             ),
             "the new gist",
         )
+        if created.get("description") != description:
+            # Made by an earlier attempt's late request: bring it up to date.
+            created = _update_gist(client, text(created, "id", "the gist"), change) or created
     except GitHubRefused as exc:
         raise _gist_refusal(client, exc) from None
-    return PublishedGist(
-        text(created, "id", "the new gist"), text(created, "html_url", "the new gist"), True
-    )
+    return _gist_done(created, record, created=True)
 
 
 def comment_on_pr(
@@ -188,38 +253,104 @@ def comment_on_pr(
     body: str,
     marker: str,
     existing: Sequence[dict[str, Any]] | None = None,
+    record: CreationLog | None = None,
 ) -> str:
     """Leave one comment on the merged PR (``body`` + ``marker``); its URL.
 
     ``existing`` is the PR's conversation as already fetched (the ``issue_comments``
-    of :func:`learnd.github.pulls.review_context`); without it the comments are
-    listed once. A comment carrying the marker is updated, never duplicated, and
-    left alone when it already says the same.
+    of :func:`learnd.github.pulls.review_context`); without it, or when ``record``
+    knows of an earlier comment or request (made after that fetch), the comments are
+    listed. This account's comment carrying the marker is updated, never
+    duplicated, and left alone when it already says the same.
     """
     wanted = comment_body(redact_text(body), marker=marker)
     base = repo_path(slug)
     comments_path = f"{base}/issues/{pr_number}/comments"
+    me = client.login()
+    preferred = [n for n in (_number(record.ref()) if record else None,) if n]
 
     def find_existing() -> dict[str, Any] | None:
-        return _comment_with_marker(client.get_all(comments_path), marker)
+        return _pick(_ours(client.get_all(comments_path), marker, me), ())
 
+    # The fetched conversation predates any comment or request an earlier attempt made.
+    earlier = record is not None and (
+        record.ref() is not None or record.pending_since() is not None
+    )
     try:
-        found = _comment_with_marker(existing, marker) if existing is not None else find_existing()
+        listed = client.get_all(comments_path) if existing is None or earlier else existing
+        found = _pick(_ours(listed, marker, me), preferred)
         if found is not None:
             url = text(found, "html_url", "the comment")
-            if found.get("body") == wanted:
-                return url
-            comment_id = integer(found, "id", "the comment")
+            if found.get("body") != wanted:
+                comment_id = integer(found, "id", "the comment")
+                updated = client.patch(f"{base}/issues/comments/{comment_id}", {"body": wanted})
+                url = text(as_object(updated, "the comment"), "html_url", "the comment")
+            if record is not None:
+                record.note_created(str(integer(found, "id", "the comment")), url)
+            return url
+        created = as_object(
+            client.create_once(
+                comments_path,
+                {"body": wanted},
+                find_existing=find_existing,
+                sent_before=record.pending_since() if record else None,
+                on_send=record.note_sending if record else None,
+            ),
+            "the new comment",
+        )
+        url = text(created, "html_url", "the new comment")
+        if created.get("body") != wanted:
+            comment_id = integer(created, "id", "the comment")
             updated = client.patch(f"{base}/issues/comments/{comment_id}", {"body": wanted})
-            return text(as_object(updated, "the comment"), "html_url", "the comment")
-        created = client.create_once(comments_path, {"body": wanted}, find_existing=find_existing)
+            url = text(as_object(updated, "the comment"), "html_url", "the comment")
     except GitHubRefused as exc:
         raise explain_not_found(client, slug, pr_number, exc) from None
-    return text(as_object(created, "the new comment"), "html_url", "the new comment")
+    if record is not None:
+        record.note_created(str(integer(created, "id", "the new comment")), url)
+    return url
 
 
-def _known_issue(
-    client: GitHubClient, slug: str, number: int, run_marker: str
+def _ours(items: Sequence[Any], run_marker: str, me: str) -> list[dict[str, Any]]:
+    """The issues or comments among ``items`` that are this run's: written by this
+    account, with the run's marker where learnd puts it."""
+    return [
+        item
+        for item in items
+        if isinstance(item, dict)
+        # The issues list has pull requests in it too; a PR is never learnd's.
+        and "pull_request" not in item
+        and _author(item) == me
+        and carries_marker(item.get("body"), run_marker)
+    ]
+
+
+def _author(item: dict[str, Any]) -> str | None:
+    user = item.get("user")
+    login = user.get("login") if isinstance(user, dict) else None
+    return login if isinstance(login, str) else None
+
+
+def _pick(found: Sequence[dict[str, Any]], preferred: Sequence[int]) -> dict[str, Any] | None:
+    """The one to keep: a preferred one (by number or id) if found, else the oldest."""
+    by_id = {_ident(item): item for item in found}
+    for wanted in preferred:
+        if wanted in by_id:
+            return by_id[wanted]
+    return min(found, key=_ident) if found else None
+
+
+def _ident(item: dict[str, Any]) -> int:
+    # Issues are known by number, comments by id; both grow with time.
+    value = item.get("number", item.get("id"))
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _number(ref: str | None) -> int | None:
+    return int(ref) if ref is not None and ref.isdigit() else None
+
+
+def _own_issue(
+    client: GitHubClient, slug: str, number: int, run_marker: str, me: str
 ) -> dict[str, Any] | None:
     """Issue ``number`` if it still exists and is this run's; else None.
 
@@ -232,39 +363,59 @@ def _known_issue(
         # 404: deleted or never there; 410: deleted, or issues turned off.
         if exc.status in (404, 410):
             return None
-        raise
-    if carries_marker(issue.get("body"), run_marker):
+        raise _repo_refusal(client, slug, exc) from None
+    if _ours([issue], run_marker, me):
         return issue
-    log.warning("issue #%s of %s does not carry this run's marker; not updating it", number, slug)
+    log.warning(
+        "issue #%s of %s is not this run's (author or marker); not updating it", number, slug
+    )
     return None
 
 
-def _recent_issues(client: GitHubClient, slug: str, labels: Sequence[str]) -> list[Any]:
-    """The newest 100 issues (of any state) with the first label: one request.
+def _own_recent_issues(client: GitHubClient, slug: str, me: str) -> list[Any]:
+    """The newest 100 issues (of any state and label) this account opened: one request.
 
     Closed ones count too: a maintainer closes a plan once its items are done, and
-    a rerun must update that issue rather than open a new one. Newest first, so an
-    issue created by an attempt that crashed a moment ago is on this page.
+    a rerun must update that issue rather than open a new one. By author rather than
+    by label: a token without push access files its issues unlabelled, and a label
+    says nothing about who filed an issue. Newest first, so an issue created by an
+    attempt that crashed a moment ago is on this page.
     """
-    params: dict[str, str | int] = {"state": "all", "sort": "created", "direction": "desc"}
-    if labels:
-        params["labels"] = labels[0]
+    params: dict[str, str | int] = {
+        "creator": me,
+        "state": "all",
+        "sort": "created",
+        "direction": "desc",
+    }
     try:
         return next(client.pages(f"{repo_path(slug)}/issues", params=params), [])
     except GitHubRefused as exc:
         raise _repo_refusal(client, slug, exc) from None
 
 
-def _with_marker(issues: Sequence[Any], run_marker: str) -> dict[str, Any] | None:
-    for issue in issues:
-        # The issues list has pull requests in it too; a PR is never learnd's.
-        if (
-            isinstance(issue, dict)
-            and "pull_request" not in issue
-            and carries_marker(issue.get("body"), run_marker)
-        ):
-            return issue
-    return None
+def _close_duplicates(
+    client: GitHubClient, slug: str, kept: dict[str, Any], ours: Sequence[dict[str, Any]]
+) -> None:
+    """Close the run's other issues: made by a create request that landed after learnd
+    had stopped waiting for it. Their body becomes a pointer, without the marker, so
+    they are not found again."""
+    number = integer(kept, "number", "the issue")
+    for other in ours:
+        duplicate = integer(other, "number", "the issue")
+        if duplicate == number:
+            continue
+        log.warning("issue #%s of %s duplicates #%s; closing it", duplicate, slug, number)
+        client.patch(
+            f"{repo_path(slug)}/issues/{duplicate}",
+            {
+                "state": "closed",
+                "state_reason": "not_planned",
+                "body": (
+                    f"Duplicate of #{number}, where learnd keeps this plan. GitHub received "
+                    "learnd's request to file it twice: one answer came too late to be known."
+                ),
+            },
+        )
 
 
 def _labels_on(issues: Sequence[Any]) -> set[str]:
@@ -279,18 +430,48 @@ def _labels_on(issues: Sequence[Any]) -> set[str]:
 
 
 def _update_issue(
-    client: GitHubClient, slug: str, issue: dict[str, Any], title: str, body: str
+    client: GitHubClient,
+    slug: str,
+    issue: dict[str, Any],
+    title: str,
+    body: str,
+    *,
+    created: bool,
 ) -> PublishedIssue:
     number = integer(issue, "number", "the issue")
     url = text(issue, "html_url", "the issue")
     if issue.get("title") == title and issue.get("body") == body:
-        return PublishedIssue(number, url, created=False)
+        return PublishedIssue(number, url, created=created)
     # Title and body only: labels, state and assignees are the maintainers' now.
     updated = as_object(
         client.patch(f"{repo_path(slug)}/issues/{number}", {"title": title, "body": body}),
         "the issue",
     )
-    return PublishedIssue(number, text(updated, "html_url", "the issue"), created=False)
+    return PublishedIssue(number, text(updated, "html_url", "the issue"), created=created)
+
+
+def _update_gist(
+    client: GitHubClient, gist_id: str, change: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The gist after the change; None when it is gone (or not this account's: GitHub
+    answers 404 for both)."""
+    try:
+        return as_object(
+            client.patch(f"/gists/{urllib.parse.quote(gist_id, safe='')}", change), "the gist"
+        )
+    except GitHubRefused as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def _gist_done(gist: dict[str, Any], record: CreationLog | None, *, created: bool) -> PublishedGist:
+    published = PublishedGist(
+        text(gist, "id", "the gist"), text(gist, "html_url", "the gist"), created
+    )
+    if record is not None:
+        record.note_created(published.id, published.url)
+    return published
 
 
 def _ensure_labels(
@@ -298,21 +479,15 @@ def _ensure_labels(
 ) -> None:
     """Create the labels the repository lacks, so a new issue is filed under them.
 
-    One GET per label not already seen on a recent issue; a POST only for those
-    missing. Creating a label twice is harmless (GitHub says 422), so the POST may
-    be retried like a read. A token that may file issues but not create labels
-    (403) still files the plan, unlabelled.
+    A label not seen on the account's recent issues is created straight away (one
+    POST each): GitHub answers 422 when it exists already, which costs the same one
+    request that asking first would, and saves one when it does not. A token that
+    may file issues but not create labels (403) still files the plan, unlabelled.
     """
     base = repo_path(slug)
     for name in labels:
         if name.lower() in known:
             continue
-        try:
-            client.get(f"{base}/labels/{urllib.parse.quote(name, safe='')}")
-            continue
-        except GitHubRefused as exc:
-            if exc.status != 404:
-                raise
         try:
             client.request(
                 "POST",
@@ -324,7 +499,9 @@ def _ensure_labels(
             if exc.status == 403:
                 log.warning("cannot create label %r in %s: %s", name, slug, exc.github_message)
                 return
-            if exc.status != 422:  # already exists: another run made it first
+            if exc.status == 404:
+                raise _repo_refusal(client, slug, exc) from None
+            if exc.status != 422:  # already exists
                 raise
 
 
@@ -343,12 +520,3 @@ def _gist_refusal(client: GitHubClient, exc: GitHubRefused) -> GistsNotAllowed |
     ):
         return GistsNotAllowed()
     return exc
-
-
-def _comment_with_marker(
-    comments: Sequence[dict[str, Any]] | Sequence[Any], run_marker: str
-) -> dict[str, Any] | None:
-    for comment in comments:
-        if isinstance(comment, dict) and carries_marker(comment.get("body"), run_marker):
-            return comment
-    return None

@@ -11,6 +11,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -126,12 +127,14 @@ def learn(
     extras: RunExtras | None = None,
     llm: LLMSettings | None = None,
     agent_env: Mapping[str, str] | None = None,
+    locked: bool = False,
 ) -> RunResult:
     """Run (or resume) the run of ``target``. ``llm``: the LLM engine's settings, which
     the agents read from run.json; ``agent_env``: more environment for every agent
-    (the LLM broker's socket, :mod:`learnd.llm.broker`)."""
+    (the LLM broker's socket, :mod:`learnd.llm.broker`); ``locked``: the caller holds
+    the run's lock (:meth:`RunDir.lock`) already, to publish the plan under it too."""
     run_dir = RunDir.under(state_dir, run_id_for(target))
-    with run_dir.lock():
+    with nullcontext() if locked else run_dir.lock():
         return _learn(
             repo,
             target,

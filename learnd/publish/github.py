@@ -1,8 +1,10 @@
 """Publishing a finished plan on GitHub: as an issue or a gist, plus an optional PR comment.
 
-Idempotent across attempts: what an earlier attempt published (recorded in run.json)
-is updated in place, and an issue created by an attempt that crashed before it could
-record it is found again by its hidden marker.
+Exactly once across attempts: every create request is recorded first in the run's
+publish ledger (:mod:`learnd.publish.ledger`, which outlives the run directory), what
+an earlier attempt published is updated in place, and what one created without living
+to record it is found again on GitHub (:mod:`learnd.github.publish`). The caller holds
+the run's lock throughout, so two processes never publish one run at once.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from learnd.gather.target import LearnTarget
 from learnd.github.client import GitHubClient
 from learnd.github.errors import NoToken
 from learnd.github.markers import marker
-from learnd.github.publish import comment_on_pr, gist_description, publish_gist, publish_issue
+from learnd.github.publish import comment_on_pr, gist_key, publish_gist, publish_issue
 from learnd.pipeline.learn_run import RunResult
+from learnd.pipeline.rundir import RunDir
 from learnd.publish import Published
+from learnd.publish.ledger import ledger_entry
 from learnd.publish.plan import published_plan
 
 
@@ -59,16 +63,19 @@ def publish_github(
     )
     earlier = earlier or {}
     number = target.pr.number
+    state_dir = RunDir(result.run_dir).state_dir
     if kind == "gist":
+        key = gist_key(slug, number, target.merge_sha)
+        known_gist = earlier.get("gist") if earlier.get("kind") == "gist" else None
         gist = publish_gist(
             client,
-            description=gist_description(slug, number or 0, target.pr.title, target.merge_sha)
-            if number is not None
-            else f"learnd learn plan: {slug} @ {target.merge_sha[:12]}: {target.pr.title}",
+            key=key,
+            pr_title=target.pr.title,
             plan_markdown=plan,
             tripwires_json=tripwires,
             public=access.settings.public_gists if access is not None else False,
-            known_gist=earlier.get("gist") if earlier.get("kind") == "gist" else None,
+            known_gist=known_gist if isinstance(known_gist, str) else None,
+            record=ledger_entry(state_dir, result.run_id, "gist", key),
         )
         published = Published("gist", url=gist.url, ref=gist.id)
     else:
@@ -89,18 +96,23 @@ def publish_github(
             labels=labels,
             known_issue=known if isinstance(known, int) else None,
             full_plan_link=str(result.plan_path),
+            record=ledger_entry(
+                state_dir, result.run_id, "issue", marker(slug, number, target.merge_sha)
+            ),
         )
         published = Published("issue", url=issue.url, ref=str(issue.number))
     record(published)
     if access is not None and access.settings.comment_on_pr and number is not None:
+        run_marker = marker(slug, number, target.merge_sha)
         url = comment_on_pr(
             client,
             slug,
             number,
             body=f"learnd wrote a documentation plan for this pull request: {published.url}",
-            marker=marker(slug, number, target.merge_sha),
+            marker=run_marker,
             # A comment made by an earlier attempt is not in the fetched conversation.
             existing=None if earlier.get("comment") else _fetched_comments(result.run_dir),
+            record=ledger_entry(state_dir, result.run_id, "comment", run_marker),
         )
         published = Published(published.kind, url=published.url, ref=published.ref, comment=url)
         record(published)

@@ -40,9 +40,18 @@ Behaviour worth knowing:
   after=False)`` answers matching requests with that status; ``drop_next(...)`` closes
   the connection without an answer. With ``after=True`` the request is carried out
   first (an issue is created) and then the answer is lost, as when GitHub answers
-  502 to a POST that did succeed. ``rate_limit_next`` and ``secondary_limit_next``
-  build GitHub's two kinds of rate-limit answers. The regex is searched in the API
-  path without the GHE prefix or the query.
+  502 to a POST that did succeed. ``delay_next(method, path_regex, seconds=...)``
+  holds a request that long before carrying it out (it lands late: a client that
+  gave up meanwhile finds it only afterwards); with ``after=True`` it is carried out
+  at once and only the answer is late. A delayed request is carried out even when
+  the client has hung up or died meanwhile, as on GitHub; ``wait_idle()`` waits
+  until every such request has landed. ``rate_limit_next`` and
+  ``secondary_limit_next`` build GitHub's two kinds of rate-limit answers. The regex
+  is searched in the API path without the GHE prefix or the query.
+- ``POST /graphql`` (``/api/graphql`` behind a GHE prefix, as GitHub Enterprise
+  serves it) answers the one query learnd sends, ``viewer { login }``, for user and
+  installation tokens alike, in GitHub's ``{"data": ...}`` / ``{"errors": [...]}``
+  shapes.
 
 Other test folders (no ``__init__.py``, ``--import-mode=importlib``) import it by
 path; :func:`load` in ``tests/github/conftest.py`` shows how::
@@ -238,10 +247,11 @@ class _Fault:
     method: str
     pattern: re.Pattern[str]
     times: int
-    status: int | None  # None: drop the connection
+    status: int | None  # None: drop the connection (unless this is a delay)
     headers: dict[str, str]
     body: Any
     after: bool
+    delay: float = 0.0  # > 0: answer normally, this many seconds late
 
 
 @dataclass
@@ -294,6 +304,8 @@ class FakeGitHub:
         self.repos: dict[str, FakeRepo] = {}  # by lower-case full name
         self.gists: dict[str, FakeGist] = {}
         self._faults: list[_Fault] = []
+        self._busy = 0  # requests being handled right now (a delayed one included)
+        self._idle = threading.Condition(self._lock)
         self._log: list[RecordedRequest] = []
         self._used: dict[str, int] = {}
         self.rate_reset = int(time.time()) + 3600
@@ -343,6 +355,11 @@ class FakeGitHub:
         """The base URL to give PyGithub (``[github] api_url``)."""
         return f"{self.web_url}{self.prefix}"
 
+    @property
+    def graphql_path(self) -> str:
+        """Where GraphQL is served: ``/graphql``, or ``/api/graphql`` beside ``/api/v3``."""
+        return self.prefix.removesuffix("/v3") + "/graphql"
+
     # -- the request log
 
     @property
@@ -365,6 +382,12 @@ class FakeGitHub:
         with self._lock:
             self._log.clear()
 
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Wait until no request is being handled: every delayed request has landed."""
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._busy == 0, timeout):
+                raise AssertionError(f"the fake GitHub is still busy after {timeout} s")
+
     # -- faults
 
     def fail_next(
@@ -386,6 +409,19 @@ class FakeGitHub:
         self, method: str, path_regex: str, *, times: int = 1, after: bool = False
     ) -> None:
         self._add_fault(method, path_regex, None, {}, None, times, after)
+
+    def delay_next(
+        self,
+        method: str,
+        path_regex: str,
+        *,
+        seconds: float,
+        times: int = 1,
+        after: bool = False,
+    ) -> None:
+        """Carry out matching requests ``seconds`` late (``after=True``: answer late)."""
+        assert seconds > 0, seconds
+        self._add_fault(method, path_regex, None, {}, None, times, after, delay=seconds)
 
     def rate_limit_next(
         self, method: str, path_regex: str, *, reset_in: float, status: int = 403, times: int = 1
@@ -439,10 +475,20 @@ class FakeGitHub:
         body: Any,
         times: int,
         after: bool,
+        delay: float = 0.0,
     ) -> None:
         with self._lock:
             self._faults.append(
-                _Fault(method.upper(), re.compile(path_regex), times, status, headers, body, after)
+                _Fault(
+                    method.upper(),
+                    re.compile(path_regex),
+                    times,
+                    status,
+                    headers,
+                    body,
+                    after,
+                    delay,
+                )
             )
 
     def _take_fault(self, method: str, path: str) -> _Fault | None:
@@ -736,8 +782,13 @@ class FakeGitHub:
         with self._lock:
             token = self.tokens.get(token_value) if token_value else None
         login = token.login if token is not None else None
-        in_prefix = path.startswith(self.prefix + "/") if self.prefix else True
-        api_path = path[len(self.prefix) :] if self.prefix and in_prefix else path
+        graphql = path.rstrip("/") == self.graphql_path
+        in_prefix = graphql or (path.startswith(self.prefix + "/") if self.prefix else True)
+        api_path = path[len(self.prefix) :] if self.prefix and in_prefix and not graphql else path
+        if graphql:
+            api_path = "/graphql"
+        elif self.prefix and api_path.rstrip("/") == "/graphql":
+            in_prefix = False  # GitHub Enterprise serves GraphQL beside /api/v3, not in it
         record = RecordedRequest(
             method,
             api_path,
@@ -748,9 +799,15 @@ class FakeGitHub:
         )
         with self._lock:
             self._log.append(record)
-        reply = self._answer(
-            method, api_path, in_prefix, query, headers, body_text, token_value, token
-        )
+            self._busy += 1
+        try:
+            reply = self._answer(
+                method, api_path, in_prefix, query, headers, body_text, token_value, token
+            )
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
         if reply is _DROP:
             return _DROP
         assert isinstance(reply, _Reply)
@@ -769,6 +826,14 @@ class FakeGitHub:
         token: FakeToken | None,
     ) -> _Reply | object:
         fault = self._take_fault(method, path)
+        late_answer = 0.0
+        if fault is not None and fault.delay:
+            # Slept outside the lock: other requests go on meanwhile, as on GitHub.
+            if fault.after:
+                late_answer = fault.delay
+            else:
+                time.sleep(fault.delay)
+            fault = None
         if fault is not None and not fault.after:
             return (
                 _DROP
@@ -814,6 +879,8 @@ class FakeGitHub:
                     headers,
                 )
             )
+        if late_answer:
+            time.sleep(late_answer)
         return self._finish(reply, token, method, path, headers)
 
     def _finish(
@@ -869,6 +936,7 @@ class FakeGitHub:
         table: list[tuple[str, str, Callable[..., _Reply]]] = [
             ("GET", r"/user", self._get_user),
             ("GET", r"/rate_limit", self._get_rate_limit),
+            ("POST", r"/graphql", self._graphql),
             ("GET", r"/gists", self._list_gists),
             ("POST", r"/gists", self._create_gist),
             ("GET", r"/gists/(?P<gist_id>[^/]+)", self._get_gist),
@@ -976,6 +1044,30 @@ class FakeGitHub:
             updated_at=_ts(START),
         )
         return _Reply(200, out)
+
+    def _graphql(self, request: _Request) -> _Reply:
+        if request.login is None:
+            raise _HttpError(
+                401,
+                "This endpoint requires you to be authenticated.",
+                "/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql",
+            )
+        query = request.body.get("query") if isinstance(request.body, dict) else None
+        if not isinstance(query, str) or not _VIEWER_LOGIN.fullmatch(query):
+            # GitHub answers a query it cannot run with 200 and an "errors" list.
+            return _Reply(
+                200,
+                {
+                    "errors": [
+                        {
+                            "message": "the fake GitHub answers only `viewer { login }`",
+                            "locations": [{"line": 1, "column": 1}],
+                        }
+                    ]
+                },
+            )
+        # Installation tokens may ask too: the viewer is the App's bot account.
+        return _Reply(200, {"data": {"viewer": {"login": request.login}}})
 
     def _get_rate_limit(self, request: _Request) -> _Reply:
         def bucket(limit: int, used: int) -> dict[str, int]:
@@ -1741,13 +1833,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         payload = reply.body if isinstance(reply.body, bytes) else b""
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload:
-            self.wfile.write(payload)
+        try:
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if payload:
+                self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up on a delayed answer (or died): the request was
+            # carried out all the same, as on GitHub.
+            self.close_connection = True
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
@@ -1808,6 +1905,8 @@ class World:
 
 
 # -- helpers -------------------------------------------------------------------------
+
+_VIEWER_LOGIN = re.compile(r"\s*(?:query\s*)?\{\s*viewer\s*\{\s*login\s*\}\s*\}\s*")
 
 _REASONS = {
     400: "Bad Request",

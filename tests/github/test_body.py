@@ -16,7 +16,7 @@ from learnd.github.body import (
     issue_title,
     tripwire_block,
 )
-from learnd.github.markers import RunMarker, carries_marker, find_marker, marker
+from learnd.github.markers import RunMarker, carries_marker, defang, find_marker, marker
 
 MARK = marker("acme/widgets", 12, "a" * 40)
 TRIPWIRES = json.dumps({"candidates": [{"action": "Before x", "warning": "Do y."}]}, indent=2)
@@ -107,7 +107,9 @@ def test_issue_title() -> None:
 
 
 lines = st.one_of(
-    st.sampled_from(["## Heading", "### Item", "```", "~~~~", "- [ ] box", "", "text"]),
+    st.sampled_from(
+        ["## Heading", "### Item", "```", "~~~~", "- [ ] box", "", "text", MARK, f"> {MARK}"]
+    ),
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=120),
 )
 
@@ -122,16 +124,41 @@ def test_any_plan_fits_and_keeps_marker_and_tripwires(plan_lines: list[str], lim
     assert len(body) <= limit
     assert body.endswith(f"{tripwire_block(TRIPWIRES)}\n\n{MARK}\n")
     assert find_marker(body) == RunMarker("acme/widgets", 12, "a" * 40)
+    # A plan quoting the marker (its own or any other) never adds one.
+    assert body.count(MARK) == 1
 
 
 def test_marker_round_trip() -> None:
     text = marker("octo-org/repo.name", 3, "ABCDEF1234567")
     assert text == "<!-- learnd:run=octo-org/repo.name#3@abcdef1234567 -->"
-    assert find_marker(f"before\n{text}\nafter") == RunMarker(
-        "octo-org/repo.name", 3, "abcdef1234567"
-    )
-    assert carries_marker(f"x {text}", text) and not carries_marker(None, text)
+    assert find_marker(f"before\n\n{text}\n") == RunMarker("octo-org/repo.name", 3, "abcdef1234567")
+    assert carries_marker(f"plan\r\n\r\n{text}\r\n", text)  # edited on github.com: CRLF
+    assert not carries_marker(None, text)
     assert find_marker("no marker") is None
+
+
+def test_only_the_marker_learnd_wrote_last_counts() -> None:
+    theirs = marker("acme/widgets", 42, "b" * 40)
+    # Quoted before learnd's own marker, or inline in a line of text: not this body's.
+    assert not carries_marker(f"quote:\n{theirs}\n\n{MARK}\n", theirs)
+    assert carries_marker(f"quote:\n{theirs}\n\n{MARK}\n", MARK)
+    assert not carries_marker(f"plan\n\nsee {theirs}\n", theirs)
+    assert not carries_marker(f"{theirs} and more\n", theirs)
+    assert find_marker(f"{MARK}\ntext after it {theirs}") is None
+
+
+def test_quoted_markers_are_defanged_and_the_body_has_one_marker() -> None:
+    theirs = marker("acme/widgets", 42, "b" * 40)
+    plan = f"- **PR description:** {theirs}\n\n`{theirs}`\n\n<!--learnd:run=x/y#1@abcdefa -->\n"
+    tripwires = json.dumps({"candidates": [{"warning": theirs}]})
+    body = issue_body(plan=plan, tripwires_json=tripwires, marker=MARK, full_plan_link=theirs)
+    assert body.count("learnd:run=") == body.count("<!-- quoted learnd:run=") + 1
+    assert body.count(MARK) == 1 and find_marker(body) == RunMarker("acme/widgets", 12, "a" * 40)
+    # Still the same JSON, the warning now plainly a quote.
+    assert json.loads(defang(tripwires))["candidates"][0]["warning"].startswith("<!-- quoted ")
+    assert defang(defang(plan)) == defang(plan)
+    comment = comment_body(f"plan at {theirs}", marker=MARK)
+    assert theirs not in comment and carries_marker(comment, MARK)
 
 
 @pytest.mark.parametrize(

@@ -295,3 +295,29 @@ def test_writes_are_spaced_apart(
     client.get(path)  # reads are not spaced
     client.patch(path, {"body": "two"})
     assert time.monotonic() - started >= 0.2
+
+
+@pytest.mark.parametrize("ghe", [False, True])
+@pytest.mark.parametrize(
+    ("which", "login", "asked"),
+    [
+        ("user", "octocat", ("GET", "/user")),
+        # GET /user answers an installation token 403; GraphQL's viewer answers it.
+        ("installation", "learnd-app[bot]", ("POST", "/graphql")),
+    ],
+)
+def test_login_names_the_tokens_account_once(
+    make_client: Callable[..., GitHubClient],
+    fake_github: FakeGitHub,
+    fake_ghe: FakeGitHub,
+    tokens: Tokens,
+    ghe: bool,
+    which: str,
+    login: str,
+    asked: tuple[str, str],
+) -> None:
+    fake = fake_ghe if ghe else fake_github
+    client = make_client(token=getattr(tokens, which), fake=fake)
+    assert client.login() == login
+    assert client.login() == login  # remembered: one request in all
+    assert [(r.method, r.path) for r in fake.requests] == [asked]

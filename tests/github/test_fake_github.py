@@ -243,3 +243,49 @@ def test_plain_pygithub_works_against_the_fake(
 
 def _content(text: str) -> InputFileContent:
     return InputFileContent(text)
+
+
+def test_a_delayed_request_lands_late_even_when_the_client_gave_up(
+    fake_github: FakeGitHub, world: World, tokens: Tokens
+) -> None:
+    url = f"{fake_github.api_url}/repos/{world.slug}/issues"
+    auth = {"Authorization": f"token {tokens.user}"}
+    fake_github.delay_next("POST", r"/issues$", seconds=1.0)
+    with pytest.raises(requests.Timeout):
+        requests.post(url, json={"title": "Late"}, headers=auth, timeout=0.3)
+    assert not [i for i in fake_github.issues(world.slug) if i.title == "Late"]
+    fake_github.wait_idle(timeout=5)
+    assert [i for i in fake_github.issues(world.slug) if i.title == "Late"]
+    # after=True: carried out at once, answered late.
+    fake_github.delay_next("POST", r"/issues$", seconds=1.0, after=True)
+    with pytest.raises(requests.Timeout):
+        requests.post(url, json={"title": "Early"}, headers=auth, timeout=0.3)
+    assert [i for i in fake_github.issues(world.slug) if i.title == "Early"]
+
+
+@pytest.mark.parametrize("prefix", ["", "/api/v3"])
+def test_graphql_viewer_login_for_user_and_installation_tokens(tokens: Tokens, prefix: str) -> None:
+    with FakeGitHub(prefix=prefix) as fake:
+        fake.add_token(tokens.user, login="octocat")
+        fake.add_token(tokens.installation, login="learnd-app[bot]", kind="installation")
+        url = f"{fake.web_url}{fake.graphql_path}"
+        assert url.endswith("/api/graphql" if prefix else "/graphql")
+
+        def ask(token: str | None, query: str = "query { viewer { login } }") -> Any:
+            headers = {"Authorization": f"bearer {token}"} if token else {}
+            return requests.post(url, json={"query": query}, headers=headers, timeout=5)
+
+        assert ask(tokens.user).json() == {"data": {"viewer": {"login": "octocat"}}}
+        assert ask(tokens.installation).json()["data"]["viewer"]["login"] == "learnd-app[bot]"
+        assert ask(None).status_code == 401
+        other = ask(tokens.user, "{ repository { id } }")
+        assert other.status_code == 200 and other.json()["errors"][0]["message"]
+        if prefix:
+            # Not under the REST prefix, as on GitHub Enterprise.
+            inside = requests.post(
+                f"{fake.api_url}/graphql",
+                json={"query": "{ viewer { login } }"},
+                headers={"Authorization": f"bearer {tokens.user}"},
+                timeout=5,
+            )
+            assert inside.status_code == 404

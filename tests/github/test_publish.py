@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import FakeGitHub, Tokens, World
+from fake_github import FakeClock, FakeGitHub, Tokens, World
 
+from learnd.github.auth import GitHubToken
 from learnd.github.body import GITHUB_BODY_LIMIT
 from learnd.github.client import GitHubClient
 from learnd.github.errors import EXIT_GISTS_NOT_ALLOWED, GistsNotAllowed, RepoNotFound
@@ -17,11 +19,13 @@ from learnd.github.publish import (
     LABEL_COLOR,
     PublishedIssue,
     comment_on_pr,
-    gist_description,
+    gist_key,
     publish_gist,
     publish_issue,
 )
 from learnd.github.pulls import pull_request, review_context
+from learnd.github.settings import GitHubSettings
+from learnd.publish.ledger import ledger_entry
 
 PLAN = """# Documentation Plan: Retry GitHub requests on secondary rate limits
 
@@ -109,16 +113,18 @@ def test_request_cost_of_learning_one_pr(
     assert len(fake_github.requests) == client.requests  # nothing hidden, no lazy loads
 
 
-def test_first_publish_when_the_label_exists_costs_three(
+def test_first_publish_when_the_label_exists_costs_four(
     client: GitHubClient, world: World, fake_github: FakeGitHub
 ) -> None:
     fake_github.add_label(world.slug, "learn-plan", color="0e8a16")
     publish(client, world)
-    assert [(r.method, r.path.rsplit("/", 1)[-1]) for r in fake_github.requests] == [
-        ("GET", "issues"),
-        ("GET", "learn-plan"),
-        ("POST", "issues"),
+    assert [(r.method, r.path.rsplit("/", 1)[-1], r.status) for r in fake_github.requests] == [
+        ("GET", "user", 200),
+        ("GET", "issues", 200),
+        ("POST", "labels", 422),  # exists: as cheap as asking first
+        ("POST", "issues", 201),
     ]
+    assert fake_github.requests[1].query["creator"] == "octocat"
     assert fake_github.repos["acme/widgets"].labels["learn-plan"].color == "0e8a16"
 
 
@@ -185,14 +191,59 @@ def test_a_post_that_succeeded_but_lost_its_answer_is_not_repeated(
     assert len(fake_github.calls("POST", r"/issues$")) == 1
 
 
-def test_a_post_that_failed_before_creating_is_sent_again(
-    client: GitHubClient, world: World, fake_github: FakeGitHub
+def test_a_post_that_failed_before_creating_is_sent_again_once_it_cannot_land(
+    client: GitHubClient, world: World, fake_github: FakeGitHub, clock: FakeClock
 ) -> None:
     fake_github.fail_next("POST", r"/issues$", status=502)
     result = publish(client, world)
     assert result.created
     assert len(fake_github.issues(world.slug)) == 1
     assert len(fake_github.calls("POST", r"/issues$")) == 2
+    # Not before its landing window had passed, looking for it meanwhile.
+    assert sum(clock.sleeps) == pytest.approx(client.landing_window) == 10.0
+    assert len(fake_github.calls("GET", r"/issues$")) == 1 + 1 + len(clock.sleeps)
+
+
+def test_an_earlier_process_request_still_on_its_way_is_waited_for(
+    world: World, fake_github: FakeGitHub, clock: FakeClock, tokens: Tokens, tmp_path: Path
+) -> None:
+    run_marker = marker(world.slug, world.pr, world.merge_sha)
+    record = ledger_entry(tmp_path, "run", "issue", run_marker)
+    # A process sent the create request 2 s ago and was killed before the answer.
+    record.note_sending(clock.now - 2)
+    late: list[Any] = []
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        # GitHub carries the request out while this attempt is waiting for it.
+        if len(clock.sleeps) == 2 and not late:
+            late.append(
+                fake_github.add_issue(
+                    world.slug, title="[learn] x", user="octocat", body=f"old\n\n{run_marker}\n"
+                )
+            )
+
+    settings = GitHubSettings(api_url=fake_github.api_url, write_spacing=0.0, request_timeout=5)
+    with GitHubClient(
+        settings, GitHubToken(tokens.user, "GITHUB_TOKEN"), sleep=sleep, clock=clock
+    ) as client:
+        result = publish(client, world, record=record)
+        assert result.number == late[0].number and not fake_github.calls("POST", r"/issues$")
+        assert late[0].body.startswith(PLAN.rstrip())  # brought up to date
+        assert record.ref() == str(result.number) and record.pending_since() is None
+        # With nothing on its way any more, a rerun creates nothing either.
+        assert publish(client, world, record=record).number == result.number
+
+
+def test_an_earlier_request_that_never_landed_is_sent_once_its_window_passed(
+    client: GitHubClient, world: World, fake_github: FakeGitHub, clock: FakeClock, tmp_path: Path
+) -> None:
+    record = ledger_entry(tmp_path, "run", "issue", marker(world.slug, world.pr, world.merge_sha))
+    record.note_sending(clock.now - 2)
+    result = publish(client, world, record=record)
+    assert result.created and len(fake_github.calls("POST", r"/issues$")) == 1
+    assert sum(clock.sleeps) == pytest.approx(client.landing_window - 2)
+    assert record.ref() == str(result.number)
 
 
 def test_rate_limited_post_is_simply_retried(
@@ -203,14 +254,27 @@ def test_rate_limited_post_is_simply_retried(
     assert len(fake_github.issues(world.slug)) == 1
 
 
-def test_known_issue_is_read_then_updated(
+def test_known_issue_is_found_in_the_list_or_read_by_number(
     client: GitHubClient, world: World, fake_github: FakeGitHub
 ) -> None:
     first = publish(client, world)
     fake_github.clear_log()
     publish(client, world, known_issue=first.number, plan_markdown=PLAN + "\nAgain.\n")
-    assert [r.method for r in fake_github.requests] == ["GET", "PATCH"]
-    assert fake_github.requests[0].path.endswith(f"/issues/{first.number}")
+    assert [(r.method, r.path.rsplit("/", 1)[-1]) for r in fake_github.requests] == [
+        ("GET", "issues"),
+        ("PATCH", str(first.number)),
+    ]
+    # Older than the account's newest 100 issues: read by its number.
+    for n in range(100):
+        fake_github.add_issue(world.slug, title=f"Chore {n}", user="octocat")
+    fake_github.clear_log()
+    again = publish(client, world, known_issue=first.number, plan_markdown=PLAN + "\nMore.\n")
+    assert again.number == first.number and not again.created
+    assert [(r.method, r.path.rsplit("/", 1)[-1]) for r in fake_github.requests] == [
+        ("GET", "issues"),
+        ("GET", str(first.number)),
+        ("PATCH", str(first.number)),
+    ]
 
 
 def test_a_known_issue_that_is_not_ours_is_left_alone(
@@ -227,6 +291,59 @@ def test_a_known_issue_that_was_deleted_is_replaced(
 ) -> None:
     result = publish(client, world, known_issue=4242)
     assert result.created and len(learnd_issues(fake_github, world)) == 1
+
+
+def test_an_issue_by_another_account_is_never_adopted(
+    client: GitHubClient, world: World, fake_github: FakeGitHub
+) -> None:
+    run_marker = marker(world.slug, world.pr, world.merge_sha)
+    planted = f"Totally a plan.\n\n{run_marker}\n"
+    theirs = fake_github.add_issue(
+        world.slug, title="[learn] x", user="bob", body=planted, labels=["learn-plan"]
+    )
+    # Not by the list, not by a number that names it.
+    result = publish(client, world, known_issue=theirs.number)
+    assert result.created and result.number != theirs.number
+    assert theirs.body == planted and theirs.title == "[learn] x"
+
+
+def test_an_issue_quoting_the_marker_is_not_the_runs(
+    client: GitHubClient, world: World, fake_github: FakeGitHub
+) -> None:
+    run_marker = marker(world.slug, world.pr, world.merge_sha)
+    other_run = marker(world.slug, world.pr + 1, "c" * 40)
+    # Ours (octocat's), but for another run that quoted this run's marker.
+    quoting = fake_github.add_issue(
+        world.slug,
+        title="[learn] Other (#2)",
+        user="octocat",
+        body=f"{run_marker}\n\n{other_run}\n",
+        labels=["learn-plan"],
+    )
+    result = publish(client, world)
+    assert result.created and result.number != quoting.number
+    assert quoting.body == f"{run_marker}\n\n{other_run}\n"
+
+
+def test_two_issues_for_one_run_are_made_one(
+    client: GitHubClient, world: World, fake_github: FakeGitHub
+) -> None:
+    first = publish(client, world)
+    # A create request that landed after learnd stopped waiting for it.
+    late = fake_github.add_issue(
+        world.slug,
+        title=f"[learn] {world.title} (#{world.pr})",
+        user="octocat",
+        body=fake_github.issues(world.slug)[0].body,
+        labels=["learn-plan"],
+    )
+    again = publish(client, world, plan_markdown=PLAN + "\nRevised.\n")
+    assert again.number == first.number
+    assert late.state == "closed" and f"Duplicate of #{first.number}" in (late.body or "")
+    assert marker(world.slug, world.pr, world.merge_sha) not in (late.body or "")
+    fake_github.clear_log()
+    publish(client, world, plan_markdown=PLAN + "\nRevised.\n")
+    assert [r.method for r in fake_github.requests] == ["GET"]
 
 
 def test_other_plans_and_pull_requests_are_not_mistaken_for_ours(
@@ -304,7 +421,8 @@ def test_publishing_to_an_unknown_repository(client: GitHubClient, fake_github: 
 
 def gist(client: GitHubClient, world: World, **overrides: Any) -> Any:
     arguments: dict[str, Any] = {
-        "description": gist_description(world.slug, world.pr, world.title, world.merge_sha),
+        "key": gist_key(world.slug, world.pr, world.merge_sha),
+        "pr_title": world.title,
         "plan_markdown": PLAN,
         "tripwires_json": TRIPWIRES,
         "public": False,
@@ -319,7 +437,8 @@ def test_a_gist_is_secret_by_default(
 ) -> None:
     result = publish_gist(
         client,
-        description=gist_description(world.slug, world.pr, world.title, world.merge_sha),
+        key=gist_key(world.slug, world.pr, world.merge_sha),
+        pr_title=world.title,
         plan_markdown=PLAN,
         tripwires_json=TRIPWIRES,
     )
@@ -330,8 +449,11 @@ def test_a_gist_is_secret_by_default(
     assert set(stored.files) == {"learn-plan.md", "tripwire-candidates.json"}
     assert stored.files["learn-plan.md"] == PLAN
     assert json.loads(stored.files["tripwire-candidates.json"])["candidates"][0]["action"]
-    assert f"{world.slug}#{world.pr}" in (stored.description or "")
-    assert client.requests == 1
+    assert stored.description == (
+        f"learnd learn plan: {world.slug}#{world.pr} @ {world.merge_sha[:12]}: {world.title}"
+    )
+    # Its own gists are listed first: one may be there from an earlier attempt.
+    assert [r.method for r in fake_github.requests] == ["GET", "POST"]
 
 
 def test_a_public_gist_when_asked(
@@ -351,6 +473,24 @@ def test_a_known_gist_is_updated_in_place(
     assert fake_github.gists[first.id].files["learn-plan.md"].endswith("Updated.\n")
 
 
+def test_a_gist_is_found_again_without_its_id_and_never_by_title(
+    client: GitHubClient, world: World, fake_github: FakeGitHub
+) -> None:
+    first = gist(client, world)
+    # No id known (run.json and the ledger gone): found by its description's key.
+    again = gist(client, world, plan_markdown=PLAN + "\nAgain.\n")
+    assert again.id == first.id and not again.created and len(fake_github.gists) == 1
+    # Another run whose PR title spells this run's key is another gist.
+    other = gist(
+        client,
+        world,
+        key=gist_key(world.slug, world.pr + 1, "d" * 40),
+        pr_title=gist_key(world.slug, world.pr, world.merge_sha),
+    )
+    assert other.id != first.id and len(fake_github.gists) == 2
+    assert fake_github.gists[first.id].files["learn-plan.md"].endswith("Again.\n")
+
+
 def test_a_deleted_known_gist_is_created_again(
     client: GitHubClient, world: World, fake_github: FakeGitHub
 ) -> None:
@@ -367,7 +507,7 @@ def test_a_gist_post_that_lost_its_answer_is_found_not_repeated(
 
 
 def test_installation_tokens_cannot_create_gists(
-    make_client: Callable[..., GitHubClient], world: World, tokens: Tokens
+    make_client: Callable[..., GitHubClient], world: World, tokens: Tokens, fake_github: FakeGitHub
 ) -> None:
     client = make_client(token=tokens.installation)
     with pytest.raises(GistsNotAllowed) as caught:
@@ -376,15 +516,21 @@ def test_installation_tokens_cannot_create_gists(
     assert str(caught.value) == (
         "GitHub App installation tokens cannot create gists; use a user token or --publish issue"
     )
-    # Issues still work with the same token.
-    assert publish(client, world).created
+    # Issues still work with the same token, which knows itself by GraphQL's viewer
+    # (GET /user refuses it) and so finds its issue again.
+    first = publish(client, world)
+    assert first.created and fake_github.issues(world.slug)[0].user == "learnd-app[bot]"
+    again = publish(client, world, plan_markdown=PLAN + "\nMore.\n")
+    assert again.number == first.number and not again.created
+    assert [r.path for r in fake_github.calls("POST", "graphql")] == ["/graphql"]
+    assert not fake_github.calls("GET", "^/user$")
 
 
 def test_gist_content_is_redacted(
     client: GitHubClient, world: World, fake_github: FakeGitHub
 ) -> None:
     secret = "sk-ant-" + "k" * 30
-    result = gist(client, world, plan_markdown=f"key {secret}", description=f"plan {secret}")
+    result = gist(client, world, plan_markdown=f"key {secret}", pr_title=f"plan {secret}")
     stored = fake_github.gists[result.id]
     assert secret not in stored.files["learn-plan.md"] and secret not in (stored.description or "")
 
@@ -423,6 +569,49 @@ def test_one_comment_on_the_pr_updated_never_duplicated(
     assert fake_github.requests[-1].method == "PATCH"
 
 
+def test_a_comment_by_someone_else_carrying_the_marker_is_left_alone(
+    client: GitHubClient, world: World, fake_github: FakeGitHub
+) -> None:
+    run_marker = marker(world.slug, world.pr, world.merge_sha)
+    planted = f"Nice.\n\n{run_marker}\n"
+    theirs = fake_github.add_issue_comment(world.slug, world.pr, user="bob", body=planted)
+    context = review_context(client, world.slug, world.pr)
+    comment_on_pr(
+        client,
+        world.slug,
+        world.pr,
+        body="Plan here",
+        marker=run_marker,
+        existing=context["issue_comments"],
+    )
+    assert theirs.body == planted
+    mine = [c for c in fake_github.issue_comments(world.slug, world.pr) if c.user == "octocat"]
+    assert len(mine) == 1 and mine[0].body.rstrip().endswith(run_marker)
+
+
+def test_a_comment_made_after_the_conversation_was_fetched_is_found(
+    client: GitHubClient, world: World, fake_github: FakeGitHub, clock: FakeClock, tmp_path: Path
+) -> None:
+    run_marker = marker(world.slug, world.pr, world.merge_sha)
+    record = ledger_entry(tmp_path, "run", "comment", run_marker)
+    # A killed attempt's comment landed; the run's fetched conversation predates it.
+    record.note_sending(clock.now - 1)
+    landed = fake_github.add_issue_comment(
+        world.slug, world.pr, user="octocat", body=f"old\n\n{run_marker}\n"
+    )
+    url = comment_on_pr(
+        client,
+        world.slug,
+        world.pr,
+        body="Plan here",
+        marker=run_marker,
+        existing=[],
+        record=record,
+    )
+    assert url.endswith(f"#issuecomment-{landed.id}") and not fake_github.calls("POST")
+    assert landed.body.startswith("Plan here") and record.ref() == str(landed.id)
+
+
 def test_a_comment_post_that_lost_its_answer_is_not_repeated(
     client: GitHubClient, world: World, fake_github: FakeGitHub
 ) -> None:
@@ -445,6 +634,6 @@ def test_a_token_without_push_access_still_files_the_plan_unlabelled(
     [issue] = fake_github.issues(world.slug)
     assert first.created and issue.labels == []
     assert "filed without its labels" in caplog.text
-    # The label search cannot find it; the recorded number can.
-    again = publish(client, world, known_issue=first.number, plan_markdown=PLAN + "\nMore.\n")
+    # Found by its author and marker, with no label and no number to go by.
+    again = publish(client, world, plan_markdown=PLAN + "\nMore.\n")
     assert not again.created and len(fake_github.issues(world.slug)) == 1
