@@ -20,6 +20,7 @@ from learnd.github.client import GitHubClient
 from learnd.github.errors import NoToken
 from learnd.github.markers import marker
 from learnd.github.publish import comment_on_pr, gist_description, publish_gist, publish_issue
+from learnd.inert import plain_line
 from learnd.pipeline.learn_run import RunResult
 from learnd.publish import Published
 from learnd.publish.plan import published_plan
@@ -62,9 +63,12 @@ def publish_github(
     if kind == "gist":
         gist = publish_gist(
             client,
-            description=gist_description(slug, number or 0, target.pr.title, target.merge_sha)
-            if number is not None
-            else f"learnd learn plan: {slug} @ {target.merge_sha[:12]}: {target.pr.title}",
+            # A gist description is one line of plain text.
+            description=plain_line(
+                gist_description(slug, number or 0, target.pr.title, target.merge_sha)
+                if number is not None
+                else f"learnd learn plan: {slug} @ {target.merge_sha[:12]}: {target.pr.title}"
+            ),
             plan_markdown=plan,
             tripwires_json=tripwires,
             public=access.settings.public_gists if access is not None else False,
