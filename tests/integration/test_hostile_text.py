@@ -69,7 +69,8 @@ def hostile_setup(
         "Initial",
         {
             "widgets/upload.py": (
-                "def upload(path):\n    return path\n\n\ndef legacy_upload(path):\n    return path\n"
+                "def upload(path):\n    return path\n\n\n"
+                "def legacy_upload(path):\n    return path\n"
             ),
             # A doc line the plan quotes (its function is removed), hostile too.
             "docs/uploads.md": (
