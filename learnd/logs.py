@@ -11,6 +11,11 @@ to :func:`register_secret`, so even a token of a format no pattern knows is cut.
 Tracebacks are formatted to plain text *before* that step and never with their
 local variables, which routinely hold the token.
 
+The same step makes quoted text inert (:func:`learnd.inert.terminal_text`): a PR
+title with an escape sequence is logged as ``\x1b[31m``, not sent to the terminal
+that shows the log, and a line break inside a value is shown, not made, so no value
+can forge a line of its own. A traceback keeps its lines.
+
 Typical use::
 
     configure(level="info")            # once, at daemon start
@@ -33,6 +38,7 @@ from typing import IO, Any, Literal
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from learnd.inert import terminal_text
 from learnd.redact import redact_text
 from learnd.systemd import is_journal_stream, journal_priority
 
@@ -41,6 +47,8 @@ Renderer = Literal["auto", "json", "console"]
 # Keys whose values structlog itself produces and that cannot hold a secret; every
 # other value is scrubbed.
 _OWN_KEYS = frozenset({"timestamp", "level"})
+# Keys whose text is a traceback or a stack: several lines by nature.
+_MULTILINE_KEYS = frozenset({"exception", "stack"})
 # The order of the leading keys in a JSON line, for people reading the journal raw.
 _LEADING = ("timestamp", "level", "logger", "event")
 
@@ -97,11 +105,12 @@ def scrub(text: str) -> str:
     return redact_text(text)
 
 
-def _scrub_value(value: object) -> object:
+def _scrub_value(value: object, *, lines: bool = False) -> object:
+    """``value`` scrubbed and inert: one line of text unless ``lines``."""
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, str):
-        return scrub(value)
+        return terminal_text(scrub(value), keep_newlines=lines)
     if isinstance(value, Mapping):
         return {str(_scrub_value(k)): _scrub_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
@@ -115,7 +124,7 @@ def _scrub_value(value: object) -> object:
         )
     except Exception:
         return f"<unprintable {type(value).__name__}>"
-    return scrub(text)
+    return terminal_text(scrub(text), keep_newlines=lines)
 
 
 def redact_event(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
@@ -125,8 +134,8 @@ def redact_event(_logger: WrappedLogger, _method: str, event_dict: EventDict) ->
         if key in out or key not in event_dict:
             continue
         value = event_dict[key]
-        out[key if isinstance(key, str) else scrub(str(key))] = (
-            value if key in _OWN_KEYS else _scrub_value(value)
+        out[key if isinstance(key, str) else str(_scrub_value(str(key)))] = (
+            value if key in _OWN_KEYS else _scrub_value(value, lines=key in _MULTILINE_KEYS)
         )
     return out
 

@@ -21,7 +21,9 @@ from learnd.commands import enqueue as enqueue_command
 from learnd.commands import hooks as hooks_command
 from learnd.config import default_state_dir, load_config
 from learnd.errors import EXIT_RUN_FAILED, EXIT_USAGE, LearndError
+from learnd.inert import terminal_text
 from learnd.progress import Progress
+from learnd.redact import redact_text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -181,21 +183,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         from learnd.commands import demo
 
         return demo.run(args, config, progress)
+    # An error can quote what learnd read (a PR title, a branch, a git message):
+    # each line to the terminal goes through terminal_text.
     except LearndError as exc:
-        print(f"learnd: {exc}", file=sys.stderr)
+        print(f"learnd: {terminal_text(str(exc))}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
         print("learnd: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"learnd: {exc.strerror or exc}{where}", file=sys.stderr)
+        print(terminal_text(f"learnd: {exc.strerror or exc}{where}"), file=sys.stderr)
         return EXIT_RUN_FAILED
     except Exception as exc:
         log = _log_traceback(args)
         print(
-            f"learnd: internal error: {type(exc).__name__}: {_first_line(exc)} "
-            f"(traceback in {log})",
+            terminal_text(
+                f"learnd: internal error: {type(exc).__name__}: {_first_line(exc)} "
+                f"(traceback in {log})"
+            ),
             file=sys.stderr,
         )
         return EXIT_RUN_FAILED
@@ -215,7 +221,8 @@ def _log_traceback(args: argparse.Namespace) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "errors.log"
         with path.open("a", encoding="utf-8") as fh:
-            traceback.print_exc(file=fh)
+            # Read later with cat or less: redacted, and no escape sequence in it.
+            fh.write(terminal_text(redact_text(traceback.format_exc())))
         return path
     except OSError:
         return Path("/dev/stderr")

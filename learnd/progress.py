@@ -1,9 +1,16 @@
-"""Progress lines on stderr while a run works, so stdout stays for results."""
+"""Progress lines on stderr while a run works, so stdout stays for results.
+
+A progress line can quote a GitHub error, a git message or an agent's failure, so
+it is printed through :func:`learnd.inert.terminal_text`: one line, and no escape
+sequence reaches the terminal.
+"""
 
 from __future__ import annotations
 
 import sys
 from typing import TextIO
+
+from learnd.inert import terminal_text
 
 
 class Progress:
@@ -14,4 +21,6 @@ class Progress:
     def say(self, message: str) -> None:
         if self.quiet:
             return
-        print(f"learnd: {message}", file=self.stream, flush=True)
+        print(
+            f"learnd: {terminal_text(message, keep_newlines=False)}", file=self.stream, flush=True
+        )

@@ -106,6 +106,29 @@ def test_no_color_turns_colours_off(setup: Setup) -> None:
     assert "run_started" in out.getvalue()
 
 
+def test_quoted_text_cannot_send_escape_sequences_or_forge_a_line(setup: Setup) -> None:
+    out = setup(Terminal(), env={"NO_COLOR": "1"})
+    title = "Retry \x1b]0;owned\x07\x1b[2J\x9b31m\n2026-11-01 [error    ] forged line"
+    log = logs.get_logger("learnd.daemon")
+    log.info(f"run of {title}", title=title, branch="fix\rx")  # the event is printed as is
+    text = out.getvalue()
+    assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
+    assert "\r" not in text
+    assert text.count("\n") == 1, "a line break in a value made a line of its own"
+    assert "\\x1b]0;owned\\x07" in text  # shown for what it is
+
+
+def test_a_traceback_keeps_its_lines_but_not_its_escape_sequences(setup: Setup) -> None:
+    out = setup(renderer="json")
+    try:
+        raise ValueError("bad title \x1b[31mred")
+    except ValueError:
+        logs.get_logger("learnd.daemon").exception("run_crashed")
+    [line] = lines(out)
+    assert "\x1b" not in line["exception"]
+    assert line["exception"].count("\n") > 1
+
+
 def test_renderer_can_be_forced(setup: Setup) -> None:
     assert lines(_log_one(setup(Terminal(), renderer="json")))[0]["event"] == "hello"
     assert "hello" in _log_one(setup(StringIO(), renderer="console")).getvalue()

@@ -53,6 +53,7 @@ from learnd.docs.model import (
 from learnd.facts import embed_facts, from_jsonable
 from learnd.gather.inputs import DOCS_INDEX
 from learnd.gather.target import LearnTarget
+from learnd.inert import code_span
 from learnd.pipeline.protocol import OK
 from learnd.pipeline.roster import (
     CODE_DIFF_ANALYZER,
@@ -160,7 +161,7 @@ def _code(symbol: SymbolChange, name: str) -> str:
     # A property is read, not called: no parentheses.
     is_property = (symbol.signature or symbol.old_signature or "").startswith("@property")
     called = symbol.kind in (ch.FUNCTION, ch.METHOD) and not is_property
-    return f"`{name}()`" if called else f"`{name}`"
+    return code_span(f"{name}()") if called else code_span(name)
 
 
 class _Gaps:
@@ -214,7 +215,7 @@ class _Gaps:
                 symbol,
             )
             return
-        lines = [StaleLine(r, f"renamed to `{new}`", replacement=new) for r in refs]
+        lines = [StaleLine(r, f"renamed to {code_span(new)}", replacement=new) for r in refs]
         self.stale.extend(lines)
         docs = sorted({r.doc for r in refs})
         self.items.append(
@@ -264,17 +265,17 @@ class _Gaps:
             about_it = _doc_is_about(doc, self.doc_titles.get(doc, ""), old)
             action = DELETE_STALE if about_it else UPDATE_REFERENCES
             why = (
-                f"`{doc}` is about {_code(symbol, old)}, which the PR removed ({where})."
+                f"{code_span(doc)} is about {_code(symbol, old)}, which the PR removed ({where})."
                 if about_it
                 else f"The PR removed the {_kind_word(symbol)} {_code(symbol, old)} ({where}); "
-                f"`{doc}` still mentions it on {len(doc_refs)} line(s)."
+                f"{code_span(doc)} still mentions it on {len(doc_refs)} line(s)."
             )
             self.items.append(
                 DocItem(
                     title=(
-                        f"Delete or retire `{doc}`"
+                        f"Delete or retire {code_span(doc)}"
                         if about_it
-                        else f"Remove references to {_code(symbol, old)} from `{doc}`"
+                        else f"Remove references to {_code(symbol, old)} from {code_span(doc)}"
                     ),
                     action=action,
                     priority=HIGH,
@@ -302,11 +303,13 @@ class _Gaps:
             return
         docs = sorted({doc for doc, _ in mentions})
         where = f"{symbol.path}:{symbol.line}"
+        old, new = code_span(str(symbol.old_signature)), code_span(str(symbol.signature))
         for doc, line in mentions:
             ref = StaleRef(doc=doc, line=line, ref=name, reason="signature", text="")
             self.stale.append(
                 StaleLine(
-                    ref, f"signature changed: `{symbol.old_signature}` → `{symbol.signature}`"
+                    ref,
+                    f"signature changed: {old} → {new}",
                 )
             )
         self.items.append(
@@ -316,8 +319,8 @@ class _Gaps:
                 priority=MEDIUM,
                 target=docs[0],
                 why=(
-                    f"{_code(symbol, name)} now reads `{symbol.signature}` (was "
-                    f"`{symbol.old_signature}`, {where}); {len(mentions)} doc line(s) "
+                    f"{_code(symbol, name)} now reads {new} (was {old}, {where}); "
+                    f"{len(mentions)} doc line(s) "
                     "describe it and may show the old call."
                 ),
                 evidence=(
@@ -420,8 +423,8 @@ class _Gaps:
         if verdicts and len(documented) == len(group):
             docs = sorted({d for v in documented for d in v.docs})
             self.skip(
-                f"New in `{module}`: {names}",
-                "already documented in " + ", ".join(f"`{d}`" for d in docs[:3]),
+                f"New in {code_span(module)}: {names}",
+                "already documented in " + ", ".join(f"{code_span(d)}" for d in docs[:3]),
                 *group,
             )
             return
@@ -444,12 +447,13 @@ class _Gaps:
             related = [v.docs for v in verdicts if v is not None and v.verdict == PARTIAL]
             self.items.append(
                 DocItem(
-                    title=f"Document {names} in `{target}`",
+                    title=f"Document {names} in {code_span(target)}",
                     action=UPDATE_EXISTING,
                     priority=priority,
                     target=target,
                     why=(
-                        f"The PR added {len(group)} public name(s) in `{module}`; `{target}` "
+                        f"The PR added {len(group)} public name(s) in {code_span(module)}; "
+                        f"{code_span(target)} "
                         "covers the same topic but does not mention them yet."
                     ),
                     evidence=evidence
@@ -463,11 +467,11 @@ class _Gaps:
         action = UPDATE_EXISTING if target in existing else NEW_DOC
         checked = "" if self.check.docs_indexed or self.index.docs else " (no docs were indexed)"
         why = (
-            f"The PR added {len(group)} public name(s) in `{module}` and no doc mentions "
+            f"The PR added {len(group)} public name(s) in {code_span(module)} and no doc mentions "
             f"them{checked}"
         )
         why += (
-            f"; `{target}` is the doc named for this module or its package."
+            f"; {code_span(target)} is the doc named for this module or its package."
             if action == UPDATE_EXISTING
             else "."
         )
@@ -516,7 +520,7 @@ class _Gaps:
             if stale.reason != MOVED:
                 continue
             new = renamed.get(stale.ref.lstrip("./"))
-            fate = f"file renamed to `{new}`" if new else "file deleted"
+            fate = f"file renamed to {code_span(new)}" if new else "file deleted"
             line = StaleLine(stale, fate, replacement=new)
             self.stale.append(line)
             by_doc[stale.doc].append(line)
@@ -524,8 +528,8 @@ class _Gaps:
             self.stale_item(
                 doc,
                 lines,
-                title=f"Fix file paths in `{doc}`",
-                why=f"`{doc}` points at {len(lines)} path(s) the PR moved or deleted.",
+                title=f"Fix file paths in {code_span(doc)}",
+                why=f"{code_span(doc)} points at {len(lines)} path(s) the PR moved or deleted.",
             )
 
     def unmatched_stale(self) -> None:
@@ -537,12 +541,14 @@ class _Gaps:
             self.stale.append(line)
             by_doc[stale.doc].append(line)
         for doc, lines in sorted(by_doc.items()):
-            names = ", ".join(sorted({f"`{s.ref.ref}`" for s in lines}))
+            names = ", ".join(sorted({f"{code_span(s.ref.ref)}" for s in lines}))
             self.stale_item(
                 doc,
                 lines,
-                title=f"Fix references to {names} in `{doc}`",
-                why=f"The PR's diff no longer defines {names}, but `{doc}` still names it.",
+                title=f"Fix references to {names} in {code_span(doc)}",
+                why=(
+                    f"The PR's diff no longer defines {names}, but {code_span(doc)} still names it."
+                ),
             )
 
     def stale_item(self, doc: str, lines: list[StaleLine], *, title: str, why: str) -> None:
@@ -615,7 +621,7 @@ class _Gaps:
 
 
 def _few(paths: Sequence[str], limit: int = 5) -> str:
-    shown = ", ".join(f"`{p}`" for p in paths[:limit])
+    shown = ", ".join(f"{code_span(p)}" for p in paths[:limit])
     return shown + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
 
 
@@ -685,7 +691,7 @@ def render_gap_analysis(target: LearnTarget, facts: GapFacts) -> str:
         lines.append(f"- {state.agent}: {state.status}{note}")
     lines += ["", f"## Items ({len(facts.items)})"]
     for item in facts.items:
-        lines.append(f"- [{item.priority}] {item.action} `{item.target}`: {item.title}")
+        lines.append(f"- [{item.priority}] {item.action} {code_span(item.target)}: {item.title}")
     lines += ["", f"## Skipped ({len(facts.skipped)})"]
     lines += [f"- {item.title}: {item.why}" for item in facts.skipped]
     lines += ["", f"## Prevention insights ({len(facts.insights)})"]

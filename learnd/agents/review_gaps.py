@@ -28,6 +28,7 @@ from learnd.agents.gaps import (
     Evidence,
     TripwireCandidate,
 )
+from learnd.inert import code_span, fenced
 from learnd.review.model import (
     CLARIFICATION,
     CONVENTION,
@@ -72,7 +73,7 @@ def _evidence(note: ReviewNote) -> tuple[Evidence, ...]:
 
 def _line(note: ReviewNote) -> str:
     """One bullet of a draft: what was said, why, and where it was said."""
-    where = f" (`{note.location}`)" if note.location else ""
+    where = f" ({code_span(note.location)})" if note.location else ""
     label = {
         DECISION: "Decision",
         CONVENTION: "Convention",
@@ -142,17 +143,26 @@ def _settled_item(target: str, notes: list[ReviewNote], docs: DocTargets, pr_lab
     what = ", ".join(k.replace("_", "-") for k in kinds)
     heading = f"## Settled in review of {pr_label}"
     draft = [
-        f"Add to `{target}`:" if exists else f"New file `{target}`:",
+        f"Add to {code_span(target)}:" if exists else f"New file {code_span(target)}:",
         "",
-        "````markdown",
-        *([] if exists else ["---", f'title: "Settled in review of {pr_label}"', "---", ""]),
-        heading,
-        "",
-        *[_line(n) for n in notes],
-        "````",
+        # The quotes are the reviewers' words: a fence none of them can close.
+        *fenced(
+            [
+                *(
+                    []
+                    if exists
+                    else ["---", f'title: "Settled in review of {pr_label}"', "---", ""]
+                ),
+                heading,
+                "",
+                *[_line(n) for n in notes],
+            ],
+            "markdown",
+            minimum=4,
+        ),
     ]
     return DocItem(
-        title=f"Record what review settled ({what}) in `{target}`",
+        title=f"Record what review settled ({what}) in {code_span(target)}",
         action=UPDATE_EXISTING if exists else NEW_DOC,
         priority=priority,
         target=target,
@@ -181,7 +191,7 @@ def _gotcha(note: ReviewNote, docs: DocTargets, pr_label: str, out: ReviewGaps) 
         scored.append((1, "repeated +1 (also raised as " + ", ".join(note.other_kinds) + ")"))
     score = sum(p for p, _ in scored)
     reasons = tuple(r for _, r in scored)
-    where = f" (`{note.location}`)" if note.location else ""
+    where = f" ({code_span(note.location)})" if note.location else ""
     if score < TRIPWIRE_THRESHOLD:
         out.insights.append(
             f"Review gotcha{where}: {note.excerpt} — [{note.author}]({note.url})"
@@ -190,7 +200,7 @@ def _gotcha(note: ReviewNote, docs: DocTargets, pr_label: str, out: ReviewGaps) 
         )
         return
     target = docs.about_file(note.path) or docs.agent_doc()
-    subject = f"`{note.path}`" if note.path else f"what {pr_label} changed"
+    subject = f"{code_span(note.path)}" if note.path else f"what {pr_label} changed"
     candidate = TripwireCandidate(
         action=f"Before editing {subject}",
         warning=f"Check what review of {pr_label} warned: {note.excerpt}",

@@ -26,6 +26,7 @@ from learnd.agents.gaps import (
     Evidence,
     TripwireCandidate,
 )
+from learnd.inert import code_span, fenced
 from learnd.sessions.model import SessionFacts, evidence
 
 INSIGHTS_PER_SESSION = 12
@@ -98,17 +99,14 @@ def _lessons_item(sid: str, facts: SessionFacts, docs: DocTargets, pr_label: str
         cite = f" ({opp.evidence[0]})" if opp.evidence else ""
         bullets.append(f"- **{opp.title}** {opp.detail}{cite}")
     draft = [
-        f"Add to `{target}`:" if exists else f"New file `{target}`:",
+        f"Add to {code_span(target)}:" if exists else f"New file {code_span(target)}:",
         "",
-        "````markdown",
-        f"## Learned while building {pr_label}",
-        "",
-        *bullets,
-        "````",
+        # The lessons quote the session: a fence nothing in them can close.
+        *fenced([f"## Learned while building {pr_label}", "", *bullets], "markdown", minimum=4),
     ]
     top = max(opp.score for opp in facts.opportunities)
     return DocItem(
-        title=f"Record what session {sid[:8]} learned the hard way in `{target}`",
+        title=f"Record what session {sid[:8]} learned the hard way in {code_span(target)}",
         action=UPDATE_EXISTING if exists else NEW_DOC,
         priority=HIGH if top >= 4 else MEDIUM,
         target=target,
@@ -130,17 +128,18 @@ def _insights(sid: str, facts: SessionFacts) -> list[str]:
         if err.result_ref in in_approach:
             continue
         fixed = (
-            f"; resolved by `{err.resolved_by.summary}`"
+            f"; resolved by {code_span(err.resolved_by.summary)}"
             if err.resolved_by is not None
             else "; not resolved in the session"
         )
         lines.append(
-            f"`{err.call.summary}` failed: {err.key_line}{fixed} ({evidence(sid, err.result_ref)})"
+            f"{code_span(err.call.summary)} failed: {err.key_line}{fixed} "
+            f"({evidence(sid, err.result_ref)})"
         )
     for approach in facts.failed_approaches:
-        worked = f", then `{approach.worked.summary}` worked" if approach.worked else ""
+        worked = f", then {code_span(approach.worked.summary)} worked" if approach.worked else ""
         lines.append(
-            f"`{approach.first.summary}` failed {approach.attempts} times{worked} "
+            f"{code_span(approach.first.summary)} failed {approach.attempts} times{worked} "
             f"({evidence(sid, approach.refs[0] if approach.refs else approach.first.ref)})"
         )
     for correction in facts.corrections:
@@ -157,7 +156,7 @@ def _insights(sid: str, facts: SessionFacts) -> list[str]:
     discovery = facts.discovery
     for reads in discovery.files_reread:
         lines.append(
-            f"`{reads.path}` was read {reads.count} times "
+            f"{code_span(reads.path)} was read {reads.count} times "
             f"({evidence(sid, reads.refs[0]) if reads.refs else 'session ' + sid})"
         )
     for run in discovery.searches:

@@ -9,6 +9,7 @@ from typing import Any
 
 from learnd.config import Config
 from learnd.errors import EXIT_OK, EXIT_RUN_FAILED, UsageError
+from learnd.inert import terminal_text
 from learnd.job import JobRequest, run_job
 from learnd.llm.cost import usage_line
 from learnd.pipeline.learn_run import RUN_FAILED, RunResult
@@ -56,14 +57,16 @@ def result_json(result: RunResult, published: Published | None) -> dict[str, Any
 
 def _print_summary(result: RunResult, published: Published | None) -> None:
     if result.status == RUN_FAILED:
+        # An agent's error can quote what it read: shown, not sent to the terminal.
         failed = [f"{r.key}: {r.error}" for r in result.agents if r.status == "failed"]
-        print(f"run {result.run_id} failed: " + "; ".join(failed), file=sys.stderr)
+        line = f"run {result.run_id} failed: " + "; ".join(failed)
+        print(terminal_text(line, keep_newlines=False), file=sys.stderr)
         print(f"run directory: {result.run_dir}")
         return
     print(f"status: {result.status} ({result.items} items, {result.tripwires} tripwires)")
     for record in result.agents:
         if record.status == "failed":
-            print(f"missing: {record.key}: {record.error}")
+            print(terminal_text(f"missing: {record.key}: {record.error}", keep_newlines=False))
     if result.llm_usage is not None:
         print(usage_line(result.llm_usage))
     print(f"plan: {result.plan_path}")

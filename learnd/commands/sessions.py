@@ -15,6 +15,7 @@ from learnd.errors import EXIT_OK
 from learnd.facts import to_jsonable
 from learnd.gather.sessions import branch_query, link_query, link_sessions, session_roots
 from learnd.git import GitRepo
+from learnd.inert import terminal_text
 from learnd.job import build_target
 from learnd.progress import Progress
 
@@ -60,11 +61,14 @@ def run(args: Any, config: Config, progress: Progress) -> int:
             f"({report.files_scanned} transcript(s) scanned in "
             f"{len(report.roots_scanned)} root(s))"
         )
+    # Session ids, link details and paths come from transcripts on disk: shown, not obeyed.
     for link in links:
-        print(f"{link.session_id}  {link.kind}  {link.rule}  {link.detail}")
-        print(
-            f"    {link.path}" + (f" (+{len(link.subagents)} subagent)" if link.subagents else "")
-        )
+        say(f"{link.session_id}  {link.kind}  {link.rule}  {link.detail}")
+        say(f"    {link.path}" + (f" (+{len(link.subagents)} subagent)" if link.subagents else ""))
     for line in report.skipped:
-        print(f"skipped: {line}")
+        say(f"skipped: {line}")
     return EXIT_OK
+
+
+def say(line: str) -> None:
+    print(terminal_text(line, keep_newlines=False))

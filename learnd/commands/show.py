@@ -1,4 +1,10 @@
-"""``learnd show RUN``: one run's plan and the state of each of its agents."""
+"""``learnd show RUN``: one run's plan and the state of each of its agents.
+
+What it prints quotes a PR's title, agents' errors and the plan, none of it
+learnd's own text: every line goes through :func:`learnd.inert.terminal_text`, so
+an escape sequence in a PR title shows as ``\x1b[31m`` instead of reaching the
+terminal. ``--json`` needs nothing more: JSON escapes control characters itself.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import Any
 from learnd.commands.status import run_json
 from learnd.config import Config
 from learnd.errors import EXIT_OK, UsageError
+from learnd.inert import terminal_text
 from learnd.llm.cost import usage_line
 from learnd.pipeline.protocol import UnreadableFile
 from learnd.pipeline.rundir import RunDir
@@ -67,8 +74,8 @@ def run(args: Any, config: Config, progress: Progress) -> int:
         )
         return EXIT_OK
     pr = manifest.get("pr") or {}
-    print(f"run {manifest.get('run_id')}: {manifest.get('status')} ({path})")
-    print(f"PR: #{pr.get('number')} {pr.get('title', '')}".rstrip())
+    say(f"run {manifest.get('run_id')}: {manifest.get('status')} ({path})")
+    say(f"PR: #{pr.get('number')} {pr.get('title', '')}".rstrip())
     for key, record in agents.items():
         error = f": {record.get('error')}" if record.get("error") else ""
         llm = record.get("llm") or {}
@@ -76,17 +83,17 @@ def run(args: Any, config: Config, progress: Progress) -> int:
             error += f" (built-in output: {llm['fallback']})"
         elif llm:
             error += f" ({llm.get('model')}, {llm.get('input_tokens', 0):,} tokens in)"
-        print(f"  {key}: {record.get('status')}{error}")
+        say(f"  {key}: {record.get('status')}{error}")
     usage = manifest.get("llm_usage")
     if isinstance(usage, dict):
-        print(usage_line(usage))
+        say(usage_line(usage))
     published = manifest.get("published")
     if published:
         where = published.get("url") or published.get("path") or published.get("kind")
-        print(f"published: {where}")
+        say(f"published: {where}")
     if plan is not None:
         print()
-        print(plan, end="")
+        print(terminal_text(plan), end="")
     return EXIT_OK
 
 
@@ -96,3 +103,8 @@ def _plan(path: Path) -> str | None:
         return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
+
+
+def say(line: str) -> None:
+    """One line on stdout, whatever it quotes: a line break in it is shown, not made."""
+    print(terminal_text(line, keep_newlines=False))

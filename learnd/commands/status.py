@@ -9,6 +9,7 @@ from typing import Any
 
 from learnd.config import Config
 from learnd.errors import EXIT_OK
+from learnd.inert import terminal_text
 from learnd.progress import Progress
 from learnd.state.runs import RunRow
 from learnd.state.store import StateDB
@@ -82,6 +83,7 @@ def run(args: Any, config: Config, progress: Progress) -> int:
         print("recent runs:")
     for row in recent:
         pr = f"#{row.pr}" if row.pr else row.merge_sha[:12]
-        where = row.published or row.last_error or ""
+        # A run's last error can quote a PR title or a git message: shown, not obeyed.
+        where = terminal_text(row.published or row.last_error or "", keep_newlines=False)
         print(f"  {row.id:>4}  {row.status:<7} {row.repo_key} {pr}  {where}".rstrip())
     return EXIT_OK

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from learnd.errors import GitError
 from learnd.gather.target import PullRequestInfo
 from learnd.git import CommitInfo, GitRepo
+from learnd.redact import redact_text
 
 _GITHUB_MERGE = re.compile(r"^Merge pull request #(\d+) from (\S+)")
 _SUFFIX_PR = re.compile(r"^(.*?)\s*\(#(\d+)\)\s*$")
@@ -42,13 +43,14 @@ def pr_from_message(commit: CommitInfo) -> PullRequestInfo:
 
     GitHub writes ``Merge pull request #N from owner/branch`` with the PR title as the
     body's first line, and ``Title (#N)`` for squash merges; plain git writes
-    ``Merge branch 'x'``.
+    ``Merge branch 'x'``. The message is redacted first, like a PR read from GitHub:
+    whatever quotes it later may cut it.
     """
-    subject = commit.subject.strip()
-    body_lines = commit.message.splitlines()[1:]
+    subject = redact_text(commit.subject.strip())
+    body_lines = redact_text(commit.message).splitlines()[1:]
     body = "\n".join(body_lines).strip()
     first_body_line = next((line.strip() for line in body_lines if line.strip()), "")
-    author = commit.author.split(" <", 1)[0]
+    author = redact_text(commit.author.split(" <", 1)[0])
     if m := _GITHUB_MERGE.match(subject):
         number, source = int(m.group(1)), m.group(2)
         branch = source.split("/", 1)[1] if "/" in source else source

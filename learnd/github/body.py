@@ -20,19 +20,23 @@ import re
 from dataclasses import dataclass
 
 from learnd.github.markers import defang
+from learnd.inert import fence_for, plain_line
 
 GITHUB_BODY_LIMIT = 65_536
 GITHUB_TITLE_LIMIT = 256
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
-_BACKTICKS = re.compile(r"`+")
 
 
 def issue_title(pr_title: str, number: int) -> str:
-    """``[learn] <PR title> (#N)``, the PR title shortened to fit GitHub's 256 characters."""
+    """``[learn] <PR title> (#N)``, the PR title shortened to fit GitHub's 256 characters.
+
+    A title is plain text on GitHub (no HTML, no mentions); only control characters
+    are taken out, and line breaks.
+    """
     head, tail = "[learn] ", f" (#{number})"
     room = GITHUB_TITLE_LIMIT - len(head) - len(tail)
-    title = " ".join(pr_title.split())
+    title = plain_line(pr_title)
     if len(title) > room:
         title = title[: room - 1].rstrip() + "…"
     return f"{head}{title}{tail}"
@@ -64,7 +68,7 @@ def comment_body(text: str, *, marker: str, limit: int = GITHUB_BODY_LIMIT) -> s
 
 def tripwire_block(tripwires_json: str) -> str:
     count = _candidate_count(tripwires_json)
-    fence = _fence_for(tripwires_json)
+    fence = fence_for(tripwires_json)
     return (
         f"<details>\n<summary>{_summary(count)}</summary>\n\n"
         f"{fence}json\n{tripwires_json.strip()}\n{fence}\n\n</details>"
@@ -196,9 +200,3 @@ def _candidate_count(tripwires_json: str) -> int | None:
 
 def _summary(count: int | None) -> str:
     return f"Tripwire candidates ({count})" if count is not None else "Tripwire candidates"
-
-
-def _fence_for(content: str) -> str:
-    # A fence longer than any run of backticks inside cannot be closed by the content.
-    longest = max((len(m) for m in _BACKTICKS.findall(content)), default=0)
-    return "`" * max(3, longest + 1)

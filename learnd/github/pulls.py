@@ -1,4 +1,10 @@
-"""Reading pull requests: the facts of one PR, the PRs behind a commit, a PR's review talk."""
+"""Reading pull requests: the facts of one PR, the PRs behind a commit, a PR's review talk.
+
+What people wrote (titles, descriptions, branch names, comments, review bodies) is
+redacted as it is read, before anything can quote, cut or store it: a token that a
+later step cut in two would no longer be recognised, and half a token is still a
+leak.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from learnd.github.payload import (
     timestamp,
     user_ref,
 )
+from learnd.redact import redact_text
 
 
 @dataclass(frozen=True)
@@ -99,15 +106,15 @@ def pull_facts(data: dict[str, Any], slug: str) -> PullRequestFacts:
     return PullRequestFacts(
         repo=slug,
         number=integer(data, "number", what),
-        title=text(data, "title", what),
-        body=optional_text(data, "body") or "",
+        title=redact_text(text(data, "title", what)),
+        body=redact_text(optional_text(data, "body") or ""),
         state=text(data, "state", what),
         merged=merged,
         merged_at=merged_at,
         merge_sha=optional_text(data, "merge_commit_sha"),
-        head_branch=text(head, "ref", f"{what} head"),
+        head_branch=redact_text(text(head, "ref", f"{what} head")),
         head_sha=text(head, "sha", f"{what} head"),
-        base_branch=text(base, "ref", f"{what} base"),
+        base_branch=redact_text(text(base, "ref", f"{what} base")),
         base_sha=text(base, "sha", f"{what} base"),
         author=user_ref(data.get("user"))["login"],
         url=text(data, "html_url", what),
@@ -186,11 +193,11 @@ def _review_comment(value: Any) -> dict[str, Any]:
         "id": integer(c, "id", "a review comment"),
         "user": user_ref(c.get("user")),
         "author_association": c.get("author_association"),
-        "body": optional_text(c, "body") or "",
+        "body": redact_text(optional_text(c, "body") or ""),
         "path": c.get("path"),
         "line": c.get("line"),
         "original_line": c.get("original_line"),
-        "diff_hunk": c.get("diff_hunk"),
+        "diff_hunk": _redacted(c.get("diff_hunk")),
         "html_url": c.get("html_url"),
         # Only replies carry it; a thread's first comment has none.
         "in_reply_to_id": c.get("in_reply_to_id"),
@@ -204,7 +211,7 @@ def _issue_comment(value: Any) -> dict[str, Any]:
         "id": integer(c, "id", "an issue comment"),
         "user": user_ref(c.get("user")),
         "author_association": c.get("author_association"),
-        "body": optional_text(c, "body") or "",
+        "body": redact_text(optional_text(c, "body") or ""),
         "html_url": c.get("html_url"),
         "created_at": c.get("created_at"),
     }
@@ -216,12 +223,16 @@ def _review(value: Any) -> dict[str, Any]:
         "id": integer(r, "id", "a review"),
         "user": user_ref(r.get("user")),
         "author_association": r.get("author_association"),
-        "body": optional_text(r, "body") or "",
+        "body": redact_text(optional_text(r, "body") or ""),
         "state": r.get("state"),
         "html_url": r.get("html_url"),
         # A pending review has not been submitted and has no time yet.
         "submitted_at": r.get("submitted_at"),
     }
+
+
+def _redacted(value: Any) -> Any:
+    return redact_text(value) if isinstance(value, str) else value
 
 
 def explain_not_found(

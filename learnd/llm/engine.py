@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from learnd.agents.context import AgentContext, AgentResult
 from learnd.errors import LearndError
+from learnd.inert import markdown_document, markdown_inline
 from learnd.llm.broker import SOCKET_ENV, BrokerProvider, ParentGone, address
 from learnd.llm.completion import Completion, CompletionResult, Message
 from learnd.llm.context import (
@@ -137,6 +138,11 @@ def run_llm_agent(
         record["fallback"] = one_line(redact_text(f"internal error: {type(exc).__name__}: {exc}"))
         content = builtin.content
     if ctx.slot.name == PLAN_SYNTHESIZER:
+        if record["fallback"] is None:
+            # The model wrote this plan from untrusted text (PR, review, sessions,
+            # docs) and it will be published: HTML, comments, entities and mentions
+            # outside its code blocks are made inert, as the built-in plan writes them.
+            content = markdown_document(content)
         content = _with_engine_note(ctx, content, record)
     record.update(
         calls=usage.calls,
@@ -348,15 +354,15 @@ def _with_engine_note(ctx: AgentContext, content: str, own: Mapping[str, Any]) -
     lines = [ENGINE_HEADING, ""]
     if own.get("fallback"):
         lines.append(
-            f"The {own['engine']} engine could not write this plan ({own['fallback']}); "
-            "this is the built-in engine's plan."
+            f"The {own['engine']} engine could not write this plan "
+            f"({markdown_inline(str(own['fallback']))}); this is the built-in engine's plan."
         )
     else:
         lines.append(f"Written by {own['engine']} `{own['model']}` from the built-in facts.")
     fallbacks = []
     for other in ctx.run_dir.llm_records():
         if other.get("fallback") and other.get("agent") != own["agent"]:
-            fallbacks.append(f"- {other.get('agent')}: {other['fallback']}")
+            fallbacks.append(f"- {other.get('agent')}: {markdown_inline(str(other['fallback']))}")
     if fallbacks:
         lines += ["", "These analyses are the built-in engine's, as the model failed:", *fallbacks]
     unverified = (own.get("grounding") or {}).get("unverified")

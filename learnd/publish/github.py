@@ -22,6 +22,7 @@ from learnd.github.client import GitHubClient
 from learnd.github.errors import NoToken
 from learnd.github.markers import marker
 from learnd.github.publish import comment_on_pr, gist_key, publish_gist, publish_issue
+from learnd.inert import plain_line
 from learnd.pipeline.learn_run import RunResult
 from learnd.pipeline.rundir import RunDir
 from learnd.publish import Published
@@ -70,7 +71,8 @@ def publish_github(
         gist = publish_gist(
             client,
             key=key,
-            pr_title=target.pr.title,
+            # A gist description is one line of plain text.
+            pr_title=plain_line(target.pr.title),
             plan_markdown=plan,
             tripwires_json=tripwires,
             public=access.settings.public_gists if access is not None else False,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from learnd.inert import markdown_inline
 from learnd.pipeline.roster import TRIPWIRES_OUTPUT
 from learnd.pipeline.rundir import RunDir
 
@@ -23,6 +24,6 @@ def published_plan(plan_path: Path) -> str:
         return text
     note = (
         "The tripwire candidates are the built-in engine's: the model's could not be "
-        f"used ({fallback})."
+        f"used ({markdown_inline(str(fallback))})."
     )
     return f"{text.rstrip()}\n\n{note}\n"

@@ -25,7 +25,7 @@ from learnd.review.model import (
 )
 from learnd.review.noise import is_bot, is_noise
 from learnd.review.parse import parse_review_input
-from learnd.review.text import Prose, excerpt, normalise, prose, quiet_mentions
+from learnd.review.text import Prose, excerpt, normalise, prose
 
 # Item.fate values
 KEPT = "kept"
@@ -228,7 +228,7 @@ def _note(item: _Item, answer: _Item | None) -> ReviewNote:
         answered=answer is not None,
         answer_excerpt=excerpt(answer.text.sentences) if answer else None,
         answer_url=answer.comment.url if answer else None,
-        reason=quiet_mentions(verdict.reason) if verdict.reason else None,
+        reason=verdict.reason or None,
         question=verdict.question,
         answer_author=answer.comment.login if answer else None,
         answer_association=answer.comment.association if answer else None,

@@ -27,8 +27,6 @@ _SPACE = re.compile(r"\s+")
 # A sentence ends at . ! ? followed by space and something that starts a sentence;
 # "e.g. the" and "v1.2" stay whole.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9@`\"'(\[*_])")
-# @login mentions: quoted into a published issue they would notify that person.
-_MENTION = re.compile(r"(?<![\w`@/])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\b(?!`)")
 # Closing brackets, emoji and punctuation after a question mark: "(why?)", "why? 🤔".
 _TRAILING = re.compile(r"[^\w?]+$")
 
@@ -94,7 +92,9 @@ def excerpt(sentences: tuple[str, ...], focus: int = 0, limit: int = MAX_EXCERPT
     """The first sentence(s), up to ``limit`` characters, always including ``focus``.
 
     A comment that opens with "Nice work overall." and says "Careful: ..." in its third
-    sentence is quoted from the third sentence, the one it was classified by.
+    sentence is quoted from the third sentence, the one it was classified by. The
+    excerpt is the commenter's text as it is: whatever writes it into markdown makes
+    it inert there (:mod:`learnd.inert`), mentions included.
     """
     if not sentences:
         return ""
@@ -112,13 +112,7 @@ def excerpt(sentences: tuple[str, ...], focus: int = 0, limit: int = MAX_EXCERPT
     if len(text) > limit:
         cut = text.rfind(" ", 0, limit - 1)
         text = text[: cut if cut > limit // 2 else limit - 1].rstrip() + "…"
-    return quiet_mentions(text)
-
-
-def quiet_mentions(text: str) -> str:
-    """``@login`` as inline code: the text still names the person without notifying them
-    each time a plan quoting it is published or updated."""
-    return _MENTION.sub(r"`@\1`", text)
+    return text
 
 
 def normalise(text: str) -> str:

@@ -18,6 +18,7 @@ import pytest
 from learnd.demo import PR_BRANCH, build_demo_repo
 
 fake_llm = sys.modules["fake_llm"]  # loaded by tests/llm/conftest.py
+gfm = sys.modules["gfm"]  # loaded by tests/conftest.py
 
 pytestmark = pytest.mark.slow
 
@@ -285,6 +286,30 @@ def test_anthropic_engine_writes_the_plan_from_the_builtin_facts(rig: Rig, anthr
     assert fake_llm.ANTHROPIC_KEY not in rig.files_text()
     assert fake_llm.ANTHROPIC_KEY not in result.stdout + result.stderr
     assert all(r.key_ok for r in anthropic.requests)
+
+
+def test_a_plan_the_model_writes_is_made_inert_outside_its_code(rig: Rig, anthropic: Any) -> None:
+    # A model that quotes (or was talked into writing) HTML, a comment and mentions.
+    def hostile(request: Any) -> Any:
+        if _agent(request) != "PlanSynthesizer":
+            return model_answer(request)
+        return fake_llm.Reply(
+            text=f"{_builtin(request)}\n\nThanks @maria and @acme/core "
+            "<img src=x onerror=alert(1)> <!-- hidden --> &#64;bob\n\n"
+            "```python\nsizes: List<int> = resize(w)  # @maria\n```\n"
+        )
+
+    anthropic.responder = hostile
+    result = rig.learn(rig.config("anthropic", anthropic_llm(anthropic)), KEY_ENV)
+    assert result.returncode == 0, result.stderr
+    plan = Path(result.json()["plan_path"]).read_text(encoding="utf-8")
+    assert "Thanks @" in plan  # the model's plan, not a fallback
+    page = gfm.read(plan)
+    assert page.live_mentions() == []
+    assert "img" not in page.tag_names and page.comments == []
+    assert "<img src=x onerror=alert(1)>" in page.plain() and "&#64;bob" in page.plain()
+    # Code is left as written.
+    assert "sizes: List<int> = resize(w)  # @maria\n" in plan
 
 
 def test_openai_compatible_engine(rig: Rig, tmp_path: Path) -> None:

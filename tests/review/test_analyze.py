@@ -295,7 +295,7 @@ def test_conversation_answers_by_quote_reply_or_mention() -> None:
     assert first.answer_excerpt == "The upstream proxy cuts at 35."
     second = by_url[f"{PR}#issuecomment-4"]
     assert second.answered and second.answer_url == f"{PR}#issuecomment-5"
-    assert second.answer_excerpt == "`@lead` yes, the README now has it."
+    assert second.answer_excerpt == "@lead yes, the README now has it."
     assert not by_url[f"{PR}#pullrequestreview-9"].answered
     assert by_url[f"{PR}#issuecomment-2"].kind == REMARK
 
