@@ -180,8 +180,8 @@ def lesson_kind(first_line: str) -> str:
 def emitted_lessons(markdown: str, session: str) -> list[Emitted]:
     """The lessons in one SessionAnalyzer output, whichever engine wrote it.
 
-    Each top-level bullet of the lessons section is one lesson; the lines under it
-    (its sub-bullets) are part of its text. An "… and N more" line stands for N
+    Each top-level bullet of the lessons section is one lesson; the indented lines
+    under it (its sub-bullets) are part of its text. An "… and N more" line stands for N
     lessons the markdown does not show: they count as emitted, with no text.
     """
     lines = markdown.splitlines()
@@ -200,8 +200,8 @@ def emitted_lessons(markdown: str, session: str) -> list[Emitted]:
             current.clear()
 
     for line in lines[start + 1 :]:
-        if _HEADING.match(line):
-            break
+        if _HEADING.match(line) or line.startswith("<!--"):
+            break  # the next section, or the facts block learnd appends to every output
         more = _MORE.match(line)
         if more:
             flush()
@@ -211,8 +211,10 @@ def emitted_lessons(markdown: str, session: str) -> list[Emitted]:
         if line.startswith("- ") or line.startswith("* "):
             flush()
             current.append(line[2:])
-        elif current and line.strip():
-            current.append(line.strip())
+        elif current and line[:1].isspace() and line.strip():
+            current.append(line.strip())  # an indented line belongs to the bullet above
+        elif line.strip():
+            flush()  # a paragraph after the list is not part of its last lesson
     flush()
     return out
 

@@ -10,10 +10,11 @@ Run from the repository root::
 For every labelled session found in the fixtures folder and in the folders given,
 the SessionAnalyzer runs as its own process, exactly as ``learnd learn`` starts it
 (``python -m learnd.agents SessionAnalyzer RUN_DIR --session ID``) on a run
-directory whose ``run.json`` names the transcript and its subagents, with the engine
-of ``--config`` (built-in by default). Its output, ``session-<id>.md``, is what gets
-scored: the lessons in its "Lessons" section (today: "Documentation opportunities"),
-whichever engine wrote it. ``--outputs`` scores outputs already on disk instead.
+directory whose ``run.json`` names the transcript and its subagents (built-in
+engine). Its output, ``session-<id>.md``, is what gets scored: the lessons in its
+"Lessons" section (today: "Documentation opportunities"). ``--outputs`` scores
+outputs already on disk instead, whichever engine wrote them: that is how an LLM
+engine's run of ``learnd learn`` is scored.
 
 Printed: recall of the required labelled lessons, precision (share of emitted
 lessons that match a lesson label), the share of emitted lessons with a temporary
@@ -134,8 +135,7 @@ def check_manifest(manifest: dict[str, Any], roots: Sequence[Path]) -> list[str]
 
 
 def _target(work: Path) -> LearnTarget:
-    # The SessionAnalyzer never reads the repository; an LLM engine names the target
-    # in its request, so it is named for what it is.
+    # The built-in SessionAnalyzer never reads the repository or the target.
     return LearnTarget(
         repo_path=str(work),
         repo_name="bench-lessons",
@@ -147,23 +147,7 @@ def _target(work: Path) -> LearnTarget:
     )
 
 
-def _engine(config_path: str | None) -> dict[str, Any]:
-    """What run.json says about the engine: built-in unless ``--config`` picks an LLM."""
-    if config_path is None:
-        return {"engine": "builtin", "llm": None}
-    from learnd.config import load_config
-
-    config = load_config(config_path)
-    engine = config.pipeline.engine
-    if engine not in ("builtin", "anthropic", "openai"):
-        raise ScoreError(
-            f"--config: engine {engine!r} is not scored here (builtin, anthropic, openai)"
-        )
-    llm = config.llm.to_json() if config.llm is not None and engine == config.llm.provider else None
-    return {"engine": engine, "llm": llm}
-
-
-def run_analyzer(transcript: Transcript, work: Path, engine: dict[str, Any]) -> tuple[str, str]:
+def run_analyzer(transcript: Transcript, work: Path) -> tuple[str, str]:
     """(output markdown, "") on success, ("", one-line reason) when the agent failed."""
     run_dir = RunDir.under(work / "state", f"bench-{transcript.session[:36]}")
     run_dir.remove()
@@ -177,7 +161,11 @@ def run_analyzer(transcript: Transcript, work: Path, engine: dict[str, Any]) -> 
         "record": None,
         "detail": "bench/lessons: transcript named on the command line",
     }
-    run_dir.write_manifest({"target": to_jsonable(_target(work)), "sessions": [entry], **engine})
+    # The built-in engine: an LLM engine grounds what the model writes against the
+    # merge commit, which this run does not have (see the README: score such runs
+    # with --outputs).
+    manifest = {"target": to_jsonable(_target(work)), "sessions": [entry], "engine": "builtin"}
+    run_dir.write_manifest(manifest)
     command = [
         sys.executable,
         "-m",
@@ -331,7 +319,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-fixtures", action="store_true", help="do not add the fixtures")
     parser.add_argument("--labels", type=Path, default=HERE / "labels.jsonl")
     parser.add_argument("--manifest", type=Path, default=HERE / "transcripts.json")
-    parser.add_argument("--config", help="a learnd config file: its pipeline engine is used")
     parser.add_argument("--outputs", type=Path, help="score session-*.md found here; run nothing")
     parser.add_argument("--keep", type=Path, help="keep the run directories here")
     parser.add_argument("--json", type=Path, help="also write every figure and lesson here")
@@ -369,11 +356,7 @@ def _main(args: argparse.Namespace) -> int:
                 f"{wrong[0]} differs from the labelled file (sha256 in {args.manifest.name})"
             )
         found = find_transcripts(roots)
-        engine = _engine(args.config)
-        print(
-            f"engine: {engine['engine']}; {len(found)} session(s) under "
-            + ", ".join(map(str, roots))
-        )
+        print(f"engine: builtin; {len(found)} session(s) under " + ", ".join(map(str, roots)))
     work_ctx = tempfile.TemporaryDirectory(prefix="lessons-score-") if args.keep is None else None
     work = Path(work_ctx.name) if work_ctx else args.keep.resolve()
     scores: list[SessionScore] = []
@@ -400,7 +383,7 @@ def _main(args: argparse.Namespace) -> int:
                     continue
                 print(f"{prefix}: running {SESSION_ANALYZER} ...", end="", flush=True)
                 began = time.monotonic()
-                markdown, error = run_analyzer(transcript, work, engine)
+                markdown, error = run_analyzer(transcript, work)
                 seconds = time.monotonic() - began
                 if error:
                     failed.append(name)

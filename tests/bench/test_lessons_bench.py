@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -201,6 +202,15 @@ def test_a_lessons_section_wins_and_states_kinds_in_words() -> None:
     assert L.emitted_lessons("# Session x\n\nno sections\n", "x") == []
 
 
+def test_a_lesson_ends_at_the_facts_block_and_at_a_paragraph() -> None:
+    text = (
+        "## Lessons (1)\n\n- Lookup: where the config lives\n  - Evidence: 5a1e0000\n"
+        "A closing paragraph.\n\n<!-- learnd:facts {} -->\n"
+    )
+    (only,) = L.emitted_lessons(text, "x")
+    assert only.text == "Lookup: where the config lives\n- Evidence: 5a1e0000"
+
+
 # ---------------------------------------------------------------------------
 # the labels
 
@@ -382,3 +392,83 @@ def test_score_outputs_mode_scores_any_engines_markdown(tmp_path: Path) -> None:
     assert "notification quoted as the user: 1 of 3" in out
     assert "lessons per session:                  mean 3.0, max 3" in out
     assert "about non-lesson t-02" in out
+
+
+# ---------------------------------------------------------------------------
+# an LLM engine's run, scored with --outputs
+
+
+LLM_SID = "7a1c2e9f-3b4d-4e5f-8a6b-0000000be4c4"
+
+
+def _linked_session(repo: Path, root: Path, branch: str) -> None:
+    """The small git-push session, as if it ran in ``repo`` on the PR's branch."""
+    folder = root / "raw"
+    small_transcript(folder)
+    lines = []
+    source = folder / "proj" / f"{SID}.jsonl"
+    for raw in source.read_text(encoding="utf-8").splitlines():
+        record = json.loads(raw)
+        record.update(sessionId=LLM_SID, cwd=str(repo), gitBranch=branch)
+        lines.append(json.dumps(record))
+    target = root / "sessions" / "-widgets" / f"{LLM_SID}.jsonl"
+    target.parent.mkdir(parents=True)
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+MODEL_LESSON = (
+    "- Error → resolution: `git push` on a new branch fails with no upstream branch; push it"
+    f" with `git push --set-upstream origin <branch>` (session {LLM_SID[:8]}, 2026-02-11 22:54)"
+)
+
+
+def _model(fake_llm: Any) -> Any:
+    """A model that writes a Lessons section for the SessionAnalyzer and, for every
+    other agent, returns the built-in analysis it was given."""
+    agent_re = re.compile(r"^Agent: (\S+)$", re.MULTILINE)
+    builtin_re = re.compile(r"# Built-in analysis\n\n(.*?)(?=\n# [A-Z]|\Z)", re.DOTALL)
+
+    def respond(request: Any) -> Any:
+        text = "\n".join(request.texts)
+        agent = agent_re.search(text)
+        builtin = builtin_re.search(text)
+        if agent and agent.group(1).startswith("SessionAnalyzer"):
+            return fake_llm.Reply(
+                text=f"# Session {LLM_SID} (claude)\n\n## Lessons (1)\n\n{MODEL_LESSON}\n"
+            )
+        return fake_llm.Reply(text=builtin.group(1) if builtin else "# Analysis\n")
+
+    return respond
+
+
+@pytest.mark.slow
+def test_an_llm_engine_run_is_scored_from_its_output(tmp_path: Path, learnd_cli: Any) -> None:
+    fake_llm = sys.modules["fake_llm"]
+    from learnd.demo import PR_BRANCH, build_demo_repo
+
+    repo = tmp_path / "widgets"
+    build_demo_repo(repo)
+    _linked_session(repo, tmp_path, PR_BRANCH)
+    with fake_llm.FakeAnthropic() as fake:
+        fake.responder = _model(fake_llm)
+        config = tmp_path / "learnd.toml"
+        config.write_text(
+            f'state_dir = "{tmp_path / "state"}"\n\n[pipeline]\nengine = "anthropic"\n\n'
+            f'[llm]\nmodel = "{fake_llm.ANTHROPIC_MODEL}"\nbase_url = "{fake.url}"\n',
+            encoding="utf-8",
+        )
+        result = learnd_cli(
+            "learn", "--repo", str(repo), "--sessions", str(tmp_path / "sessions"),
+            "--publish", "none", "--json",
+            env={"LEARND_CONFIG": str(config), "ANTHROPIC_API_KEY": fake_llm.ANTHROPIC_KEY},
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    agents = Path(json.loads(result.stdout)["run_dir"]) / "agents"
+    written = (agents / f"session-{LLM_SID}.md").read_text(encoding="utf-8")
+    assert "## Lessons (1)" in written  # the model's answer is the output, grounded
+    labels = _labels_file(tmp_path, [{**LESSON, "session": LLM_SID}])
+    proc = _score("--outputs", str(agents), "--labels", str(labels), "-v")
+    assert proc.returncode == 0, proc.stderr
+    assert "recall (required lessons found):      1.00  (1/1" in proc.stdout
+    assert "precision (emitted lessons matching): 1.00  (1/1" in proc.stdout
+    assert "emitted lessons with a defect:        0.00  (0/1" in proc.stdout
