@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ERROR_RESOLUTION = "error_resolution"
 CORRECTION = "correction"
@@ -83,19 +84,16 @@ def _label(data: dict[str, object]) -> Label:
     kind = str(data["kind"])
     if kind not in (*LESSON_KINDS, NON_LESSON):
         raise ValueError(f"unknown kind {kind!r}")
-    raw_terms = data.get("key_terms") or []
-    assert isinstance(raw_terms, list)
-    terms = tuple(tuple(str(t).lower() for t in group) for group in raw_terms)
-    raw_evidence = data.get("evidence") or []
-    assert isinstance(raw_evidence, list)
+    raw_terms = _list(data, "key_terms")
+    terms = tuple(tuple(str(t).lower() for t in _items(group)) for group in raw_terms)
+    raw_evidence = _list(data, "evidence")
     evidence = tuple(
         EvidenceRecord(str(e["role"]), str(e["uuid"]), str(e["timestamp"]), str(e["quote"]))
         for e in raw_evidence
     )
     if not evidence:
         raise ValueError("a label needs at least one evidence record")
-    alt = data.get("alt_kinds") or []
-    assert isinstance(alt, list)
+    alt = _list(data, "alt_kinds")
     min_terms = data.get("min_terms")
     return Label(
         id=str(data["id"]),
@@ -112,6 +110,16 @@ def _label(data: dict[str, object]) -> Label:
         note=str(data.get("note", "")),
         reason=str(data.get("reason", "")),
     )
+
+
+def _list(data: dict[str, object], key: str) -> list[Any]:
+    return _items(data.get(key) or [], key)
+
+
+def _items(value: object, key: str = "key_terms group") -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"{key} must be a list")
+    return value
 
 
 # ---------------------------------------------------------------------------
@@ -167,14 +175,13 @@ _SOURCE_KINDS = {
 
 
 def lesson_kind(first_line: str) -> str:
-    """The kind a lesson's first line states, or "unknown"."""
+    """The kind a lesson's first line states, or "unknown": a trailing source label,
+    else the kind word that comes first on the line."""
     found = _SOURCE_LABEL.search(first_line.strip())
     if found:
         return _SOURCE_KINDS[found.group(1).lower()]
-    for pattern, kind in _KIND_WORDS:
-        if pattern.search(first_line):
-            return kind
-    return UNKNOWN
+    hits = [(m.start(), kind) for pattern, kind in _KIND_WORDS if (m := pattern.search(first_line))]
+    return min(hits)[1] if hits else UNKNOWN
 
 
 def emitted_lessons(markdown: str, session: str) -> list[Emitted]:

@@ -199,6 +199,7 @@ def test_a_lessons_section_wins_and_states_kinds_in_words() -> None:
     text = TODAY + "\n## Lessons (2)\n\n- Dead end: silencing dialyzer\n- error → resolution: x\n"
     found = L.emitted_lessons(text, "x")
     assert [e.kind for e in found] == ["dead_end", "error_resolution"]
+    assert L.lesson_kind("Correction: the user wanted the error → resolution kept") == "correction"
     assert L.emitted_lessons("# Session x\n\nno sections\n", "x") == []
 
 
@@ -213,6 +214,15 @@ def test_a_lesson_ends_at_the_facts_block_and_at_a_paragraph() -> None:
 
 # ---------------------------------------------------------------------------
 # the labels
+
+
+def test_a_malformed_label_line_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "labels.jsonl"
+    bad.write_text(json.dumps({**LESSON, "key_terms": "git push"}) + "\n", encoding="utf-8")
+    with pytest.raises(
+        L.LabelError, match=re.escape("labels.jsonl line 1: key_terms must be a list")
+    ):
+        L.load_labels(bad)
 
 
 def test_labels_load_and_each_lesson_is_complete() -> None:
