@@ -264,7 +264,7 @@ def _rec(kind: str, uuid: str, ts: str, message: dict[str, Any], **extra: Any) -
         "uuid": uuid,
         "parentUuid": None,
         "sessionId": SID,
-        "cwd": "/work/repo",
+        "cwd": "/home/dev/repo",
         "gitBranch": "feat/x",
         "version": "2.1.38",
         "timestamp": ts,
