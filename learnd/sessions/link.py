@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from learnd.sessions.line_limit import PIECE_BYTES, max_line_bytes, rest_of_line, too_dense
 from learnd.sessions.roots import (
     DEFAULT_SESSION_ROOTS,
     ClaudeFiles,
@@ -65,9 +66,8 @@ _NOTHING = len(_RANKS) + 1  # rank threshold before anything is proved
 # Read size: large enough that per-chunk Python overhead vanishes next to the byte
 # searches, small enough to be nothing next to the transcripts themselves.
 _CHUNK = 8 << 20
-# A single line beyond this (a pasted image, a giant tool output) is not examined, so
-# memory stays bounded whatever a transcript holds.
-_MAX_LINE = 64 << 20
+# A line over the transcript line limit (learnd.sessions.line_limit) is not examined,
+# so memory stays bounded whatever a transcript holds.
 # Searching each 7-digit prefix with bytes.find costs one pass over the data per
 # commit; past this many, one pass that finds every hex run is cheaper.
 _FIND_SHA_LIMIT = 6
@@ -77,7 +77,6 @@ _HEAD_BYTES = 8 << 20
 _TAIL_BYTES = 64 << 10
 _TAIL_MAX = 8 << 20
 _META_LINES = 5
-_META_BYTES = 32 << 20
 
 _SHELL_TOOLS = frozenset({"Bash", "BashOutput"})
 _SHA = re.compile(r"[0-9a-f]{7,64}")
@@ -159,7 +158,7 @@ def _short(uuid: str) -> str:
     return uuid if len(uuid) <= 8 else uuid[:8] + "…"
 
 
-def _loads(raw: bytes) -> dict[str, Any] | None:
+def _loads(raw: bytes | bytearray) -> dict[str, Any] | None:
     try:
         value = json.loads(raw)
     except ValueError:
@@ -216,6 +215,7 @@ class _Log:
 
     skipped: list[str] = field(default_factory=list)
     files_scanned: int = 0
+    limit: int = field(default_factory=max_line_bytes)  # the line limit, in bytes
     too_old: int = 0  # files not read because of not_before
 
     def malformed(self, path: Path, count: int) -> None:
@@ -231,7 +231,8 @@ class _Log:
             with contextlib.suppress(OSError):
                 line = _line_number(path, offset)
         where = f"line {line}" if line is not None else f"the line at byte {offset}"
-        limit = f"{_MAX_LINE >> 20} MiB" if _MAX_LINE >= 1 << 20 else f"{_MAX_LINE} bytes"
+        size = self.limit
+        limit = f"{size >> 20} MiB" if size >= 1 << 20 and not size % (1 << 20) else f"{size} bytes"
         self.skipped.append(f"{path}: {where} is over {limit}, not examined")
 
 
@@ -367,24 +368,40 @@ class _Matcher:
 
 
 def _lines_at(
-    block: bytes, end: int, starts: Iterable[int], offset: int
+    block: bytes,
+    end: int,
+    starts: Iterable[int],
+    offset: int,
+    limit: int,
+    oversized: Callable[[int], None],
 ) -> Iterator[tuple[int, bytes]]:
-    """(file offset, line) for each line start in a block that begins at ``offset``."""
+    """(file offset, line) for each line start in a block that begins at ``offset``;
+    a line over ``limit`` bytes, or too dense to decode, is reported, not yielded."""
     for start in sorted(starts):
         stop = block.find(b"\n", start, end)
-        yield offset + start, block[start : end if stop < 0 else stop]
+        stop = end if stop < 0 else stop
+        line = block[start:stop] if stop - start <= limit else b""
+        if not line or too_dense(line):
+            if stop > start:
+                oversized(offset + start)
+            continue
+        yield offset + start, line
 
 
 def _hit_lines(
     fh: BinaryIO,
     find: Callable[[bytes, int], Iterable[int]],
     oversized: Callable[[int], None],
+    limit: int,
 ) -> Iterator[tuple[int, bytes]]:
     """Stream ``fh`` in large chunks and yield (file offset, line) for the lines in which
     ``find(block, end)`` reports a needle. Only whole lines are searched; ``find`` is
     called again for every chunk, so a caller may narrow what it looks for as it goes.
     Offsets rather than line numbers: counting every newline of gigabytes costs as
-    much as a needle search, and a line number is rarely needed (see _line_number)."""
+    much as a needle search, and a line number is rarely needed (see _line_number).
+    A line over ``limit`` bytes is never searched: once the part of it held passes
+    the limit, the rest is skipped up to its end, so memory stays within the limit
+    and one chunk."""
     parts: list[bytes] = []  # the line in progress, split over chunks
     pending = 0
     offset = 0  # file offset of the first byte of parts (or of the next chunk)
@@ -405,7 +422,7 @@ def _hit_lines(
         if last < 0:
             parts.append(chunk)
             pending += len(chunk)
-            if pending > _MAX_LINE:
+            if pending > limit:
                 oversized(offset)
                 offset += pending
                 parts, pending, skipping = [], 0, True
@@ -414,12 +431,12 @@ def _hit_lines(
         end = pending + last + 1
         rest = chunk[last + 1 :]
         parts, pending = ([rest], len(rest)) if rest else ([], 0)
-        yield from _lines_at(block, end, find(block, end), offset)
+        yield from _lines_at(block, end, find(block, end), offset, limit, oversized)
         offset += end
     if parts and not skipping:
         # A last line without its newline (a session still being written).
         block = b"".join(parts)
-        yield from _lines_at(block, len(block), find(block, len(block)), offset)
+        yield from _lines_at(block, len(block), find(block, len(block)), offset, limit, oversized)
 
 
 def _line_number(path: Path, offset: int) -> int:
@@ -577,6 +594,7 @@ class _ClaudeFileScan:
                     fh,
                     lambda block, end: self.m.line_starts(block, end, self.limit()),
                     lambda at: self.log.oversized(self.tf.path, None, at),
+                    self.log.limit,
                 )
                 for at, raw in lines:
                     rec = _loads(raw)
@@ -679,7 +697,7 @@ class _ClaudeFileScan:
             return starts
 
         with self.tf.path.open("rb") as fh:
-            for _, raw in _hit_lines(fh, find, lambda at: None):
+            for _, raw in _hit_lines(fh, find, lambda at: None, self.log.limit):
                 rec = _loads(raw)
                 for block in _blocks(rec) if rec else []:
                     tool_id, name = block.get("id"), block.get("name")
@@ -712,11 +730,15 @@ def _read_rollout(tf: TranscriptFile, m: _Matcher, log: _Log) -> _Rollout:
     plain = _Rollout(tf, _id_from_name(tf.path), None, None, None)
     try:
         with tf.path.open("rb") as fh:
+            piece = min(log.limit + 1, PIECE_BYTES)
             for line_no in range(1, _META_LINES + 1):
-                line = fh.readline(_META_BYTES)
-                if not line:
+                first = fh.readline(piece)
+                if not first:
                     return plain
-                if len(line) >= _META_BYTES and not line.endswith(b"\n"):
+                line: bytes | bytearray | None = first
+                if len(first) == piece and not first.endswith(b"\n"):
+                    line, _ = rest_of_line(fh.readline, first, log.limit, piece)
+                if line is None or too_dense(line):
                     log.oversized(tf.path, line_no)
                     return plain
                 if b'"session_meta"' not in line:
@@ -728,7 +750,7 @@ def _read_rollout(tf: TranscriptFile, m: _Matcher, log: _Log) -> _Rollout:
 
 
 def _rollout_from_meta(
-    tf: TranscriptFile, m: _Matcher, log: _Log, line: bytes, line_no: int
+    tf: TranscriptFile, m: _Matcher, log: _Log, line: bytes | bytearray, line_no: int
 ) -> _Rollout | None:
     maybe_child = b'"parent_thread_id"' in line
     commit = _COMMIT_HASH.search(line)

@@ -162,6 +162,7 @@ class ParseReport:
     lines: int = 0
     bytes: int = 0
     malformed_lines: int = 0
+    oversized_lines: int = 0  # over the line limit (see learnd.sessions.line_limit), skipped
     unknown_record_types: dict[str, int] = field(default_factory=dict)
     unknown_blocks: dict[str, int] = field(default_factory=dict)
     missing_fields: dict[str, int] = field(default_factory=dict)  # field -> records lacking it

@@ -8,12 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from learnd.redact import redact_text
+from learnd.sessions.line_limit import PIECE_BYTES, max_line_bytes, rest_of_line, too_dense
 from learnd.sessions.model import ParseReport
-
-# Lines longer than this are read in pieces and counted as malformed rather than
-# loaded whole: no real record comes near it, and one runaway line must not take
-# the process's memory with it.
-MAX_LINE_BYTES = 64 << 20
 
 
 @dataclass
@@ -22,6 +18,7 @@ class ParseCounters:
     lines: int = 0
     bytes: int = 0
     malformed: int = 0
+    oversized: int = 0
     unknown_types: Counter[str] = field(default_factory=Counter)
     unknown_blocks: Counter[str] = field(default_factory=Counter)
     missing: Counter[str] = field(default_factory=Counter)
@@ -55,6 +52,7 @@ class ParseCounters:
             lines=self.lines,
             bytes=self.bytes,
             malformed_lines=self.malformed,
+            oversized_lines=self.oversized,
             unknown_record_types=_names(self.unknown_types),
             unknown_blocks=_names(self.unknown_blocks),
             missing_fields=dict(sorted(self.missing.items())),
@@ -122,8 +120,16 @@ class CallIds:
         self._open[tool_id] = value
 
 
-def read_lines(path: Path, counters: ParseCounters) -> Iterator[tuple[int, bytes]]:
-    """Numbered lines of a file, streamed; an unreadable file is reported, not raised."""
+def read_lines(
+    path: Path, counters: ParseCounters, limit: int | None = None
+) -> Iterator[tuple[int, bytes | bytearray]]:
+    """Numbered lines of a file, streamed; an unreadable file is reported, not raised.
+
+    A line over ``limit`` bytes (default: :func:`max_line_bytes`), or too dense with
+    JSON values, is counted as oversized and skipped without being held whole.
+    """
+    limit = max_line_bytes() if limit is None else limit
+    piece = min(limit + 1, PIECE_BYTES)
     try:
         handle = path.open("rb")
     except OSError as exc:
@@ -131,19 +137,23 @@ def read_lines(path: Path, counters: ParseCounters) -> Iterator[tuple[int, bytes
         return
     counters.files += 1
     with handle:
+        readline = handle.readline
         number = 0
         while True:
-            line = handle.readline(MAX_LINE_BYTES)
-            if not line:
+            first = readline(piece)
+            if not first:
                 return
             number += 1
             counters.lines += 1
-            counters.bytes += len(line)
-            if len(line) >= MAX_LINE_BYTES and not line.endswith(b"\n"):
-                counters.malformed += 1
-                while line and not line.endswith(b"\n"):  # skip the rest of the runaway line
-                    line = handle.readline(MAX_LINE_BYTES)
-                    counters.bytes += len(line)
-                continue
+            line: bytes | bytearray = first
+            if len(first) < piece or first.endswith(b"\n"):
+                counters.bytes += len(first)
+            else:  # longer than one piece: rare, so the common case pays one test
+                whole, size = rest_of_line(readline, first, limit, piece)
+                counters.bytes += size
+                if whole is None or too_dense(whole):
+                    counters.oversized += 1
+                    continue
+                line = whole
             if not line.isspace():  # as ``line.strip()`` would tell, without copying the line
                 yield number, line

@@ -210,6 +210,7 @@ class _Renderer:
             ("lines", str(r.lines)),
             ("bytes", str(r.bytes)),
             ("malformed lines", str(r.malformed_lines)),
+            ("lines over the size limit, skipped", str(r.oversized_lines)),
             ("unknown record types", _counts(r.unknown_record_types)),
             ("unknown content blocks", _counts(r.unknown_blocks)),
             ("records missing fields", f"{r.records_missing_fields} {_counts(r.missing_fields)}"),

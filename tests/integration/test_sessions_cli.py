@@ -302,3 +302,43 @@ def test_learnd_sessions_lists_the_link_and_why(
         "sessions", "--repo", str(repo.root), "--sessions", str(roots), "--branch", "other"
     )
     assert "no sessions linked to branch other" in by_branch.stdout
+
+
+def test_a_transcript_line_over_the_limit_is_skipped_and_the_session_still_learned(
+    repo_builder: Callable[[str], Any],
+    learnd_cli: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    repo = repo_builder("widgets")
+    repo.commit("Initial", {"widgets/upload.py": "def upload(path):\n    return path\n"})
+    repo.branch("feature/retry")
+    repo.commit("Retry uploads", {"widgets/upload.py": "def upload(path, retries=3):\n    pass\n"})
+    repo.checkout("main")
+    repo.merge("feature/retry", "Merge pull request #12 from acme/feature/retry\n\nRetry uploads")
+    t = Transcript(repo.root, "feature/retry")
+    t.human("Add retries to upload.")
+    t.bash("cat huge.log", "z" * 20_000, error=False)  # one line of about 20 KB
+    t.bash("python -m pytest -q", "Exit code 1\nFAILED tests/test_upload.py", error=True)
+    t.human("No, run the upload tests only.")
+    roots = tmp_path / "claude-projects"
+    t.write(roots / "-work-widgets" / f"{SESSION_ID}.jsonl")
+
+    out = learnd_cli(
+        "learn",
+        "--repo",
+        str(repo.root),
+        "--sessions",
+        str(roots),
+        "--publish",
+        "none",
+        "--json",
+        env={"LEARND_MAX_LINE_BYTES": "8192"},
+    )
+
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["agents"][f"SessionAnalyzer:{SESSION_ID}"]["status"] == "ok"
+    analysis = (Path(result["run_dir"]) / "agents" / f"session-{SESSION_ID}.md").read_text()
+    assert "| lines over the size limit, skipped | 1 |" in analysis
+    assert "| human messages | 2 |" in analysis
+    assert "| tool errors | 1 |" in analysis

@@ -630,7 +630,7 @@ def test_small_chunks_and_an_oversized_line(
     monkeypatch: pytest.MonkeyPatch, claude: Path, repo: Path
 ) -> None:
     monkeypatch.setattr(link, "_CHUNK", 64)
-    monkeypatch.setattr(link, "_MAX_LINE", 1000)
+    monkeypatch.setenv("LEARND_MAX_LINE_BYTES", "1000")
     t = Transcript("s-chunks", "/elsewhere", "main")
     t.say("x" * 5000 + URL)  # over the line cap: not examined, counted
     t.say("y" * 300)
@@ -641,6 +641,36 @@ def test_small_chunks_and_an_oversized_line(
 
     assert (one(report).rule, one(report).record) == ("pr-link", "line 3")
     assert report.skipped == (f"{path}: line 1 is over 1000 bytes, not examined",)
+
+
+def test_a_hit_line_one_byte_over_the_limit_is_not_examined_one_at_it_is(
+    monkeypatch: pytest.MonkeyPatch, claude: Path, repo: Path
+) -> None:
+    # Both lines fit in one read chunk: the limit holds for the line, not the chunk.
+    t = Transcript("s-edge", "/elsewhere", "main")
+    t.bash("gh pr view 42", "z" * 100 + URL, "toolu_1")
+    line = json.dumps(t.records[1], separators=(",", ":"))
+    path = t.write(session_file(claude, "s-edge"))
+    monkeypatch.setenv("LEARND_MAX_LINE_BYTES", str(len(line) - 1))
+    over = find_sessions([claude], query(repo))
+    assert over.links == ()
+    assert over.skipped == (f"{path}: line 2 is over {len(line) - 1} bytes, not examined",)
+    monkeypatch.setenv("LEARND_MAX_LINE_BYTES", str(len(line)))
+    at = find_sessions([claude], query(repo))
+    assert one(at).rule == "pr-url" and at.skipped == ()
+
+
+def test_a_hit_line_too_dense_to_decode_is_not_examined(claude: Path, repo: Path) -> None:
+    t = Transcript("s-dense", "/elsewhere", "main")
+    t.add("user", {"role": "user", "content": [{}] * (1 << 19) + [{"type": "text", "text": URL}]})
+    t.say("y")
+    t.pr_link()
+    path = t.write(session_file(claude, "s-dense"))
+
+    report = find_sessions([claude], query(repo))
+
+    assert (one(report).rule, one(report).record) == ("pr-link", "line 3")
+    assert report.skipped == (f"{path}: line 1 is over 32 MiB, not examined",)
 
 
 @settings(max_examples=60, deadline=None)
@@ -670,7 +700,7 @@ def test_hit_lines_matches_a_line_by_line_search(
     original = link._CHUNK
     link._CHUNK = chunk
     try:
-        got = list(link._hit_lines(BytesIO(data), find, lambda at: None))
+        got = list(link._hit_lines(BytesIO(data), find, lambda at: None, 1 << 20))
     finally:
         link._CHUNK = original
     assert got == expected
