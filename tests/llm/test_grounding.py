@@ -905,7 +905,7 @@ def generated_doc(i: int) -> str:
     )
 
 
-def test_a_2000_file_repository_is_indexed_and_a_20kb_plan_grounded_quickly(
+def test_a_2000_file_repository_is_indexed_and_a_20kb_plan_grounded(
     tmp_path: Path,
 ) -> None:
     repo = GitRepo.init(tmp_path / "big")
@@ -965,5 +965,5 @@ def test_a_2000_file_repository_is_indexed_and_a_20kb_plan_grounded_quickly(
         t.endswith((":9999", ".explode")) or t.startswith("invented_step_") for t in invented
     )
     assert report.checked > 500
-    # Generous for a loaded CI machine; the printed figure is the real measure.
-    assert done - started < 3.0
+    # No bound on the time: on a shared machine it measures the neighbours. The
+    # printed figure is for reading; the benchmark (bench/llm.py) is the measure.
