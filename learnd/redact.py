@@ -9,7 +9,7 @@ blocks, credentials in URLs, headers, flags and assignments), tried only when th
 text holds one of a few substrings that kind needs. One regex, the gate, looks for
 all of them at once: most text holds none and costs that one pass. Each hit is
 replaced by ``[REDACTED:<kind>]`` so a reviewer sees that something was there and
-what it was, without seeing it. The formats are listed in docs/security.md.
+what it was, without seeing it. The formats are listed in docs/redaction.md.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ class _Kind:
     # of them, and finding that out in one pass of the gate, without a regex pass
     # per kind, is what keeps redaction cheap on transcripts of hundreds of MB.
     hints: tuple[str, ...]
-    # What must follow a hint (a regex over the lower-cased text) before the gate
-    # opens for it: a format whose only fixed part is short and common ("sk", "ac",
-    # "sg.") shows itself by the run of token characters after it.
-    shape: str = ""
+    # Each hint with what must follow it (a regex over the lower-cased text) before
+    # the gate opens for it: a format whose only fixed part is short and common
+    # ("sk", "ac", "sg.") shows itself by the run of token characters after it.
+    gate: tuple[tuple[str, str], ...]
     # Whether a match is a secret after all, for the generic kinds whose pattern
     # alone cannot tell a secret from code; the specific formats need no check.
     check: Callable[[re.Match[str]], bool] | None = None
@@ -43,10 +43,13 @@ def _kind(
     pattern: str,
     *hints: str,
     shape: str = "",
+    shaped: Mapping[str, str] | None = None,
     flags: int = 0,
     check: Callable[[re.Match[str]], bool] | None = None,
 ) -> _Kind:
-    return _Kind(name, re.compile(pattern, flags), hints, shape, check)
+    """A kind whose ``hints`` are followed by ``shape``, and ``shaped`` by their own."""
+    gate = tuple((hint, shape) for hint in hints) + tuple((shaped or {}).items())
+    return _Kind(name, re.compile(pattern, flags), tuple(h for h, _ in gate), gate, check)
 
 
 # Names of settings whose value is a secret whatever it looks like, and the
@@ -65,11 +68,13 @@ _SECRET_WORD = re.compile(_SECRET_NAMES, re.IGNORECASE)
 _FLAG_NAMES = _SECRET_NAMES.replace("[_-]", "-")
 # Names that end so are secrets only when the value looks random (``key``,
 # ``STRIPE_KEY``, ``signingKey``, ``_auth``): ``sort_key = name`` is code.
-_KEYISH_NAMES = "key|auth"
+_KEYISH_NAMES = ("key", "auth")
 # What stands between a name and its value: = : => := ?= and quotes (also
 # JSON-escaped ones), never a line break.
 _ASSIGN = r"\\?[\"']?[ \t]*(?::=|\?=|=>|=|:)"
-_ASSIGNED = _ASSIGN + r"[ \t]*\\?)[\"']?(?P<value>[^\s\"'`,;&)\]}\\]{4,})"
+# The value is looked at, not taken: a name that is no secret ("note: "), matched
+# and let go, must not swallow the secret assignment that follows it.
+_ASSIGNED = _ASSIGN + r"[ \t]*\\?(?=[\"']?(?P<value>[^\s\"'`,;&)\]}\\]{4,}))"
 # Names that hold a secret-sounding word but say what the value is about: a URL, a
 # file, a count, a type... ``token_url: https://...``, ``max_tokens: 4096``.
 _ABOUT_A_SECRET = re.compile(
@@ -109,7 +114,9 @@ def _is_secret_assignment(match: re.Match[str]) -> bool:
         return False
     if value.isdigit() and name.lower().endswith("tokens"):
         return False  # max_tokens: 4096, "input_tokens": 1234
-    return _SECRET_WORD.search(name) is not None or _looks_random(value)
+    if _SECRET_WORD.search(name) is not None:
+        return True
+    return name.lower().endswith(_KEYISH_NAMES) and _looks_random(value)
 
 
 def _is_secret_value(match: re.Match[str]) -> bool:
@@ -388,6 +395,7 @@ _KINDS: tuple[_Kind, ...] = (
         "netrc-password",
         r"\blogin[ \t]+\S+[ \t]+password[ \t]+(?P<value>\S+)",
         "password",
+        shape=r"[ \t]",
         check=_is_secret_value,
     ),
     _kind(
@@ -396,26 +404,22 @@ _KINDS: tuple[_Kind, ...] = (
         rf"--(?<![\w-]--)(?i:(?:[a-z0-9-]*-)?(?:{_FLAG_NAMES})[ \t]+)"
         r"['\"]?(?P<value>[^\s'\"`]{4,})",
         *_SECRET_HINTS,
+        shape=r"s?[ \t]",
         check=_is_secret_value,
     ),
     _kind(
         "assignment",
         # KEY=value, KEY: value, "key": "value", key := value with a secret-sounding
-        # key; the key stays so the reader knows what was set. Tried only at the
-        # start of a word.
-        rf"(?i:(?<![A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]*?(?:{_SECRET_NAMES})[A-Za-z0-9_.-]*)"
-        + _ASSIGNED,
+        # name; the name stays so the reader knows what was set. The name is a whole
+        # run of name characters (taken possessively: tried once at each word, not
+        # again at each of its characters), and the check says whether it is secret.
+        r"(?<![A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]++)" + _ASSIGNED,
         *_SECRET_HINTS,
-        check=_is_secret_assignment,
-    ),
-    _kind(
-        "assignment",
-        # The same for a name that ends in "key" or "auth", whose value must look
-        # random too. The gate opens for such a name only where a value is assigned.
-        rf"(?i:(?<![A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]*(?:{_KEYISH_NAMES}))" + _ASSIGNED,
-        "key",
-        "auth",
-        shape=_ASSIGN,
+        # Prose that names a token or a password ("the token expired") has no
+        # value assigned: the gate stays shut for it, and the pattern untried.
+        shape=r"[a-z0-9_.-]*" + _ASSIGN,
+        # A name that only ends in "key" or "auth" opens it where a value follows.
+        shaped={"key": _ASSIGN, "auth": _ASSIGN},
         check=_is_secret_assignment,
     ),
 )
@@ -493,17 +497,20 @@ def _trie(rests: list[tuple[str, str, str, _Hint]], leaves: list[list[_Hint]] | 
 
     At each entry character the search must rule out every hint entered there, and
     there may be dozens ("_" enters ghp_, npm_, hf_...). Plain characters shared by
-    several are tried once, as a tree, and the look-behinds of one length and shape
-    are one look-behind with alternatives, each ruled out by its first character:
-    a separate look-behind per hint costs a call into the matcher each.
+    several are tried once, as a tree, and in the gate the look-behinds of one length
+    and shape are one look-behind with alternatives, each ruled out by its first
+    character: a separate look-behind per hint costs a call into the matcher each.
+    The finder, which runs only on text the gate let through, keeps one way per hint
+    so that it names no more kinds than it must.
     """
-    ends: dict[tuple[int, str], list[tuple[str, _Hint]]] = {}
+    ends: dict[tuple[str, str], list[tuple[str, _Hint]]] = {}
     nexts: dict[str, list[tuple[str, str, str, _Hint]]] = {}
     for plain, behind, shape, hint in rests:
         if plain:
             nexts.setdefault(plain[0], []).append((plain[1:], behind, shape, hint))
         else:
-            ends.setdefault((len(behind), shape), []).append((behind, hint))
+            alone = behind if leaves is not None else str(len(behind))
+            ends.setdefault((alone, shape), []).append((behind, hint))
     ways = [re.escape(c) + _trie(more, leaves) for c, more in sorted(nexts.items())]
     for (_, shape), found in sorted(ends.items()):
         leaf = _leaf([hint for _, hint in found], leaves)
@@ -523,18 +530,24 @@ def _leaf(hints: list[_Hint], leaves: list[list[_Hint]] | None) -> str:
     return f"(?P<h{len(leaves) - 1}>)"
 
 
-def _kinds_at_leaves(entries: list[_Entry], leaves: list[list[_Hint]]) -> dict[str, frozenset[int]]:
-    """For each way of the finder, the kinds of every hint that may stand where it ends.
+# For one way of the finder: the kinds it proves present, and the hints (with their
+# kinds) that may stand at the same place, to be looked for in the text.
+_Leaf = tuple[frozenset[int], tuple[tuple[str, frozenset[int]], ...]]
+
+
+def _kinds_at_leaves(entries: list[_Entry], leaves: list[list[_Hint]]) -> dict[str, _Leaf]:
+    """For each way of the finder, the kinds it proves and the hints it may hide.
 
     At one entry character the finder reports one way, the first that matches, and
     another hint entered at the same character may stand there too ("sk-" within
-    "sk-ant-"). Both then agree on every character where they overlap, so each way
-    also counts for each hint that agrees so with one of its own.
+    "sk-ant-", "absk" around the "k" of "key"). Both then agree on every character
+    where they overlap: such a hint is looked for by a substring scan wherever the
+    way is reported, which is a scan for a few hints, not for all of a kind's.
     """
     kinds_of: dict[_Hint, set[int]] = {}
     for i, kind in enumerate(_KINDS):
-        for text in kind.hints:
-            kinds_of.setdefault((text, kind.shape), set()).add(i)
+        for hint in kind.gate:
+            kinds_of.setdefault(hint, set()).add(i)
     entry_of = dict(entries)
 
     def agree(a: _Hint, b: _Hint) -> bool:
@@ -543,13 +556,30 @@ def _kinds_at_leaves(entries: list[_Entry], leaves: list[list[_Hint]]) -> dict[s
             x[i + d] == y[j + d] for d in range(-min(i, j), min(len(x) - i, len(y) - j))
         )
 
-    return {
-        f"h{n}": frozenset(k for a in hints for b, _ in entries if agree(a, b) for k in kinds_of[b])
-        for n, hints in enumerate(leaves)
-    }
+    out: dict[str, _Leaf] = {}
+    for n, hints in enumerate(leaves):
+        sure = frozenset(k for hint in hints for k in kinds_of[hint])
+        maybe: dict[str, set[int]] = {}
+        for b, _ in entries:
+            if any(agree(a, b) for a in hints) and not kinds_of[b] <= sure:
+                maybe.setdefault(b[0], set()).update(kinds_of[b] - sure)
+        out[f"h{n}"] = (sure, tuple((text, frozenset(k)) for text, k in sorted(maybe.items())))
+    return out
 
 
-_ENTRIES = _entries({(text, kind.shape) for kind in _KINDS for text in kind.hints})
+def _kinds_in(low: str) -> set[int]:
+    """The kinds (indexes into ``_KINDS``) whose hint, with its shape, ``low`` may hold."""
+    found: set[int] = set()
+    for way in {match.lastgroup for match in _FINDER.finditer(low)}:
+        sure, maybe = _KINDS_AT[way or ""]
+        found |= sure
+        for text, kinds in maybe:
+            if not kinds <= found and text in low:
+                found |= kinds
+    return found
+
+
+_ENTRIES = _entries({hint for kind in _KINDS for hint in kind.gate})
 # Any hint of any kind, in one regex searched once in the lower-cased text. Most text
 # holds none, and one pass over it costs less than a substring scan per hint (about
 # 140). Only a text that holds one pays for the per-kind work in :func:`_secrets`.
@@ -591,31 +621,30 @@ def redact(text: str) -> Redacted:
 
 def _secrets(text: str, low: str, counts: Counter[str]) -> str:
     """``text`` with each kind of secret replaced whose hints ``low`` holds."""
-    found: set[int] = set()
-    for match in _FINDER.finditer(low):
-        found |= _KINDS_AT[match.lastgroup or ""]
-    for i in sorted(found):
-        kind = _KINDS[i]
-        text = kind.pattern.sub(_replacer(kind, counts), text)
+    for i in sorted(_kinds_in(low)):
+        text = _replace(_KINDS[i], text, counts)
     return text
 
 
-def _replacer(kind: _Kind, counts: Counter[str]) -> Callable[[re.Match[str]], str]:
+def _replace(kind: _Kind, text: str, counts: Counter[str]) -> str:
+    """``text`` with each secret of ``kind`` replaced by its marker."""
     marker = f"[REDACTED:{kind.name}]"
-    by_value = "value" in kind.pattern.groupindex
-
-    def replace(match: re.Match[str]) -> str:
-        if kind.check is not None and not kind.check(match):
-            return match.group(0)
+    if "value" not in kind.pattern.groupindex:
+        text, hits = kind.pattern.subn(lambda _: marker, text)
+        if hits:
+            counts[kind.name] += hits
+        return text
+    # The name or flag stays so the reader knows what was set; only the value goes.
+    parts: list[str] = []
+    done = 0
+    for match in kind.pattern.finditer(text):
+        start, end = match.span("value")
+        if start < done or (kind.check is not None and not kind.check(match)):
+            continue
+        parts += (text[done:start], marker)
+        done = end
         counts[kind.name] += 1
-        if by_value:  # the name or flag stays so the reader knows what was set
-            whole, start = match.group(0), match.start()
-            return (
-                whole[: match.start("value") - start] + marker + whole[match.end("value") - start :]
-            )
-        return marker
-
-    return replace
+    return "".join(parts) + text[done:] if parts else text
 
 
 def redact_text(text: str) -> str:

@@ -49,6 +49,22 @@ def test_each_format_in_the_table_is_replaced_with_its_kind(sample: Sample) -> N
     assert result.counts == {sample.kind: 1}
 
 
+# What may stand before a secret in real text: a name and a value that are no
+# secret, which a pattern may look at and let go without swallowing what follows.
+_CONTEXTS = ("leaked: {}", '{{"note": "see", {}}}', "name=value {}", "--verbose {}", "x:{}")
+
+
+@pytest.mark.parametrize("context", _CONTEXTS)
+def test_no_sample_survives_behind_a_name_that_is_no_secret(context: str) -> None:
+    survived = [
+        s.kind
+        for s in SAMPLES
+        if s.secret in (out := redact_text(context.format(s.written)))
+        or f"[REDACTED:{s.kind}]" not in out
+    ]
+    assert survived == []
+
+
 @pytest.mark.parametrize("text", NOT_SECRETS)
 def test_text_that_only_resembles_a_secret_is_left_alone(text: str) -> None:
     # git shas, uuids, base64 of prose, lockfile hashes, code that names a token...
@@ -191,8 +207,14 @@ def test_the_fast_path_agrees_with_the_full_redaction(text: str) -> None:
     assert redact_text(text) == redact(text).text
 
 
-# Each hint as the gate looks for it: the substring, then the kind's shape.
-_HINTS = sorted({(h, kind.shape) for kind in redact_module._KINDS for h in kind.hints})
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_redaction_of_text_full_of_secrets_and_hints_is_idempotent(text: str) -> None:
+    once = redact_text(text)
+    assert redact_text(once) == once
+
+
+# Each hint as the gate looks for it: the substring, then its shape.
+_HINTS = sorted({hint for kind in redact_module._KINDS for hint in kind.gate})
 _PLAIN_HINTS = sorted({h for h, shape in _HINTS if not shape})
 
 
@@ -205,15 +227,12 @@ def _kinds_held(low: str) -> set[int]:
     return {
         i
         for i, kind in enumerate(redact_module._KINDS)
-        if any(_holds(low, (h, kind.shape)) for h in kind.hints)
+        if any(_holds(low, hint) for hint in kind.gate)
     }
 
 
 def _kinds_found(low: str) -> set[int]:
-    found: set[int] = set()
-    for match in redact_module._FINDER.finditer(low):
-        found |= redact_module._KINDS_AT[match.lastgroup or ""]
-    return found
+    return redact_module._kinds_in(low)
 
 
 @pytest.mark.parametrize("hint", _PLAIN_HINTS)
@@ -271,8 +290,39 @@ def test_whatever_a_pattern_matches_holds_its_hint_and_shape(data: st.DataObject
     # is tried at all: a match without them would be a secret never looked for.
     # (Patterns with a look-behind are beyond from_regex; the samples cover them.)
     i = data.draw(st.sampled_from(_CHECKED_KINDS))
-    text = data.draw(st.from_regex(redact_module._KINDS[i].pattern, alphabet=_ASCII))
-    assert i in _kinds_found(text.lower()), text
+    kind = redact_module._KINDS[i]
+    text = data.draw(st.from_regex(kind.pattern, alphabet=_ASCII))
+    match = kind.pattern.search(text)
+    assert match is not None
+    if kind.check is None or kind.check(match):
+        assert i in _kinds_found(text.lower()), text
+
+
+_NAME_CHARS = st.text(alphabet="abcXYZ019_.-", max_size=6)
+
+
+@given(
+    before=_NAME_CHARS,
+    word=st.one_of(
+        st.from_regex(redact_module._SECRET_NAMES, fullmatch=True, alphabet=_ASCII),
+        st.sampled_from(["key", "KEY", "Key", "auth", "_auth"]),
+    ),
+    after=_NAME_CHARS,
+    assign=st.sampled_from(["=", ": ", " := ", " => ", '": "', '\\": \\"', "='", " ?= "]),
+    value=st.text(alphabet="aZ09+/-_~", min_size=4, max_size=40),
+)
+def test_every_secret_assignment_opens_the_gate_for_its_kind(
+    before: str, word: str, after: str, assign: str, value: str
+) -> None:
+    # The assignment pattern matches any name; its check picks the secret ones, and
+    # for those the gate and the finder must have let the pattern run.
+    text = f"x {before}{word}{after}{assign}{value} y"
+    [i] = [i for i, kind in enumerate(redact_module._KINDS) if kind.name == "assignment"]
+    kind = redact_module._KINDS[i]
+    secret = [m for m in kind.pattern.finditer(text) if kind.check and kind.check(m)]
+    if secret:
+        assert i in _kinds_found(text.lower()), text
+        assert "[REDACTED:assignment]" in redact_text(text)
 
 
 # The home-path pattern as first written: its look-behind first, so the regex engine
