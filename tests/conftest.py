@@ -163,9 +163,11 @@ def load(name: str, path: Path) -> ModuleType:
     return module
 
 
-# Both are then importable by name anywhere in the suite (``import fake_llm``).
+# All are then importable by name anywhere in the suite (``import fake_llm``).
 load("fake_llm", TESTS / "llm" / "fake_llm.py")
 load("gfm", TESTS / "gfm.py")
+load("secret_samples", TESTS / "secret_samples.py")
+load("claude_transcript", TESTS / "claude_transcript.py")
 fake_module = load("fake_github", TESTS / "github" / "fake_github.py")
 Tokens = fake_module.Tokens
 

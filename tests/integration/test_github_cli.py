@@ -5,12 +5,16 @@ issue or a gist, once, for at most 8 requests."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from claude_transcript import Transcript
+from secret_samples import SAMPLES, Sample
 
 SLUG = "acme/widgets"
 
@@ -324,3 +328,173 @@ def test_a_damaged_review_discussion_is_fetched_again(
     assert fetched.pop("fetched") >= earlier.pop("fetched")
     assert fetched == earlier
     assert (run_dir / "agents" / "learn-plan.md").read_text(encoding="utf-8") == plan
+
+
+# -- every secret format, planted everywhere a PR's text comes from
+
+SESSION_ID = "7d4c1e9a-2b3f-4a5d-8e6f-1a2b3c4d5e6f"
+# A run's working copies of the repository's docs and the PR's text, for its agents:
+# kept as they are on the local disk, never published as they are; what the plan
+# quotes from them is redacted (docs/redaction.md, "What it does not promise").
+VERBATIM = {
+    "inputs/pr.json",
+    "inputs/diff.patch",
+    "inputs/docs-index.json",
+    "inputs/review-comments.json",
+    "run.json",
+    "agents/diff-analysis.md",
+    "agents/existing-docs-check.md",
+    "agents/gap-analysis.md",
+}
+SEND = 'def {name}(path):\n    """Send one file."""\n    return path\n'
+
+
+def _groups(samples: list[Sample], room: int) -> Iterator[list[Sample]]:
+    """``samples`` in consecutive groups whose written form fits in ``room``."""
+    group: list[Sample] = []
+    for sample in samples:
+        if group and sum(len(s.written) + 2 for s in [*group, sample]) > room:
+            yield group
+            group = []
+        group.append(sample)
+    if group:
+        yield group
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+
+
+def test_no_secret_of_any_format_planted_anywhere_reaches_the_issue_the_run_or_the_logs(
+    repo_builder: Callable[[str], Any],
+    fake_github: Any,
+    tokens: Any,
+    tmp_path: Path,
+    learnd_cli: Callable[..., Any],
+) -> None:
+    one_line = [s for s in SAMPLES if s.one_line]
+    # Doc lines: the PR renames send_file(), so the plan quotes every line naming it.
+    doc = "# Uploads\n\n" + "".join(
+        f"- Call `send_file()` with {s.written} to upload.\n" for s in one_line
+    )
+    repo = repo_builder("widgets")
+    repo.commit(
+        "Initial", {"widgets/upload.py": SEND.format(name="send_file"), "docs/uploads.md": doc}
+    )
+    base = repo.git("rev-parse", "HEAD").strip()
+    repo.branch("feature/keys")
+    head = repo.commit("Rename", {"widgets/upload.py": SEND.format(name="upload_file")})
+    repo.checkout("main")
+    merge = repo.merge("feature/keys", "Merge pull request #1 from acme/feature/keys")
+    # The PR's title, its first paragraph (what the plan quotes), then every sample.
+    in_title = [next(s for s in one_line if s.kind == k) for k in ("github-token", "stripe-key")]
+    in_summary = next(_groups([s for s in one_line if len(s.written) < 60], 360))
+    title = "Rename send_file " + " ".join(s.written for s in in_title)
+    summary = "Rotate " + " ".join(s.written for s in in_summary)
+    fake_github.add_repo(SLUG, owner_login="octocat", collaborators=("maria",))
+    pr = fake_github.add_pull(
+        SLUG,
+        title=title,
+        user="ann",
+        body=summary + "\n\n" + "\n\n".join(s.written for s in SAMPLES),
+        head_ref="feature/keys",
+        commits=[head],
+        base_sha=base,
+        merge_commit_sha=merge,
+    )
+    # Review comments: decisions, which the plan quotes (redacted, then cut to 300).
+    in_review = list(_groups(one_line, 200))
+    for group in in_review:
+        fake_github.add_review_comment(
+            SLUG,
+            pr.number,
+            user="maria",
+            body="Let's go with upload_file because these keys leaked: "
+            + "; ".join(s.written for s in group),
+            path="widgets/upload.py",
+            line=1,
+            association="MEMBER",
+        )
+    # A Claude Code session on the PR's branch: every sample typed by the human, and
+    # a key block in a failing command's output (of which the digest keeps the first
+    # and last lines: the block is cut, its END gone).
+    t = Transcript(repo.root, "feature/keys", SESSION_ID)
+    for group in _groups(list(SAMPLES), 1500):
+        t.human("Rename send_file to upload_file. Keys: " + "\n".join(s.written for s in group))
+    blocks = [s for s in SAMPLES if not s.one_line]
+    t.bash(
+        "python -m pytest -q",
+        "Exit code 1\nE   KeyError: signing key\n" + blocks[0].written + "\n" * 8 + "1 failed",
+        error=True,
+    )
+    roots = tmp_path / "claude-projects"
+    t.write(roots / "-work-widgets" / f"{SESSION_ID}.jsonl")
+
+    s = Setup(repo, fake_github, tokens, tmp_path)
+    out = learn(
+        learnd_cli,
+        s,
+        "--pr",
+        str(pr.number),
+        "--publish",
+        "issue",
+        "--sessions",
+        str(roots),
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    run_dir = Path(result["run_dir"])
+    assert result["agents"][f"SessionAnalyzer:{SESSION_ID}"]["status"] == "ok"
+
+    [issue] = [i for i in fake_github.issues(SLUG) if i.title.startswith("[learn]")]
+    seen = {
+        "issue title": issue.title,
+        "issue body": issue.body,
+        "requests to GitHub": "\n".join(json.dumps(r.body) for r in fake_github.requests),
+        "stdout": out.stdout,
+        "stderr": out.stderr,
+    }
+    # Every file learnd wrote: the run's outputs, the digest, logs, caches, state.
+    state = tmp_path / "xdg-state"
+    for path in sorted(p for p in state.rglob("*") if p.is_file()):
+        if path.is_relative_to(run_dir) and str(path.relative_to(run_dir)) in VERBATIM:
+            continue
+        seen[str(path.relative_to(state))] = path.read_bytes().decode("utf-8", "replace")
+    assert f"learnd/runs/{run_dir.name}/agents/learn-plan.md" in seen
+    leaks = [
+        (where, sample.kind)
+        for where, text in seen.items()
+        for sample in SAMPLES
+        if sample.secret in text
+    ]
+    assert leaks == [], sorted(set(leaks))
+
+    # Each reached its place redacted, not dropped on the way.
+    plan = (run_dir / "agents" / "learn-plan.md").read_text(encoding="utf-8")
+    redacted_title = " ".join(s.redacted for s in in_title)
+    assert issue.title == f"[learn] Rename send_file {redacted_title} (#{pr.number})"
+    assert f"- **PR description:** Rotate {' '.join(x.redacted for x in in_summary)}" in plan
+    missing_docs = [
+        x.kind for x in one_line if f"Call `upload_file()` with {x.redacted} to upload." not in plan
+    ]
+    assert missing_docs == []
+    # (A review quote is also made inert for markdown, which may touch what surrounds
+    # a marker: count the markers.)
+    review = plan.split("## Settled in review", 1)[1].split("````", 1)[0]
+    markers = Counter(re.findall(r"\[REDACTED:([a-z0-9-]+)\]", review))
+    assert Counter(x.kind for group in in_review for x in group) - markers == Counter()
+    digest = run_dir / "inputs" / "sessions" / f"{SESSION_ID}.digest.jsonl"
+    typed = "\n".join(
+        text
+        for line in digest.read_text(encoding="utf-8").splitlines()
+        for text in _strings(json.loads(line))
+    )
+    assert [x.kind for x in SAMPLES if x.redacted not in typed] == []

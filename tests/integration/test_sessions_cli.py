@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from claude_transcript import Transcript
 
 SESSION_ID = "5f0e7a52-1c9b-4c3e-9d59-0a7c2f7b9e11"
 
@@ -29,78 +30,6 @@ SECRETS = {
 HOME = "/home/" + "alice"
 
 
-class Transcript:
-    """Writes a Claude Code transcript line by line, with the envelope real ones carry."""
-
-    def __init__(self, repo: Path, branch: str) -> None:
-        self.repo = repo
-        self.branch = branch
-        self.lines: list[dict[str, Any]] = []
-        self.n = 0
-
-    def _record(self, kind: str, message: dict[str, Any], **extra: Any) -> str:
-        self.n += 1
-        uuid = f"00000000-0000-4000-8000-{self.n:012d}"
-        self.lines.append(
-            {
-                "parentUuid": self.lines[-1]["uuid"] if self.lines else None,
-                "isSidechain": False,
-                "userType": "external",
-                "cwd": str(self.repo),
-                "sessionId": SESSION_ID,
-                "version": "2.1.38",
-                "gitBranch": self.branch,
-                "type": kind,
-                "message": message,
-                "uuid": uuid,
-                "timestamp": f"2026-11-01T09:{self.n:02d}:00.000Z",
-                **extra,
-            }
-        )
-        return uuid
-
-    def human(self, text: str) -> None:
-        self._record("user", {"role": "user", "content": text})
-
-    def bash(self, command: str, output: str, *, error: bool) -> None:
-        tool_id = f"toolu_{self.n:04d}"
-        self._record(
-            "assistant",
-            {
-                "id": f"msg_{self.n:04d}",
-                "role": "assistant",
-                "model": "claude-sonnet-4-5",
-                "content": [
-                    {
-                        "type": "tool_use",
-                        "id": tool_id,
-                        "name": "Bash",
-                        "input": {"command": command},
-                    }
-                ],
-            },
-            requestId=f"req_{self.n:04d}",
-        )
-        self._record(
-            "user",
-            {
-                "role": "user",
-                "content": [
-                    {
-                        "type": "tool_result",
-                        "tool_use_id": tool_id,
-                        "content": output,
-                        "is_error": error,
-                    }
-                ],
-            },
-        )
-
-    def write(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(json.dumps(line) + "\n" for line in self.lines), encoding="utf-8")
-
-
 def build(repo_builder: Callable[[str], Any], tmp_path: Path) -> tuple[Any, Path]:
     repo = repo_builder("widgets")
     repo.commit("Initial", {"widgets/upload.py": "def upload(path):\n    return path\n"})
@@ -117,7 +46,7 @@ def build(repo_builder: Callable[[str], Any], tmp_path: Path) -> tuple[Any, Path
     )
     repo.checkout("main")
     repo.merge("feature/retry", "Merge pull request #12 from acme/feature/retry\n\nRetry uploads")
-    t = Transcript(repo.root, "feature/retry")
+    t = Transcript(repo.root, "feature/retry", SESSION_ID)
     t.human(f"Add retries to upload. My token is {SECRETS['github']}, the repo is in {HOME}/src")
     failing = (
         "Exit code 1\nImportError: cannot import name 'upload' from 'widgets'\n"
@@ -315,7 +244,7 @@ def test_a_transcript_line_over_the_limit_is_skipped_and_the_session_still_learn
     repo.commit("Retry uploads", {"widgets/upload.py": "def upload(path, retries=3):\n    pass\n"})
     repo.checkout("main")
     repo.merge("feature/retry", "Merge pull request #12 from acme/feature/retry\n\nRetry uploads")
-    t = Transcript(repo.root, "feature/retry")
+    t = Transcript(repo.root, "feature/retry", SESSION_ID)
     t.human("Add retries to upload.")
     t.bash("cat huge.log", "z" * 20_000, error=False)  # one line of about 20 KB
     t.bash("python -m pytest -q", "Exit code 1\nFAILED tests/test_upload.py", error=True)
