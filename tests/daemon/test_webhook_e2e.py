@@ -215,7 +215,7 @@ def test_a_merged_pr_delivered_by_webhook_ends_as_exactly_one_issue(
     [ping] = world.fake.deliveries
     assert (ping.status, ping.response) == (200, f"pong: learnd watches {SLUG}\n")
 
-    number, _, sha = world.merge_pr()
+    number, old, sha = world.merge_pr()
     delivery = world.fake.deliveries[-1]
     assert (delivery.event, delivery.status) == ("pull_request", 202)
 
@@ -228,6 +228,13 @@ def test_a_merged_pr_delivered_by_webhook_ends_as_exactly_one_issue(
     assert (again.status, again.response) == (200, f"already received delivery {delivery.guid}\n")
     [run] = world.runs(sha)
     assert (run.status, run.triggers) == ("done", ("webhook",))
+    # The push the merge made to main, delivered too: spooled, read, the same run.
+    [pushed] = world.fake.push(
+        SLUG, ref="refs/heads/main", before=old, after=sha, commits=[(sha, "Merge pull request")]
+    )
+    assert pushed.status == 202
+    wait_for(lambda: not list((world.state / "spool").glob("*.json")), 60, "the spool pass")
+    assert world.runs(sha) == [run]
     assert len(world.issues()) == 1
     # With webhooks, polling backed off to the safety net: only the first poll listed
     # the PRs, although [daemon] poll_interval is 1 s.
@@ -356,6 +363,41 @@ def test_refused_deliveries_queue_nothing_and_log_one_line_without_the_payload(
     # The genuine delivery is then taken: the refusals left nothing behind.
     genuine = post(url, body, {**base, "X-GitHub-Delivery": "g-1", "X-Hub-Signature-256": good})
     assert genuine[0] == 202
+
+
+def test_a_reload_takes_a_new_secret_and_refuses_to_turn_webhooks_off(
+    world: World, daemon: Callable[..., Any]
+) -> None:
+    world.write_config()
+    proc = daemon()
+    url = world.url()
+    ping = json.dumps({"zen": "Keep it logically awesome.", "hook_id": 1}).encode()
+
+    def status(secret: str, delivery: str) -> int:
+        signature = "sha256=" + hmac.new(secret.encode(), ping, hashlib.sha256).hexdigest()
+        headers = {
+            "Content-Type": "application/json",
+            "X-GitHub-Event": "ping",
+            "X-GitHub-Delivery": delivery,
+            "X-Hub-Signature-256": signature,
+        }
+        return post(url, ping, headers)[0]
+
+    new_secret = "c0ffee" * 6
+    assert status(SECRET, "p-1") == 200
+    world.secret_file.write_text(new_secret + "\n")
+    proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: world.events("config_reloaded"), 30, "the reload")
+    assert (status(SECRET, "p-2"), status(new_secret, "p-3")) == (401, 200)
+
+    good = world.config.read_text()
+    start = good.index("[webhook]")
+    world.config.write_text(good[:start] + good[good.index("[[repos]]") :])
+    proc.send_signal(signal.SIGHUP)
+    [refused] = wait_for(lambda: world.events("reload_refused"), 30, "the refusal")
+    assert refused["reason"] == "turning [webhook] on or off needs a restart"
+    assert status(new_secret, "p-4") == 200
+    assert new_secret not in world.log.read_text()
 
 
 def test_webhooks_without_a_secret_refuse_to_start(world: World) -> None:
