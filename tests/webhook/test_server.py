@@ -6,12 +6,14 @@ from __future__ import annotations
 import http.client
 import json
 import select
+import socket
 import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
 from typing import Any
 
+import pytest
 from webhook_rig import (
     SECRET,
     SLUG,
@@ -26,6 +28,7 @@ from webhook_rig import (
 from learnd.spool import pending
 from learnd.state.db import StateUnavailable
 from learnd.state.store import StateDB
+from learnd.webhook.settings import ListenAddress
 
 SHA = "4f1c" * 10
 
@@ -350,3 +353,26 @@ def test_a_delivery_that_cannot_be_stored_is_503_and_its_redelivery_is_taken(
 
     assert again.status == 202
     assert len(runs(rig)) == 1
+
+
+def test_it_listens_on_ipv6_loopback_when_told(make_rig: Callable[..., Rig]) -> None:
+    try:
+        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    rig = make_rig(listen=ListenAddress("::1", 0))
+    assert rig.server.address.startswith("[::1]:")
+    conn = http.client.HTTPConnection("::1", rig.port, timeout=30)
+    body = json.dumps({"zen": "Mind your words, they are important.", "hook_id": 3}).encode()
+    conn.request(
+        "POST",
+        "/webhook",
+        body=body,
+        headers={
+            "X-GitHub-Event": "ping",
+            "X-GitHub-Delivery": "v6",
+            "X-Hub-Signature-256": sign(body),
+        },
+    )
+    assert conn.getresponse().status == 200
+    conn.close()
