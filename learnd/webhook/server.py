@@ -243,7 +243,14 @@ class _Handler(BaseHTTPRequestHandler):
         if len(body) < length:
             return  # it hung up before sending its whole body: nothing to answer
         headers = {name.lower(): value for name, value in self.headers.items()}
-        reply = self.server.receiver.receive(headers, body, peer=_peer(self.client_address))
+        peer = _peer(self.client_address)
+        try:
+            reply = self.server.receiver.receive(headers, body, peer=peer)
+        except Exception:
+            # A bug, not the delivery's fault: GitHub shows it failed, and it can be
+            # redelivered once fixed; the connection is answered rather than dropped.
+            log.exception("webhook_crashed", peer=peer)
+            reply = Reply(500, "internal error; see learnd's log")
         self._send(reply)
 
     def _not_post(self) -> None:

@@ -376,3 +376,24 @@ def test_it_listens_on_ipv6_loopback_when_told(make_rig: Callable[..., Rig]) -> 
     )
     assert conn.getresponse().status == 200
     conn.close()
+
+
+def test_an_internal_error_is_answered_500_and_the_server_goes_on(
+    make_rig: Callable[..., Rig], github: Any, tmp_path: Any
+) -> None:
+    bug = threading.Event()
+
+    def connect() -> StateDB:
+        if bug.is_set():
+            raise RuntimeError("a bug in opening the database")
+        return StateDB.open(tmp_path / "state")
+
+    rig = make_rig(connect=connect)
+    bug.set()
+    github.add_hook(SLUG, rig.url, secret=SECRET)
+    merged_pr(github)
+    _, failed = github.deliveries
+
+    assert (failed.status, failed.response) == (500, "internal error; see learnd's log\n")
+    bug.clear()
+    assert github.redeliver(failed.guid).status == 202
