@@ -102,6 +102,12 @@ class Receiver:
             what = "no X-Hub-Signature-256" if verdict == "missing" else "signature does not match"
             return Reply(401, f"{what}: check the webhook's secret")
         if not delivery or not event_name:
+            log.warning(
+                "webhook_malformed",
+                delivery=delivery[:_SHOWN],
+                github_event=event_name[:_SHOWN],
+                reason="no X-GitHub-Delivery or X-GitHub-Event",
+            )
             return Reply(400, "a delivery needs X-GitHub-Delivery and X-GitHub-Event")
         try:
             event = read_event(event_name, decode(body, headers.get("content-type")))
