@@ -20,6 +20,7 @@ from learnd.errors import ConfigError
 from learnd.github.settings import GitHubSettings
 from learnd.llm.settings import GROUNDING_MODES, PROVIDERS, LLMSettings
 from learnd.pipeline.roster import AGENT_NAMES
+from learnd.webhook.settings import WebhookSettings, check_path, parse_listen
 
 DEFAULT_DOCS = ("docs", "AGENTS.md", "CLAUDE.md", "README.md")
 # Where Claude Code and Codex keep their transcripts by default.
@@ -121,6 +122,8 @@ class Config:
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     # The [llm] settings when pipeline.engine is "anthropic" or "openai", else None.
     llm: LLMSettings | None = None
+    # The [webhook] settings when the file has that table (webhooks on), else None.
+    webhook: WebhookSettings | None = None
 
     def repo_for(self, path: Path) -> RepoSettings:
         """The [[repos]] entry for a local clone, or the defaults when none names it."""
@@ -291,7 +294,7 @@ def _expand(raw: str, source: Path | None) -> Path:
 
 def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[str, str]) -> Config:
     check = _Checker(source)
-    check.only(data, ("state_dir", "github", "daemon", "pipeline", "repos", "llm"), "")
+    check.only(data, ("state_dir", "github", "daemon", "pipeline", "repos", "llm", "webhook"), "")
 
     raw_state = check.string(data, "state_dir", "")
     state_dir = _expand(raw_state, source) if raw_state else default_state_dir(env)
@@ -334,6 +337,7 @@ def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[s
         github=_github(check, check.table(data, "github", ""), source),
         daemon=_daemon(check, check.table(data, "daemon", "")),
         llm=_llm(check, check.table(data, "llm", ""), pipeline.engine),
+        webhook=_webhook(check, data, source),
     )
 
 
@@ -449,6 +453,44 @@ def _daemon(check: _Checker, table: Mapping[str, Any]) -> DaemonSettings:
     if level is not None:
         values["log_level"] = level
     return replace(defaults, **values)
+
+
+WEBHOOK_KEYS = tuple(f.name for f in fields(WebhookSettings))
+
+
+def _webhook(
+    check: _Checker, data: Mapping[str, Any], source: Path | None
+) -> WebhookSettings | None:
+    """[webhook]: None when the table is absent; present, even empty, it turns webhooks on."""
+    if "webhook" not in data:
+        return None
+    prefix = "webhook."
+    table = check.table(data, "webhook", "")
+    check.only(table, WEBHOOK_KEYS, prefix)
+    values: dict[str, Any] = {}
+    listen = check.string(table, "listen", prefix)
+    path = check.string(table, "path", prefix)
+    try:
+        if listen is not None:
+            values["listen"] = parse_listen(listen)
+    except ValueError as exc:
+        raise check.fail(f"{prefix}listen", str(exc)) from None
+    try:
+        if path is not None:
+            values["path"] = check_path(path)
+    except ValueError as exc:
+        raise check.fail(f"{prefix}path", str(exc)) from None
+    secret_file = check.string(table, "secret_file", prefix)
+    if secret_file is not None:
+        values["secret_file"] = _expand(secret_file, source)
+    max_body = check.whole(table, "max_body_bytes", prefix, 1)
+    if max_body is not None:
+        values["max_body_bytes"] = max_body
+    for key in ("read_timeout", "safety_poll_interval"):
+        number = check.number(table, key, prefix)
+        if number is not None:
+            values[key] = number
+    return WebhookSettings(**values)
 
 
 def _labels(check: _Checker, table: Mapping[str, Any], prefix: str) -> tuple[str, ...] | None:

@@ -1,4 +1,5 @@
-"""Every contact learnd has with systemd: sd_notify, the watchdog, units, credentials.
+"""Every contact learnd has with systemd: sd_notify, the watchdog, units, credentials,
+and the sockets of socket activation.
 
 The notify protocol is small enough to speak directly (a datagram of ``KEY=value``
 lines sent to the AF_UNIX socket named by ``$NOTIFY_SOCKET``), so learnd needs no
@@ -22,6 +23,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,6 +32,11 @@ log = logging.getLogger(__name__)
 # The variables systemd hands the main process for the notify protocol. A child
 # (an agent, git) has no business with them: see :func:`child_env`.
 NOTIFY_ENV = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
+# The same for socket activation (sd_listen_fds(3)); the descriptors themselves are
+# not inherited (see :func:`listen_fds`).
+LISTEN_ENV = ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES")
+# The first descriptor systemd passes (SD_LISTEN_FDS_START): 0-2 are stdio.
+LISTEN_FDS_START = 3
 
 # A datagram to systemd is a few hundred bytes and PID 1 reads it at once; a send
 # that blocks longer than this means systemd is wedged, and stalling the main loop
@@ -189,14 +196,55 @@ def watchdog_interval(
 
 
 def child_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``env`` without the notify variables, for processes the daemon starts.
+    """``env`` without the notify and socket-activation variables, for processes the
+    daemon starts.
 
     With ``NotifyAccess=main`` systemd drops a child's messages anyway (and logs a
     warning for each); removing the variables keeps an agent that happens to use
-    this module from trying.
+    this module from trying, or from taking the daemon's sockets for its own.
     """
     env = os.environ if env is None else env
-    return {key: value for key, value in env.items() if key not in NOTIFY_ENV}
+    return {
+        key: value for key, value in env.items() if key not in NOTIFY_ENV and key not in LISTEN_ENV
+    }
+
+
+@dataclass(frozen=True)
+class ListenFd:
+    """A listening socket systemd passed: its descriptor and its ``FileDescriptorName=``."""
+
+    fd: int
+    name: str
+
+
+def listen_fds(env: Mapping[str, str] | None = None, *, pid: int | None = None) -> list[ListenFd]:
+    """The sockets systemd passed to this process (socket activation), as sd_listen_fds(3).
+
+    None unless ``LISTEN_PID`` is this process: the variables of a parent, inherited
+    through a shell or by a child, name descriptors that are not ours. A socket
+    without a name is called ``unknown``, as systemd calls it. Nothing is opened or
+    changed: :func:`take_socket` adopts one.
+    """
+    env = os.environ if env is None else env
+    try:
+        if int(env.get("LISTEN_PID", "").strip()) != (os.getpid() if pid is None else pid):
+            return []
+        count = int(env.get("LISTEN_FDS", "").strip())
+    except ValueError:
+        return []
+    names = env.get("LISTEN_FDNAMES", "").split(":")
+    return [
+        ListenFd(LISTEN_FDS_START + n, names[n] if n < len(names) and names[n] else "unknown")
+        for n in range(max(count, 0))
+    ]
+
+
+def take_socket(passed: ListenFd) -> socket.socket:
+    """The passed socket as a Python socket, made close-on-exec as sd_listen_fds does,
+    so that agents and git (which the daemon starts) never hold it open after the
+    daemon stops. OSError when the descriptor is not an open socket."""
+    os.set_inheritable(passed.fd, False)
+    return socket.socket(fileno=passed.fd)
 
 
 def credentials_dir(env: Mapping[str, str] | None = None) -> Path | None:

@@ -43,6 +43,7 @@ def run(args: Any, config: Config, progress: Progress) -> int:
         _git(),
         *_github(config, env),
         *_engine(config, env),
+        *_webhook(config, env),
         *(check for settings in config.repos for check in _repo(settings)),
         _service(env),
     ]
@@ -170,6 +171,28 @@ def _github(config: Config, env: Mapping[str, str]) -> list[Check]:
             ]
         detail += f"; scopes {scopes}"
     return [*checks, Check("github api", OK, detail)]
+
+
+def _webhook(config: Config, env: Mapping[str, str]) -> list[Check]:
+    """With [webhook]: whether the daemon would find its secret (it does not start
+    without one), and where it would listen."""
+    from learnd.webhook.secret import find_secret
+
+    settings = config.webhook
+    if settings is None:
+        return []
+    try:
+        secret = find_secret(settings, env)
+    except LearndError as exc:
+        return [Check("webhook", FAIL, str(exc))]
+    return [
+        Check(
+            "webhook",
+            OK,
+            f"secret from {secret.source}; POST {settings.path} on {settings.listen} (or the "
+            f"socket systemd passes); polls every {settings.safety_poll_interval:g} s meanwhile",
+        )
+    ]
 
 
 def _repo(settings: RepoSettings) -> list[Check]:

@@ -4,6 +4,8 @@ The scheduler runs four kinds of job, each short: a look into the spool the git
 hooks write, one poll per GitHub repository, a dispatcher that hands queued runs to
 workers, and housekeeping. The main thread only waits for signals and pings the
 systemd watchdog, so a hung job shows up as a missed watchdog rather than hiding.
+With ``[webhook]``, a receiver's threads also take GitHub's deliveries, queue what
+they report and wake the dispatcher or the spool job (:mod:`learnd.daemon.webhook`).
 
 Every job opens its own database connection: SQLite connections belong to the
 thread that made them, and the queue's state must survive the daemon being killed
@@ -45,6 +47,7 @@ from learnd.daemon.intake import (
     RetryBook,
     read_request,
 )
+from learnd.daemon.webhook import DELIVERY_TTL, WebhookEndpoint, poll_interval
 from learnd.daemon.worker import WorkOutcome, learn_command, run_learn
 from learnd.errors import EXIT_RUN_FAILED, LearndError
 from learnd.github.errors import GitHubError
@@ -55,6 +58,7 @@ from learnd.state.db import StateCorrupt, StateError, StateUnavailable
 from learnd.state.runs import RunRow
 from learnd.state.store import StateDB
 from learnd.systemd import child_env
+from learnd.webhook.intake import WEBHOOK_HOOK
 
 log = get_logger(__name__)
 
@@ -131,6 +135,7 @@ class Daemon:
         self._orphans_recovered = False
         self._repos_synced = False
         self._state_trouble: dict[str, str] = {}  # job -> the error it last logged
+        self._webhook = WebhookEndpoint(env=self.env, connect=self.db, wake=self._wake_job)
 
     # -- database ----------------------------------------------------------------------
 
@@ -190,6 +195,8 @@ class Daemon:
             self._state_down("start", exc)
         self._install_signals()
         self._schedule()
+        # Before the scheduler: a start refused (no secret) leaves nothing running.
+        self._webhook.start(self.config)
         self._scheduler.start()
         self.notifier.ready(self._status_text())
         log.info(
@@ -197,6 +204,7 @@ class Daemon:
             repos=len(self.config.repos),
             state_dir=str(self.config.state_dir),
             max_concurrent_runs=self.config.daemon.max_concurrent_runs,
+            webhook=self._webhook.address,
         )
         try:
             self._main_loop()
@@ -221,6 +229,8 @@ class Daemon:
     def _shutdown(self) -> None:
         self.notifier.stopping()
         log.info("daemon_stopping", running=len(self._active))
+        # First, so that no delivery is taken that the daemon would not get to.
+        self._webhook.stop()
         self._scheduler.shutdown(wait=False)
         # Workers see stop_event: a run gets grace_period seconds to finish, then is
         # stopped and released to the queue, to resume from its sentinels next start.
@@ -263,7 +273,12 @@ class Daemon:
                 keeping="the running configuration",
             )
             return
+        refused = self._webhook.refuse_reload(config)
+        if refused is not None:
+            log.error("reload_refused", reason=refused, keeping="the running configuration")
+            return
         self.config = config
+        self._webhook.reload(config)
         with self._state_lock:
             self._repos_synced = False
         try:
@@ -312,18 +327,20 @@ class Daemon:
             misfire_grace_time=5,
             **common,
         )
+        # With webhooks, polls are only the safety net: see learnd.daemon.webhook.
+        interval = poll_interval(self.config)
         for settings in self.config.repos:
             if settings.github is None:
                 continue
             self._scheduler.add_job(
                 self._guard(f"poll:{settings.github}", self.poll, settings),
                 "interval",
-                seconds=d.poll_interval,
+                seconds=interval,
                 id=f"poll:{settings.github}",
                 next_run_time=now,
                 # A poll delayed (a suspended laptop, a long busy spell) should still run
                 # once, within its interval; GitHub's watermark makes a late poll complete.
-                misfire_grace_time=max(1, int(d.poll_interval)),
+                misfire_grace_time=max(1, int(interval)),
                 **common,
             )
         self._scheduler.add_job(
@@ -444,12 +461,14 @@ class Daemon:
             return 0
         key = repo_key(landed.settings)
         detail = f"{request.hook} {request.old_head or ''}..{request.new_head}"
+        # A push a webhook delivered comes through the spool too (learnd.webhook.intake).
+        trigger = "webhook" if request.hook == WEBHOOK_HOOK else "hook"
         # All of a request's merges or none: a failure leaves the file to try again.
         with db.transaction():
             # As at start: the entry may be newer than the last sync (a reload).
             db.upsert_repo(key, path=landed.settings.path, github=landed.settings.github)
             queued = [
-                db.enqueue_run(key, pr=m.pr, merge_sha=m.sha, trigger="hook", source_detail=detail)
+                db.enqueue_run(key, pr=m.pr, merge_sha=m.sha, trigger=trigger, source_detail=detail)
                 for m in landed.merges
             ]
         for row, new in queued:
@@ -458,7 +477,7 @@ class Daemon:
                 repo=key,
                 pr=row.pr,
                 merge=row.merge_sha[:12],
-                trigger="hook",
+                trigger=trigger,
             )
         return sum(new for _, new in queued)
 
@@ -492,7 +511,11 @@ class Daemon:
             self._wake_dispatch()
 
     def _wake_dispatch(self) -> None:
-        job = self._scheduler.get_job("dispatch")
+        self._wake_job("dispatch")
+
+    def _wake_job(self, name: str) -> None:
+        """Run the job ``name`` now rather than at its next interval."""
+        job = self._scheduler.get_job(name)
         if job is not None:
             job.modify(next_run_time=datetime.now(UTC))
 
@@ -517,6 +540,7 @@ class Daemon:
                     shutil.rmtree(row.run_dir, ignore_errors=True)
                 db.mark_pruned(row.id)
                 log.info("run_dir_pruned", run=row.id, run_dir=row.run_dir)
+            db.prune_deliveries(older_than=time.time() - DELIVERY_TTL)
 
     # -- one run -----------------------------------------------------------------------
 

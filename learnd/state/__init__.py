@@ -13,6 +13,7 @@ and the CLI.
 - ``db``: the file, WAL and locking, schema version and migrations, transactions;
 - ``repos``: watched repositories, the poller's watermark and ETag;
 - ``runs``: the run queue, keyed by (repository, PR, merge commit), with retries;
+- ``deliveries``: webhook delivery ids already taken, so a redelivery is taken once;
 - ``store``: :class:`StateDB`, all of the above on one connection.
 """
 

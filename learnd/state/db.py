@@ -91,6 +91,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX runs_merge ON runs (repo_key, merge_sha)",
         "CREATE INDEX runs_finished ON runs (finished_at) WHERE pruned_at IS NULL",
     ),
+    (
+        # Webhook deliveries taken, by GitHub's X-GitHub-Delivery id: a redelivery of
+        # one (GitHub's "Redeliver" keeps the id) is answered without queueing again.
+        """
+        CREATE TABLE webhook_deliveries (
+            id TEXT PRIMARY KEY,
+            event TEXT NOT NULL,
+            received_at REAL NOT NULL
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX webhook_deliveries_received ON webhook_deliveries (received_at)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -413,7 +425,9 @@ def _inspect(conn: sqlite3.Connection, path: Path) -> FileHealth:
     if version == 0:
         return FileHealth(path, exists=True, schema_version=0, runs=0)
     tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    missing = sorted({"repos", "runs"} - tables)
+    # The tables each migration adds, for the version the file says it is at.
+    wanted = {"repos", "runs"} | ({"webhook_deliveries"} if version >= 2 else set())
+    missing = sorted(wanted - tables)
     if missing:
         return FileHealth(
             path,

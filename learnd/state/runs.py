@@ -33,7 +33,7 @@ DONE: Final = "done"
 FAILED: Final = "failed"
 STATUSES: tuple[RunStatus, ...] = (QUEUED, RUNNING, DONE, FAILED)
 
-TRIGGERS = ("hook", "poll", "backfill", "manual")
+TRIGGERS = ("hook", "poll", "backfill", "manual", "webhook")
 UNKNOWN_PR = 0  # how an unknown PR is stored; GitHub numbers start at 1
 
 # A retried run waits base_backoff * 2**(attempts-1), but never longer than this.

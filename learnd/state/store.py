@@ -1,11 +1,14 @@
-"""The state database as one object: repositories and their poll state, and the run queue."""
+"""The state database as one object: repositories and their poll state, the run queue,
+and the webhook deliveries taken."""
 
 from __future__ import annotations
 
+from learnd.state.deliveries import DeliveryStore
 from learnd.state.repos import RepoStore
 from learnd.state.runs import RunQueue
 
 
-class StateDB(RepoStore, RunQueue):
+class StateDB(RepoStore, RunQueue, DeliveryStore):
     """``StateDB.open(state_dir)``: see :mod:`learnd.state.db` for the file and its rules,
-    :mod:`learnd.state.repos` and :mod:`learnd.state.runs` for the operations."""
+    :mod:`learnd.state.repos`, :mod:`learnd.state.runs` and :mod:`learnd.state.deliveries`
+    for the operations."""

@@ -48,6 +48,18 @@ Behaviour worth knowing:
   until every such request has landed. ``rate_limit_next`` and
   ``secondary_limit_next`` build GitHub's two kinds of rate-limit answers. The regex
   is searched in the API path without the GHE prefix or the query.
+- webhooks: ``add_hook(full_name, url, secret=..., content_type="json" | "form")``
+  registers a repository webhook and pings it at once, as GitHub does. From then on
+  ``merge_pull`` delivers the ``pull_request`` event (action ``closed``, ``merged``
+  true) to it, and ``push(full_name, ref=..., before=..., after=..., commits=...)``
+  delivers a ``push`` event (the fake holds no git objects, so the push a merge makes
+  is the test's to report). Deliveries are real signed HTTP POSTs with GitHub's
+  headers (``X-GitHub-Event``, ``X-GitHub-Delivery``, ``X-Hub-Signature-256``, ...)
+  and payloads shaped like GitHub's documented ones, built from the same objects the
+  REST routes serve (``pull_request_event``, ``push_event``, ``ping_event`` build them
+  without sending); ``deliveries`` records each with the status it got, and
+  ``redeliver(guid)`` sends one again with the same GUID, as GitHub's "Redeliver"
+  button does. GitHub retries nothing by itself; neither does the fake.
 - ``POST /graphql`` (``/api/graphql`` behind a GHE prefix, as GitHub Enterprise
   serves it) answers the one query learnd sends, ``viewer { login }``, for user and
   installation tokens alike, in GitHub's ``{"data": ...}`` / ``{"errors": [...]}``
@@ -65,6 +77,8 @@ path; :func:`load` in ``tests/github/conftest.py`` shows how::
 from __future__ import annotations
 
 import hashlib
+import hmac
+import http.client
 import itertools
 import json
 import re
@@ -243,6 +257,45 @@ class FakeGist:
 
 
 @dataclass
+class FakeHook:
+    """A repository webhook, as ``POST /repos/{owner}/{repo}/hooks`` would create it."""
+
+    id: int
+    repo: str  # lower-case full name
+    url: str
+    secret: str | None
+    content_type: str  # "json" or "form", GitHub's two choices
+    events: tuple[str, ...]
+    created_at: datetime
+
+
+@dataclass
+class FakeDelivery:
+    """One POST to a hook: what was sent and what came back."""
+
+    guid: str  # X-GitHub-Delivery
+    hook_id: int
+    event: str
+    action: str | None
+    headers: dict[str, str]
+    body: bytes
+    redelivery: bool
+    status: int | None = None  # None: no answer (refused, timed out, cut off)
+    response: str = ""
+
+    @property
+    def payload(self) -> Any:
+        if self.headers["Content-Type"] == "application/json":
+            return json.loads(self.body)
+        return json.loads(urllib.parse.parse_qs(self.body.decode())["payload"][0])
+
+
+# GitHub waits this long for a receiver's answer, then counts the delivery as failed.
+HOOK_TIMEOUT = 10.0
+HOOKSHOT = "GitHub-Hookshot/5f8a7c1"
+
+
+@dataclass
 class _Fault:
     method: str
     pattern: re.Pattern[str]
@@ -303,6 +356,8 @@ class FakeGitHub:
         self.tokens: dict[str, FakeToken] = {}
         self.repos: dict[str, FakeRepo] = {}  # by lower-case full name
         self.gists: dict[str, FakeGist] = {}
+        self.hooks: dict[int, FakeHook] = {}
+        self._deliveries: list[FakeDelivery] = []
         self._faults: list[_Fault] = []
         self._busy = 0  # requests being handled right now (a delayed one included)
         self._idle = threading.Condition(self._lock)
@@ -700,7 +755,8 @@ class FakeGitHub:
 
     def merge_pull(self, full_name: str, number: int, *, merge_commit_sha: str) -> FakePull:
         """Merge an open PR now, as GitHub's merge button does: it becomes closed and
-        merged, and its ``updated_at`` moves on (which is what pollers watch)."""
+        merged, its ``updated_at`` moves on (which is what pollers watch), and the
+        repository's hooks get the ``pull_request`` event (action ``closed``)."""
         with self._lock:
             repo = self.repos[full_name.lower()]
             pull = repo.pulls[number]
@@ -710,7 +766,242 @@ class FakeGitHub:
             pull.merged_at = pull.closed_at = pull.updated_at = now
             pull.merge_commit_sha = merge_commit_sha
             pull.merged_by = (sorted(repo.collaborators) or [repo.owner])[0]
-            return pull
+            payload = self.pull_request_event(full_name, number, action="closed")
+        # Delivered after the lock is let go: the receiver may call back (GET the PR).
+        self._deliver_to_hooks(full_name, "pull_request", payload)
+        return pull
+
+    # -- webhooks
+
+    def add_hook(
+        self,
+        full_name: str,
+        url: str,
+        *,
+        secret: str | None = None,
+        content_type: str = "json",
+        events: Iterable[str] = ("pull_request", "push"),
+    ) -> FakeHook:
+        """A repository webhook posting to ``url``; GitHub pings a new hook at once."""
+        assert content_type in ("json", "form"), content_type
+        with self._lock:
+            repo = self.repos[full_name.lower()]
+            hook = FakeHook(
+                next(self._ids),
+                repo.full_name.lower(),
+                url,
+                secret,
+                content_type,
+                tuple(events),
+                self._now(),
+            )
+            self.hooks[hook.id] = hook
+            payload = self.ping_event(hook.id)
+        self._send(hook, "ping", payload, guid=str(uuid.uuid4()), redelivery=False)
+        return hook
+
+    @property
+    def deliveries(self) -> list[FakeDelivery]:
+        with self._lock:
+            return list(self._deliveries)
+
+    def push(
+        self,
+        full_name: str,
+        *,
+        ref: str,
+        before: str,
+        after: str,
+        commits: Iterable[tuple[str, str]] = (),
+        pusher: str | None = None,
+    ) -> list[FakeDelivery]:
+        """Deliver a ``push`` of ``commits`` (sha, message), oldest first, to the hooks."""
+        payload = self.push_event(
+            full_name, ref=ref, before=before, after=after, commits=commits, pusher=pusher
+        )
+        return self._deliver_to_hooks(full_name, "push", payload)
+
+    def redeliver(self, guid: str) -> FakeDelivery:
+        """Send a delivery again, byte for byte and with its GUID, as "Redeliver" does."""
+        with self._lock:
+            old = next(d for d in self._deliveries if d.guid == guid)
+            hook = self.hooks[old.hook_id]
+        return self._post(hook, old.event, old.action, old.body, old.headers, redelivery=True)
+
+    def pull_request_event(
+        self, full_name: str, number: int, *, action: str = "closed"
+    ) -> dict[str, Any]:
+        """The ``pull_request`` payload for the PR as it stands now."""
+        with self._lock:
+            repo = self.repos[full_name.lower()]
+            pull = repo.pulls[number]
+            sender = pull.merged_by if action == "closed" and pull.merged_by else pull.user
+            return {
+                "action": action,
+                "number": pull.number,
+                "pull_request": self._pull_json(repo, pull, full=True),
+                "repository": self._repo_json(repo),
+                "sender": self._user_json(sender),
+            }
+
+    def push_event(
+        self,
+        full_name: str,
+        *,
+        ref: str,
+        before: str,
+        after: str,
+        commits: Iterable[tuple[str, str]] = (),
+        pusher: str | None = None,
+    ) -> dict[str, Any]:
+        """The ``push`` payload for ``before..after`` on ``ref``."""
+        with self._lock:
+            repo = self.repos[full_name.lower()]
+            login = pusher or repo.owner
+            when = _ts(self._now())
+            html = f"{self.web_url}/{repo.full_name}"
+
+            def person() -> dict[str, str]:
+                return {"name": login, "email": f"{login}@example.com", "username": login}
+
+            listed = [
+                {
+                    "id": sha,
+                    "tree_id": _sha(f"tree:{sha}"),
+                    "distinct": True,
+                    "message": message,
+                    "timestamp": when,
+                    "url": f"{html}/commit/{sha}",
+                    "author": person(),
+                    "committer": person(),
+                    "added": [],
+                    "removed": [],
+                    "modified": [],
+                }
+                for sha, message in commits
+            ]
+            zero = "0" * 40
+            return {
+                "ref": ref,
+                "before": before,
+                "after": after,
+                "repository": self._repo_json(repo),
+                "pusher": {"name": login, "email": f"{login}@example.com"},
+                "sender": self._user_json(login),
+                "created": before == zero,
+                "deleted": after == zero,
+                "forced": False,
+                "base_ref": None,
+                "compare": f"{html}/compare/{before[:12]}...{after[:12]}",
+                "commits": listed,
+                "head_commit": listed[-1] if listed else None,
+            }
+
+    def ping_event(self, hook_id: int) -> dict[str, Any]:
+        with self._lock:
+            hook = self.hooks[hook_id]
+            repo = self.repos[hook.repo]
+            api = f"{self.api_url}/repos/{repo.full_name}/hooks/{hook.id}"
+            return {
+                "zen": "Practicality beats purity.",
+                "hook_id": hook.id,
+                "hook": {
+                    "type": "Repository",
+                    "id": hook.id,
+                    "name": "web",
+                    "active": True,
+                    "events": list(hook.events),
+                    "config": {
+                        "content_type": hook.content_type,
+                        "insecure_ssl": "0",
+                        "url": hook.url,
+                        **({"secret": "********"} if hook.secret else {}),
+                    },
+                    "updated_at": _ts(hook.created_at),
+                    "created_at": _ts(hook.created_at),
+                    "url": api,
+                    "test_url": f"{api}/test",
+                    "ping_url": f"{api}/pings",
+                    "deliveries_url": f"{api}/deliveries",
+                    "last_response": {"code": None, "status": "unused", "message": None},
+                },
+                "repository": self._repo_json(repo),
+                "sender": self._user_json(repo.owner),
+            }
+
+    def _deliver_to_hooks(
+        self, full_name: str, event: str, payload: dict[str, Any]
+    ) -> list[FakeDelivery]:
+        with self._lock:
+            hooks = [
+                h
+                for h in self.hooks.values()
+                if h.repo == full_name.lower() and (event in h.events or "*" in h.events)
+            ]
+        return [
+            self._send(hook, event, payload, guid=str(uuid.uuid4()), redelivery=False)
+            for hook in hooks
+        ]
+
+    def _send(
+        self, hook: FakeHook, event: str, payload: dict[str, Any], *, guid: str, redelivery: bool
+    ) -> FakeDelivery:
+        text = json.dumps(payload)
+        if hook.content_type == "json":
+            body, content_type = text.encode(), "application/json"
+        else:
+            body = urllib.parse.urlencode({"payload": text}).encode()
+            content_type = "application/x-www-form-urlencoded"
+        with self._lock:
+            repo = self.repos[hook.repo]
+        headers = {
+            "Content-Type": content_type,
+            "User-Agent": HOOKSHOT,
+            "X-GitHub-Delivery": guid,
+            "X-GitHub-Event": event,
+            "X-GitHub-Hook-ID": str(hook.id),
+            "X-GitHub-Hook-Installation-Target-ID": str(repo.id),
+            "X-GitHub-Hook-Installation-Target-Type": "repository",
+        }
+        if hook.secret is not None:
+            key = hook.secret.encode()
+            headers["X-Hub-Signature"] = "sha1=" + hmac.new(key, body, hashlib.sha1).hexdigest()
+            headers["X-Hub-Signature-256"] = (
+                "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+            )
+        action = payload.get("action")
+        return self._post(
+            hook, event, action if isinstance(action, str) else None, body, headers, redelivery
+        )
+
+    def _post(
+        self,
+        hook: FakeHook,
+        event: str,
+        action: str | None,
+        body: bytes,
+        headers: dict[str, str],
+        redelivery: bool,
+    ) -> FakeDelivery:
+        delivery = FakeDelivery(
+            headers["X-GitHub-Delivery"], hook.id, event, action, dict(headers), body, redelivery
+        )
+        target = urllib.parse.urlsplit(hook.url)
+        conn = http.client.HTTPConnection(
+            target.hostname or "127.0.0.1", target.port or 80, timeout=HOOK_TIMEOUT
+        )
+        try:
+            conn.request("POST", target.path or "/", body=body, headers=headers)
+            answer = conn.getresponse()
+            delivery.status = answer.status
+            delivery.response = answer.read().decode("utf-8", "replace")
+        except OSError:
+            delivery.status = None  # GitHub: "We couldn't deliver this payload"
+        finally:
+            conn.close()
+        with self._lock:
+            self._deliveries.append(delivery)
+        return delivery
 
     def issues(self, full_name: str) -> list[FakeIssue]:
         with self._lock:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from learnd.state import DB_NAME, StateDB
+from learnd.state import DB_NAME, SCHEMA_VERSION, StateDB
 
 SHA = "b" * 40
 
@@ -128,7 +128,7 @@ def test_doctor_passes_a_sound_database_and_a_missing_one(
     out = learnd_cli("doctor", "--state-dir", str(state), "--json")
     check = {c["name"]: c for c in json.loads(out.stdout)["checks"]}["state database"]
     assert check["status"] == "ok", check
-    assert "schema 1" in check["detail"] and "1 run" in check["detail"]
+    assert f"schema {SCHEMA_VERSION}," in check["detail"] and "1 run" in check["detail"]
 
 
 def test_doctor_fails_a_database_from_a_newer_learnd(

@@ -11,16 +11,21 @@ from pathlib import Path
 
 import pytest
 
+from learnd.daemon.webhook import SOCKET_NAME
 from learnd.github.auth import CREDENTIAL_NAME, find_token
 from learnd.github.settings import GitHubSettings
 from learnd.llm.auth import CREDENTIAL as LLM_CREDENTIAL
 from learnd.llm.auth import find_api_key
 from learnd.llm.settings import LLMSettings
 from learnd.main import build_parser
+from learnd.webhook.secret import CREDENTIAL_NAME as WEBHOOK_CREDENTIAL
+from learnd.webhook.secret import NoWebhookSecret, find_secret
+from learnd.webhook.settings import WebhookSettings, parse_listen
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEM_UNIT = ROOT / "systemd" / "learnd.service"
 USER_UNIT = ROOT / "systemd" / "user" / "learnd.service"
+SOCKET_UNIT = ROOT / "systemd" / "learnd.socket"
 SYSUSERS = ROOT / "systemd" / "learnd.sysusers"
 # The target of the issue: "OK" starts below 4.0 in systemd's scale; learnd keeps
 # a margin so that a new directive cannot quietly weaken the sandbox.
@@ -156,6 +161,7 @@ def test_system_unit_is_a_notify_service_with_state_config_and_credential() -> N
     assert units["Service.LoadCredential"] == [
         f"{CREDENTIAL_NAME}:/etc/learnd/github-token",
         f"{LLM_CREDENTIAL}:/etc/learnd/llm-api-key",
+        f"{WEBHOOK_CREDENTIAL}:/etc/learnd/webhook-secret",
     ]
     assert one(units, "Service.ExecReload") == "/bin/kill -HUP $MAINPID"
     assert one(units, "Service.Restart") == "on-failure"
@@ -205,7 +211,10 @@ def test_user_unit_is_a_notify_service_without_home_protection() -> None:
     assert one(units, "Service.NotifyAccess") == "main"
     assert re.fullmatch(r"\d+s", one(units, "Service.WatchdogSec"))
     assert one(units, "Service.ConfigurationDirectory") == "learnd"
-    assert one(units, "Service.LoadCredential") == f"{CREDENTIAL_NAME}:%E/learnd/github-token"
+    assert units["Service.LoadCredential"] == [
+        f"{CREDENTIAL_NAME}:%E/learnd/github-token",
+        f"{WEBHOOK_CREDENTIAL}:%E/learnd/webhook-secret",
+    ]
     assert one(units, "Install.WantedBy") == "default.target"
     # Transcripts live in the home directory; a user unit runs as its owner.
     for absent in ("ProtectHome", "User", "DynamicUser", "StateDirectory"):
@@ -236,10 +245,40 @@ def test_a_missing_token_file_falls_back_to_no_token(unit: Path, tmp_path: Path)
 
     assert (credentials / name).read_text() == "\n"
     assert find_token(GitHubSettings(), {"CREDENTIALS_DIRECTORY": str(credentials)}) is None
-    # The system unit's LLM key falls back the same way, to "no key".
+    # The system unit's LLM key falls back the same way, to "no key"; the webhook
+    # secret to none, which a [webhook] table refuses with one line.
     for extra in directives(unit)["Service.SetCredential"][1:]:
         name, _, value = extra.partition(":")
-        assert name == LLM_CREDENTIAL
+        assert name in (LLM_CREDENTIAL, WEBHOOK_CREDENTIAL)
         (credentials / name).write_text(value.encode().decode("unicode_escape"))
-        settings = LLMSettings(provider="anthropic", model="m")
-        assert find_api_key(settings, {"CREDENTIALS_DIRECTORY": str(credentials)}) is None
+        env = {"CREDENTIALS_DIRECTORY": str(credentials)}
+        if name == LLM_CREDENTIAL:
+            settings = LLMSettings(provider="anthropic", model="m")
+            assert find_api_key(settings, env) is None
+        else:
+            with pytest.raises(NoWebhookSecret, match="is empty"):
+                find_secret(WebhookSettings(), env)
+
+
+# -- the webhook socket ------------------------------------------------------------------
+
+
+@needs_analyze
+def test_socket_unit_verifies_with_its_service() -> None:
+    done = analyze("verify", str(SOCKET_UNIT), str(SYSTEM_UNIT))
+
+    assert done.returncode == 0, done.stderr
+    said = [line for line in (done.stdout + done.stderr).splitlines() if "learnd.socket" in line]
+    assert said == []
+
+
+def test_socket_unit_hands_learnd_its_named_loopback_socket() -> None:
+    units = directives(SOCKET_UNIT)
+
+    # The name learnd looks for in $LISTEN_FDNAMES, on the address it would listen
+    # on itself: loopback, behind a proxy or tunnel.
+    assert one(units, "Socket.FileDescriptorName") == SOCKET_NAME
+    assert parse_listen(one(units, "Socket.ListenStream")) == WebhookSettings().listen
+    assert one(units, "Socket.Accept") == "no"
+    assert one(units, "Socket.Service") == SYSTEM_UNIT.name
+    assert one(units, "Install.WantedBy") == "sockets.target"
