@@ -8,14 +8,15 @@ definition lines (cheap, no AST), and asks git once per question (one
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Sequence
 
 from learnd.agents.context import AgentContext, AgentResult
 from learnd.analysis.wordscan import names_defined, words_present
 from learnd.docs.check import check_docs
-from learnd.docs.model import DocsCheckFacts, DocsIndex
+from learnd.docs.index_file import DocsIndexFile
+from learnd.docs.model import DocsCheckFacts
 from learnd.docs.patch_names import scan_patch
-from learnd.facts import embed_facts, from_jsonable
+from learnd.facts import embed_facts
 from learnd.gather.inputs import DIFF_PATCH, DOCS_INDEX
 from learnd.git import GitRepo
 from learnd.pipeline.protocol import OK, SKIPPED
@@ -24,11 +25,11 @@ DOC_SUFFIXES = (".md", ".markdown")
 
 
 def run(ctx: AgentContext) -> AgentResult:
-    raw = ctx.read_input_json(DOCS_INDEX)
-    if raw is None:
+    index_path = ctx.input_path(DOCS_INDEX)
+    if not index_path.exists():
         raise FileNotFoundError(f"inputs/{DOCS_INDEX} is missing")
-    index = from_jsonable(DocsIndex, raw)
-    if not index.docs:
+    index = DocsIndexFile(index_path)
+    if index.is_empty():
         reason = "no markdown docs under the configured doc paths: " + ", ".join(ctx.target.docs)
         return AgentResult(SKIPPED, f"# Existing docs check\n\nSkipped: {reason}.\n", reason)
     with ctx.input_path(DIFF_PATCH).open(encoding="utf-8", errors="replace") as patch:
@@ -42,8 +43,11 @@ def run(ctx: AgentContext) -> AgentResult:
     def symbols_existing(candidates: Collection[str]) -> set[str]:
         return words_present(repo.text_files(merge, exclude_suffixes=DOC_SUFFIXES), candidates)
 
-    def doc_text(path: str) -> str:
-        return repo.read_text(merge, path) or ""
+    def doc_texts(paths: Sequence[str]) -> Iterator[tuple[str, str]]:
+        # One git process for all of them: one per doc cost minutes on big doc sets.
+        for blob in repo.read_blobs(merge, paths):
+            if blob.data is not None:
+                yield blob.path, blob.data.decode("utf-8", "replace")
 
     facts = check_docs(
         index,
@@ -52,7 +56,7 @@ def run(ctx: AgentContext) -> AgentResult:
         moved_paths=names.moved_paths,
         path_exists=lambda p: p in files or p in folders,
         symbols_existing=symbols_existing,
-        doc_text=doc_text,
+        doc_texts=doc_texts,
     )
     return AgentResult(OK, embed_facts(render_docs_check(facts, len(removed)), facts))
 
