@@ -361,14 +361,20 @@ def _norm(path: str) -> str | None:
     return norm
 
 
-def _path_candidates(doc: str, ref: str) -> list[str]:
+def _path_candidates(doc: str, ref: str) -> tuple[str, ...]:
     """Where a path ref may point: from the repository root, then the doc's folder."""
+    return _candidates_from(posixpath.dirname(doc), ref)
+
+
+@lru_cache(maxsize=1 << 14)
+def _candidates_from(folder: str, ref: str) -> tuple[str, ...]:
+    # Remembered: docs of one folder name the same files again and again.
     out: list[str] = []
-    for raw in (ref, posixpath.join(posixpath.dirname(doc), ref)):
+    for raw in (ref, posixpath.join(folder, ref)):
         norm = _norm(raw)
         if norm is not None and norm not in out:
             out.append(norm)
-    return out
+    return tuple(out)
 
 
 def _parents(path: str) -> Iterable[str]:

@@ -155,3 +155,16 @@ def test_a_run_writes_the_index_as_lines_in_path_order(
     got = list(index.entries())
     assert [d.path for d in got] == ["README.md", "docs/a.md", "docs/b.md", "docs/sub/c.md"]
     assert got == [d for d in expected.docs if d.path != "docs-other.md"]
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [{"kind": "path", "text": "a.py", "line": "3"}, {"kind": "path", "text": 7, "line": 3}],
+)
+def test_a_ref_of_the_wrong_shape_names_its_line(tmp_path: Path, ref: dict[str, Any]) -> None:
+    path = tmp_path / "docs-index.jsonl"
+    write(path, "c", {})
+    entry = {"path": "a.md", "title": "A", "read_when": [], "tripwires": [], "headings": []}
+    path.write_bytes(path.read_bytes() + json.dumps({**entry, "refs": [ref]}).encode() + b"\n")
+    with pytest.raises(DocsIndexError, match="line 2: not a doc entry"):
+        list(DocsIndexFile(path).entries())
