@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import PurePosixPath
 
-from learnd.docs.model import CODE, IDENTIFIER, PATH, DocsIndex
+from learnd.docs.model import CODE, IDENTIFIER, PATH, DocsSource
 
 # Where agent-facing knowledge goes when no doc is about the file in question.
 AGENT_DOCS = ("AGENTS.md", "CLAUDE.md", "docs/AGENTS.md", "README.md")
@@ -20,15 +20,22 @@ LEARNED_FOLDER = "docs/learned"
 class DocTargets:
     """Looks up docs by the files and names they mention; built once per run."""
 
-    def __init__(self, index: DocsIndex) -> None:
-        self.paths = {d.path for d in index.docs}
-        self._mentions: dict[str, Counter[str]] = {}
-        for doc in index.docs:
-            for ref in doc.refs:
-                if ref.kind in (PATH, IDENTIFIER, CODE):
-                    self._mentions.setdefault(ref.text.strip("`").rstrip("/"), Counter())[
-                        doc.path
-                    ] += 1
+    def __init__(self, index: DocsSource) -> None:
+        self.paths: set[str] = set()
+        # For each thing mentioned, the doc mentioning it most: (times, doc). Only the
+        # best is kept, so memory grows with the docs' vocabulary, not their refs.
+        self._best: dict[str, tuple[int, str]] = {}
+        for doc in index.entries():
+            self.paths.add(doc.path)
+            counts = Counter(
+                ref.text.strip("`").rstrip("/")
+                for ref in doc.refs
+                if ref.kind in (PATH, IDENTIFIER, CODE)
+            )
+            for key, count in counts.items():
+                known = self._best.get(key)
+                if known is None or (count, doc.path) > known:
+                    self._best[key] = (count, doc.path)
 
     def agent_doc(self) -> str:
         """The repository's doc for coding agents, or the file such a doc would be."""
@@ -45,9 +52,9 @@ class DocTargets:
         keys = [path, p.name, p.stem, ".".join(p.with_suffix("").parts)]
         keys += [str(parent) for parent in p.parents if str(parent) != "."]
         for key in keys:
-            counts = self._mentions.get(key)
-            if counts:
-                return max(counts, key=lambda d: (counts[d], d))
+            best = self._best.get(key)
+            if best is not None:
+                return best[1]
         return None
 
     def learned_doc(self, topic: str) -> str:

@@ -8,14 +8,15 @@ definition lines (cheap, no AST), and asks git once per question (one
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Sequence
 
 from learnd.agents.context import AgentContext, AgentResult
 from learnd.analysis.wordscan import names_defined, words_present
 from learnd.docs.check import check_docs
-from learnd.docs.model import DocsCheckFacts, DocsIndex
+from learnd.docs.index_file import DocsIndexFile
+from learnd.docs.model import DocsCheckFacts
 from learnd.docs.patch_names import scan_patch
-from learnd.facts import embed_facts, from_jsonable
+from learnd.facts import embed_facts
 from learnd.gather.inputs import DIFF_PATCH, DOCS_INDEX
 from learnd.git import GitRepo
 from learnd.pipeline.protocol import OK, SKIPPED
@@ -24,11 +25,11 @@ DOC_SUFFIXES = (".md", ".markdown")
 
 
 def run(ctx: AgentContext) -> AgentResult:
-    raw = ctx.read_input_json(DOCS_INDEX)
-    if raw is None:
+    index_path = ctx.input_path(DOCS_INDEX)
+    if not index_path.exists():
         raise FileNotFoundError(f"inputs/{DOCS_INDEX} is missing")
-    index = from_jsonable(DocsIndex, raw)
-    if not index.docs:
+    index = DocsIndexFile(index_path)
+    if index.is_empty():
         reason = "no markdown docs under the configured doc paths: " + ", ".join(ctx.target.docs)
         return AgentResult(SKIPPED, f"# Existing docs check\n\nSkipped: {reason}.\n", reason)
     # surrogateescape: a name git left unquoted keeps its bytes (see patch_names).
@@ -40,18 +41,17 @@ def run(ctx: AgentContext) -> AgentResult:
     files = set(repo.list_files(merge))
     # Shown names never escape "/", so their folders are shown names too.
     folders = {p.rsplit("/", i)[0] for p in files for i in range(1, p.count("/") + 1)}
-    # By blob id, as every read: a name may hold any byte git allows.
-    doc_blobs = {e.path: e.blob for e in repo.tree_blobs(merge, [d.path for d in index.docs])}
 
     def symbols_existing(candidates: Collection[str]) -> set[str]:
         return words_present(repo.text_files(merge, exclude_suffixes=DOC_SUFFIXES), candidates)
 
-    def doc_text(path: str) -> str:
-        blob = doc_blobs.get(path)
-        for found in repo.read_blob_ids([(path, blob)] if blob else []):
-            if found.data is not None:
-                return found.data.decode("utf-8", "replace")
-        return ""
+    def doc_texts(paths: Sequence[str]) -> Iterator[tuple[str, str]]:
+        # One git process for all of them, by blob id: one per doc cost minutes on
+        # big doc sets, and a name must not choose what is read (learnd.pathnames).
+        ids = {e.path: e.blob for e in repo.tree_blobs(merge, paths)}
+        for blob in repo.read_blob_ids((path, ids[path]) for path in paths if path in ids):
+            if blob.data is not None:
+                yield blob.path, blob.data.decode("utf-8", "replace")
 
     facts = check_docs(
         index,
@@ -60,7 +60,7 @@ def run(ctx: AgentContext) -> AgentResult:
         moved_paths=names.moved_paths,
         path_exists=lambda p: p in files or p in folders,
         symbols_existing=symbols_existing,
-        doc_text=doc_text,
+        doc_texts=doc_texts,
     )
     return AgentResult(OK, embed_facts(render_docs_check(facts, len(removed)), facts))
 

@@ -38,6 +38,7 @@ from learnd.agents.review_gaps import review_gaps
 from learnd.agents.session_gaps import session_gaps
 from learnd.analysis import changes as ch
 from learnd.analysis.changes import DiffFacts, SymbolChange
+from learnd.docs.index_file import DocsIndexFile
 from learnd.docs.model import (
     CODE,
     DOCUMENTED,
@@ -46,11 +47,12 @@ from learnd.docs.model import (
     PARTIAL,
     DocsCheckFacts,
     DocsIndex,
+    DocsSource,
     RelatedDocs,
     StaleRef,
     bare_name,
 )
-from learnd.facts import embed_facts, from_jsonable
+from learnd.facts import embed_facts
 from learnd.gather.inputs import DOCS_INDEX
 from learnd.gather.target import LearnTarget
 from learnd.inert import code_span
@@ -77,8 +79,10 @@ def run(ctx: AgentContext) -> AgentResult:
     diff_state, diff = ctx.upstream_facts(CODE_DIFF_ANALYZER, DIFF_OUTPUT, DiffFacts)
     docs_state, check = ctx.upstream_facts(EXISTING_DOCS_CHECKER, DOCS_OUTPUT, DocsCheckFacts)
     comments_state, review = ctx.upstream_facts(PR_COMMENT_ANALYZER, COMMENTS_OUTPUT, ReviewFacts)
-    raw_index = ctx.read_input_json(DOCS_INDEX)
-    index = from_jsonable(DocsIndex, raw_index) if raw_index else DocsIndex(ctx.target.merge_sha)
+    index_path = ctx.input_path(DOCS_INDEX)
+    index: DocsSource = (
+        DocsIndexFile(index_path) if index_path.exists() else DocsIndex(ctx.target.merge_sha)
+    )
     linked, sessions = _sessions(ctx)
     states = (diff_state, docs_state, comments_state)
     analyses = tuple(_state(s) for s in states) + tuple(
@@ -172,23 +176,26 @@ class _Gaps:
         target: LearnTarget,
         diff: DiffFacts | None,
         check: DocsCheckFacts | None,
-        index: DocsIndex,
+        index: DocsSource,
     ) -> None:
         self.target = target
         self.diff = diff or DiffFacts()
         self.check = check or DocsCheckFacts()
-        self.index = index
         self.items: list[DocItem] = []
         self.skipped: list[DocItem] = []
         self.stale: list[StaleLine] = []
         self.tripwires: list[TripwireCandidate] = []
         self.used_stale: set[StaleRef] = set()
-        self.doc_titles = {d.path: d.title for d in index.docs}
+        # One pass over the index, a doc at a time: every doc's title, and the places
+        # of the only names looked up by name (those whose signature changed).
+        wanted = {s.short_name for s in self.diff.symbols if s.change == ch.SIGNATURE_CHANGED}
+        self.doc_titles: dict[str, str] = {}
         self.refs_by_name: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for doc in index.docs:
+        for doc in index.entries():
+            self.doc_titles[doc.path] = doc.title
             for ref in doc.refs:
-                if ref.kind in (IDENTIFIER, CODE):
-                    self.refs_by_name[bare_name(ref.text)].append((doc.path, ref.line))
+                if ref.kind in (IDENTIFIER, CODE) and (name := bare_name(ref.text)) in wanted:
+                    self.refs_by_name[name].append((doc.path, ref.line))
         self.stale_by_name: dict[str, list[StaleRef]] = defaultdict(list)
         for stale in self.check.stale:
             if stale.reason != MOVED:
@@ -399,9 +406,8 @@ class _Gaps:
         )
 
     def default_doc(self) -> str:
-        paths = {d.path for d in self.index.docs}
         for preferred in ("AGENTS.md", "CLAUDE.md", "README.md"):
-            if preferred in paths:
+            if preferred in self.doc_titles:
                 return preferred
         return "AGENTS.md"
 
@@ -463,9 +469,8 @@ class _Gaps:
             )
             return
         target = self.new_doc_path(module)
-        existing = {d.path for d in self.index.docs}
-        action = UPDATE_EXISTING if target in existing else NEW_DOC
-        checked = "" if self.check.docs_indexed or self.index.docs else " (no docs were indexed)"
+        action = UPDATE_EXISTING if target in self.doc_titles else NEW_DOC
+        checked = "" if self.check.docs_indexed or self.doc_titles else " (no docs were indexed)"
         why = (
             f"The PR added {len(group)} public name(s) in {code_span(module)} and no doc mentions "
             f"them{checked}"
@@ -497,9 +502,9 @@ class _Gaps:
         if path.stem in ("__init__", "__main__", "main", "cli"):
             names = [path.parent.name or path.stem]
         folder = "docs"
-        if any(d.path.startswith("docs/learned/") for d in self.index.docs):
+        if any(path.startswith("docs/learned/") for path in self.doc_titles):
             folder = "docs/learned"
-        existing = {d.path for d in self.index.docs}
+        existing = self.doc_titles
         candidates = [
             f"{where}/{name.replace('_', '-')}.md"
             for name in names
@@ -635,7 +640,7 @@ def identify_gaps(
     *,
     diff: DiffFacts | None,
     check: DocsCheckFacts | None,
-    index: DocsIndex,
+    index: DocsSource,
     analyses: tuple[AnalysisState, ...],
     review: ReviewFacts | None = None,
     sessions: Sequence[SessionFacts] = (),

@@ -54,7 +54,8 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import TypeVar
 
 from learnd.docs.index import has_known_extension
@@ -70,7 +71,7 @@ from learnd.docs.model import (
     DocEntry,
     DocRef,
     DocsCheckFacts,
-    DocsIndex,
+    DocsSource,
     Phantom,
     RelatedDocs,
     StaleRef,
@@ -164,26 +165,15 @@ _WORD_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _SUFFIXES = ("ing", "ed", "es", "s", "e")
 
 
-@dataclass(frozen=True)
-class _Match:
-    doc: str
-    line: int
-    score: int
-
-    @property
-    def where(self) -> str:
-        return f"{self.doc}:{self.line}"
-
-
 def check_docs(
-    index: DocsIndex,
+    index: DocsSource,
     *,
     removed: Mapping[str, str],
     added: Sequence[str],
     moved_paths: Mapping[str, str | None],
     path_exists: Callable[[str], bool],
     symbols_existing: Callable[[Collection[str]], set[str]],
-    doc_text: Callable[[str], str],
+    doc_texts: Callable[[Sequence[str]], Iterable[tuple[str, str]]],
 ) -> DocsCheckFacts:
     """Find stale refs, phantom refs and related docs for one change.
 
@@ -192,32 +182,38 @@ def check_docs(
     path (None when deleted). ``path_exists`` answers for a repository-relative path
     (a file or a folder) at the merge commit; ``symbols_existing`` gets every
     identifier worth checking in one call and returns those found in the code.
-    ``doc_text`` returns a doc's full text by its path; it is called only for docs
-    with stale refs, once each, to quote the stale line as written.
+    ``doc_texts`` gets, in one call, the paths of the docs with stale refs and yields
+    ``(path, full text)`` for them, to quote the stale lines as written.
+
+    The index is read one doc at a time, so memory grows with what is found, not
+    with the docs: once, and a second time only to place the identifiers the code
+    lacks (they are looked up all at once, between the passes).
     """
     keys = _RemovedKeys.build(removed)
     moved = {p: new for old, new in moved_paths.items() if (p := _norm(old))}
     moved_dirs = {d for old in moved for d in _parents(old)}
     exists = _Cached(path_exists)
+    related = _RelatedMatcher(added)
 
     # Results are keyed by (doc, line, position of the ref in the doc) so that they come
     # out in reading order; a ref text is reported once per line.
     stale: dict[tuple[str, int, str], tuple[int, StaleRef]] = {}
     phantoms: dict[tuple[str, int, str], tuple[int, Phantom]] = {}
-    lines = _DocLines(doc_text)
-    pending_idents: list[tuple[DocEntry, DocRef, int, str]] = []
+    idents: set[str] = set()  # names of identifier refs to look up in the code
+    docs_indexed = 0
 
     def add_stale(doc: DocEntry, ref: DocRef, pos: int, text: str, reason: str) -> None:
         key = (doc.path, ref.line, text)
         if key not in stale:
-            quote = lines.get(doc, ref)
-            stale[key] = (pos, StaleRef(doc.path, ref.line, text, reason, quote))
+            stale[key] = (pos, StaleRef(doc.path, ref.line, text, reason, ""))
 
     def add_phantom(doc: DocEntry, ref: DocRef, pos: int) -> None:
         key = (doc.path, ref.line, ref.text)
         phantoms.setdefault(key, (pos, Phantom(doc.path, ref.line, ref.text, ref.kind)))
 
-    for doc in index.docs:
+    for doc in index.entries():
+        docs_indexed += 1
+        related.feed(doc)
         for pos, ref in enumerate(doc.refs):
             if ref.kind in _NAME_KINDS:
                 reason = keys.identifier_reason(ref.text)
@@ -228,7 +224,7 @@ def check_docs(
                     continue  # examples may use third-party names: never a phantom
                 name = _checkable_identifier(ref.text)
                 if name is not None:
-                    pending_idents.append((doc, ref, pos, name))
+                    idents.add(name)
             elif ref.kind == PATH:
                 candidates = _path_candidates(doc.path, ref.text)
                 if any(c in moved for c in candidates):
@@ -249,21 +245,25 @@ def check_docs(
                     if norm in moved:
                         add_stale(doc, ref, pos, written, MOVED)
 
-    if pending_idents:
-        found = symbols_existing({name for _, _, _, name in pending_idents})
-        for doc, ref, pos, name in pending_idents:
-            if name not in found:
-                add_phantom(doc, ref, pos)
+    missing = idents - symbols_existing(idents) if idents else set()
+    if missing:
+        # The second pass: the same test as the first, now that the answers are in.
+        for doc in index.entries():
+            for pos, ref in enumerate(doc.refs):
+                if (
+                    ref.kind == IDENTIFIER
+                    and _checkable_identifier(ref.text) in missing
+                    and keys.identifier_reason(ref.text) is None
+                ):
+                    add_phantom(doc, ref, pos)
 
-    related_index = _RelatedIndex(index.docs)
-    related = tuple(related_index.related(item) for item in dict.fromkeys(added) if item.strip())
-    notes = [] if index.docs else ["no docs indexed: nothing to check"]
-    notes.extend(lines.notes)
+    notes = [] if docs_indexed else ["no docs indexed: nothing to check"]
+    notes.extend(_quote_stale(stale, doc_texts))
     return DocsCheckFacts(
         stale=_reading_order(stale),
         phantoms=_reading_order(phantoms),
-        related=related,
-        docs_indexed=len(index.docs),
+        related=related.results(),
+        docs_indexed=docs_indexed,
         notes=tuple(notes),
     )
 
@@ -271,6 +271,36 @@ def check_docs(
 def _reading_order(found: Mapping[tuple[str, int, str], tuple[int, _T]]) -> tuple[_T, ...]:
     ranked = sorted(found.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[1][0]))
     return tuple(value for _, (_, value) in ranked)
+
+
+def _quote_stale(
+    stale: dict[tuple[str, int, str], tuple[int, StaleRef]],
+    doc_texts: Callable[[Sequence[str]], Iterable[tuple[str, str]]],
+) -> list[str]:
+    """Put the doc line as written into each stale ref, reading each doc once; the notes
+    say which docs could not be read (their stale refs are reported unquoted)."""
+    wanted: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
+    for key in stale:
+        wanted[key[0]].append(key)
+    if not wanted:
+        return []
+    left = dict(wanted)
+    try:
+        for path, text in doc_texts(sorted(wanted)):
+            keys = left.pop(path, None)
+            if keys is None:
+                continue
+            # Only this doc's text is held, and only until its lines are quoted.
+            lines = text.split("\n")
+            for key in keys:
+                pos, ref = stale[key]
+                if 1 <= ref.line <= len(lines):
+                    quote = lines[ref.line - 1].removesuffix("\r")
+                    stale[key] = (pos, replace(ref, text=quote))
+    except (OSError, LookupError, UnicodeError) as exc:
+        # The stale refs are still worth reporting without their quotes.
+        return [f"{path}: could not read the doc to quote lines: {exc}" for path in sorted(left)]
+    return []
 
 
 # -- removed names --------------------------------------------------------------------
@@ -331,14 +361,20 @@ def _norm(path: str) -> str | None:
     return norm
 
 
-def _path_candidates(doc: str, ref: str) -> list[str]:
+def _path_candidates(doc: str, ref: str) -> tuple[str, ...]:
     """Where a path ref may point: from the repository root, then the doc's folder."""
+    return _candidates_from(posixpath.dirname(doc), ref)
+
+
+@lru_cache(maxsize=1 << 14)
+def _candidates_from(folder: str, ref: str) -> tuple[str, ...]:
+    # Remembered: docs of one folder name the same files again and again.
     out: list[str] = []
-    for raw in (ref, posixpath.join(posixpath.dirname(doc), ref)):
+    for raw in (ref, posixpath.join(folder, ref)):
         norm = _norm(raw)
         if norm is not None and norm not in out:
             out.append(norm)
-    return out
+    return tuple(out)
 
 
 def _parents(path: str) -> Iterable[str]:
@@ -371,29 +407,6 @@ class _Cached:
         if path not in self._seen:
             self._seen[path] = bool(self._func(path))
         return self._seen[path]
-
-
-class _DocLines:
-    """The lines of docs with stale refs, read through ``doc_text`` once per doc."""
-
-    def __init__(self, doc_text: Callable[[str], str]) -> None:
-        self._doc_text = doc_text
-        self._lines: dict[str, list[str]] = {}
-        self.notes: list[str] = []
-
-    def get(self, doc: DocEntry, ref: DocRef) -> str:
-        if doc.path not in self._lines:
-            try:
-                text = self._doc_text(doc.path)
-            except (OSError, LookupError, UnicodeError) as exc:
-                # The stale ref is still worth reporting without its quote.
-                self.notes.append(f"{doc.path}: could not read the doc to quote lines: {exc}")
-                text = ""
-            self._lines[doc.path] = text.split("\n")
-        lines = self._lines[doc.path]
-        if 1 <= ref.line <= len(lines):
-            return lines[ref.line - 1].removesuffix("\r")
-        return ""
 
 
 # -- identifiers ----------------------------------------------------------------------
@@ -460,114 +473,180 @@ def _dotted_suffix(a: str, b: str) -> bool:
     return a == b or a.endswith("." + b) or b.endswith("." + a)
 
 
-class _RelatedIndex:
-    """The docs' refs, headings and titles indexed once by name, prefix, path and word.
+@lru_cache(maxsize=1 << 14)
+def _words_of(text: str) -> frozenset[str]:
+    """:func:`words`, remembered: the same ref texts come back in doc after doc."""
+    return frozenset(words(text))
 
-    Matching each new item against every ref of every doc was quadratic: a merge
-    adding 2,000 names against docs with 15,000 refs took minutes. Each lookup here
-    touches only the refs that can match.
+
+class _Best:
+    """The best places for one item: at most MAX_RELATED_DOCS distinct ``doc:line``,
+    highest score first, then by doc and line; kept small as matches stream in."""
+
+    def __init__(self) -> None:
+        self.found = False
+        self._best: list[tuple[tuple[int, str, int], str]] = []
+
+    def add(self, doc: str, line: int, score: int) -> None:
+        self.found = True
+        key, where = (-score, doc, line), f"{doc}:{line}"
+        best = self._best
+        for i, (known, place) in enumerate(best):
+            if place == where:
+                if key < known:
+                    best[i] = (key, where)
+                    best.sort()
+                return
+        if len(best) < MAX_RELATED_DOCS or key < best[-1][0]:
+            best.append((key, where))
+            best.sort()
+            del best[MAX_RELATED_DOCS:]
+
+    def places(self) -> tuple[str, ...]:
+        return tuple(where for _, where in self._best)
+
+
+@dataclass(eq=False)  # an item is itself: two equal names added twice stay two items
+class _Item:
+    """One new name or path, and what a ref must share with it to be related."""
+
+    item: str
+    is_path: bool
+    norm: str | None  # a path item, normalised
+    stem: str  # a path item's file name without its extension
+    folder: str  # a path item's folder
+    qualifier: str  # a dotted name item without its last part
+    words: frozenset[str]
+    heading_needs: int
+    documented: _Best = field(default_factory=_Best)
+    partial: _Best = field(default_factory=_Best)
+
+    @classmethod
+    def build(cls, raw: str) -> _Item:
+        item = raw.strip()
+        is_path = "/" in item or has_known_extension(item)
+        norm = _norm(item) if is_path else None
+        stem = posixpath.basename(item).rsplit(".", 1)[0] if is_path else ""
+        item_words = _words_of(stem if is_path else item)
+        return cls(
+            item=item,
+            is_path=is_path,
+            norm=norm,
+            stem=stem,
+            folder=posixpath.dirname(norm or ""),
+            qualifier=item.rsplit(".", 1)[0] if not is_path and "." in item else "",
+            words=item_words,
+            heading_needs=min(2, len(item_words)),
+        )
+
+    def verdict(self) -> RelatedDocs:
+        if self.documented.found:
+            return RelatedDocs(self.item, DOCUMENTED, self.documented.places())
+        if self.partial.found:
+            return RelatedDocs(self.item, PARTIAL, self.partial.places())
+        return RelatedDocs(self.item, NEW_TOPIC)
+
+
+class _RelatedMatcher:
+    """How well the docs cover each new item, fed one doc at a time.
+
+    The items are indexed by what can match them (last name part, qualifier, path,
+    folder, file stem, word), so each ref costs a few dictionary lookups whatever the
+    number of items or refs, and only each item's best few places are kept.
+
+    A ref is ``documented`` for a name it equals or is a dotted suffix of (either
+    way), or for a path it resolves to; ``partial`` when it shares the name's
+    qualifier, or names the path's folder or has its stem. Claimed that way, a ref's
+    line is not counted again for shared words: a ref sharing 2 or more words with the
+    item, or a heading, title or ``read_when`` sharing ``min(2, words in the item)``.
     """
 
-    def __init__(self, docs: Sequence[DocEntry]) -> None:
-        self.by_last: dict[str, list[tuple[str, DocRef]]] = defaultdict(list)
-        self.by_prefix: dict[str, list[tuple[str, DocRef]]] = defaultdict(list)
-        self.by_path: dict[str, list[tuple[str, DocRef]]] = defaultdict(list)
-        self.by_stem: dict[str, list[tuple[str, DocRef]]] = defaultdict(list)
-        self.ref_words: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
-        self.text_words: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
-        # Where each posting points; the word lists above hold indexes into these.
-        self.ref_places: list[tuple[str, int]] = []
-        self.text_places: list[tuple[str, int]] = []
-        for doc in docs:
-            for ref in doc.refs:
-                if ref.kind in _NAME_KINDS:
-                    parts = ref.text.split(".")
-                    self.by_last[parts[-1]].append((doc.path, ref))
-                    for i in range(1, len(parts) + 1):
-                        self.by_prefix[".".join(parts[:i])].append((doc.path, ref))
-                elif ref.kind == PATH:
-                    for candidate in _path_candidates(doc.path, ref.text):
-                        self.by_path[candidate].append((doc.path, ref))
-                    base = posixpath.basename(ref.text.rstrip("/"))
-                    self.by_stem[base.rsplit(".", 1)[0]].append((doc.path, ref))
-                if ref.kind != COMMAND:
-                    posting = len(self.ref_places)
-                    self.ref_places.append((doc.path, ref.line))
-                    for word in words(ref.text):
-                        self.ref_words[word].append((doc.path, ref.line, posting))
-            title_line = next((h.line for h in doc.headings if h.text == doc.title), 1)
-            texts = [(h.text, h.line) for h in doc.headings]
-            texts += [(doc.title, title_line), *((w, 1) for w in doc.read_when)]
-            for text, line in texts:
-                posting = len(self.text_places)
-                self.text_places.append((doc.path, line))
-                for word in words(text):
-                    self.text_words[word].append((doc.path, line, posting))
+    def __init__(self, added: Sequence[str]) -> None:
+        self.items = [_Item.build(raw) for raw in dict.fromkeys(added) if raw.strip()]
+        self.by_last: dict[str, list[_Item]] = defaultdict(list)
+        self.by_qualifier: dict[str, list[_Item]] = defaultdict(list)
+        self.by_path: dict[str, list[_Item]] = defaultdict(list)
+        self.by_stem: dict[str, list[_Item]] = defaultdict(list)
+        self.by_folder: dict[str, list[_Item]] = defaultdict(list)
+        self.by_word: dict[str, list[_Item]] = defaultdict(list)
+        for it in self.items:
+            if it.is_path:
+                if it.norm:
+                    self.by_path[it.norm].append(it)
+                self.by_stem[it.stem].append(it)
+                if it.folder:
+                    self.by_folder[it.folder].append(it)
+            else:
+                self.by_last[it.item.rsplit(".", 1)[-1]].append(it)
+                if it.qualifier:
+                    self.by_qualifier[it.qualifier].append(it)
+            for word in it.words:
+                self.by_word[word].append(it)
 
-    def related(self, item: str) -> RelatedDocs:
-        item = item.strip()
-        is_path = "/" in item or has_known_extension(item)
-        norm_item = _norm(item) if is_path else None
-        base = posixpath.basename(item)
-        stem = base.rsplit(".", 1)[0] if is_path else ""
-        folder = posixpath.dirname(norm_item or "")
-        qualifier = item.rsplit(".", 1)[0] if not is_path and "." in item else ""
-        item_words = words(stem if is_path else item)
-        heading_needs = min(2, len(item_words))
+    def results(self) -> tuple[RelatedDocs, ...]:
+        return tuple(it.verdict() for it in self.items)
 
-        documented: list[_Match] = []
-        partial: list[_Match] = []
-        claimed: set[tuple[str, int, str]] = set()  # refs already matched more strongly
-        if is_path:
-            for doc, ref in self.by_path.get(norm_item or "", []):
-                documented.append(_Match(doc, ref.line, 2))
-                claimed.add((doc, ref.line, ref.text))
-            nearby = list(self.by_stem.get(stem, []))
-            if folder:
-                nearby += self.by_path.get(folder, [])
-            for doc, ref in nearby:
-                if (doc, ref.line, ref.text) not in claimed:
-                    partial.append(_Match(doc, ref.line, 10))
-                    claimed.add((doc, ref.line, ref.text))
-        else:
-            last = item.rsplit(".", 1)[-1]
-            for doc, ref in self.by_last.get(last, []):
-                if _dotted_suffix(ref.text, item):
-                    documented.append(_Match(doc, ref.line, 2 if ref.text == item else 1))
-                    claimed.add((doc, ref.line, ref.text))
-            if qualifier:
-                for doc, ref in self.by_prefix.get(qualifier, []):
-                    if (doc, ref.line, ref.text) not in claimed:
-                        partial.append(_Match(doc, ref.line, 10))
-                        claimed.add((doc, ref.line, ref.text))
-        shared = _count_shared(item_words, self.ref_words)
-        for posting, count in shared.items():
-            doc, line = self.ref_places[posting]
-            if count >= 2 and not any(c[0] == doc and c[1] == line for c in claimed):
-                partial.append(_Match(doc, line, count))
-        if heading_needs:
-            for posting, count in _count_shared(item_words, self.text_words).items():
-                if count >= heading_needs:
-                    doc, line = self.text_places[posting]
-                    partial.append(_Match(doc, line, count))
+    def feed(self, doc: DocEntry) -> None:
+        if not self.items:
+            return
+        # Per item, the (line, text) of this doc's refs matched by name or path: a
+        # claim only ever concerns refs of the same doc.
+        claimed: dict[_Item, set[tuple[int, str]]] = defaultdict(set)
+        path_refs = [
+            (ref, _path_candidates(doc.path, ref.text)) for ref in doc.refs if ref.kind == PATH
+        ]
+        name_refs = [(ref, ref.text.split(".")) for ref in doc.refs if ref.kind in _NAME_KINDS]
 
-        if documented:
-            return RelatedDocs(item, DOCUMENTED, _best(documented))
-        if partial:
-            return RelatedDocs(item, PARTIAL, _best(partial))
-        return RelatedDocs(item, NEW_TOPIC)
+        def claim(it: _Item, ref: DocRef, best: _Best, score: int, *, strong: bool) -> None:
+            owned = claimed[it]
+            key = (ref.line, ref.text)
+            if strong or key not in owned:
+                best.add(doc.path, ref.line, score)
+                owned.add(key)
 
+        # Documented first: a ref documented for an item is never also partial for it.
+        for ref, parts in name_refs:
+            for it in self.by_last.get(parts[-1], ()):
+                if _dotted_suffix(ref.text, it.item):
+                    score = 2 if ref.text == it.item else 1
+                    claim(it, ref, it.documented, score, strong=True)
+        for ref, candidates in path_refs:
+            for candidate in candidates:
+                for it in self.by_path.get(candidate, ()):
+                    claim(it, ref, it.documented, 2, strong=True)
+        if self.by_qualifier:
+            for ref, parts in name_refs:
+                for i in range(1, len(parts) + 1):
+                    for it in self.by_qualifier.get(".".join(parts[:i]), ()):
+                        claim(it, ref, it.partial, 10, strong=False)
+        for ref, candidates in path_refs:
+            base = posixpath.basename(ref.text.rstrip("/"))
+            for it in self.by_stem.get(base.rsplit(".", 1)[0], ()):
+                claim(it, ref, it.partial, 10, strong=False)
+            for candidate in candidates:
+                for it in self.by_folder.get(candidate, ()):
+                    claim(it, ref, it.partial, 10, strong=False)
+        if not self.by_word:
+            return
+        for ref in doc.refs:
+            if ref.kind == COMMAND:
+                continue
+            for it, count in self._shared(_words_of(ref.text)).items():
+                owned = claimed.get(it, set())
+                if count >= 2 and not any(line == ref.line for line, _ in owned):
+                    it.partial.add(doc.path, ref.line, count)
+        title_line = next((h.line for h in doc.headings if h.text == doc.title), 1)
+        texts = [(h.text, h.line) for h in doc.headings]
+        texts += [(doc.title, title_line), *((w, 1) for w in doc.read_when)]
+        for text, line in texts:
+            for it, count in self._shared(_words_of(text)).items():
+                if it.heading_needs and count >= it.heading_needs:
+                    it.partial.add(doc.path, line, count)
 
-def _count_shared(
-    item_words: set[str], postings: Mapping[str, list[tuple[str, int, int]]]
-) -> dict[int, int]:
-    counts: dict[int, int] = defaultdict(int)
-    for word in item_words:
-        for _doc, _line, posting in postings.get(word, ()):
-            counts[posting] += 1
-    return counts
-
-
-def _best(matches: list[_Match]) -> tuple[str, ...]:
-    ranked = sorted(matches, key=lambda m: (-m.score, m.doc, m.line))
-    return tuple(dict.fromkeys(m.where for m in ranked))[:MAX_RELATED_DOCS]
+    def _shared(self, text_words: frozenset[str]) -> dict[_Item, int]:
+        """How many of each item's words ``text_words`` holds (items sharing none left out)."""
+        counts: dict[_Item, int] = {}
+        for word in text_words:
+            for it in self.by_word.get(word, ()):
+                counts[it] = counts.get(it, 0) + 1
+        return counts

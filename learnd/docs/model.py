@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 # DocRef.kind values
 IDENTIFIER = "identifier"
@@ -46,13 +48,31 @@ class DocEntry:
     refs: tuple[DocRef, ...] = ()
 
 
+class DocsSource(Protocol):
+    """Docs to check, read one at a time: the index file of a run, or a DocsIndex."""
+
+    @property
+    def commit(self) -> str: ...
+
+    def entries(self) -> Iterator[DocEntry]:
+        """Every doc in path order; each call starts over, so a caller may pass twice."""
+        ...
+
+
 @dataclass(frozen=True)
 class DocsIndex:
-    """All markdown docs under the configured doc paths, at the merge commit."""
+    """All markdown docs under the configured doc paths, at the merge commit, in memory.
+
+    Runs keep the index on disk and read it a doc at a time
+    (:class:`learnd.docs.index_file.DocsIndexFile`); this form is for small sets.
+    """
 
     commit: str
     docs: tuple[DocEntry, ...] = ()
     skipped: tuple[str, ...] = ()  # "path: reason" for docs that could not be read
+
+    def entries(self) -> Iterator[DocEntry]:
+        return iter(self.docs)
 
 
 # StaleRef.reason values

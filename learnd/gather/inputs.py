@@ -1,4 +1,4 @@
-"""Writing a run's ``inputs/``: pr.json, diff.patch, docs-index.json and the review.
+"""Writing a run's ``inputs/``: pr.json, diff.patch, docs-index.jsonl and the review.
 
 The parent gathers these once, before tier 1, so every agent reads the same
 snapshot and a resumed run reuses them rather than asking git again. Each input
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from learnd.docs.index import doc_selected, index_docs
+from learnd.docs.index import doc_selected, index_doc
+from learnd.docs.index_file import write_docs_index
 from learnd.facts import to_jsonable
 from learnd.gather.target import LearnTarget
 from learnd.git import GitRepo
@@ -37,7 +38,7 @@ from learnd.pipeline.rundir import RunDir
 
 PR_JSON = "pr.json"
 DIFF_PATCH = "diff.patch"
-DOCS_INDEX = "docs-index.json"
+DOCS_INDEX = "docs-index.jsonl"  # see learnd.docs.index_file
 REVIEW_COMMENTS = "review-comments.json"
 SESSIONS_DIR = "sessions"
 
@@ -128,8 +129,10 @@ def gather_inputs(repo: GitRepo, target: LearnTarget, run_dir: RunDir) -> list[s
     index_path = run_dir.inputs / DOCS_INDEX
     if not index_path.exists():
         started = utc_now()
-        docs = list(_read_docs(repo, target))
-        atomic_write_json(index_path, to_jsonable(index_docs(target.merge_sha, docs)))
+        # A doc at a time: read, indexed, written, forgotten.
+        entries = (index_doc(path, text) for path, text in _read_docs(repo, target))
+        with atomic_stream(index_path) as fh:
+            write_docs_index(fh, target.merge_sha, entries)
         seal_file(index_path, writer=GATHERER, started=started)
         written.append(DOCS_INDEX)
     return written
@@ -149,12 +152,13 @@ def gather_review(run_dir: RunDir, fetch: Callable[[], Mapping[str, Any]]) -> bo
 
 def _read_docs(repo: GitRepo, target: LearnTarget) -> Iterator[tuple[str, str]]:
     # Selected by the real name (a configured pattern names real files), read by
-    # blob id and indexed under the shown name (learnd.pathnames).
-    docs = [
+    # blob id and indexed under the shown name (learnd.pathnames), in path order: the
+    # index lists docs that way, and sorting names, not texts, keeps one doc in memory.
+    docs = sorted(
         (e.path, e.blob)
         for e in repo.tree_blobs(target.merge_sha)
         if doc_selected(real_name(e.path), target.docs)
-    ]
+    )
     for blob in repo.read_blob_ids(docs, max_bytes=MAX_DOC_BYTES):
         if blob.data is not None:
             yield blob.path, blob.data.decode("utf-8", "replace")

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from learnd.agents.context import AgentContext
+from learnd.docs.index_file import DocsIndexFile
 from learnd.docs.patch_names import git_line_paths
 from learnd.gather.inputs import DIFF_PATCH, DOCS_INDEX, REVIEW_COMMENTS
 from learnd.pipeline.roster import (
@@ -206,22 +207,18 @@ def _diff(ctx: AgentContext) -> Section | None:
 
 
 def _docs(ctx: AgentContext) -> Section | None:
-    index = ctx.read_input_json(DOCS_INDEX)
-    if not isinstance(index, dict):
+    path = ctx.input_path(DOCS_INDEX)
+    if not path.exists():
         return None
     parts = []
-    for doc in index.get("docs") or ():
-        if not isinstance(doc, dict) or not isinstance(doc.get("path"), str):
-            continue
-        headings = [h.get("text", "") for h in doc.get("headings") or () if isinstance(h, dict)][
-            :20
-        ]
-        lines = [f"title: {doc.get('title') or ''}"]
-        if doc.get("read_when"):
-            lines.append(f"read when: {'; '.join(map(str, doc['read_when']))}")
+    for doc in DocsIndexFile(path).entries():  # a doc at a time: only its summary stays
+        lines = [f"title: {doc.title}"]
+        if doc.read_when:
+            lines.append(f"read when: {'; '.join(doc.read_when)}")
+        headings = [h.text for h in doc.headings[:20]]
         if headings:
-            lines.append(f"headings: {' | '.join(map(str, headings))}")
-        parts.append(Part(doc["path"], "\n".join(lines) + "\n"))
+            lines.append(f"headings: {' | '.join(headings)}")
+        parts.append(Part(doc.path, "\n".join(lines) + "\n"))
     return Section("Documentation files", tuple(parts), mapping=False)
 
 

@@ -81,7 +81,7 @@ How a reference is verified (:meth:`GroundTruth.check`)
   commit or in the inputs.
 * option, env var, config key: a whole-token occurrence in one token index
   (code and config files at the merge commit, plus the inputs: ``diff.patch``,
-  ``docs-index.json``, ``review-comments.json``, ``pr.json`` and the built-in
+  ``docs-index.jsonl``, ``review-comments.json``, ``pr.json`` and the built-in
   agents' facts). An option may also be the ``--no-`` form of a flag or, in a
   repository using typer, a parameter's name (``--dry-run`` for ``dry_run``); it
   is checked only when its program is the repository's or unknown, not a
@@ -100,7 +100,7 @@ How a reference is verified (:meth:`GroundTruth.check`)
 
 Markdown docs are left out of the token index (they are prose, and their own
 phantom references would vouch for the LLM's); their references still count
-through ``docs-index.json``.
+through ``docs-index.jsonl``.
 
 Limits: definitions are found for Python only (other languages fall back to the
 occurrence test); an invented bare name that happens to be a word the code uses
@@ -141,6 +141,8 @@ from learnd.docs.index import (
     dotted_name,
     shell_commands,
 )
+from learnd.docs.index_file import DocsIndexError, DocsIndexFile
+from learnd.docs.model import COMMAND as COMMAND_REF
 from learnd.docs.patch_names import git_line_paths
 from learnd.gather.inputs import DIFF_PATCH, DOCS_INDEX, PR_JSON, REVIEW_COMMENTS
 from learnd.git import MAX_BLOB_BYTES, GitRepo
@@ -465,7 +467,7 @@ class GroundTruth:
             )
             if data is not None
         ]
-        commands = _docs_commands(docs_index)
+        commands = _docs_commands(inputs / DOCS_INDEX)
         patch = _read_capped(inputs / DIFF_PATCH)
         if patch is not None:
             input_texts.append(patch)
@@ -774,22 +776,19 @@ def _read_capped(path: Path) -> bytes | None:
         return None
 
 
-def _docs_commands(raw: bytes | None) -> list[str]:
+def _docs_commands(path: Path) -> list[str]:
     """The command lines the docs index found in the repository's docs."""
-    if raw is None:
+    if not path.exists():
         return []
     try:
-        index = json.loads(raw)
-    except ValueError:
-        return []
-    out: list[str] = []
-    for doc in index.get("docs", ()) if isinstance(index, dict) else ():
-        for ref in doc.get("refs", ()) if isinstance(doc, dict) else ():
-            if isinstance(ref, dict) and ref.get("kind") == "command":
-                text = ref.get("text")
-                if isinstance(text, str):
-                    out.append(text)
-    return out
+        return [
+            ref.text
+            for doc in DocsIndexFile(path).entries()
+            for ref in doc.refs
+            if ref.kind == COMMAND_REF
+        ]
+    except (OSError, DocsIndexError):
+        return []  # no commands vouched for: unverified ones are then reported, not hidden
 
 
 def _patch_old_paths(patch: bytes) -> set[str]:

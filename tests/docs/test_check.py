@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Sequence
+from pathlib import Path
 
 import pytest
 
 from learnd.docs.check import check_docs, words
 from learnd.docs.index import index_doc, index_docs
+from learnd.docs.index_file import DocsIndexFile, write_docs_index
 from learnd.docs.model import (
     CODE,
     DOCUMENTED,
@@ -104,7 +106,7 @@ class Lookups:
         self.texts = texts
         self.symbol_calls: list[set[str]] = []
         self.path_calls: list[str] = []
-        self.text_calls: list[str] = []
+        self.text_calls: list[list[str]] = []
 
     def path_exists(self, path: str) -> bool:
         self.path_calls.append(path)
@@ -114,9 +116,17 @@ class Lookups:
         self.symbol_calls.append(set(names))
         return set(names) & CODE_NAMES
 
-    def doc_text(self, path: str) -> str:
-        self.text_calls.append(path)
-        return self.texts[path]
+    def doc_texts(self, paths: Sequence[str]) -> Iterator[tuple[str, str]]:
+        self.text_calls.append(list(paths))
+        return ((path, self.texts[path]) for path in paths)
+
+
+def on_disk(index: DocsIndex, folder: Path) -> DocsIndexFile:
+    """``index`` written as a run writes it, and opened as the agents open it."""
+    path = folder / "docs-index.jsonl"
+    with path.open("wb") as fh:
+        write_docs_index(fh, index.commit, index.docs)
+    return DocsIndexFile(path)
 
 
 def run_check(
@@ -125,16 +135,19 @@ def run_check(
     removed: dict[str, str] | None = None,
     added: list[str] | None = None,
     moved: dict[str, str | None] | None = None,
+    folder: Path | None = None,
 ) -> tuple[DocsCheckFacts, Lookups]:
+    """Check ``texts``, from an index file in ``folder`` when given, else in memory."""
     lookups = Lookups(texts)
+    index = index_docs("abc123", texts.items())
     facts = check_docs(
-        index_docs("abc123", texts.items()),
+        on_disk(index, folder) if folder is not None else index,
         removed=removed or {},
         added=added or [],
         moved_paths=moved or {},
         path_exists=lookups.path_exists,
         symbols_existing=lookups.symbols_existing,
-        doc_text=lookups.doc_text,
+        doc_texts=lookups.doc_texts,
     )
     return facts, lookups
 
@@ -143,8 +156,7 @@ DOCS = {"docs/widgets.md": WIDGETS_DOC, "README.md": README, "docs/cli.md": CLI_
 LINES = WIDGETS_DOC.split("\n")
 
 
-@pytest.fixture()
-def checked() -> tuple[DocsCheckFacts, Lookups]:
+def realistic_check(folder: Path | None) -> tuple[DocsCheckFacts, Lookups]:
     names = scan_patch(PATCH.splitlines())
     removed = names.removed_reasons() | {"--all": REMOVED, "learnd legacy-sync": REMOVED}
     return run_check(
@@ -158,7 +170,22 @@ def checked() -> tuple[DocsCheckFacts, Lookups]:
             "brand_new_thing",
         ],
         moved=names.moved_paths | {"learnd/helpers/old.py": None},
+        folder=folder,
     )
+
+
+@pytest.fixture(params=["in memory", "index file"])
+def checked(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[DocsCheckFacts, Lookups]:
+    """The realistic change, checked against the index in memory and as a run's file."""
+    return realistic_check(tmp_path if request.param == "index file" else None)
+
+
+def test_the_index_file_gives_the_same_facts_as_the_index_in_memory(tmp_path: Path) -> None:
+    from_file, file_lookups = realistic_check(tmp_path)
+    in_memory, memory_lookups = realistic_check(None)
+    assert from_file == in_memory
+    assert file_lookups.symbol_calls == memory_lookups.symbol_calls
+    assert file_lookups.text_calls == memory_lookups.text_calls
 
 
 def test_stale_refs_from_a_realistic_change(checked: tuple[DocsCheckFacts, Lookups]) -> None:
@@ -177,7 +204,7 @@ def test_stale_refs_from_a_realistic_change(checked: tuple[DocsCheckFacts, Looku
         stale(19, "learnd/legacy.py", MOVED),
     )
     # The doc text was read once, for the one doc with stale refs.
-    assert lookups.text_calls == ["docs/widgets.md"]
+    assert lookups.text_calls == [["docs/widgets.md"]]
 
 
 def test_phantoms_and_one_batched_symbol_lookup(
@@ -297,7 +324,7 @@ def test_moved_paths_resolve_from_the_doc_folder_and_folders_that_moved() -> Non
         moved_paths={"learnd/old.py": "learnd/new.py", "learnd/plugins/a.py": None},
         path_exists=lambda p: p in exists,
         symbols_existing=lambda names: set(),
-        doc_text=texts.__getitem__,
+        doc_texts=lambda paths: ((p, texts[p]) for p in paths),
     )
 
     assert [(s.line, s.ref, s.reason) for s in facts.stale] == [
@@ -319,14 +346,14 @@ def test_symbols_existing_is_not_called_without_candidates() -> None:
         moved_paths={},
         path_exists=lambda p: True,
         symbols_existing=never,
-        doc_text=lambda p: "",
+        doc_texts=lambda paths: ((p, "") for p in paths),
     )
 
     assert facts.phantoms == ()
 
 
 def test_unreadable_doc_still_reports_stale_with_a_note() -> None:
-    def unreadable(path: str) -> str:
+    def unreadable(paths: Sequence[str]) -> Iterator[tuple[str, str]]:
         raise OSError("gone")
 
     index = DocsIndex("c", (index_doc("a.md", "`dropped_name`\n"),))
@@ -337,7 +364,7 @@ def test_unreadable_doc_still_reports_stale_with_a_note() -> None:
         moved_paths={},
         path_exists=lambda p: True,
         symbols_existing=lambda names: set(names),
-        doc_text=unreadable,
+        doc_texts=unreadable,
     )
 
     assert facts.stale == (StaleRef("a.md", 1, "dropped_name", REMOVED, ""),)
@@ -440,7 +467,7 @@ def test_code_example_names_go_stale(reason: str) -> None:
             (9, "widgets.core.make_widget"),
         ]
     )
-    assert lookups.text_calls == ["README.md"]
+    assert lookups.text_calls == [["README.md"]]
 
 
 def test_code_example_names_are_never_phantoms() -> None:

@@ -149,7 +149,7 @@ def test_learn_json_output_and_plan(merged_repo: Any, learnd_cli: Callable[..., 
     assert run_json["status"] == "completed"
     assert run_json["pr"]["number"] == 7
     assert set(run_json["agents"]) == set(data["agents"])
-    for name in ("pr.json", "diff.patch", "docs-index.json"):
+    for name in ("pr.json", "diff.patch", "docs-index.jsonl"):
         assert (Path(data["run_dir"]) / "inputs" / name).exists()
 
 
