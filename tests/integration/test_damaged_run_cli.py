@@ -81,7 +81,7 @@ TIERS = {
     "PlanSynthesizer": 3,
     "TripwireExtractor": 4,
 }
-INPUTS = ("pr.json", "diff.patch", "docs-index.json")
+INPUTS = ("pr.json", "diff.patch", "docs-index.jsonl")
 NOT_UTF8 = b"\xff\xfe\x80 not text \xc3\x28\xed\xa0\x80"
 
 
@@ -241,6 +241,12 @@ def edited(change: Callable[[Any], None]) -> Damage:
     return damage
 
 
+def last_line_dropped(path: Path) -> None:
+    """Valid JSON Lines, one doc fewer: the docs index's last entry is gone."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:-1]))
+
+
 def setting(key: str, value: Any) -> Damage:
     return edited(lambda data: data.__setitem__(key, value))
 
@@ -340,8 +346,8 @@ INPUT_DAMAGE: list[tuple[str, str, Damage]] = [
     ("diff.patch", "a directory", a_directory),
     ("pr.json", "torn", torn),
     ("pr.json", "title edited", setting("title", "Something else entirely")),
-    ("docs-index.json", "a doc removed", edited(lambda index: index["docs"].pop())),
-    ("docs-index.json", "not UTF-8", not_utf8),
+    ("docs-index.jsonl", "a doc removed", last_line_dropped),
+    ("docs-index.jsonl", "not UTF-8", not_utf8),
 ]
 
 
@@ -377,12 +383,12 @@ def test_an_input_repaired_to_the_same_bytes_keeps_the_finished_agents(rerun: Re
 @pytest.mark.parametrize("how", ["not UTF-8", "torn", "a directory"])
 def test_a_damaged_checksum_of_an_input_makes_every_agent_run_again(rerun: Rerun, how: str) -> None:
     """Without its checksum nothing proves the input is the one the agents read."""
-    sentinel = rerun.run_dir / "inputs" / "docs-index.json.done"
+    sentinel = rerun.run_dir / "inputs" / "docs-index.jsonl.done"
     if not sentinel.exists():
-        pytest.fail("no checksum was kept for inputs/docs-index.json")
+        pytest.fail("no checksum was kept for inputs/docs-index.jsonl")
     {"not UTF-8": not_utf8, "torn": torn, "a directory": a_directory}[how](sentinel)
     out, result = rerun.learn()
-    assert "inputs/docs-index.json" in out.stderr
+    assert "inputs/docs-index.jsonl" in out.stderr
     assert not any(agent.get("reused") for agent in result["agents"].values())
     assert rerun.plan(result) == rerun.clean.plan
 

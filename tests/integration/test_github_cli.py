@@ -339,7 +339,7 @@ SESSION_ID = "7d4c1e9a-2b3f-4a5d-8e6f-1a2b3c4d5e6f"
 VERBATIM = {
     "inputs/pr.json",
     "inputs/diff.patch",
-    "inputs/docs-index.json",
+    "inputs/docs-index.jsonl",
     "inputs/review-comments.json",
     "run.json",
     "agents/diff-analysis.md",
