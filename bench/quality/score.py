@@ -207,6 +207,11 @@ class Tally:
         return self.tp / (self.tp + fp) if self.tp + fp else None
 
 
+def classes_of(case: dict[str, object]) -> list[str]:
+    """A case's class, then any further classes it also belongs to ("also")."""
+    return [str(case["class"]), *(str(k) for k in case.get("also", []))]  # type: ignore[attr-defined]
+
+
 def pct(x: float | None) -> str:
     return "  -  " if x is None else f"{x:5.2f}"
 
@@ -238,7 +243,7 @@ def score(
             }
             for where, c in labelled.items():
                 hit = where in flagged
-                for g in ("all", str(c["format"]), f"class {c['class']}"):
+                for g in ("all", str(c["format"]), *(f"class {k}" for k in classes_of(c))):
                     if hit:
                         t[g].tp += 1
                     else:
@@ -287,10 +292,10 @@ def report(
         return (not name.isdigit(), int(name) if name.isdigit() else 0, name)
 
     for kind in ("positive", "negative"):
-        names = sorted({str(c["class"]) for c in ran if c["kind"] == kind}, key=class_key)
+        names = sorted({k for c in ran if c["kind"] == kind for k in classes_of(c)}, key=class_key)
         for name in names:
             row = f"{kind[:3]} class {name:<10}"
-            members = [c for c in ran if c["kind"] == kind and str(c["class"]) == name]
+            members = [c for c in ran if c["kind"] == kind and name in classes_of(c)]
             for tool in tools:
                 if kind == "positive":
                     x = tallies[tool][f"class {name}"]
