@@ -63,6 +63,7 @@ CODE_LOOKING = re.compile(
     r"|\b[A-Za-z_]\w*(?=\()"  # call(
 )
 MIN_LENGTH = 3
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -102,37 +103,42 @@ def doc_files(repo: Path, rev: str, doc_paths: list[str]) -> list[str]:
     return [p for p in listed if p.endswith(DOC_EXTENSIONS) and _under(p, doc_paths)]
 
 
+def source_words(repo: Path, rev: str, doc_paths: list[str]) -> set[str]:
+    """Every identifier-like word in the source files at rev (one cat-file process)."""
+    listed = git(repo, "ls-tree", "-r", "-z", rev).split("\0")
+    blobs = []
+    for entry in listed:
+        if not entry:
+            continue
+        meta, path = entry.split("\t", 1)
+        _mode, kind, sha = meta.split()
+        if kind == "blob" and path.endswith(SOURCE_EXTENSIONS) and not _under(path, doc_paths):
+            blobs.append(sha)
+    words: set[str] = set()
+    if not blobs:
+        return words
+    batch = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "--batch"],
+        input="\n".join(blobs).encode() + b"\n",
+        capture_output=True,
+        check=True,
+    ).stdout
+    at = 0
+    while at < len(batch):
+        newline = batch.index(b"\n", at)
+        header = batch[at:newline].split()
+        at = newline + 1
+        if len(header) < 3 or header[1] != b"blob":
+            continue  # a blob missing from a partial mirror: nothing to read
+        size = int(header[2])
+        words.update(WORD.findall(batch[at : at + size].decode("utf-8", "replace")))
+        at += size + 1
+    return words
+
+
 def present(repo: Path, rev: str, words: set[str], doc_paths: list[str]) -> set[str]:
     """Which of words occur as whole words in some source file at rev."""
-    if not words:
-        return set()
-    specs = [f"*{ext}" for ext in SOURCE_EXTENSIONS]
-    excludes = [f":(exclude){d.rstrip('/')}" for d in doc_paths]
-    out = subprocess.run(
-        [
-            "git",
-            "-C",
-            str(repo),
-            "grep",
-            "-o",
-            "-h",
-            "-w",
-            "-F",
-            "-f",
-            "-",
-            rev,
-            "--",
-            *specs,
-            *excludes,
-        ],
-        input="\n".join(sorted(words)),
-        capture_output=True,
-        text=True,
-        errors="replace",
-    )
-    if out.returncode not in (0, 1):
-        raise RuntimeError(f"git grep failed: {out.stderr.strip()}")
-    return set(out.stdout.split()) & words
+    return words & source_words(repo, rev, doc_paths)
 
 
 def flags(repo: Path, base: str, merge: str, doc_paths: list[str]) -> list[Flag]:

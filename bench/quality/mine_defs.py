@@ -60,18 +60,32 @@ def main() -> int:
         names = {
             n
             for n in removed - added
-            if len(n) >= a.min_length and not (n.startswith("__") and n.endswith("__"))
+            if len(n) >= a.min_length
+            and not (n.startswith("__") and n.endswith("__"))
             and not n.startswith("test")
         }
         if not names:
             continue
         subject = git(repo, "log", "-1", "--format=%s", c).strip()
         for name in sorted(names):
-            still = subprocess.run(
-                ["git", "-C", repo, "grep", "-q", "-E", rf"(def|class)\s+{name}\b", c, "--",
-                 *a.src],
-                capture_output=True,
-            ).returncode == 0
+            still = (
+                subprocess.run(
+                    [
+                        "git",
+                        "-C",
+                        repo,
+                        "grep",
+                        "-q",
+                        "-E",
+                        rf"(def|class)\s+{name}\b",
+                        c,
+                        "--",
+                        *a.src,
+                    ],
+                    capture_output=True,
+                ).returncode
+                == 0
+            )
             if still:
                 continue
             hits = git(repo, "grep", "-n", "-w", "-F", "-e", name, c, "--", *a.docs)
@@ -80,16 +94,29 @@ def main() -> int:
                 if SKIP_DOC.search(path) or not path.endswith(DOC_EXT):
                     continue
                 fix = None
-                for s in git(repo, "log", "--reverse", "--format=%H", "-S", name, f"{c}..HEAD",
-                             "--", path).split():
+                for s in git(
+                    repo, "log", "--reverse", "--format=%H", "-S", name, f"{c}..HEAD", "--", path
+                ).split():
                     if count(repo, s, path, name) < count(repo, s + "^", path, name):
                         fix = s
                         break
-                print(json.dumps({
-                    "commit": c, "subject": subject, "name": name, "doc_path": path,
-                    "line": int(number), "text": text, "fix_commit": fix,
-                    "fix_subject": git(repo, "log", "-1", "--format=%s", fix).strip() if fix else None,
-                }), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "commit": c,
+                            "subject": subject,
+                            "name": name,
+                            "doc_path": path,
+                            "line": int(number),
+                            "text": text,
+                            "fix_commit": fix,
+                            "fix_subject": git(repo, "log", "-1", "--format=%s", fix).strip()
+                            if fix
+                            else None,
+                        }
+                    ),
+                    flush=True,
+                )
     return 0
 
 

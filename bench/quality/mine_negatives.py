@@ -48,7 +48,9 @@ def main() -> int:
     ap.add_argument("--max-files", type=int, default=40)
     a = ap.parse_args()
     repo = a.mirror
-    for c in git(repo, "rev-list", "--first-parent", f"--since={a.since}", "HEAD", "--", *a.src).split():
+    for c in git(
+        repo, "rev-list", "--first-parent", f"--since={a.since}", "HEAD", "--", *a.src
+    ).split():
         files = git(repo, "diff", "--name-only", f"{c}^1", c).split()
         if not files or len(files) > a.max_files:
             continue
@@ -58,25 +60,36 @@ def main() -> int:
             if m:
                 (removed if m[1] == "-" else added).add(m[2])
         names = sorted(
-            n for n in removed - added
+            n
+            for n in removed - added
             if not n.startswith("_") and not n.startswith("test") and len(n) >= 4
         )
         gone = [
-            n for n in names
+            n
+            for n in names
             if subprocess.run(
                 ["git", "-C", repo, "grep", "-q", "-E", rf"(def|class)\s+{n}\b", c, "--", *a.src],
                 capture_output=True,
-            ).returncode != 0
+            ).returncode
+            != 0
         ]
         if not gone or any(doc_hits(repo, c, n, a.docs) for n in gone):
             continue
         before = {n: doc_hits(repo, f"{c}^1", n, a.docs)[:3] for n in gone}
         kind = "updated" if any(before.values()) else "undocumented"
-        print(json.dumps({
-            "commit": c, "kind": kind, "subject": git(repo, "log", "-1", "--format=%s", c).strip(),
-            "names": gone, "doc_lines_at_base": {n: v for n, v in before.items() if v},
-            "docs_changed": [f for f in files if f.endswith((".md", ".rst"))],
-        }), flush=True)
+        print(
+            json.dumps(
+                {
+                    "commit": c,
+                    "kind": kind,
+                    "subject": git(repo, "log", "-1", "--format=%s", c).strip(),
+                    "names": gone,
+                    "doc_lines_at_base": {n: v for n, v in before.items() if v},
+                    "docs_changed": [f for f in files if f.endswith((".md", ".rst"))],
+                }
+            ),
+            flush=True,
+        )
     return 0
 
 
