@@ -295,6 +295,10 @@ def score(
                 for c in group
                 if c["kind"] == "positive"
             }
+            # Lines labelled ambiguous are neither rewarded nor counted as false alarms.
+            ambiguous = {
+                (str(c["doc_path"]), int(str(c["line"]))) for c in group if c["kind"] == "ambiguous"
+            }
             not_stale = {
                 (str(n["doc_path"]), int(n["line"]))
                 for c in group
@@ -308,7 +312,7 @@ def score(
                     else:
                         t[g].fn += 1
             negative_classes = [str(c["class"]) for c in group if c["kind"] == "negative"]
-            for doc, line in flagged - set(labelled):
+            for doc, line in flagged - set(labelled) - ambiguous:
                 groups = ["all", fmt_of(doc)]
                 groups += [f"class {k}" for k in negative_classes[:1]]
                 lenient = bool(negative_classes) or (doc, line) in not_stale
@@ -436,7 +440,10 @@ def main(argv: list[str] | None = None) -> int:
         outcome = {}
         for tool in tools:
             marks = run.marks.get(tool, set())
-            if c["kind"] == "positive":
+            if c["kind"] == "ambiguous":
+                hit = [m for m in marks if (m.doc, m.line) == (c["doc_path"], c["line"])]
+                outcome[tool] = "flagged (not scored)" if hit else "not flagged"
+            elif c["kind"] == "positive":
                 hit = [m for m in marks if (m.doc, m.line) == (c["doc_path"], c["line"])]
                 outcome[tool] = (
                     ("HIT" + (" (as pre-existing)" if hit[0].preexisting else ""))
@@ -445,8 +452,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             else:
                 outcome[tool] = f"{len(marks)} flag(s)"
-        kind = "pos" if c["kind"] == "positive" else "neg"
-        where = f"{c['doc_path']}:{c['line']}" if kind == "pos" else str(c["commit"])[:12]
+        kind = str(c["kind"])[:3]
+        where = f"{c['doc_path']}:{c['line']}" if kind != "neg" else str(c["commit"])[:12]
         err = f"  ERROR {run.error}" if run.error else ""
         if run.stood_in:
             err += f"  ({run.stood_in} blob(s) missing from the mirror stood in by empty files)"
