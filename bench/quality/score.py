@@ -237,6 +237,9 @@ def run_merge(
             run.error = str(exc).splitlines()[0]
             run.marks["learnd"] = set()
         run.seconds["learnd"] = time.monotonic() - started
+        # The same plan without the lines it says predate the PR (the target
+        # is none of those in a PR's plan): how the PR's own findings fare.
+        run.marks["learnd-pr"] = {m for m in run.marks["learnd"] if not m.preexisting}
         started = time.monotonic()
         run.marks["baseline"] = {
             Mark(f.doc, f.line) for f in baseline.flags(clone, base, commit, docs)
@@ -330,7 +333,7 @@ def report(
     ran = [c for c in cases if (str(c["repo"]), str(c["commit"]), str(c["base"])) in runs]
     lines = []
     sub = f"{'':8}" + "".join(
-        f"| {tool + ':':<9} {'recall':>6} {'prec':>5} {'prec*':>5} {'tp':>4} {'fn':>4} {'fp':>5} "
+        f"| {tool + ':':<11} {'recall':>6} {'prec':>5} {'prec*':>5} {'tp':>4} {'fn':>4} {'fp':>5} "
         for tool in tools
     )
     lines += [sub, "-" * len(sub)]
@@ -339,7 +342,7 @@ def report(
         for tool in tools:
             x = tallies[tool][g]
             row += (
-                f"| {'':9} {pct(x.recall()):>6} {pct(x.precision()):>5} "
+                f"| {'':11} {pct(x.recall()):>6} {pct(x.precision()):>5} "
                 f"{pct(x.precision(True)):>5} {x.tp:>4} {x.fn:>4} {x.fp:>5} "
             )
         lines.append(row)
@@ -357,12 +360,12 @@ def report(
     for kind in ("positive", "negative"):
         names = sorted({k for c in ran if c["kind"] == kind for k in classes_of(c)}, key=class_key)
         for name in names:
-            row = f"{kind[:3]} class {name:<10}"
+            row = f"{kind[:3]} class {name:<13}"
             members = [c for c in ran if c["kind"] == kind and name in classes_of(c)]
             for tool in tools:
                 if kind == "positive":
                     x = tallies[tool][f"class {name}"]
-                    row += f"| {tool + ':':<9} {x.tp:>3}/{x.tp + x.fn:<3} found  "
+                    row += f"| {tool + ':':<11} {x.tp:>3}/{x.tp + x.fn:<3} found       "
                 else:
                     marks = [
                         runs[(str(c["repo"]), str(c["commit"]), str(c["base"]))].marks.get(
@@ -372,7 +375,7 @@ def report(
                     ]
                     clean = sum(1 for m in marks if not m)
                     row += (
-                        f"| {tool + ':':<9} {clean:>3}/{len(members):<3} clean, "
+                        f"| {tool + ':':<11} {clean:>3}/{len(members):<3} clean, "
                         f"{sum(len(m) for m in marks):>4} flag(s) "
                     )
             lines.append(row)
@@ -417,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         a.keep.mkdir(parents=True, exist_ok=True)
 
     learnd = learnd_command(a.learnd)
-    tools = ["learnd", "baseline"]
+    tools = ["learnd", "learnd-pr", "baseline"]
     runs: dict[tuple[str, str, str], Run] = {}
     results = a.results.open("w") if a.results else None
     print(
