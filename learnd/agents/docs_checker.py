@@ -9,19 +9,23 @@ definition lines (cheap, no AST), and asks git once per question (one
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
+from dataclasses import replace
 
 from learnd.agents.context import AgentContext, AgentResult
+from learnd.analysis.api_load import load_models, model_cache
 from learnd.analysis.wordscan import names_defined, words_present
 from learnd.docs.check import check_docs
+from learnd.docs.index import DOC_SUFFIXES
 from learnd.docs.index_file import DocsIndexFile
 from learnd.docs.model import DocsCheckFacts
 from learnd.docs.patch_names import scan_patch
+from learnd.docs.stale import stale_code
 from learnd.facts import embed_facts
 from learnd.gather.inputs import DIFF_PATCH, DOCS_INDEX
 from learnd.git import GitRepo
 from learnd.pipeline.protocol import OK, SKIPPED
 
-DOC_SUFFIXES = (".md", ".markdown")
+API_MODEL_CACHE = "api-model.sqlite3"
 
 
 def run(ctx: AgentContext) -> AgentResult:
@@ -30,7 +34,7 @@ def run(ctx: AgentContext) -> AgentResult:
         raise FileNotFoundError(f"inputs/{DOCS_INDEX} is missing")
     index = DocsIndexFile(index_path)
     if index.is_empty():
-        reason = "no markdown docs under the configured doc paths: " + ", ".join(ctx.target.docs)
+        reason = "no docs under the configured doc paths: " + ", ".join(ctx.target.docs)
         return AgentResult(SKIPPED, f"# Existing docs check\n\nSkipped: {reason}.\n", reason)
     # surrogateescape: a name git left unquoted keeps its bytes (see patch_names).
     with ctx.input_path(DIFF_PATCH).open(encoding="utf-8", errors="surrogateescape") as patch:
@@ -61,6 +65,30 @@ def run(ctx: AgentContext) -> AgentResult:
         path_exists=lambda p: p in files or p in folders,
         symbols_existing=symbols_existing,
         doc_texts=doc_texts,
+        names=False,
+    )
+    # Code names: resolved against the code at both commits, not matched by name.
+    cache = model_cache(ctx.run_dir.state_dir / "cache" / API_MODEL_CACHE)
+    try:
+        base_model, merge_model = load_models(repo, [ctx.target.base_sha, merge], cache=cache)
+    finally:
+        cache.close()
+    paths = [entry.path for entry in index.entries()]
+    code = stale_code(doc_texts(paths), base_model, merge_model)
+    notes = list(facts.notes)
+    if code.preexisting:
+        notes.append(
+            f"{code.preexisting} code reference(s) were already broken before this PR;"
+            " they are not this PR's doing and are left out of its plan"
+        )
+    facts = replace(
+        facts,
+        stale=tuple(sorted((*facts.stale, *code.stale), key=lambda s: (s.doc, s.line))),
+        # Paths that point at nothing predate the PR as well: not its plan's business.
+        phantoms=(),
+        preexisting=code.preexisting + len(facts.phantoms),
+        references_checked=code.checked,
+        notes=tuple(notes),
     )
     return AgentResult(OK, embed_facts(render_docs_check(facts, len(removed)), facts))
 
@@ -81,9 +109,15 @@ def render_docs_check(facts: DocsCheckFacts, removed: int) -> str:
         f"## Stale references ({len(facts.stale)})",
         "",
     ]
-    lines += [f"- `{s.doc}:{s.line}` `{s.ref}` ({s.reason}): {s.text.strip()}" for s in facts.stale]
-    lines += ["", f"## Phantom references ({len(facts.phantoms)})", ""]
-    lines += [f"- `{p.doc}:{p.line}` {p.kind} `{p.ref}`" for p in facts.phantoms]
+    lines += [
+        f"- `{s.doc}:{s.line}` `{s.ref}` ({s.detail or s.reason}): {s.text.strip()}"
+        for s in facts.stale
+    ]
+    lines += [
+        "",
+        f"{facts.references_checked} code reference(s) resolved at both commits; "
+        f"{facts.preexisting} already broken before this PR (left out).",
+    ]
     lines += ["", f"## New items and related docs ({len(facts.related)})", ""]
     for r in facts.related:
         where = ", ".join(f"`{d}`" for d in r.docs) or "none"

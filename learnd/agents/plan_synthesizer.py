@@ -232,7 +232,8 @@ def _draft_references(stale: tuple[StaleLine, ...]) -> list[str]:
                     notes.append(
                         f"- {code_span(s.ref.ref)} (line {number}) is gone: {text(s.fate)}."
                     )
-                elif "/" in s.ref.ref or "/" in s.replacement:
+                elif "/" in s.ref.ref or "/" in s.replacement or "." in s.replacement:
+                    # A path, or a dotted name written whole (`pkg.exceptions.Error`).
                     new = new.replace(s.ref.ref, s.replacement)
                 else:
                     pattern = rf"\b{re.escape(bare_name(s.ref.ref))}\b"

@@ -174,8 +174,13 @@ def check_docs(
     path_exists: Callable[[str], bool],
     symbols_existing: Callable[[Collection[str]], set[str]],
     doc_texts: Callable[[Sequence[str]], Iterable[tuple[str, str]]],
+    names: bool = True,
 ) -> DocsCheckFacts:
     """Find stale refs, phantom refs and related docs for one change.
+
+    With ``names=False`` code names are left to the caller (the ExistingDocsChecker
+    resolves them against the code at both commits, :mod:`learnd.docs.resolve`); paths
+    and commands are still checked here.
 
     ``removed`` maps each name gone at the merge commit to ``removed`` or ``renamed``;
     ``added`` lists new names or paths; ``moved_paths`` maps each old path to its new
@@ -215,6 +220,8 @@ def check_docs(
         docs_indexed += 1
         related.feed(doc)
         for pos, ref in enumerate(doc.refs):
+            if ref.kind in _NAME_KINDS and not names:
+                continue
             if ref.kind in _NAME_KINDS:
                 reason = keys.identifier_reason(ref.text)
                 if reason is not None:

@@ -148,6 +148,8 @@ KNOWN_FILENAMES: frozenset[str] = frozenset(
 )
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
+RST_SUFFIXES = (".rst", ".rest")
+DOC_SUFFIXES = MARKDOWN_SUFFIXES + RST_SUFFIXES
 
 _SHELL_INFOS = frozenset({"sh", "bash", "console", "shell", "shell-session", "zsh", ""})
 _PYTHON_INFOS = frozenset({"python", "py", "python3", "pycon"})
@@ -223,7 +225,10 @@ _PY_CALL_RE = re.compile(rf"(?<![\w.])(?:\b(def|class)\s+)?({DOTTED})\(")
 
 
 def index_doc(path: str, text: str) -> DocEntry:
-    """Index one markdown doc. Never raises: what cannot be read is left out."""
+    """Index one doc (markdown, or reStructuredText by its suffix). Never raises: what
+    cannot be read is left out."""
+    if path.lower().endswith(RST_SUFFIXES):
+        return _rst_entry(path, text)
     lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
     meta, body_start = _frontmatter(lines)
 
@@ -251,6 +256,42 @@ def index_doc(path: str, text: str) -> DocEntry:
     )
 
 
+def _rst_entry(path: str, text: str) -> DocEntry:
+    """A reStructuredText doc in the index's terms, read by :mod:`learnd.docs.read_rst`."""
+    from learnd.docs.read_rst import read_rst  # docutils costs its import only for rst
+
+    page = read_rst(path, text)
+    refs: list[DocRef] = []
+    for ref in page.references:
+        kind = _INDEX_KIND.get(ref.kind)
+        if kind is None:
+            continue
+        if kind == IDENTIFIER and ref.context == "python":
+            kind = CODE
+        refs.append(DocRef(kind=kind, text=ref.name, line=ref.line))
+    return DocEntry(
+        path=path,
+        title=page.title,
+        headings=tuple(Heading(h.level, h.text, h.line) for h in page.headings),
+        refs=tuple(_dedupe(refs)),
+    )
+
+
+# How the reference model's kinds map onto the index's (learnd.docs.references).
+_INDEX_KIND = {
+    "symbol": IDENTIFIER,
+    "member": IDENTIFIER,
+    "call": IDENTIFIER,
+    "attribute": IDENTIFIER,
+    "import": IDENTIFIER,
+    "module": IDENTIFIER,
+    "env_var": IDENTIFIER,
+    "path": PATH,
+    "command": COMMAND,
+    "option": COMMAND,
+}
+
+
 def index_docs(commit: str, docs: Iterable[tuple[str, str]]) -> DocsIndex:
     """Index every ``(path, text)`` doc; a path given twice keeps its last text."""
     by_path = {path: text for path, text in docs}
@@ -259,7 +300,7 @@ def index_docs(commit: str, docs: Iterable[tuple[str, str]]) -> DocsIndex:
 
 
 def doc_selected(path: str, doc_paths: Sequence[str]) -> bool:
-    """Is ``path`` a markdown doc under one of the configured ``doc_paths``?
+    """Is ``path`` a markdown or reStructuredText doc under one of the configured ``doc_paths``?
 
     An entry without glob characters selects itself (``README.md``) and, as a
     directory, every markdown file below it (``docs``, ``docs/``; ``.`` for all; an
@@ -269,7 +310,7 @@ def doc_selected(path: str, doc_paths: Sequence[str]) -> bool:
     gitignore, so ``**/AGENTS.md`` selects ``AGENTS.md`` too.
     """
     norm = _strip_dot_slash(path)
-    if not norm.lower().endswith(MARKDOWN_SUFFIXES):
+    if not norm.lower().endswith(DOC_SUFFIXES):
         return False
     for raw in doc_paths:
         if not raw.strip():
@@ -397,7 +438,7 @@ def _tripwire_text(item: object) -> str | None:
 
 def _file_title(path: str) -> str:
     name = posixpath.basename(path)
-    for suffix in MARKDOWN_SUFFIXES:
+    for suffix in DOC_SUFFIXES:
         if name.lower().endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
     return name or path

@@ -90,6 +90,11 @@ class StaleRef:
     ref: str
     reason: str
     text: str  # the doc line as written, for the plan's exact-lines quote
+    # Set by the reference resolver (learnd.docs.resolve): why, in the code's words,
+    # what the stale part should read now, and the last line of a multi-line use.
+    detail: str | None = None
+    replacement: str | None = None
+    end_line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -124,3 +129,7 @@ class DocsCheckFacts:
     related: tuple[RelatedDocs, ...] = ()
     docs_indexed: int = 0
     notes: tuple[str, ...] = ()
+    # Code references already broken at the base commit: not this PR's doing, counted
+    # for a docs clean-up and kept out of the PR's plan.
+    preexisting: int = 0
+    references_checked: int = 0

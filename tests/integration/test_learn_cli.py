@@ -372,7 +372,7 @@ def test_a_repository_without_docs_still_gets_a_plan(
     assert data["status"] == "completed"
     checker = data["agents"]["ExistingDocsChecker"]
     assert checker["status"] == "skipped"
-    assert "no markdown docs under the configured doc paths" in checker["error"]
+    assert "no docs under the configured doc paths" in checker["error"]
     plan = Path(data["plan_path"]).read_text()
     assert "- [ ] **Action:** NEW_DOC — `docs/core.md`" in plan
 
