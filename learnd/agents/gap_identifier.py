@@ -701,6 +701,7 @@ def identify_gaps(
         skipped=tuple(gaps.skipped),
         stale=tuple(sorted(gaps.stale, key=lambda s: (s.ref.doc, s.ref.line))),
         phantoms=gaps.check.phantoms,
+        preexisting=gaps.check.preexisting,
         tripwires=tuple(gaps.tripwires),
         insights=tuple(insights),
         analyses=analyses,

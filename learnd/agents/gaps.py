@@ -88,6 +88,7 @@ class GapFacts:
     skipped: tuple[DocItem, ...] = ()
     stale: tuple[StaleLine, ...] = ()
     phantoms: tuple[Phantom, ...] = ()
+    preexisting: int = 0  # doc references broken before the PR: counted, not listed
     tripwires: tuple[TripwireCandidate, ...] = ()
     insights: tuple[str, ...] = ()
     analyses: tuple[AnalysisState, ...] = ()

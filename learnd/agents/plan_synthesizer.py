@@ -333,8 +333,19 @@ def _sentence(text: str) -> str:
 
 def _stale(gaps: GapFacts) -> list[str]:
     lines = ["## Stale Documentation", ""]
+    # What was broken before the PR is not its doing: one line with the count, never
+    # a list (a docs clean-up is its own job).
+    before = (
+        [
+            f"{gaps.preexisting} doc reference(s) were already broken before this PR; "
+            "not this PR's doing, so not listed.",
+            "",
+        ]
+        if gaps.preexisting
+        else []
+    )
     if not gaps.stale and not gaps.phantoms:
-        return [*lines, "None found.", ""]
+        return [*lines, "None found.", "", *before]
     for s in gaps.stale:
         where = code_span(f"{s.ref.doc}:{s.ref.line}")
         lines.append(f"- {where} — {code_span(s.ref.ref)} — {text(s.fate)}")
@@ -343,7 +354,7 @@ def _stale(gaps: GapFacts) -> list[str]:
             f"- {code_span(f'{p.doc}:{p.line}')} — {code_span(p.ref)} — does not exist at the "
             f"merge commit ({p.kind}; predates this PR or was never there)"
         )
-    return [*lines, ""]
+    return [*lines, "", *before]
 
 
 def _insights(gaps: GapFacts) -> list[str]:

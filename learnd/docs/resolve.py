@@ -424,15 +424,15 @@ def _keyword_change(ref: DocReference, before: Verdict, after: Verdict) -> Stale
             ref,
             KEYWORD_RENAMED,
             f"`{callee.path}` renamed its keyword `{gone}` to `{added[0]}`",
-            f"{gone}=",
-            f"{added[0]}=",
+            gone,
+            added[0],
         )
     names = ", ".join(f"`{k}`" for k in after.rejected)
     return StaleReference(
         ref,
         KEYWORD_REMOVED,
         f"`{callee.path}` no longer takes {names}",
-        f"{gone}=",
+        gone,
         None,
     )
 
