@@ -25,6 +25,10 @@ def run(args: Any, config: Config, progress: Progress) -> int:
     if token is not None:
         # Masked by value in every log line, whatever its format.
         register_secret(token.reveal())
+    if config.queue.remote:
+        from learnd.queue.redis_store import mask_broker_password
+
+        mask_broker_password(config)
 
     def reload() -> Config:
         return load_config(args.config, state_dir=args.state_dir)
