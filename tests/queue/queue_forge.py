@@ -57,24 +57,17 @@ class RedisServer:
 
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
+        args = {
+            "port": str(self.port),
+            "bind": "127.0.0.1",
+            "dir": str(self.folder),
+            "appendonly": "yes",
+            "appendfsync": "always",
+            "save": "",
+            "logfile": str(self.folder / "redis.log"),
+        }
         self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.folder),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-                "--logfile",
-                str(self.folder / "redis.log"),
-            ],  # fmt: skip
+            ["redis-server", *(part for k, v in args.items() for part in (f"--{k}", v))],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -136,6 +129,8 @@ class Forge:
         self.dev = tmp / "dev"
         self.clone = tmp / "clone"
         self.procs: list[subprocess.Popen[str]] = []
+        self.run_timeout: float = RUN_TIMEOUT
+        self.visibility_timeout: float = VISIBILITY_TIMEOUT
         git(tmp, "init", "--bare", "-b", "main", str(self.remote))
         git(tmp, "clone", "-q", str(self.remote), str(self.dev))
         git(self.dev, "checkout", "-q", "-b", "main")
@@ -204,7 +199,7 @@ class Forge:
     def queue_lines(self) -> str:
         return (
             f'[queue]\nbackend = "celery"\nbroker_url = "{self.redis_url}"\n'
-            f"run_timeout = {RUN_TIMEOUT}\nvisibility_timeout = {VISIBILITY_TIMEOUT}\n"
+            f"run_timeout = {self.run_timeout}\nvisibility_timeout = {self.visibility_timeout}\n"
             f"lock_ttl = {LOCK_TTL}\n"
         )
 
@@ -253,9 +248,20 @@ class Forge:
         wait_for(lambda: self.log("daemon.log").count('"polled"'), 60, "the daemon's first poll")
         return proc
 
-    def start_worker(self, name: str, config: Path | None = None) -> subprocess.Popen[str]:
+    def start_worker(
+        self, name: str, config: Path | None = None, *, concurrency: int = 1
+    ) -> subprocess.Popen[str]:
         config = config or self.worker_config(name)
-        proc = self.start("worker", "--config", str(config), "--name", name, log=f"{name}.log")
+        proc = self.start(
+            "worker",
+            "--config",
+            str(config),
+            "--name",
+            name,
+            "--concurrency",
+            str(concurrency),
+            log=f"{name}.log",
+        )
         wait_for(lambda: name in self.worker_names(), 60, f"worker {name} in Redis")
         return proc
 

@@ -4,24 +4,167 @@ directories, real git repositories, and PyGithub against the fake GitHub."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
-from queue_forge import wait_for
+import pytest
+from queue_forge import LOCK_TTL, SLUG, wait_for
+
+pytestmark = pytest.mark.slow
 
 
-def test_one_merge_is_learned_on_a_worker_and_published_once(forge: Any) -> None:
-    daemon_config = forge.daemon_config()
-    forge.start_daemon(daemon_config)
+def done_count(forge: Any, config: Path) -> int:
+    return int(forge.status(config)["queue"]["done"])
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Live processes whose command line names ``text`` (a worker's state directory)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if text in cmdline and state != "Z":
+            found.append(int(proc.name))
+    return found
+
+
+def test_twenty_merges_on_two_workers_each_publish_once_through_a_redis_restart(
+    forge: Any, redis_server: Any
+) -> None:
+    config = forge.daemon_config()
+    forge.start_daemon(config)
     forge.start_worker("wa")
+    forge.start_worker("wb")
+    merges = forge.merge_prs(20)
+
+    def both_busy() -> dict[str, Any] | None:
+        broker = forge.status(config)["broker"]
+        busy = [w for w in broker["workers"] if w["runs"]]
+        return broker if len(busy) == 2 else None
+
+    broker = wait_for(both_busy, 120, "learnd status showing both workers running a run")
+    assert broker["error"] is None
+    assert {w["name"].split("@")[0] for w in broker["workers"]} == {"wa", "wb"}
+    assert all(w["concurrency"] == 1 for w in broker["workers"])
+    assert {r["run_key"].split("@")[0] for w in broker["workers"] for r in w["runs"]} <= {
+        f"{SLUG}#{n}" for n, _ in merges
+    }
+
+    wait_for(lambda: len(forge.issues()) >= 4, 180, "the first plans")
+    # Killed, not stopped: with its append-only file synced at every write, Redis comes
+    # back with the queue, the taken messages, the locks and the outcomes as they were.
+    redis_server.restart(kill=True)
+
+    wait_for(lambda: done_count(forge, config) == 20, 400, "all twenty runs done")
+    time.sleep(2 * LOCK_TTL)  # a late duplicate would have shown by now
+    expected = {f"<!-- learnd:run={SLUG}#{n}@{sha} -->" for n, sha in merges}
+    assert Counter(forge.markers()) == Counter(expected)
+    assert len(forge.issues()) == 20
+    status = forge.status(config)
+    assert status["queue"] == {"queued": 0, "running": 0, "done": 20, "failed": 0}
+    assert status["broker"]["waiting"] == 0
+    # Both workers took part, and every run ended once on one of them.
+    ended = {
+        name: [e for e in forge.events(f"{name}.log", "run_ended") if e["exit_status"] == 0]
+        for name in ("wa", "wb")
+    }
+    assert ended["wa"] and ended["wb"]
+    keys = [e["run"] for name in ended for e in ended[name]]
+    assert len(keys) == len(set(keys)) == 20
+    # Redis did go away under the workers.
+    assert any(forge.events(f"{name}.log", "broker_unavailable") for name in ("wa", "wb"))
+
+
+@pytest.mark.parametrize("when", ["in tier 1", "while publishing"])
+def test_a_worker_killed_mid_run_leaves_the_run_to_another_that_publishes_once(
+    forge: Any, when: str
+) -> None:
+    # The broker hands the dead worker's run on after the visibility timeout: short here.
+    forge.run_timeout, forge.visibility_timeout = 15, 18
+    config = forge.daemon_config()
+    forge.start_daemon(config)
+    agents = ""
+    if when == "in tier 1":
+        slow = json.dumps(
+            [
+                "sh",
+                "-c",
+                f'sleep 6; exec "{sys.executable}" -m learnd.agents CodeDiffAnalyzer "$0"',
+                "{run_dir}",
+            ]
+        )
+        agents = f"\n[pipeline.agents.CodeDiffAnalyzer]\ncommand = {slow}\n"
+    else:
+        # GitHub creates the issue at once and answers late: the worker dies with its
+        # issue on GitHub and nothing of it recorded anywhere it could share.
+        forge.fake.delay_next("POST", r"/issues$", seconds=15, after=True)
+    doomed = forge.start_worker("wa", forge.worker_config("wa", agents=agents))
     [(number, sha)] = forge.merge_prs(1)
-    [issue] = wait_for(forge.issues, 120, "the learn issue")
-    assert f"@{sha} -->" in issue.body
+    if when == "in tier 1":
+        wait_for(
+            lambda: list((forge.tmp / "wa" / "runs").glob("*/agents/existing-docs-check.md.done")),
+            90,
+            "tier 1 under way on wa",
+        )
+    else:
+        wait_for(forge.issues, 90, "the issue created, its answer still on the way")
+    forge.start_worker("wb")
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=10)
+    # Its learnd learn (and agents) stopped with it: nothing of wa works on.
+    wait_for(lambda: not processes_mentioning(str(forge.tmp / "wa")), 20, "wa's children gone")
+
+    wait_for(lambda: done_count(forge, config) == 1, 180, "the run done on wb")
+    assert forge.markers() == [f"<!-- learnd:run={SLUG}#{number}@{sha} -->"]
+    if when == "while publishing":
+        # wb found wa's issue by its marker and updated it: one create request in all.
+        creates = [
+            r for r in forge.fake.requests if r.method == "POST" and r.path.endswith("/issues")
+        ]
+        assert len(creates) == 1
+    [ended] = forge.events("wb.log", "run_ended")
+    assert ended["exit_status"] == 0 and ended["published"]
+    assert not forge.events("wa.log", "run_ended")
+    [run] = forge.status(config)["recent_runs"]
+    assert run["status"] == "done" and run["attempts"] == 0
+    assert run["published"] == ended["published"]
+
+
+def test_a_failed_run_is_retried_with_learnd_retry_on_the_celery_backend(
+    forge: Any, learnd_cli: Any
+) -> None:
+    config = forge.daemon_config(max_attempts=1)
+    forge.start_daemon(config)
+    forge.start_worker("wa")
+    # Merged on GitHub but not pushed yet: the worker cannot fetch the merge commit.
+    [(number, sha)] = forge.merge_prs(1, push=False)
     status = wait_for(
-        lambda: (s := forge.status(daemon_config))["queue"]["done"] == 1 and s, 60, "run done"
+        lambda: (s := forge.status(config))["queue"]["failed"] == 1 and s, 120, "the run failed"
     )
-    assert status["backend"] == "celery"
-    assert (
-        status["recent_runs"][0]["published"] == issue.html_url
-        if hasattr(issue, "html_url")
-        else True
-    )
+    [run] = status["recent_runs"]
+    assert f"commit {sha[:12]} is not at" in run["last_error"]
+    assert not forge.issues()
+
+    forge.push()
+    out = learnd_cli("retry", "--all", "--config", str(config), env=forge.env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "1 failed run(s) queued again"
+    wait_for(lambda: done_count(forge, config) == 1, 120, "the retried run done")
+    assert forge.markers() == [f"<!-- learnd:run={SLUG}#{number}@{sha} -->"]
+    text = learnd_cli("status", "--config", str(config), env=forge.env)
+    assert text.returncode == 0, text.stderr
+    assert "broker redis://127.0.0.1:" in text.stdout
+    assert "1 worker(s)" in text.stdout
+    assert "  worker wa@" in text.stdout
+    assert f"completed {SLUG}#{number}@{sha} on wa@" in text.stdout
