@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from contextlib import closing
 from datetime import UTC, datetime
@@ -98,10 +99,12 @@ def run(args: Any, config: Config, progress: Progress) -> int:
 def broker_json(config: Config) -> dict[str, Any]:
     """The Celery backend's side: the broker's queue, each live worker and its runs, and
     the runs workers ended last, from the keys workers keep in Redis."""
+    from learnd.queue import require_scale
+    from learnd.queue.broker_url import broker_url
     from learnd.queue.redis_store import BrokerUnavailable, RedisStore
 
-    assert config.queue.broker_url is not None
-    store = RedisStore.connect(config.queue.broker_url, timeout=3.0)
+    require_scale()
+    store = RedisStore.connect(broker_url(config.queue, os.environ), timeout=3.0)
     now = time.time()
     try:
         workers = [

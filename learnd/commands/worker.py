@@ -59,18 +59,22 @@ def run(args: Any, config: Config, progress: Progress) -> int:
             f'learnd worker needs [queue] backend = "celery" and a broker_url in the '
             f"configuration{where}"
         )
-    try:
-        from celery.signals import worker_shutting_down  # type: ignore[import-untyped]
-    except ImportError:
-        raise UsageError(
-            "learnd worker needs Celery and redis: pip install 'learnd[scale]'"
-        ) from None
+    from learnd.queue import require_scale
+
+    require_scale()
+    from celery.signals import (  # type: ignore[import-untyped]
+        worker_ready,
+        worker_shutting_down,
+    )
+
     from learnd.github.auth import find_token
     from learnd.github.settings import with_environment
     from learnd.logs import configure, get_logger, register_secret
+    from learnd.queue.broker_url import broker_url, mask_password
     from learnd.queue.celery_app import make_app, register_run
-    from learnd.queue.redis_store import QUEUE, BrokerUnavailable, RedisStore, mask_broker_password
+    from learnd.queue.redis_store import QUEUE, BrokerUnavailable, RedisStore
     from learnd.queue.worker import RunWorker, default_name
+    from learnd.systemd import Notifier
 
     configure(level=config.daemon.log_level, stream=sys.stdout)
     log = get_logger("learnd.worker")
@@ -78,20 +82,26 @@ def run(args: Any, config: Config, progress: Progress) -> int:
     token = find_token(with_environment(config.github, env), env)
     if token is not None:
         register_secret(token.reveal())  # masked by value in every log line
-    mask_broker_password(config)
+    url = broker_url(config.queue, env)
+    mask_password(url)
     name = args.name or default_name()
     if "@" not in name:
         name = f"{name}@{os.uname().nodename}"  # Celery's node names are name@host
     concurrency = args.concurrency or config.daemon.max_concurrent_runs
-    store = RedisStore.connect(config.queue.broker_url)
+    store = RedisStore.connect(url)
     try:
         store.ping()
     except BrokerUnavailable as exc:
         # Celery would wait for it; say once why nothing happens yet.
         log.warning("broker_unavailable", error=str(exc), meanwhile="waiting for it")
-    worker = RunWorker(config, store, name=name, concurrency=concurrency, env=env)
-    app = make_app(config.queue)
+    notifier = Notifier.from_env(env)
+    worker = RunWorker(
+        config, store, name=name, concurrency=concurrency, env=env, notifier=notifier
+    )
+    app = make_app(config.queue, url)
     register_run(app, worker.handle)
+    # systemd's Type=notify: ready once Celery consumes from the queue.
+    worker_ready.connect(lambda **_: notifier.ready(worker.status_text()), weak=False)
     worker_shutting_down.connect(lambda **_: worker.shut_down(), weak=False)
     config.state_dir.mkdir(parents=True, exist_ok=True)
     worker.start_beating()

@@ -131,7 +131,7 @@ class Daemon:
         if self.config.queue.remote:
             from learnd.queue.remote import RemoteQueue
 
-            self.remote = RemoteQueue(self.config)
+            self.remote = RemoteQueue(self.config, env=self.env)
         self._broker_trouble: str | None = None
 
     # -- database ----------------------------------------------------------------------

@@ -26,15 +26,16 @@ from typing import Any
 from celery import Celery  # type: ignore[import-untyped]
 
 from learnd.config import QueueSettings
-from learnd.queue.redis_store import QUEUE, BrokerUnavailable, safe_url
+from learnd.queue.broker_url import safe_url
+from learnd.queue.redis_store import QUEUE, BrokerUnavailable
 from learnd.queue.task import RunTask
 
 TASK_NAME = "learnd.run"
 
 
-def make_app(settings: QueueSettings) -> Any:
-    assert settings.broker_url is not None
-    app = Celery("learnd", broker=settings.broker_url, set_as_current=False)
+def make_app(settings: QueueSettings, url: str) -> Any:
+    """The app for the broker at ``url`` (:func:`learnd.queue.broker_url.broker_url`)."""
+    app = Celery("learnd", broker=url, set_as_current=False)
     # kombu's sweep that hands a dead worker's message to another runs every
     # `interval * throttle` seconds; a fraction of the visibility timeout keeps the
     # wait after it short.

@@ -20,15 +20,14 @@ not yet acknowledged), to count them and to tell whether a run's message still e
 from __future__ import annotations
 
 import json
-import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
 import redis
 
-from learnd.config import Config
 from learnd.errors import LearndError
+from learnd.queue.broker_url import safe_url
 
 QUEUE = "learnd"  # the Celery queue runs go to
 PREFIX = "learnd:"
@@ -55,27 +54,6 @@ LockState = Literal["held", "retaken", "lost"]
 
 class BrokerUnavailable(LearndError):
     """Redis cannot be reached (or answered with an error) right now."""
-
-
-def safe_url(url: str) -> str:
-    """The broker URL without its password, fit for a log line or ``learnd status``."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urllib.parse.urlunsplit(parts._replace(netloc=user + host))
-
-
-def mask_broker_password(config: Config) -> None:
-    """Mask the broker URL's password by value in every later log line."""
-    from learnd.logs import MIN_SECRET_LENGTH, register_secret
-
-    password = urllib.parse.urlsplit(config.queue.broker_url or "").password
-    if password and len(password.strip()) >= MIN_SECRET_LENGTH:
-        register_secret(password)
 
 
 class RedisStore:

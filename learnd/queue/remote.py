@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from learnd.config import Config, QueueSettings
 from learnd.logs import get_logger
+from learnd.queue.broker_url import broker_url
 from learnd.queue.outcome import RemoteOutcome
 from learnd.queue.redis_store import BrokerUnavailable, RedisStore
 from learnd.queue.task import REMOTE_PREFIX, BadTask, Dispatch, RunTask
@@ -52,15 +53,14 @@ class RemoteEnd:
 class RemoteQueue:
     """The Celery backend as the daemon uses it; one per daemon, shared by its jobs."""
 
-    def __init__(self, config: Config, *, store: RedisStore | None = None) -> None:
+    def __init__(self, config: Config, *, env: Mapping[str, str]) -> None:
         from learnd.queue.celery_app import make_app
 
-        settings = config.queue
-        assert settings.broker_url is not None
-        self.settings: QueueSettings = settings
+        url = broker_url(config.queue, env)
+        self.settings: QueueSettings = config.queue
         self.api_url = config.github.api_url
-        self.store = store or RedisStore.connect(settings.broker_url)
-        self._app = make_app(settings)
+        self.store = RedisStore.connect(url)
+        self._app = make_app(config.queue, url)
         self._unseen: dict[int, int] = {}  # run id -> sweeps in a row that found no trace
         self._next_sweep = 0.0
         self._lock = threading.Lock()

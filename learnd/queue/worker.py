@@ -38,7 +38,7 @@ from learnd.queue.clones import CloneFailed, ensure_commit, git_env
 from learnd.queue.outcome import RemoteOutcome
 from learnd.queue.redis_store import BrokerUnavailable, RedisStore
 from learnd.queue.task import BadTask, RunTask
-from learnd.systemd import child_env
+from learnd.systemd import Notifier, child_env
 
 log = get_logger(__name__)
 
@@ -70,12 +70,14 @@ class RunWorker:
         name: str,
         concurrency: int,
         env: Mapping[str, str],
+        notifier: Notifier | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.name = name
         self.concurrency = concurrency
         self.env = dict(env)
+        self.notifier = notifier or Notifier(None)
         self.started = time.time()
         self.stopping = threading.Event()
         self._runs: dict[str, _Running] = {}
@@ -102,8 +104,13 @@ class RunWorker:
         with suppress(BrokerUnavailable):  # else the entry expires by itself
             self.store.forget_worker(self.name)
 
+    def status_text(self) -> str:
+        with self._lock:
+            return f"{len(self._runs)} of {self.concurrency} running"
+
     def shut_down(self) -> None:
         """Celery's warm shutdown began: stop the runs (after grace_period), hand them back."""
+        self.notifier.stopping()
         self.stopping.set()
         with self._lock:
             for running in self._runs.values():
@@ -135,6 +142,7 @@ class RunWorker:
             "stopping": self.stopping.is_set(),
             "runs": runs,
         }
+        self.notifier.status(self.status_text())
         try:
             self.store.beat(self.name, data, ttl=self.beat_interval * 3)
         except BrokerUnavailable as exc:
@@ -169,6 +177,13 @@ class RunWorker:
             self._beat()
             try:
                 outcome = self._run(running, owner, bound)
+            except BrokerUnavailable:
+                raise  # unacknowledged: the run comes back when Redis does
+            except Exception as exc:
+                # Recorded as a failed attempt, never left to come back forever.
+                bound.exception("run_crashed")
+                error = f"internal error on {self.name}: {type(exc).__name__}: {exc}"
+                outcome = self._ended(running, WorkOutcome(EXIT_RUN_FAILED, error=error))
             finally:
                 with self._lock:
                     self._runs.pop(task.id, None)
@@ -233,9 +248,12 @@ class RunWorker:
             )
         elif work.stopped and not self.stopping.is_set() and not running.lost.is_set():
             work = replace(work, stopped=False)
+        return self._ended(running, work)
+
+    def _ended(self, running: _Running, work: WorkOutcome) -> RemoteOutcome:
         return RemoteOutcome(
-            run_key=task.id,
-            token=task.token,
+            run_key=running.task.id,
+            token=running.task.token,
             worker=self.name,
             work=work,
             disk_full=failed_for_space(work, self.config.state_dir),

@@ -39,6 +39,19 @@ def processes_mentioning(text: str) -> list[int]:
     return found
 
 
+def slow_tier_1() -> str:
+    """A CodeDiffAnalyzer that takes 6 s longer: a window to act in mid-run."""
+    slow = json.dumps(
+        [
+            "sh",
+            "-c",
+            f'sleep 6; exec "{sys.executable}" -m learnd.agents CodeDiffAnalyzer "$0"',
+            "{run_dir}",
+        ]
+    )
+    return f"\n[pipeline.agents.CodeDiffAnalyzer]\ncommand = {slow}\n"
+
+
 def test_twenty_merges_on_two_workers_each_publish_once_through_a_redis_restart(
     forge: Any, redis_server: Any
 ) -> None:
@@ -96,15 +109,7 @@ def test_a_worker_killed_mid_run_leaves_the_run_to_another_that_publishes_once(
     forge.start_daemon(config)
     agents = ""
     if when == "in tier 1":
-        slow = json.dumps(
-            [
-                "sh",
-                "-c",
-                f'sleep 6; exec "{sys.executable}" -m learnd.agents CodeDiffAnalyzer "$0"',
-                "{run_dir}",
-            ]
-        )
-        agents = f"\n[pipeline.agents.CodeDiffAnalyzer]\ncommand = {slow}\n"
+        agents = slow_tier_1()
     else:
         # GitHub creates the issue at once and answers late: the worker dies with its
         # issue on GitHub and nothing of it recorded anywhere it could share.
@@ -139,6 +144,32 @@ def test_a_worker_killed_mid_run_leaves_the_run_to_another_that_publishes_once(
     [run] = forge.status(config)["recent_runs"]
     assert run["status"] == "done" and run["attempts"] == 0
     assert run["published"] == ended["published"]
+
+
+def test_a_worker_stopped_mid_run_hands_the_run_back_without_an_attempt(forge: Any) -> None:
+    config = forge.daemon_config()
+    forge.start_daemon(config)
+    stopping = forge.start_worker("wa", forge.worker_config("wa", agents=slow_tier_1()))
+    [(number, sha)] = forge.merge_prs(1)
+    wait_for(
+        lambda: list((forge.tmp / "wa" / "runs").glob("*/agents/existing-docs-check.md.done")),
+        90,
+        "tier 1 under way on wa",
+    )
+    forge.start_worker("wb")
+    stopping.send_signal(signal.SIGTERM)
+    # Warm shutdown: the run gets grace_period (1 s), is stopped, and goes back.
+    assert stopping.wait(timeout=60) == 0
+    [handed_back] = forge.events("wa.log", "run_ended")
+    assert handed_back["stopped"] is True
+
+    wait_for(lambda: done_count(forge, config) == 1, 120, "the run done on wb")
+    assert forge.markers() == [f"<!-- learnd:run={SLUG}#{number}@{sha} -->"]
+    [ended] = forge.events("wb.log", "run_ended")
+    assert ended["exit_status"] == 0
+    [run] = forge.status(config)["recent_runs"]
+    assert (run["status"], run["attempts"]) == ("done", 0)
+    assert "wa@" not in json.dumps(forge.status(config)["broker"]["workers"])
 
 
 def test_a_failed_run_is_retried_with_learnd_retry_on_the_celery_backend(
