@@ -67,3 +67,25 @@ def test_learn_refuses_a_github_name_that_is_not_owner_and_name(
 
     assert out.returncode == 2
     assert out.stderr.strip() == "learnd: --github: expected owner/name, got 'acme'"
+
+
+def test_doctor_checks_the_broker_and_the_workers(
+    tmp_path: Path, learnd_cli: Callable[..., Any], redis_server: Any
+) -> None:
+    def queue_check(url: str) -> dict[str, str]:
+        config = tmp_path / "learnd.toml"
+        config.write_text(
+            f'state_dir = "{tmp_path / "state"}"\n[queue]\nbackend = "celery"\n'
+            f'broker_url = "{url}"\n'
+        )
+        out = learnd_cli("doctor", "--json", "--config", str(config))
+        [check] = [c for c in json.loads(out.stdout)["checks"] if c["name"] == "queue"]
+        return dict(check)
+
+    alive = queue_check(redis_server.url)
+    assert alive["status"] == "warn"
+    assert alive["detail"] == (
+        f"celery at {redis_server.url}: 0 run(s) waiting, no worker alive (start learnd worker)"
+    )
+    down = queue_check(f"redis://127.0.0.1:{free_port()}/0")
+    assert down["status"] == "fail" and "Connection refused" in down["detail"]
