@@ -28,12 +28,14 @@ import time
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from learnd.config import Config
 from learnd.daemon.worker import WorkOutcome, failed_for_space, learn_command, run_learn
 from learnd.errors import EXIT_RUN_FAILED
 from learnd.logs import get_logger
+from learnd.pipeline.rundir import RunBusy, RunDir
 from learnd.queue.clones import CloneFailed, ensure_commit, git_env
 from learnd.queue.outcome import RemoteOutcome
 from learnd.queue.redis_store import BrokerUnavailable, RedisStore
@@ -42,6 +44,8 @@ from learnd.systemd import Notifier, child_env
 
 log = get_logger(__name__)
 
+# How often a worker looks for run directories older than [daemon] retention_days.
+HOUSEKEEPING_INTERVAL = 3600.0
 # How long a worker keeps trying to save an outcome while Redis is away; after that the
 # task raises and stays unacknowledged, to be run again (and resumed) later.
 SAVE_PATIENCE = 300.0
@@ -85,6 +89,7 @@ class RunWorker:
         self._beat_stop = threading.Event()
         self._beat_thread: threading.Thread | None = None
         self._beat_failing = False
+        self._next_prune = 0.0
 
     # -- the worker's presence ---------------------------------------------------------
 
@@ -119,6 +124,12 @@ class RunWorker:
     def _beat_loop(self) -> None:
         while not self._beat_stop.wait(self.beat_interval):
             self._beat()
+            now = time.time()
+            if now >= self._next_prune:
+                self._next_prune = now + HOUSEKEEPING_INTERVAL
+                keep = self.config.daemon.retention_days * 86400
+                for path in prune_runs(self.config.state_dir, older_than=now - keep):
+                    log.info("run_dir_pruned", run_dir=str(path))
 
     def _beat(self) -> None:
         with self._lock:
@@ -334,3 +345,36 @@ class RunWorker:
                 stopped=w.stopped,
             )
             return
+
+
+def prune_runs(state_dir: Path, *, older_than: float) -> list[Path]:
+    """Remove the run directories untouched since ``older_than``; which were removed.
+
+    The daemon prunes its own runs by their rows; a worker has no rows, so it goes by
+    the last write to each run directory, and never touches a run that is going on
+    (its lock is held) or whose outcome its ledger keeps (``published/`` stays).
+    """
+    removed: list[Path] = []
+    runs = state_dir / "runs"
+    if not runs.is_dir():
+        return removed
+    for path in sorted(p for p in runs.iterdir() if p.is_dir()):
+        run = RunDir(path)
+        try:
+            with run.lock():
+                if _last_write(path) < older_than:
+                    run.remove()
+                    removed.append(path)
+        except RunBusy:
+            continue
+        if path in removed:
+            path.with_name(path.name + ".lock").unlink(missing_ok=True)
+    return removed
+
+
+def _last_write(path: Path) -> float:
+    latest = path.stat().st_mtime
+    for entry in path.rglob("*"):
+        with suppress(OSError):
+            latest = max(latest, entry.stat().st_mtime)
+    return latest

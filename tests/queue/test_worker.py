@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from learnd.config import load_config
+from learnd.pipeline.rundir import RunDir
 from learnd.queue.redis_store import RedisStore
 from learnd.queue.task import RunTask
-from learnd.queue.worker import RunWorker
+from learnd.queue.worker import RunWorker, prune_runs
 
 SHA = "ef" * 20
 TTL = 0.6
@@ -130,3 +131,24 @@ def test_a_lock_that_vanished_is_taken_again_and_one_held_by_another_is_lost(
     store.free_lock("k", "me")
     assert store.take_lock("k", "them", 5)
     assert store.renew_lock("k", "me", 5) == "lost"
+
+
+def test_a_worker_prunes_its_old_run_directories_but_not_a_run_going_on(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    old, recent, busy = (state / "runs" / name for name in ("old-run", "recent-run", "busy-run"))
+    for path in (old, recent, busy):
+        (path / "agents").mkdir(parents=True)
+        (path / "run.json").write_text("{}")
+    month_ago = time.time() - 31 * 86400
+    for path in (old, busy):
+        for entry in (path, path / "agents", path / "run.json"):
+            os.utime(entry, (month_ago, month_ago))
+    cutoff = time.time() - 30 * 86400
+
+    with RunDir(busy).lock():
+        assert prune_runs(state, older_than=cutoff) == [old]
+
+    assert not old.exists() and not old.with_name("old-run.lock").exists()
+    assert recent.exists() and busy.exists()
