@@ -172,6 +172,33 @@ def test_a_worker_stopped_mid_run_hands_the_run_back_without_an_attempt(forge: A
     assert "wa@" not in json.dumps(forge.status(config)["broker"]["workers"])
 
 
+def test_a_daemon_killed_while_a_worker_runs_settles_the_run_when_it_restarts(
+    forge: Any,
+) -> None:
+    config = forge.daemon_config()
+    daemon = forge.start_daemon(config)
+    forge.start_worker("wa", forge.worker_config("wa", agents=slow_tier_1()))
+    [(number, sha)] = forge.merge_prs(1)
+    wait_for(
+        lambda: list((forge.tmp / "wa" / "runs").glob("*/agents/existing-docs-check.md.done")),
+        90,
+        "tier 1 under way on wa",
+    )
+    daemon.send_signal(signal.SIGKILL)
+    daemon.wait(timeout=10)
+    # The worker goes on without the daemon and saves the run's end in Redis.
+    wait_for(lambda: forge.events("wa.log", "run_ended"), 90, "the run's end on wa")
+
+    forge.start_daemon(config)
+    wait_for(lambda: done_count(forge, config) == 1, 60, "the run settled by the new daemon")
+    assert forge.markers() == [f"<!-- learnd:run={SLUG}#{number}@{sha} -->"]
+    # Not an orphan of the dead daemon: never queued again, never sent twice.
+    assert len(forge.events("daemon.log", "run_sent")) == 1
+    assert not forge.events("daemon.log", "run_resumes")
+    [run] = forge.status(config)["recent_runs"]
+    assert (run["status"], run["attempts"]) == ("done", 0)
+
+
 def test_a_failed_run_is_retried_with_learnd_retry_on_the_celery_backend(
     forge: Any, learnd_cli: Any
 ) -> None:
