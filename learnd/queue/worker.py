@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Mapping
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +59,9 @@ def default_name() -> str:
 class _Running:
     task: RunTask
     started: float
-    stop: threading.Event
+    stop: threading.Event  # stop the run: run_timeout, the worker stopping, the lock lost
     lost: threading.Event  # another worker holds the lock now
+    ended: threading.Event = field(default_factory=threading.Event)  # learnd learn exited
 
 
 class RunWorker:
@@ -241,14 +242,17 @@ class RunWorker:
             target=self._renew, args=(running, owner, bound), name="renew-lock", daemon=True
         )
         if self.stopping.is_set():
-            running.stop.set()
+            # Taken as the worker began to stop: straight back to the queue.
+            return self._ended(running, WorkOutcome(130, error="worker stopping", stopped=True))
         timer.start()
         renewer.start()
         try:
             work = self._learn(task, running, bound)
         finally:
             timer.cancel()
-            running.stop.set()  # ends the renewer
+            # The lock is renewed until learnd learn has exited, however long the
+            # stop takes: another worker must not start the run beside it.
+            running.ended.set()
             renewer.join(timeout=5)
         if timed_out.is_set() and not work.ok:
             work = replace(
@@ -302,7 +306,7 @@ class RunWorker:
     def _renew(self, running: _Running, owner: str, bound: Any) -> None:
         ttl = self.config.queue.lock_ttl
         failing = False
-        while not running.stop.wait(ttl / 3):
+        while not running.ended.wait(ttl / 3):
             try:
                 state = self.store.renew_lock(running.task.id, owner, ttl)
             except BrokerUnavailable as exc:

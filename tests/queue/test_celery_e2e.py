@@ -199,6 +199,31 @@ def test_a_daemon_killed_while_a_worker_runs_settles_the_run_when_it_restarts(
     assert (run["status"], run["attempts"]) == ("done", 0)
 
 
+def test_a_run_longer_than_run_timeout_is_stopped_and_counts_as_failed(forge: Any) -> None:
+    forge.run_timeout, forge.visibility_timeout = 3, 18
+    config = forge.daemon_config(max_attempts=1)
+    forge.start_daemon(config)
+    forge.start_worker("wa", forge.worker_config("wa", agents=slow_tier_1()))
+    forge.merge_prs(1)
+
+    status = wait_for(
+        lambda: (s := forge.status(config))["queue"]["failed"] == 1 and s, 90, "the run failed"
+    )
+    [run] = status["recent_runs"]
+    assert run["last_error"].startswith("stopped after run_timeout (3 s) on wa@")
+    assert not forge.issues()
+    # Its learnd learn (run on a clone in wa/clones/) and agents were stopped, not left.
+    wa = forge.tmp / "wa"
+    wait_for(
+        lambda: (
+            not processes_mentioning(str(wa / "clones"))
+            and not processes_mentioning(str(wa / "runs"))
+        ),
+        20,
+        "no run left",
+    )
+
+
 def test_a_failed_run_is_retried_with_learnd_retry_on_the_celery_backend(
     forge: Any, learnd_cli: Any
 ) -> None:
