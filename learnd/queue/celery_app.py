@@ -7,7 +7,10 @@ The settings are the exactly-once half that the broker keeps:
   unacknowledged, and Redis hands it to another worker after ``visibility_timeout``
   (kombu's restore sweep, which every idle worker runs every few seconds).
 - ``reject_on_worker_lost``: should a pool process die under a run, the message goes
-  back to the queue at once instead of being acknowledged as failed.
+  back to the queue at once instead of being acknowledged as failed. ``learnd
+  worker`` runs its runs in pool threads (each only waits for its ``learnd learn``
+  child), so there a lost worker is the whole process, which the visibility timeout
+  covers; the setting holds for anyone starting the app with a prefork pool.
 - ``acks_on_failure_or_timeout`` off: a task that raises (it does so only when Redis
   itself is unreachable) is left for redelivery too, never dropped.
 - prefetch 1: a worker takes one message per free slot, so a waiting run is never
