@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from learnd.config import Config
-from learnd.errors import EXIT_OK
+from learnd.errors import EXIT_OK, UsageError
 from learnd.inert import terminal_text
 from learnd.progress import Progress
 from learnd.state.runs import RunRow
@@ -100,11 +100,17 @@ def broker_json(config: Config) -> dict[str, Any]:
     """The Celery backend's side: the broker's queue, each live worker and its runs, and
     the runs workers ended last, from the keys workers keep in Redis."""
     from learnd.queue import require_scale
-    from learnd.queue.broker_url import broker_url
+    from learnd.queue.broker_url import broker_url, safe_url
+
+    url = broker_url(config.queue, os.environ)
+    try:
+        require_scale()
+    except UsageError as exc:
+        # The daemon's queue is still worth showing on a machine without the extra.
+        return {"url": safe_url(url), "error": str(exc)}
     from learnd.queue.redis_store import BrokerUnavailable, RedisStore
 
-    require_scale()
-    store = RedisStore.connect(broker_url(config.queue, os.environ), timeout=3.0)
+    store = RedisStore.connect(url, timeout=3.0)
     now = time.time()
     try:
         workers = [
