@@ -253,3 +253,19 @@ def test_a_failed_run_is_retried_with_learnd_retry_on_the_celery_backend(
     assert "1 worker(s)" in text.stdout
     assert "  worker wa@" in text.stdout
     assert f"completed {SLUG}#{number}@{sha} on wa@" in text.stdout
+    # The run directory is the worker's. Here the daemon's machine sees it; elsewhere,
+    # learnd show says where it is, and it works there.
+    [run] = forge.status(config)["recent_runs"]
+    run_dir = Path(run["run_dir"])
+    assert run_dir.is_relative_to(forge.tmp / "wa")
+    forge.stop_all()
+    (forge.tmp / "wa").rename(forge.tmp / "elsewhere")
+    here = learnd_cli("show", str(run["id"]), "--config", str(config), env=forge.env)
+    assert here.returncode == 2
+    assert here.stderr.strip() == (
+        f"learnd: run {run['id']} ran on a Celery worker: its directory {run_dir} is on "
+        f"that worker's machine (learnd show {run_dir.name} there)"
+    )
+    there = learnd_cli("show", run_dir.name, "--json", "--state-dir", str(forge.tmp / "elsewhere"))
+    assert there.returncode == 0, there.stderr
+    assert json.loads(there.stdout)["status"] == "completed"
