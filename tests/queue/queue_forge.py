@@ -216,11 +216,11 @@ class Forge:
         )
         return path
 
-    def worker_config(self, name: str, *, agents: str = "") -> Path:
+    def worker_config(self, name: str, *, agents: str = "", grace: float = 1) -> Path:
         path = self.tmp / f"{name}.toml"
         path.write_text(
             f'state_dir = "{self.tmp / name}"\n\n[github]\npublish_empty = true\n\n'
-            "[daemon]\ngrace_period = 1\n\n"
+            f"[daemon]\ngrace_period = {grace}\n\n"
             + self.queue_lines()
             + f'\n[[repos]]\ngithub = "{SLUG}"\npublish = "issue"\n{agents}',
             encoding="utf-8",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from queue_forge import LOCK_TTL, SLUG, wait_for
 
 pytestmark = pytest.mark.slow
@@ -39,13 +40,13 @@ def processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def slow_tier_1() -> str:
-    """A CodeDiffAnalyzer that takes 6 s longer: a window to act in mid-run."""
+def slow_tier_1(seconds: float = 6) -> str:
+    """A CodeDiffAnalyzer that takes ``seconds`` longer: a window to act in mid-run."""
     slow = json.dumps(
         [
             "sh",
             "-c",
-            f'sleep 6; exec "{sys.executable}" -m learnd.agents CodeDiffAnalyzer "$0"',
+            f'sleep {seconds}; exec "{sys.executable}" -m learnd.agents CodeDiffAnalyzer "$0"',
             "{run_dir}",
         ]
     )
@@ -151,7 +152,9 @@ def test_a_worker_killed_mid_run_leaves_the_run_to_another_that_publishes_once(
 def test_a_worker_stopped_mid_run_hands_the_run_back_without_an_attempt(forge: Any) -> None:
     config = forge.daemon_config()
     forge.start_daemon(config)
-    stopping = forge.start_worker("wa", forge.worker_config("wa", agents=slow_tier_1()))
+    grace = LOCK_TTL + 3
+    agents = slow_tier_1(seconds=grace + 10)
+    stopping = forge.start_worker("wa", forge.worker_config("wa", agents=agents, grace=grace))
     [(number, sha)] = forge.merge_prs(1)
     wait_for(
         lambda: list((forge.tmp / "wa" / "runs").glob("*/agents/existing-docs-check.md.done")),
@@ -159,8 +162,15 @@ def test_a_worker_stopped_mid_run_hands_the_run_back_without_an_attempt(forge: A
         "tier 1 under way on wa",
     )
     forge.start_worker("wb")
+    client = redis.Redis.from_url(forge.redis_url, decode_responses=True)
+    [lock] = client.keys("learnd:lock:*")
     stopping.send_signal(signal.SIGTERM)
-    # Warm shutdown: the run gets grace_period (1 s), is stopped, and goes back.
+    # Warm shutdown: the run gets grace_period, is stopped, and goes back. While it
+    # winds down, wa keeps its lock, longer than one lock_ttl.
+    time.sleep(LOCK_TTL + 1)
+    assert stopping.poll() is None
+    assert client.get(lock) is not None
+    client.close()
     assert stopping.wait(timeout=60) == 0
     [handed_back] = forge.events("wa.log", "run_ended")
     assert handed_back["stopped"] is True
