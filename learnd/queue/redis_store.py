@@ -67,7 +67,10 @@ class RedisStore:
     def connect(cls, url: str, *, timeout: float = 5.0) -> RedisStore:
         """A client for ``url``; no connection is made until the first command."""
         client = redis.Redis.from_url(
-            url,
+            # kombu's name for a Unix socket is redis-py's unix://.
+            "unix://" + url.removeprefix("redis+socket://")
+            if url.startswith("redis+socket://")
+            else url,
             socket_connect_timeout=timeout,
             socket_timeout=timeout,
             health_check_interval=30,

@@ -55,6 +55,10 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def socket(self) -> Path:
+        return self.folder / "redis.sock"
+
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         args = {
@@ -65,6 +69,7 @@ class RedisServer:
             "appendfsync": "always",
             "save": "",
             "logfile": str(self.folder / "redis.log"),
+            "unixsocket": str(self.socket),
         }
         self.proc = subprocess.Popen(
             ["redis-server", *(part for k, v in args.items() for part in (f"--{k}", v))],

@@ -169,3 +169,23 @@ def test_workers_fetch_from_the_clones_origin_else_from_github(
         assert ghe.remote_of(None, SLUG) == "https://ghe.example.com/acme/widgets.git"
     finally:
         ghe.close()
+
+
+def test_a_broker_on_a_unix_socket_is_reached_by_celery_and_by_learnd(
+    tmp_path: Path, redis_server: Any
+) -> None:
+    config = configure(tmp_path / "socket", f"redis+socket://{redis_server.socket}")
+    remote = RemoteQueue(config, env={})
+    db = StateDB.open(config.state_dir)
+    try:
+        db.upsert_repo(SLUG, path=None, github=SLUG)
+        db.enqueue_run(SLUG, pr=5, merge_sha=SHA, trigger="poll")
+        sent = remote.send_due(
+            db, time.time(), locate=lambda row: (None, SLUG), stop=threading.Event()
+        )
+        assert sent == 1
+        assert remote.store.waiting() == 1
+        assert remote.store.ids_in_broker() == {f"{SLUG}#5@{SHA}"}
+    finally:
+        remote.close()
+        db.close()
