@@ -184,6 +184,28 @@ def test_a_worker_stopped_mid_run_hands_the_run_back_without_an_attempt(forge: A
     assert "wa@" not in json.dumps(forge.status(config)["broker"]["workers"])
 
 
+def test_a_run_handed_back_resumes_from_its_sentinels_on_the_same_worker(forge: Any) -> None:
+    config = forge.daemon_config()
+    forge.start_daemon(config)
+    worker_config = forge.worker_config("wa", agents=slow_tier_1())
+    first = forge.start_worker("wa", worker_config)
+    [(number, sha)] = forge.merge_prs(1)
+    runs = forge.tmp / "wa" / "runs"
+    wait_for(
+        lambda: list(runs.glob("*/agents/existing-docs-check.md.done")), 90, "tier 1 under way"
+    )
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=60) == 0
+
+    forge.start_worker("wa", worker_config)
+    wait_for(lambda: done_count(forge, config) == 1, 120, "the run done on wa again")
+    assert forge.markers() == [f"<!-- learnd:run={SLUG}#{number}@{sha} -->"]
+    [run_dir] = [p for p in runs.iterdir() if p.is_dir()]
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert manifest["attempts"] >= 2
+    assert manifest["agents"]["ExistingDocsChecker"].get("reused") is True
+
+
 def test_a_daemon_killed_while_a_worker_runs_settles_the_run_when_it_restarts(
     forge: Any,
 ) -> None:
