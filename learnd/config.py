@@ -29,6 +29,10 @@ DEFAULT_SESSION_ROOTS = ("~/.claude/projects", "~/.codex/sessions")
 # command: every agent is an external program (pipeline.command, or per agent).
 ENGINES = ("builtin", "anthropic", "openai", "command")
 PUBLISH_TARGETS = ("issue", "gist", "file", "stdout", "none")
+# sqlite: the daemon runs every run itself; celery: it sends each run to `learnd worker`s
+# through a Redis broker (learnd.queue).
+QUEUE_BACKENDS = ("sqlite", "celery")
+BROKER_SCHEMES = ("redis", "rediss", "redis+socket")
 GITHUB_KEYS = (
     "api_url",
     "token_file",
@@ -100,6 +104,26 @@ class DaemonSettings:
 
 
 @dataclass(frozen=True)
+class QueueSettings:
+    """Where queued runs are run: in the daemon (sqlite) or on Celery workers (celery)."""
+
+    backend: str = "sqlite"
+    broker_url: str | None = None  # redis://[:password@]host:port/db; required with celery
+    # The longest a run may take on a worker: it is stopped then, and counts as failed.
+    run_timeout: float = 3600.0
+    # How long the broker waits for a taken run's acknowledgement before it hands the
+    # run to another worker: always longer than run_timeout + lock_ttl.
+    visibility_timeout: float = 4200.0
+    # A worker holds a lock per run for this long, renewed every third of it; a dead
+    # worker's lock lapses after it.
+    lock_ttl: float = 60.0
+
+    @property
+    def remote(self) -> bool:
+        return self.backend == "celery"
+
+
+@dataclass(frozen=True)
 class RepoSettings:
     path: Path | None = None
     github: str | None = None
@@ -120,6 +144,7 @@ class Config:
     repos: tuple[RepoSettings, ...] = ()
     github: GitHubSettings = field(default_factory=GitHubSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    queue: QueueSettings = field(default_factory=QueueSettings)
     # The [llm] settings when pipeline.engine is "anthropic" or "openai", else None.
     llm: LLMSettings | None = None
     # The [webhook] settings when the file has that table (webhooks on), else None.
@@ -132,6 +157,17 @@ class Config:
             if repo.path is not None and repo.path.resolve() == resolved:
                 return repo
         return RepoSettings(path=resolved)
+
+    def with_clone(self, path: Path, *, github: str) -> Config:
+        """This configuration with ``path`` as a clone of ``github``: the settings of the
+        [[repos]] entry with that GitHub name (defaults when none has it) for a clone
+        this file does not name, such as a worker's clone cache."""
+        resolved = path.resolve()
+        if any(r.path is not None and r.path.resolve() == resolved for r in self.repos):
+            return self
+        named = next((r for r in self.repos if r.github == github), RepoSettings())
+        entry = replace(named, path=resolved, github=github)
+        return replace(self, repos=(entry, *self.repos))
 
 
 def default_state_dir(env: Mapping[str, str]) -> Path:
@@ -294,7 +330,11 @@ def _expand(raw: str, source: Path | None) -> Path:
 
 def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[str, str]) -> Config:
     check = _Checker(source)
-    check.only(data, ("state_dir", "github", "daemon", "pipeline", "repos", "llm", "webhook"), "")
+    check.only(
+        data,
+        ("state_dir", "github", "daemon", "pipeline", "repos", "llm", "webhook", "queue"),
+        "",
+    )
 
     raw_state = check.string(data, "state_dir", "")
     state_dir = _expand(raw_state, source) if raw_state else default_state_dir(env)
@@ -336,6 +376,7 @@ def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[s
         repos=tuple(repos),
         github=_github(check, check.table(data, "github", ""), source),
         daemon=_daemon(check, check.table(data, "daemon", "")),
+        queue=_queue(check, check.table(data, "queue", "")),
         llm=_llm(check, check.table(data, "llm", ""), pipeline.engine),
         webhook=_webhook(check, data, source),
     )
@@ -491,6 +532,41 @@ def _webhook(
         if number is not None:
             values[key] = number
     return WebhookSettings(**values)
+
+
+def _queue(check: _Checker, table: Mapping[str, Any]) -> QueueSettings:
+    prefix = "queue."
+    check.only(
+        table, ("backend", "broker_url", "run_timeout", "visibility_timeout", "lock_ttl"), prefix
+    )
+    backend = check.choice(table, "backend", prefix, QUEUE_BACKENDS) or "sqlite"
+    broker_url = check.string(table, "broker_url", prefix)
+    if broker_url is not None and broker_url.split("://", 1)[0] not in BROKER_SCHEMES:
+        # Only Redis: the exactly-once rules (locks, outcomes) live in the same Redis.
+        schemes = ", ".join(f"{s}://" for s in BROKER_SCHEMES)
+        raise check.fail(f"{prefix}broker_url", f"expected a Redis URL ({schemes})")
+    if backend == "celery" and broker_url is None:
+        raise check.fail(f"{prefix}broker_url", 'required with backend = "celery"')
+    run_timeout = check.number(table, "run_timeout", prefix) or QueueSettings.run_timeout
+    lock_ttl = check.number(table, "lock_ttl", prefix) or QueueSettings.lock_ttl
+    visibility = check.number(table, "visibility_timeout", prefix)
+    # The run is stopped at run_timeout and given up to this long to save its outcome;
+    # the broker must not hand it to a second worker before then.
+    floor = run_timeout + lock_ttl
+    if visibility is None:
+        visibility = max(floor + 540.0, run_timeout * 1.1)
+    elif visibility <= floor:
+        raise check.fail(
+            f"{prefix}visibility_timeout",
+            f"must be longer than run_timeout + lock_ttl ({floor:g} s), got {visibility:g}",
+        )
+    return QueueSettings(
+        backend=backend,
+        broker_url=broker_url,
+        run_timeout=run_timeout,
+        visibility_timeout=visibility,
+        lock_ttl=lock_ttl,
+    )
 
 
 def _labels(check: _Checker, table: Mapping[str, Any], prefix: str) -> tuple[str, ...] | None:

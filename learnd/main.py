@@ -19,6 +19,7 @@ from typing import NoReturn
 from learnd import __version__
 from learnd.commands import enqueue as enqueue_command
 from learnd.commands import hooks as hooks_command
+from learnd.commands import worker as worker_command
 from learnd.config import default_state_dir, load_config
 from learnd.errors import EXIT_RUN_FAILED, EXIT_USAGE, LearndError
 from learnd.inert import terminal_text
@@ -66,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("--fresh", action="store_true", help="discard an earlier attempt")
     # Recorded in run.json: who asked for the run (the daemon passes "daemon").
     learn.add_argument("--trigger", default="manual", help=argparse.SUPPRESS)
+    # A worker's cached clone is named by no [[repos]] entry: the run's GitHub name,
+    # whose entry (or the defaults) then applies to it.
+    learn.add_argument("--github", metavar="OWNER/NAME", help=argparse.SUPPRESS)
 
     sessions = sub.add_parser(
         "sessions", parents=[common], help="list the agent sessions linked to a merge, and why"
@@ -113,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     enqueue_command.register(sub, common)
     hooks_command.register(sub, common)
+    worker_command.register(sub, common)
 
     demo = sub.add_parser(
         "demo", parents=[common], help="build a sample repository with a merged PR and learn it"
@@ -176,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return enqueue_command.run(args, config, progress)
         if args.command == "hooks":
             return hooks_command.run(args, config, progress)
+        if args.command == "worker":
+            return worker_command.run(args, config, progress)
         if args.command == "sessions":
             from learnd.commands import sessions
 

@@ -175,6 +175,7 @@ def test_the_example_config_in_the_repository_is_valid(tmp_path: Path) -> None:
     config = load_config(str(example), env=env_for(tmp_path))
     assert config.pipeline.timeout_for("CodeDiffAnalyzer") == 1200
     assert config.repos[0].github == "acme/widgets"
+    assert config.queue.backend == "sqlite"  # the scale-out lines stay commented out
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])

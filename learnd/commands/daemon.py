@@ -25,6 +25,12 @@ def run(args: Any, config: Config, progress: Progress) -> int:
     if token is not None:
         # Masked by value in every log line, whatever its format.
         register_secret(token.reveal())
+    if config.queue.remote:
+        from learnd.queue import require_scale
+        from learnd.queue.broker_url import broker_url, mask_password
+
+        require_scale()
+        mask_password(broker_url(config.queue, env))
 
     def reload() -> Config:
         return load_config(args.config, state_dir=args.state_dir)

@@ -40,6 +40,7 @@ def run(args: Any, config: Config, progress: Progress) -> int:
         _state_dir(config.state_dir),
         _state_db(config.state_dir),
         _spool(config.state_dir),
+        _queue(config, env),
         _git(),
         *_github(config, env),
         *_engine(config, env),
@@ -58,6 +59,37 @@ def run(args: Any, config: Config, progress: Progress) -> int:
 def _config(config: Config) -> Check:
     where = str(config.source) if config.source else "no file: defaults"
     return Check("config", OK, f"{where}; {len(config.repos)} repositor(ies) configured")
+
+
+def _queue(config: Config, env: Mapping[str, str]) -> Check:
+    """With Celery: the extra installed, the broker answering, workers alive."""
+    if not config.queue.remote:
+        return Check("queue", OK, "sqlite: the daemon runs the runs itself")
+    from learnd.queue import require_scale
+
+    try:
+        require_scale()
+    except LearndError as exc:
+        return Check("queue", FAIL, str(exc))
+    from learnd.queue.broker_url import broker_url
+    from learnd.queue.redis_store import RedisStore
+
+    try:
+        store = RedisStore.connect(broker_url(config.queue, env), timeout=3.0)
+    except LearndError as exc:
+        return Check("queue", FAIL, str(exc))
+    try:
+        store.ping()
+        workers = store.workers()
+        waiting = store.waiting()
+    except LearndError as exc:
+        return Check("queue", FAIL, f"celery: {exc}")
+    finally:
+        store.close()
+    where = f"celery at {store.url}: {waiting} run(s) waiting"
+    if not workers:
+        return Check("queue", WARN, f"{where}, no worker alive (start learnd worker)")
+    return Check("queue", OK, f"{where}, {len(workers)} worker(s) alive")
 
 
 def _state_dir(state_dir: Path) -> Check:

@@ -20,6 +20,10 @@ from learnd.publish import Published
 def run(args: Any, config: Config, progress: Progress) -> int:
     if args.json and args.publish == "stdout":
         raise UsageError("--json and --publish stdout both want stdout; choose one")
+    if args.github:
+        if args.github.count("/") != 1 or not all(args.github.split("/")):
+            raise UsageError(f"--github: expected owner/name, got {args.github!r}")
+        config = config.with_clone(Path(args.repo), github=args.github)
     request = JobRequest(
         repo_path=args.repo,
         merge=args.merge,

@@ -42,6 +42,12 @@ def _run_dir(config: Config, which: str) -> tuple[Path, dict[str, Any] | None]:
 
 def run(args: Any, config: Config, progress: Progress) -> int:
     path, queued = _run_dir(config, args.run)
+    if queued is not None and config.queue.remote and not path.is_dir():
+        # The run directory is on the worker that ran it, not on the daemon's machine.
+        raise UsageError(
+            f"run {args.run} ran on a Celery worker: its directory {path} is on that "
+            f"worker's machine (learnd show {path.name} there)"
+        )
     try:
         manifest = RunDir(path).load_manifest()
     except FileNotFoundError:

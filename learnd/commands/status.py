@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
 
 from learnd.config import Config
-from learnd.errors import EXIT_OK
+from learnd.errors import EXIT_OK, UsageError
 from learnd.inert import terminal_text
 from learnd.progress import Progress
 from learnd.state.runs import RunRow
@@ -59,12 +61,15 @@ def run(args: Any, config: Config, progress: Progress) -> int:
         }
         for r in repos
     ]
-    data = {
+    data: dict[str, Any] = {
         "state_dir": str(config.state_dir),
+        "backend": config.queue.backend,
         "queue": queue,
         "repos": repo_lines,
         "recent_runs": [run_json(r) for r in recent],
     }
+    if config.queue.remote:
+        data["broker"] = broker_json(config)
     if args.json:
         print(json.dumps(data, indent=2))
         return EXIT_OK
@@ -86,4 +91,103 @@ def run(args: Any, config: Config, progress: Progress) -> int:
         # A run's last error can quote a PR title or a git message: shown, not obeyed.
         where = terminal_text(row.published or row.last_error or "", keep_newlines=False)
         print(f"  {row.id:>4}  {row.status:<7} {row.repo_key} {pr}  {where}".rstrip())
+    if "broker" in data:
+        _print_broker(data["broker"])
     return EXIT_OK
+
+
+def broker_json(config: Config) -> dict[str, Any]:
+    """The Celery backend's side: the broker's queue, each live worker and its runs, and
+    the runs workers ended last, from the keys workers keep in Redis."""
+    from learnd.queue import require_scale
+    from learnd.queue.broker_url import broker_url, safe_url
+
+    url = broker_url(config.queue, os.environ)
+    try:
+        require_scale()
+    except UsageError as exc:
+        # The daemon's queue is still worth showing on a machine without the extra.
+        return {"url": safe_url(url), "error": str(exc)}
+    from learnd.queue.redis_store import BrokerUnavailable, RedisStore
+
+    store = RedisStore.connect(url, timeout=3.0)
+    now = time.time()
+    try:
+        workers = [
+            {
+                "name": w.get("name"),
+                "host": w.get("host"),
+                "pid": w.get("pid"),
+                "concurrency": w.get("concurrency"),
+                "state_dir": w.get("state_dir"),
+                "stopping": w.get("stopping") is True,
+                "seen": stamp(_seconds(w.get("seen_at"))),
+                "runs": [
+                    {
+                        "run_key": r.get("run_key"),
+                        "started": stamp(_seconds(r.get("started_at"))),
+                        "seconds": round(now - (_seconds(r.get("started_at")) or now), 1),
+                    }
+                    for r in w.get("runs") or []
+                    if isinstance(r, dict)
+                ],
+            }
+            for w in store.workers()
+        ]
+        recent = [
+            {
+                "run_key": o.get("run_key"),
+                "worker": o.get("worker"),
+                "exit_status": o.get("exit_status"),
+                "status": o.get("status"),
+                "published": o.get("published"),
+                "error": o.get("error"),
+                "stopped": o.get("stopped") is True,
+                "finished": stamp(_seconds(o.get("finished_at"))),
+            }
+            for o in store.recent(RECENT)
+        ]
+        return {
+            "url": store.url,
+            "waiting": store.waiting(),
+            "taken": store.taken(),
+            "workers": workers,
+            "recent": recent,
+            "error": None,
+        }
+    except BrokerUnavailable as exc:
+        return {"url": store.url, "error": str(exc)}
+    finally:
+        store.close()
+
+
+def _seconds(value: Any) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if ok else None
+
+
+def _print_broker(broker: dict[str, Any]) -> None:
+    # Everything here comes from Redis, written by other machines: shown, not obeyed.
+    def show(text: str) -> None:
+        print(terminal_text(text, keep_newlines=False))
+
+    if broker.get("error"):
+        show(f"broker {broker['url']}: unreachable: {broker['error']}")
+        return
+    show(
+        f"broker {broker['url']}: {broker['waiting']} waiting, "
+        f"{broker['taken']} taken by workers, {len(broker['workers'])} worker(s)"
+    )
+    for w in broker["workers"]:
+        runs = ", ".join(f"{r['run_key']} for {r['seconds']:g}s" for r in w["runs"]) or "idle"
+        state = "stopping, " if w["stopping"] else ""
+        show(
+            f"  worker {w['name']} (pid {w['pid']}, {state}{w['concurrency']} slot(s), "
+            f"seen {w['seen']}): {runs}"
+        )
+    if broker["recent"]:
+        print("recent runs on workers:")
+    for o in broker["recent"]:
+        word = "stopped" if o["stopped"] else (o["status"] or f"exit {o['exit_status']}")
+        where = o["published"] or o["error"] or ""
+        show(f"  {word:<9} {o['run_key']} on {o['worker']}  {where}".rstrip())

@@ -21,7 +21,6 @@ with one line saying what to do, since nothing learnd does by itself mends it.
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import signal
@@ -34,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 
@@ -48,11 +47,12 @@ from learnd.daemon.intake import (
     read_request,
 )
 from learnd.daemon.webhook import DELIVERY_TTL, WebhookEndpoint, poll_interval
-from learnd.daemon.worker import WorkOutcome, learn_command, run_learn
+from learnd.daemon.worker import WorkOutcome, failed_for_space, learn_command, run_learn
 from learnd.errors import EXIT_RUN_FAILED, LearndError
 from learnd.github.errors import GitHubError
 from learnd.logs import bind_run, get_logger
 from learnd.pipeline.rundir import make_run_id
+from learnd.queue.task import REMOTE_PREFIX
 from learnd.spool import SpoolRequest
 from learnd.state.db import StateCorrupt, StateError, StateUnavailable
 from learnd.state.runs import RunRow
@@ -60,21 +60,15 @@ from learnd.state.store import StateDB
 from learnd.systemd import child_env
 from learnd.webhook.intake import WEBHOOK_HOOK
 
+if TYPE_CHECKING:
+    from learnd.queue.remote import RemoteQueue
+
 log = get_logger(__name__)
 
 # The most runs a reloaded configuration may ask for at once; the pool is sized for
 # it up front so that a reload can raise max_concurrent_runs without a restart.
 MAX_POOL = 16
 HOUSEKEEPING_INTERVAL = 3600.0
-# Less than this free under the state directory when a run fails: the disk was full,
-# and the run is postponed without counting an attempt (see _disk_full).
-LOW_SPACE_BYTES = 1024 * 1024
-# What a run's last error line says when a write failed for want of space.
-_NO_SPACE_TEXTS = (
-    os.strerror(errno.ENOSPC),
-    os.strerror(errno.EDQUOT),
-    "database or disk is full",
-)
 
 # The state database's troubles a job waits out: logged once, never fatal.
 _STATE_TROUBLE = (StateUnavailable, StateCorrupt)
@@ -136,6 +130,14 @@ class Daemon:
         self._repos_synced = False
         self._state_trouble: dict[str, str] = {}  # job -> the error it last logged
         self._webhook = WebhookEndpoint(env=self.env, connect=self.db, wake=self._wake_job)
+        # [queue] backend = "celery": runs go to Celery workers through Redis instead of
+        # this daemon's pool (learnd.queue.remote); None with the default, "sqlite".
+        self.remote: RemoteQueue | None = None
+        if self.config.queue.remote:
+            from learnd.queue.remote import RemoteQueue
+
+            self.remote = RemoteQueue(self.config, env=self.env)
+        self._broker_trouble: str | None = None
 
     # -- database ----------------------------------------------------------------------
 
@@ -159,7 +161,9 @@ class Daemon:
                 # start, rather than job after job failing.
                 self._anchor = StateDB.open(self.config.state_dir, verify=True)
             if not self._orphans_recovered:
-                for row in self._anchor.recover_orphans(time.time()):
+                # Runs out on Celery workers are not this process's orphans.
+                keep = REMOTE_PREFIX if self.remote is not None else None
+                for row in self._anchor.recover_orphans(time.time(), keep=keep):
                     log.info("run_resumes", run=row.id, repo=row.repo_key, merge=row.merge_sha[:12])
                 self._orphans_recovered = True
             if not self._repos_synced:
@@ -244,6 +248,8 @@ class Daemon:
             log.warning("runs_unrecorded", runs=len(self._unrecorded), error=str(exc))
         if self._anchor is not None:
             self._anchor.close()
+        if self.remote is not None:
+            self.remote.close()
         log.info("daemon_stopped")
 
     def _install_signals(self) -> None:
@@ -277,6 +283,13 @@ class Daemon:
         if refused is not None:
             log.error("reload_refused", reason=refused, keeping="the running configuration")
             return
+        if config.queue != self.config.queue:
+            log.error(
+                "reload_refused",
+                reason="[queue] cannot change while the daemon runs; restart it",
+                keeping="the running configuration",
+            )
+            return
         self.config = config
         self._webhook.reload(config)
         with self._state_lock:
@@ -294,9 +307,12 @@ class Daemon:
         try:
             with closing(self.db()) as db:
                 depth = db.queue_depth()
+                running = len(self._active)
+                if self.remote is not None:
+                    running = len(db.running_by(REMOTE_PREFIX))
         except _STATE_TROUBLE:
             return f"state database unavailable, {len(self._active)} running"
-        return f"{depth} queued, {len(self._active)} running"
+        return f"{depth} queued, {running} running"
 
     # -- scheduling --------------------------------------------------------------------
 
@@ -522,6 +538,9 @@ class Daemon:
     def dispatch(self) -> None:
         with closing(self.db()) as db:
             self._flush_unrecorded(db)
+            if self.remote is not None:
+                self._dispatch_remote(db, self.remote)
+                return
             while not self.stop_event.is_set():
                 with self._lock:
                     if len(self._active) >= self.config.daemon.max_concurrent_runs:
@@ -531,6 +550,34 @@ class Daemon:
                         return
                     self._active[row.id] = _Active(row, time.monotonic())
                 self._pool.submit(self._work, row)
+
+    def _dispatch_remote(self, db: StateDB, remote: RemoteQueue) -> None:
+        """Record the ends workers saved, send again what Redis lost, send what is due."""
+        from learnd.queue.redis_store import BrokerUnavailable
+
+        now = time.time()
+        try:
+            for end in remote.collect(db):
+                row = end.run
+                name = row.repo_key.rstrip("/").rsplit("/", 1)[-1]
+                bound = bind_run(
+                    log,
+                    repo=row.repo_key,
+                    pr=row.pr,
+                    run_id=make_run_id(name, row.merge_sha, row.pr),
+                ).bind(queue_id=row.id, worker=end.outcome.worker)
+                self._record(db, _Unrecorded(row, end.outcome.work, end.outcome.disk_full, bound))
+            remote.sweep(db, now, locate=self._locate)
+            remote.send_due(db, now, locate=self._locate, stop=self.stop_event)
+        except BrokerUnavailable as exc:
+            # Logged when it starts and when it ends, not every second; runs wait queued.
+            if self._broker_trouble is None:
+                log.warning("broker_unavailable", error=str(exc), meanwhile="runs wait queued")
+            self._broker_trouble = str(exc)
+            return
+        if self._broker_trouble is not None:
+            log.info("broker_available")
+        self._broker_trouble = None
 
     def housekeeping(self) -> None:
         keep = self.config.daemon.retention_days * 86400
@@ -605,29 +652,22 @@ class Daemon:
                 self._unrecorded.remove(pending)
 
     def _disk_full(self, outcome: WorkOutcome) -> bool:
-        """Whether the run failed because the state directory's disk was full."""
-        if outcome.ok or outcome.transient:
-            return False
-        if outcome.error and any(text in outcome.error for text in _NO_SPACE_TEXTS):
-            return True
-        try:
-            return shutil.disk_usage(self.config.state_dir).free < LOW_SPACE_BYTES
-        except OSError:
-            return False
+        return failed_for_space(outcome, self.config.state_dir)
 
-    def _clone_for(self, row: RunRow) -> tuple[str | None, bool]:
-        """The run's local clone, and whether its repository is on GitHub."""
+    def _locate(self, row: RunRow) -> tuple[str | None, str | None]:
+        """The run's local clone, and its repository's GitHub name."""
         for settings in self.config.repos:
             if repo_key(settings) == row.repo_key and settings.path is not None:
-                return str(settings.path), settings.github is not None
+                return str(settings.path), settings.github
         with closing(self.db()) as db:
             known = db.repo(row.repo_key)
         if known is None:
-            return None, False
-        return known.path, known.github is not None
+            return None, None
+        return known.path, known.github
 
     def _learn(self, row: RunRow, bound: Any) -> WorkOutcome:
-        path, on_github = self._clone_for(row)
+        path, github = self._locate(row)
+        on_github = github is not None
         if path is None:
             return WorkOutcome(2, error=f"no local clone configured for {row.repo_key}")
         try:

@@ -10,7 +10,10 @@ orphaned run keeps going while a restarted daemon resumes it.
 from __future__ import annotations
 
 import ctypes
+import errno
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +32,15 @@ _PR_SET_PDEATHSIG = 1
 # which trying again later can succeed without anyone changing anything.
 TRANSIENT_STATUSES = frozenset({8, 9})  # rate limited, GitHub unavailable
 BUSY_TEXT = "already in progress"
+# Less than this free under the state directory when a run fails: the disk was full,
+# and the run is postponed without counting an attempt.
+LOW_SPACE_BYTES = 1024 * 1024
+# What a run's last error line says when a write failed for want of space.
+NO_SPACE_TEXTS = (
+    os.strerror(errno.ENOSPC),
+    os.strerror(errno.EDQUOT),
+    "database or disk is full",
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,18 @@ class WorkOutcome:
     def transient(self) -> bool:
         """Worth trying again without counting an attempt."""
         return self.stopped or (self.error is not None and BUSY_TEXT in self.error)
+
+
+def failed_for_space(outcome: WorkOutcome, state_dir: Path) -> bool:
+    """Whether the run failed because the state directory's disk was full."""
+    if outcome.ok or outcome.transient:
+        return False
+    if outcome.error and any(text in outcome.error for text in NO_SPACE_TEXTS):
+        return True
+    try:
+        return shutil.disk_usage(state_dir).free < LOW_SPACE_BYTES
+    except OSError:
+        return False
 
 
 def _load_libc() -> ctypes.CDLL | None:

@@ -158,6 +158,15 @@ class RunQueue(Database):
             ).fetchone()
         return _run(row) if row is not None else None
 
+    def set_worker(self, run_id: int, *, worker: str) -> RunRow:
+        """Name who holds a running run more exactly than the claim could."""
+        with self._write() as conn:
+            _require_running(conn, run_id, "hand over")
+            row = conn.execute(
+                "UPDATE runs SET worker = ? WHERE id = ? RETURNING *", (worker, run_id)
+            ).fetchone()
+        return _run(row)
+
     def heartbeat(self, run_id: int, *, now: float | None = None) -> bool:
         """Note that the run's worker is alive; False when the run is no longer running."""
         stamp = self._now(now)
@@ -277,22 +286,32 @@ class RunQueue(Database):
             ).fetchone()
         return _run(row)
 
-    def recover_orphans(self, now: float, *, stale_after: float | None = None) -> list[RunRow]:
+    def recover_orphans(
+        self, now: float, *, stale_after: float | None = None, keep: str | None = None
+    ) -> list[RunRow]:
         """Queue again the runs a dead process left ``running``; they resume from sentinels.
 
         At daemon start (``stale_after`` None) every running run is an orphan: one
         daemon works a state directory at a time. With ``stale_after``, only runs
         whose heartbeat is older than that many seconds are taken back. No attempt
-        is counted: the process died, not necessarily because of the run.
+        is counted: the process died, not necessarily because of the run. Runs whose
+        worker starts with ``keep`` are left alone: they run elsewhere (on Celery
+        workers), not in the process that died.
         """
         cutoff = now if stale_after is None else now - stale_after
+        spared = "" if keep is None else " AND COALESCE(substr(worker, 1, ?), '') != ?"
+        params: tuple[object, ...] = (now, cutoff)
+        if keep is not None:
+            params += (len(keep), keep)
         with self._write() as conn:
             # next_attempt_at stays, as in release(): the run keeps its place in line.
             rows = conn.execute(
                 "UPDATE runs SET status = 'queued', worker = NULL, updated_at = ?,"
                 " last_error = 'interrupted: worker ' || COALESCE(worker, '?') || ' stopped'"
-                " WHERE status = 'running' AND COALESCE(heartbeat_at, 0) <= ? RETURNING *",
-                (now, cutoff),
+                " WHERE status = 'running' AND COALESCE(heartbeat_at, 0) <= ?"
+                + spared
+                + " RETURNING *",
+                params,
             ).fetchall()
         return sorted((_run(r) for r in rows), key=lambda r: r.id)
 
@@ -329,6 +348,16 @@ class RunQueue(Database):
             rows = conn.execute(
                 "SELECT * FROM runs WHERE repo_key = ? AND merge_sha = ? ORDER BY id",
                 (repo_key, merge_sha.lower()),
+            ).fetchall()
+        return [_run(r) for r in rows]
+
+    def running_by(self, prefix: str) -> list[RunRow]:
+        """The running runs whose worker starts with ``prefix``, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM runs WHERE status = 'running' AND substr(worker, 1, ?) = ?"
+                " ORDER BY id",
+                (len(prefix), prefix),
             ).fetchall()
         return [_run(r) for r in rows]
 
