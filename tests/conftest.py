@@ -166,6 +166,7 @@ def load(name: str, path: Path) -> ModuleType:
 # Both are then importable by name anywhere in the suite (``import fake_llm``).
 load("fake_llm", TESTS / "llm" / "fake_llm.py")
 load("gfm", TESTS / "gfm.py")
+load("transcript_builder", TESTS / "sessions" / "transcript_builder.py")
 fake_module = load("fake_github", TESTS / "github" / "fake_github.py")
 Tokens = fake_module.Tokens
 

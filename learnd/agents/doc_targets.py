@@ -7,14 +7,39 @@ docs that mention that file, its module, or its folder.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import PurePosixPath
 
-from learnd.docs.model import CODE, IDENTIFIER, PATH, DocsIndex
+from learnd.docs.model import CODE, COMMAND, IDENTIFIER, PATH, DocEntry, DocsIndex
 
 # Where agent-facing knowledge goes when no doc is about the file in question.
 AGENT_DOCS = ("AGENTS.md", "CLAUDE.md", "docs/AGENTS.md", "README.md")
+# Where a lesson for contributors (people or agents) goes when no doc's topic
+# matches it. README is for users, not for whoever works on the code: not listed.
+CONTRIBUTOR_DOCS = (
+    "AGENTS.md",
+    "CLAUDE.md",
+    "CONTRIBUTING.md",
+    "docs/AGENTS.md",
+    "docs/CONTRIBUTING.md",
+    ".github/CONTRIBUTING.md",
+    "docs/contributing.md",
+)
+NEW_CONTRIBUTOR_DOC = "AGENTS.md"
 LEARNED_FOLDER = "docs/learned"
+# A doc's read_when or title matches a lesson when they share this many words.
+TOPIC_WORDS = 2
+_STOP = frozenset(
+    {
+        "the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "with", "when",
+        "before", "after", "from", "into", "this", "that", "you", "your", "are", "is", "be",
+        "it", "its", "as", "at", "by", "not", "no", "use", "using", "run", "running",
+        "file", "files", "how", "what", "which",
+    }
+)  # fmt: skip
+_WORD = re.compile(r"[a-z0-9][a-z0-9_.+-]*[a-z0-9]|[a-z0-9]")
 
 
 class DocTargets:
@@ -22,10 +47,11 @@ class DocTargets:
 
     def __init__(self, index: DocsIndex) -> None:
         self.paths = {d.path for d in index.docs}
+        self.entries: dict[str, DocEntry] = {d.path: d for d in index.docs}
         self._mentions: dict[str, Counter[str]] = {}
         for doc in index.docs:
             for ref in doc.refs:
-                if ref.kind in (PATH, IDENTIFIER, CODE):
+                if ref.kind in (PATH, IDENTIFIER, CODE, COMMAND):
                     self._mentions.setdefault(ref.text.strip("`").rstrip("/"), Counter())[
                         doc.path
                     ] += 1
@@ -56,3 +82,58 @@ class DocTargets:
         while "--" in slug:
             slug = slug.replace("--", "-")
         return f"{LEARNED_FOLDER}/{slug[:60].strip('-') or 'notes'}.md"
+
+    def contributor_doc(self) -> str:
+        """The repository's doc for contributors, or the file such a doc would be."""
+        for preferred in CONTRIBUTOR_DOCS:
+            if preferred in self.paths:
+                return preferred
+        return NEW_CONTRIBUTOR_DOC
+
+    def exists(self, path: str) -> bool:
+        return path in self.paths
+
+    def has_frontmatter(self, path: str) -> bool:
+        entry = self.entries.get(path)
+        return entry is not None and (entry.frontmatter or bool(entry.tripwires))
+
+    def has_tripwires(self, path: str) -> bool:
+        entry = self.entries.get(path)
+        return entry is not None and bool(entry.tripwires)
+
+    def by_topic(self, text: str, paths: Iterable[str] = ()) -> tuple[str, str] | None:
+        """The doc a lesson belongs in, and why: the doc whose ``read_when`` (else
+        title) shares the most words with ``text``, else the doc about one of
+        ``paths``; None when no doc matches."""
+        words = _words(text)
+        best: tuple[int, str, str] | None = None
+        for path, entry in sorted(self.entries.items()):
+            for hint in entry.read_when:
+                shared = words & _words(hint)
+                if len(shared) >= TOPIC_WORDS and (best is None or len(shared) > best[0]):
+                    best = (len(shared), path, f"its read_when says “{hint}”")
+            shared = words & _words(entry.title)
+            if len(shared) >= TOPIC_WORDS and (best is None or len(shared) > best[0]):
+                best = (len(shared), path, f"its title is “{entry.title}”")
+        if best is not None:
+            return best[1], best[2]
+        for path in paths:
+            doc = self._mentioning(path)
+            if doc is not None:
+                return doc, f"it is the doc that mentions `{path}`"
+        return None
+
+    def _mentioning(self, path: str) -> str | None:
+        """The doc that names ``path`` or one of its folders (not merely its file name:
+        a bare name like ``config`` is in too many docs to place anything)."""
+        p = PurePosixPath(path.strip("`"))
+        for key in [str(p), *(str(parent) for parent in p.parents if str(parent) != ".")]:
+            counts = self._mentions.get(key) or self._mentions.get(key + "/")
+            if counts:
+                return max(counts, key=lambda d: (counts[d], d))
+        return None
+
+
+def _words(text: str) -> set[str]:
+    """Content words, cut to six letters so "committing" meets "commit"."""
+    return {w[:6] for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _STOP}

@@ -5,13 +5,25 @@ from __future__ import annotations
 from learnd.facts import embed_facts
 from learnd.redact import redact_text
 from learnd.sessions.model import (
+    CORRECTION,
+    DEAD_END,
+    ERROR_RESOLUTION,
     INTERRUPT,
+    LOOKUP,
     REJECTED,
     CallRef,
-    DocOpportunity,
+    Lesson,
     SessionFacts,
     evidence,
+    step_label,
 )
+
+KIND_NAMES = {
+    ERROR_RESOLUTION: "Error → resolution",
+    CORRECTION: "Correction",
+    DEAD_END: "Dead end",
+    LOOKUP: "Lookup",
+}
 
 # Markdown shows this many items per section; the facts keep them all.
 SHOWN = 50
@@ -64,12 +76,12 @@ class _Renderer:
             f"{f.report.tool_calls} tool call(s), {f.report.tool_errors} tool error(s), "
             f"{len(f.corrections)} user correction(s), {len(f.lookups)} external look-up(s)"
         )
+        self.lessons()
         self.errors()
         self.approaches()
         self.corrections()
         self.lookups()
         self.discovery()
-        self.opportunities()
         self.tripwires()
         self.parse_report()
         return "\n".join(self.lines).rstrip() + "\n"
@@ -180,14 +192,13 @@ class _Renderer:
         if not d.compactions:
             self.add("None.")
 
-    def opportunities(self) -> None:
-        items = self.facts.opportunities
-        self.section("Documentation opportunities", len(items))
+    def lessons(self) -> None:
+        items = self.facts.lessons
+        self.section("Lessons", len(items))
         if not items:
-            self.add("Nothing in this session points at missing documentation.")
-        for o in items[:SHOWN]:
-            self.add(*_opportunity(o))
-        self.more(min(len(items), SHOWN), len(items))
+            self.add("Nothing in this session teaches the next agent something the diff does not.")
+        for lesson in items:
+            self.add(*lesson_lines(self.sid, lesson))
 
     def tripwires(self) -> None:
         items = self.facts.tripwires
@@ -199,7 +210,7 @@ class _Renderer:
             self.add(f"  - Scored: {'; '.join(p.text for p in t.reasons)}")
             if t.pattern:
                 self.add(f"  - Pattern: {_code(t.pattern)}")
-            self.add(f"  - Evidence: {', '.join(t.evidence[:4])}")
+            self.add(f"  - Evidence: {'; '.join(t.evidence[:4])}")
         self.more(min(len(items), SHOWN), len(items))
 
     def parse_report(self) -> None:
@@ -234,14 +245,22 @@ class _Renderer:
         self.add(*(f"| {name} | {value.strip() or '0'} |" for name, value in rows))
 
 
-def _opportunity(o: DocOpportunity) -> list[str]:
-    return [
-        f"- [score {o.score}] {o.title} ({o.source})",
-        f"  - {o.detail}",
-        f"  - Scored: {'; '.join(p.text for p in o.reasons) or 'no rubric point'}",
-        f"  - Evidence: {', '.join(o.evidence[:4])}"
-        + (f" and {len(o.evidence) - 4} more" if len(o.evidence) > 4 else ""),
-    ]
+def lesson_lines(session_id: str, lesson: Lesson) -> list[str]:
+    """A lesson as markdown: its kind and statement, then its evidence, one step a line."""
+    lines = [f"- **{KIND_NAMES.get(lesson.kind, lesson.kind)}:** {_plain(lesson.statement)}"]
+    for step in lesson.steps:
+        who = f" (subagent {_code(step.agent)})" if step.agent else ""
+        lines.append(
+            f"  - {step.role.capitalize()}{who}: {_plain(step.quote)} — "
+            f"{step_label(session_id, step.ref, step.ts)}"
+        )
+    if lesson.why:
+        lines.append(f"  - Why: {_plain(lesson.why)}")
+    if lesson.repeats > 1:
+        lines.append(f"  - Met {lesson.repeats} times in this session.")
+    scored = "; ".join(p.text for p in lesson.reasons) or "no rubric point"
+    lines.append(f"  - Tripwire score {lesson.score}: {scored}")
+    return lines
 
 
 def _call(call: CallRef) -> str:

@@ -100,7 +100,7 @@ def test_transcript_then_digest_only(tmp_path: Path) -> None:
         "## User corrections",
         "## External look-ups",
         "## Discovery cost",
-        "## Documentation opportunities",
+        "## Lessons",
         "## Tripwire candidates",
         "## Parse report",
     ):
