@@ -27,8 +27,8 @@ package, and anything whose subject is a temporary file.
 
 from __future__ import annotations
 
-import itertools
 import functools
+import itertools
 import re
 import shlex
 from collections.abc import Iterable, Sequence
@@ -418,6 +418,14 @@ def _new_parts(failed: Step, worked: Step) -> list[tuple[str, ...]]:
     return [w for w in _segments(_short(worked)) if _words_key(w) not in before]
 
 
+def _kept(failed: Step, worked: Step) -> bool:
+    """Whether every simple command of the failing call ran again, unchanged, in the
+    call that worked (which only added steps)."""
+    after = {_words_key(w) for w in _segments(_short(worked))}
+    parts = _segments(_short(failed))
+    return bool(parts) and all(_words_key(w) in after for w in parts)
+
+
 def _short(step: Step) -> str:
     """The command as quoted (no commit message, no output trimming), for comparing."""
     return wd.short_command(step.raw or step.command) if step.command else ""
@@ -432,10 +440,17 @@ def _invocation(
 ) -> Lesson:
     quote = ctx.text(wd.failure_quote(failed.out, failed.key))
     why = _why(ctx, between)
+    warning = ""
     if failed.command and worked.command:
         fix = _fix_part(ctx, failed, worked)
-        before = _matching_part(ctx, failed, fix)
-        statement = f"Run `{fix}` rather than `{before}`: it fails with “{quote}”."
+        if _kept(failed, worked):
+            # The same command worked once something ran before it.
+            again = ctx.cmd(failed)
+            statement = f"Run `{fix}` before `{again}`: without it, it fails with “{quote}”."
+            warning = f"Run `{fix}` first: without it, `{again}` fails with “{quote}”."
+        else:
+            before = _matching_part(ctx, failed, fix)
+            statement = f"Run `{fix}` rather than `{before}`: it fails with “{quote}”."
         subject = f"cmd:{tg.command_head(failed.command)}"
     elif worked.command and failed.tool in _FILE_TOOLS:
         fix = ctx.cmd(worked)
@@ -476,7 +491,9 @@ def _invocation(
         key=f"invocation:{subject}",
         reasons=reasons,
         action=action,
-        warning=ctx.general(f"Run `{fix}` instead: `{ctx.cmd(failed)}` fails with “{quote}”."),
+        warning=ctx.general(
+            warning or f"Run `{fix}` instead: `{ctx.cmd(failed)}` fails with “{quote}”."
+        ),
         pattern=pattern,
     )
 
@@ -937,9 +954,10 @@ def _lookup(
     before = [s.text for s in steps[max(0, run[0] - 3) : run[0]] if s.kind == TEXT]
     question = ctx.text(wd.clean_prose(before[-1])) if before else ctx.text(asked[0])
     statement = (
-        f"{_sentence(finding)} (it took {len(looked)} look-ups outside the repository to find)."
+        f"{_sentence(_plainer(finding))} (it took {len(looked)} look-ups outside the "
+        "repository to find)."
     )
-    shown = [_step(ctx, "looked up", s, f"{s.tool}: `{ctx.cmd(s)}`") for s in looked[:3]]
+    shown = [_step(ctx, "looked up", s, f"`{ctx.cmd(s)}`") for s in looked[:3]]
     conclusion = next(
         (
             s

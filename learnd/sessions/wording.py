@@ -29,7 +29,10 @@ _TEMP_PATH = re.compile(
 )
 TEMP = "<temporary file>"
 _HEREDOC = re.compile(r"\"?\$\(cat <<-?\s*'?\"?(\w+)'?\"?.*", re.DOTALL)
-_MESSAGE = re.compile(r"""(\s-(?:m|-message)[ =])(?:"(?:[^"\\]|\\.)*"|'[^']*'|\S+)""")
+# A commit's (or tag's) message: one session's words, not part of the lesson.
+_MESSAGE = re.compile(
+    r"""(\b(?:commit|tag)\b[^|;&]*?\s-(?:m|-message)[ =])(?:"(?:[^"\\]|\\.)*"|'[^']*'|\S+)"""
+)
 # Output trimming that says nothing about what was run.
 _TRIM = re.compile(r"\s*(?:2>&1|\|\s*(?:head|tail)(?:\s+-\S+)*(?:\s+\d+)?)\s*(?=$|\||&&|;)")
 _CD_FIRST = re.compile(r"^cd\s+(\S+)\s*&&\s*")
@@ -162,7 +165,9 @@ def insight(text: str) -> tuple[int, str]:
     # A sentence cut short by the reader's limit ends in "…"; a plan cut short is
     # still a plan.
     kept = [s for s in kept if not (s.endswith("…") and _PLAN.search(s))]
-    found = " ".join(kept)
+    # Only the sentences that state something ("I have enough context now" does not).
+    stating = [s for s in kept if _INSIGHT.search(s)]
+    found = " ".join(stating)
     score = len(_INSIGHT.findall(found))
     return score, squash(found, WHY_CHARS)
 

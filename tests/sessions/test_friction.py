@@ -77,9 +77,7 @@ def test_a_command_failing_repeatedly_then_another_way_working_becomes_a_tripwir
         "“npm ERR! code ERESOLVE”."
     )
     assert tripwire.score == 4
-    assert f"session {SID[:8]}, 2026-03-01 10:00:16 UTC, record {worked[:8]}" in (
-        tripwire.evidence
-    )
+    assert f"session {SID[:8]}, 2026-03-01 10:00:16 UTC, record {worked[:8]}" in (tripwire.evidence)
 
 
 def test_an_unresolved_streak_and_a_silent_failure(tmp_path: Path) -> None:

@@ -96,9 +96,7 @@ class Transcript:
         }
         if error:
             result_block["is_error"] = True
-        result = self._env(
-            "user", agent=agent, message={"role": "user", "content": [result_block]}
-        )
+        result = self._env("user", agent=agent, message={"role": "user", "content": [result_block]})
         return str(call["uuid"]), str(result["uuid"])
 
     def bash(
