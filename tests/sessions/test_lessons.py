@@ -389,9 +389,7 @@ def test_a_one_off_temporary_file_is_no_lesson(tmp_path: Path) -> None:
     t = Transcript()
     t.bash("cat /tmp/tmpab12cd34/out.txt", "cat: /tmp/tmpab12cd34/out.txt: No such file", 1)
     t.bash("ls /tmp/tmpab12cd34 && cat /tmp/tmpab12cd34/out.log", "ok")
-    t.bash(
-        "tail -5 ~/.claude/projects/p/tool-results/toolu_01.txt", "No such file or directory", 1
-    )
+    t.bash("tail -5 ~/.claude/projects/p/tool-results/toolu_01.txt", "No such file or directory", 1)
     t.bash("tail -5 ~/.claude/projects/p/tool-results/toolu_01.txt 2>/dev/null; echo", "done")
     assert t.facts(tmp_path).lessons == ()
 
