@@ -121,6 +121,9 @@ _REDIRECT_START = re.compile(
     r"|use \S+(?: \S+)? (?:not|instead of|rather than)\b)",
     re.IGNORECASE,
 )
+_POLITE = re.compile(
+    r"^\W*no (?:worries|problem|rush|thanks|need to apologi[sz]e)\b|^\W*never ?mind\b", re.I
+)
 # Anywhere in a message: "use X, not Y", "… instead of …".
 _REDIRECT_ANYWHERE = re.compile(
     r"\buse \S+(?: \S+)?,? (?:not|instead of|rather than) \S+|\binstead of\b", re.IGNORECASE
@@ -261,8 +264,17 @@ def _segments(command: str) -> tuple[tuple[str, ...], ...]:
 def _not_a_lesson(step: Step) -> bool:
     if step.command and (_inline_script(step.command) or wd.has_temp_path(step.command)):
         return True  # the agent's own throwaway code, or a one-off temporary file
+    if step.command and _read_only(step) and not _git_only(step):
+        return True  # ls, grep, cat… that found nothing: exploring (grep exits 1 on no match)
     # A guessed path that did not exist: exploring, not a lesson.
     return step.tool in _FILE_TOOLS and _NOT_FOUND.search(step.key) is not None
+
+
+def _git_only(step: Step) -> bool:
+    """A read-only git command: its failure can teach (``main..HEAD`` where the
+    branch is master); other read-only programs failing only found nothing."""
+    parts = _segments(step.command)
+    return bool(parts) and parts[0][0].rsplit("/", 1)[-1] == "git"
 
 
 def _inline_script(command: str) -> bool:
@@ -530,17 +542,24 @@ def _first_word(text: str) -> str:
 
 def _fix_commands(window: list[Step], failures: list[Step], failed: Step) -> list[str]:
     """Commands run before the retry that the failure itself names ("Run 'mix format'
-    to fix", "[CREDO]", "Stage your changes: `git add`"), each once."""
+    to fix", "[CREDO]", "Stage your changes: `git add`"), each once. When it names
+    none, nothing was edited and one or two commands changed something, those are what
+    made the retry work (``npm install`` before ``npm test``)."""
     said = "\n".join(f"{f.key}\n{f.out}" for f in failures).replace("\\n", "\n").lower()
+    ran = [
+        step
+        for step in window
+        if step.ok and step.command and not _same(step, failed) and not _read_only(step)
+    ]
     out: dict[str, None] = {}
-    for step in window:
-        if not step.ok or not step.command or _same(step, failed) or _read_only(step):
-            continue
+    for step in ran:
         for words in _segments(_short(step)):
             part = _command_named(words, said)
             if part:
                 out.setdefault(part, None)
-    return list(out)
+    if out or any(_edits(s) for s in window) or not 1 <= len(ran) <= 2:
+        return list(out)
+    return [wd.collapse_paths(" ".join(words)) for step in ran for words in _segments(_short(step))]
 
 
 def _command_named(words: tuple[str, ...], said: str) -> str:
@@ -575,7 +594,7 @@ def _checks(ctx: _Context, found: _Checks) -> Lesson:
     quote = ctx.text(wd.failure_quote(failed.out, failed.key))
     head = tg.command_head(failed.command) if failed.command else failed.tool
     listed = _and([f"`{c}`" for c in checks])
-    statement = f"Run {listed} before `{head}`: it is rejected with “{quote}” until they pass."
+    statement = f"Run {listed} before `{head}`: until then it fails with “{quote}”."
     steps = [_step(ctx, "failed", failed, f"`{ctx.cmd(failed)}`: “{quote}”")]
     others = list(dict.fromkeys(ctx.text(wd.failure_quote(f.out, f.key)) for f in failures[1:]))
     if others:
@@ -594,7 +613,7 @@ def _checks(ctx: _Context, found: _Checks) -> Lesson:
         repeats=found.streaks,
         reasons=rubric.check_points(head=head, checks=listed, failures=len(failures)),
         action=action,
-        warning=ctx.general(f"Run {listed} first: `{head}` is rejected with “{quote}”."),
+        warning=ctx.general(f"Run {listed} first: until then `{head}` fails with “{quote}”."),
         pattern=pattern,
     )
 
@@ -821,7 +840,9 @@ def _corrections(ctx: _Context, steps: list[Step]) -> list[tuple[int, Lesson]]:
         elif step.kind == HUMAN:
             words = " ".join(step.text.split())
             stopped = _stopped_before(steps, i)
-            if _REDIRECT_START.match(words) or _REDIRECT_ANYWHERE.search(words):
+            redirect = _REDIRECT_START.match(words) or _REDIRECT_ANYWHERE.search(words)
+            # "stop" alone, or "no worries", says nothing the next agent could follow.
+            if redirect and len(words.split()) >= 3 and not _POLITE.match(words):
                 out.append((step.n, _redirect(ctx, step, stopped, steps[i + 1 :])))
     return out
 

@@ -146,8 +146,8 @@ def test_a_failure_names_the_commands_to_run_before_retrying(tmp_path: Path) -> 
     facts = t.facts(tmp_path)
     (lesson,) = facts.lessons
     assert lesson.statement == (
-        "Run `mix format` and `mix credo --strict` before `git commit`: it is rejected with "
-        "“Pre-commit validation failed: [FORMAT] Code is not formatted.” until they pass."
+        "Run `mix format` and `mix credo --strict` before `git commit`: until then it fails "
+        "with “Pre-commit validation failed: [FORMAT] Code is not formatted.”."
     )
     assert lesson.repeats == 2
     assert lesson.steps[0].ref == first
@@ -156,6 +156,20 @@ def test_a_failure_names_the_commands_to_run_before_retrying(tmp_path: Path) -> 
          "ran"),
         ("repeated", "rejected 2 times"),
     ]  # fmt: skip
+
+
+def test_a_command_that_changed_something_before_an_unchanged_retry_is_the_fix(
+    tmp_path: Path,
+) -> None:
+    t = Transcript()
+    t.bash("npm test", "Error: Cannot find module 'vitest'", 1)
+    t.bash("npm install", "added 812 packages")
+    t.bash("npm test", "12 passing")
+    (lesson,) = t.facts(tmp_path).lessons
+    assert lesson.statement == (
+        "Run `npm install` before `npm test`: until then it fails with “Error: Cannot find "
+        "module 'vitest'”."
+    )
 
 
 def test_a_stop_hook_that_blocked_until_the_work_was_committed(tmp_path: Path) -> None:
@@ -394,6 +408,15 @@ def test_a_one_off_temporary_file_is_no_lesson(tmp_path: Path) -> None:
     assert t.facts(tmp_path).lessons == ()
 
 
+def test_a_search_that_found_nothing_is_no_lesson(tmp_path: Path) -> None:
+    t = Transcript()
+    t.bash("grep -rn helper_fn src", "", 1)  # grep exits 1 when nothing matches
+    t.bash("grep -rn helper src", "src/a.py:3: def helper")
+    t.bash("ls docs/api", "ls: cannot access 'docs/api': No such file or directory", 2)
+    t.bash("ls docs", "index.md")
+    assert t.facts(tmp_path).lessons == ()
+
+
 def test_a_retry_that_passed_with_nothing_changed_is_no_lesson(tmp_path: Path) -> None:
     t = Transcript()
     t.bash("npm test", "Error: connect ECONNRESET", 1)
@@ -488,6 +511,8 @@ def test_stops_without_words_and_chosen_answers_are_no_correction(tmp_path: Path
     t.interrupt()
     t.say("create the beads")
     t.ask("Which rig?", ["spotter", "No rig"], "No rig")
+    t.say("stop")
+    t.say("no worries, carry on with the plan")
     assert t.facts(tmp_path).lessons == ()
 
 
