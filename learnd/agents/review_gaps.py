@@ -45,7 +45,7 @@ from learnd.review.model import (
 TRIPWIRE_THRESHOLD = 4
 
 _SILENT = re.compile(
-    r"(?i)\bsilent(?:ly)?\b[^.;]{0,60}|\bswallow\w*[^.;]{0,40}|\bno error\b[^.;]{0,40}"
+    r"(?i)\bsilent(?:ly)?\b[^.;]{0,100}|\bswallow\w*[^.;]{0,40}|\bno error\b[^.;]{0,40}"
     r"|\bwithout (?:an? )?(?:error|warning|exception)\b|\bis ignored\b|\bgets? ignored\b"
 )
 # Data or work actually lost or at risk: a deletion, an overwrite, a wipe... of what.
