@@ -108,29 +108,33 @@ class DocTargets:
         words = _words(text)
         best: tuple[int, str, str] | None = None
         for path, entry in sorted(self.entries.items()):
-            for hint in entry.read_when:
-                shared = words & _words(hint)
-                if len(shared) >= TOPIC_WORDS and (best is None or len(shared) > best[0]):
-                    best = (len(shared), path, f"its read_when says “{hint}”")
-            shared = words & _words(entry.title)
-            if len(shared) >= TOPIC_WORDS and (best is None or len(shared) > best[0]):
-                best = (len(shared), path, f"its title is “{entry.title}”")
+            hints = [(hint, f"its read_when says “{hint}”", 1) for hint in entry.read_when]
+            # A title is a name ("Spotter"), not a hint: it must share two words.
+            hints.append((entry.title, f"its title is “{entry.title}”", TOPIC_WORDS))
+            for hint, reason, least in hints:
+                own = _words(hint)
+                shared = words & own
+                # A short hint ("committing or pushing") matches on one of its words.
+                if not own or len(shared) < max(least, 1 if len(own) <= 2 else TOPIC_WORDS):
+                    continue
+                if best is None or len(shared) > best[0]:
+                    best = (len(shared), path, reason)
         if best is not None:
             return best[1], best[2]
         for path in paths:
-            doc = self._mentioning(path)
-            if doc is not None:
-                return doc, f"it is the doc that mentions `{path}`"
+            found = self._mentioning(path)
+            if found is not None:
+                return found[0], f"it is the doc that mentions `{found[1]}`"
         return None
 
-    def _mentioning(self, path: str) -> str | None:
+    def _mentioning(self, path: str) -> tuple[str, str] | None:
         """The doc that names ``path`` or one of its folders (not merely its file name:
         a bare name like ``config`` is in too many docs to place anything)."""
         p = PurePosixPath(path.strip("`"))
         for key in [str(p), *(str(parent) for parent in p.parents if str(parent) != ".")]:
             counts = self._mentions.get(key) or self._mentions.get(key + "/")
             if counts:
-                return max(counts, key=lambda d: (counts[d], d))
+                return max(counts, key=lambda d: (counts[d], d)), key
         return None
 
 

@@ -191,10 +191,10 @@ def _evidence_line(item: _Found) -> str:
         parts.append(f"{then.role} {then.quote} ({step_label(sid, then.ref, then.ts)})")
     line = f"{KIND_WORDS.get(lesson.kind, lesson.kind).capitalize()}: " + "; ".join(parts)
     if lesson.why:
-        line += f". Why: {lesson.why}"
+        line += f". Why: {lesson.why.rstrip('.')}"
     if len(item.sessions) > 1:
         line += f". Also in session(s) {', '.join(s[:8] for s in item.sessions[1:])}"
-    return line
+    return line + "."
 
 
 def _tripwire(item: _Found, docs: DocTargets) -> tuple[TripwireCandidate, DocItem] | None:

@@ -133,6 +133,19 @@ class FrictionAnalyzer:
             during = _call_ref(last) if running and last is not None else None
             self._correct(Correction(INTERRUPT, event.ref, event.ts, event.text, during))
             self._stopped = "an interrupt"
+        elif isinstance(event, ev.Answer):
+            if not event.chosen:
+                # The user wrote their own answer rather than pick the agent's choices.
+                self._correct(
+                    Correction(
+                        REDIRECT,
+                        event.ref,
+                        event.ts,
+                        event.answer,
+                        None,
+                        "answered the agent's question in their own words",
+                    )
+                )
         elif isinstance(event, ev.Compaction):
             self._add(
                 self._compactions,

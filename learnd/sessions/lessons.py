@@ -463,7 +463,6 @@ def _invocation(
         else:
             before = _matching_part(ctx, failed, fix)
             statement = f"Run `{fix}` rather than `{before}`: it fails with “{quote}”."
-        subject = f"cmd:{tg.command_head(failed.command)}"
     elif worked.command and failed.tool in _FILE_TOOLS:
         fix = ctx.cmd(worked)
         path = ctx.text(failed.summary)
@@ -471,7 +470,6 @@ def _invocation(
             f"Use `{fix}` rather than {failed.tool} on `{path}`: {failed.tool} fails with "
             f"“{quote}”."
         )
-        subject = f"tool:{failed.tool}:{_first_word(quote)}"
     else:
         fix = ctx.cmd(worked)
         name = ctx.text(failed.input.get("skill") or failed.input.get("command") or failed.summary)
@@ -480,7 +478,6 @@ def _invocation(
             f"If the `{name}` {kind} fails with “{quote}”, do its job by hand instead of the "
             f"{kind.split()[0]}: `{fix}`."
         )
-        subject = f"tool:{failed.tool}:{name}"
     steps = (
         _step(ctx, "failed", failed, f"`{ctx.cmd(failed)}`: “{quote}”"),
         _step(ctx, "worked", worked, f"`{ctx.cmd(worked)}`"),
@@ -500,7 +497,10 @@ def _invocation(
         steps=steps,
         why=why,
         topic=_topic(ctx, failed, worked),
-        key=f"invocation:{subject}",
+        # Two different failures of one command are two lessons; the same failure in
+        # another session (its one-off names generalised) is the same lesson.
+        key=f"invocation:{_normal_words(ctx.general(fix))[:60]}:"
+        f"{_normal_words(ctx.general(quote))[:60]}",
         reasons=reasons,
         action=action,
         warning=ctx.general(
@@ -707,8 +707,14 @@ def _dead_end(ctx: _Context, steps: list[Step], streak: list[int], worked: Step)
     tried_text = _and(distinct[:4])
     last = steps[streak[-1]]
     texts = [s.text for s in steps[streak[0] : streak[-1] + 3] if s.kind == TEXT]
-    gave_up = [wd.clean_prose(t) for t in texts if _GAVE_UP.search(t)][:2]
-    why = ctx.text(" ".join(wd.insight(t)[1] or t for t in gave_up))
+    # The agent's own words on each attempt that did not work, one sentence each.
+    gave_up = [
+        sentence
+        for t in texts
+        for sentence in wd.sentences(t)
+        if _GAVE_UP.search(sentence) and not sentence.lower().startswith("let me")
+    ][:2]
+    why = ctx.text(" ".join(gave_up))
     statement = (
         f"Don't try to get past “{quote}” from `{head}` by {tried_text}: each failed the same "
         f"way; fix what it reports."
@@ -867,8 +873,8 @@ def _next_step(ctx: _Context, rest: Sequence[Step]) -> Step | None:
 
 
 def _answer(ctx: _Context, step: Step, rest: Sequence[Step]) -> Lesson:
-    answer = ctx.text(step.text)
-    question = ctx.text(step.question)
+    answer = tg.squash(ctx.text(step.text), wd.WHY_CHARS)
+    question = tg.squash(ctx.text(step.question), wd.QUOTE_CHARS)
     offered = " or ".join(f"“{ctx.text(o)}”" for o in step.offered[:3])
     statement = (
         f"{_sentence(answer)} — the user's own answer to “{question}”, rather than {offered}."
@@ -1020,16 +1026,19 @@ def _why(ctx: _Context, between: Iterable[Step]) -> str:
 
 
 def _topic(ctx: _Context, *steps: Step) -> tuple[str, ...]:
+    """What a lesson is about: its commands, and the repository paths its calls name."""
     out: dict[str, None] = {}
     for step in steps:
         if step.command:
             out.setdefault(f"`{tg.command_head(step.command)}`", None)
+            for words in _segments(step.command):
+                for word in words[1:]:
+                    if "/" in word and _PATHLIKE.match(word) and "://" not in word:
+                        out.setdefault(ctx.text(word), None)
         path = step.input.get("file_path") or step.input.get("path") or ""
         if path:
             out.setdefault(ctx.text(path), None)
-        for token in _tokens(step.command) if step.command else ():
-            out.setdefault(token, None)
-    return tuple(k for k in out if k and k != "``")
+    return tuple(k for k in out if k and k != "``" and wd.TEMP not in k)
 
 
 def _temporary(lesson: Lesson) -> bool:
@@ -1058,10 +1067,20 @@ _DISCOURSE = re.compile(
 )
 
 
+_FIRST_PERSON = (
+    (re.compile(r"\bI (can|need to|must|should|have to)\b"), r"you \1"),
+    (re.compile(r"\b[Mm]y (code|function|change|fix|test)\b"), r"the \1"),
+)
+
+
 def _plainer(text: str) -> str:
-    """The agent's finding without its conversational openers ("I see -", "So")."""
+    """The agent's finding as a statement: without its conversational openers ("I see
+    -", "So", "That's the bug -") and in the second person ("I can" → "you can")."""
     out = _DISCOURSE.sub("", text).strip()
-    return out[:1].upper() + out[1:] if out else text
+    for pattern, replacement in _FIRST_PERSON:
+        out = pattern.sub(replacement, out)
+    out = re.sub(r"(^|[.!?] )([a-z])", lambda m: m.group(1) + m.group(2).upper(), out)
+    return out or text
 
 
 def _normal_words(text: str) -> str:

@@ -157,6 +157,11 @@ def clean_prose(text: str) -> str:
     return _OPENERS.sub("", text).strip()
 
 
+def sentences(text: str) -> list[str]:
+    """The sentences of a piece of the agent's prose, markdown and openers removed."""
+    return [s.strip() for s in _SENTENCE.split(clean_prose(text)) if s.strip()]
+
+
 def insight(text: str) -> tuple[int, str]:
     """How strongly a piece of the agent's prose states a cause or a finding, and the
     sentences that do (without its "Let me …" plans)."""

@@ -174,3 +174,21 @@ def test_a_tripwire_draft_extends_the_list_its_doc_already_has() -> None:
     assert no_front[3:5] == ("---", "tripwires:")
     new = tripwire_draft("Before x", "Do y.", "AGENTS.md", docs)
     assert new[0] == "New doc `AGENTS.md` (it does not exist yet; this item proposes it):"
+
+
+def test_a_lesson_goes_to_the_doc_that_names_its_folder_never_by_a_one_word_title(
+    tmp_path: Path,
+) -> None:
+    index = DocsIndex(
+        "m" * 40,
+        docs=(
+            index_doc("README.md", "# Retry\n"),  # a name, not a topic
+            index_doc("docs/assets.md", "# Assets\n\nStatic files live in `priv/static/`.\n"),
+            index_doc("CONTRIBUTING.md", "# Contributing\n"),
+        ),
+    )
+    gaps = session_gaps([pushing(tmp_path, ONE, with_ignore=True)], DocTargets(index), "#42")
+    by_target = {item.target: item for item in gaps.items}
+    assert set(by_target) == {"docs/assets.md", "CONTRIBUTING.md"}
+    assert "it is the doc that mentions `priv/static`" in by_target["docs/assets.md"].why
+    assert "git add -f priv/static/app.css" in "\n".join(by_target["docs/assets.md"].draft)

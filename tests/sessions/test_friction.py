@@ -229,3 +229,13 @@ def test_lists_stop_at_their_cap_and_count_the_rest(tmp_path: Path) -> None:
     assert len(facts.errors) == friction.MAX_ITEMS
     assert facts.omitted == {"errors": 7}
     assert facts.report.tool_errors == friction.MAX_ITEMS + 7
+
+
+def test_an_answer_in_the_users_own_words_is_listed_as_a_correction(tmp_path: Path) -> None:
+    t = Transcript()
+    t.ask("Skip the hook?", ["Skip hook (--no-verify)", "Fix them"], "main was clean; fix them")
+    t.ask("Which rig?", ["spotter", "No rig"], "No rig")
+    facts = t.facts(tmp_path)
+    (correction,) = facts.corrections
+    assert (correction.kind, correction.text) == (REDIRECT, "main was clean; fix them")
+    assert correction.why == "answered the agent's question in their own words"

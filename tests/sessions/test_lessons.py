@@ -375,7 +375,8 @@ def test_dependency_source_searched_three_times_counts_as_looking_outside(
     t.tool("Edit", "updated", file_path="/repo/config/config.exs")
     facts = t.facts(tmp_path)
     (lesson,) = facts.lessons
-    assert lesson.statement.startswith("I can configure propagators via the application env")
+    # The agent's "So I can …" stated for the next agent.
+    assert lesson.statement.startswith("You can configure propagators via the application env")
 
 
 # ---------------------------------------------------------------------------
