@@ -88,7 +88,7 @@ def session_gaps(sessions: Sequence[SessionFacts], docs: DocTargets, pr_label: s
         if len(item.sessions) > 1:
             reasons = rubric.with_repeats(item.lesson, sessions=len(item.sessions))
             item.lesson = replace(item.lesson, reasons=reasons)
-        item.target, item.reason = _place(item.lesson, docs)
+        item.target, item.reason = place(item.lesson, docs)
         by_target.setdefault(item.target, []).append(item)
     for target, items in by_target.items():
         out.items.append(_lessons_item(target, items, docs, pr_label))
@@ -101,7 +101,7 @@ def session_gaps(sessions: Sequence[SessionFacts], docs: DocTargets, pr_label: s
     return out
 
 
-def _place(lesson: Lesson, docs: DocTargets) -> tuple[str, str]:
+def place(lesson: Lesson, docs: DocTargets) -> tuple[str, str]:
     """The doc a lesson belongs in, and the reason, in words a reviewer can check."""
     paths = [t.strip("`") for t in lesson.topic if "/" in t and " " not in t]
     text = " ".join([lesson.statement, *lesson.topic])
@@ -111,7 +111,11 @@ def _place(lesson: Lesson, docs: DocTargets) -> tuple[str, str]:
     doc = docs.contributor_doc()
     if docs.exists(doc):
         return doc, "no doc's read_when or topic matches it: it goes in the contributor doc"
-    return doc, "no doc's topic matches it and the repository has no contributor doc yet"
+    return (
+        doc,
+        "no doc's topic matches it and the repository has no contributor doc yet: it would be "
+        "a new doc",
+    )
 
 
 def _lessons_item(target: str, items: list[_Found], docs: DocTargets, pr_label: str) -> DocItem:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from learnd.facts import embed_facts
 from learnd.redact import redact_text
 from learnd.sessions.model import (
@@ -29,13 +31,20 @@ KIND_NAMES = {
 SHOWN = 50
 
 
-def render_session(facts: SessionFacts, *, linked_by: str | None = None) -> str:
-    """The analysis as markdown, with ``facts`` embedded for later tiers."""
-    return embed_facts(_Renderer(facts).render(linked_by), facts)
+def render_session(
+    facts: SessionFacts,
+    *,
+    linked_by: str | None = None,
+    places: Mapping[str, tuple[str, str]] | None = None,
+) -> str:
+    """The analysis as markdown, with ``facts`` embedded for later tiers. ``places``
+    names, by lesson key, the doc each lesson belongs in and why."""
+    return embed_facts(_Renderer(facts, places or {}).render(linked_by), facts)
 
 
 class _Renderer:
-    def __init__(self, facts: SessionFacts) -> None:
+    def __init__(self, facts: SessionFacts, places: Mapping[str, tuple[str, str]]) -> None:
+        self.places = places
         self.facts = facts
         self.sid = facts.session.session_id
         self.lines: list[str] = []
@@ -198,7 +207,7 @@ class _Renderer:
         if not items:
             self.add("Nothing in this session teaches the next agent something the diff does not.")
         for lesson in items:
-            self.add(*lesson_lines(self.sid, lesson))
+            self.add(*lesson_lines(self.sid, lesson, self.places.get(lesson.key)))
 
     def tripwires(self) -> None:
         items = self.facts.tripwires
@@ -245,8 +254,11 @@ class _Renderer:
         self.add(*(f"| {name} | {value.strip() or '0'} |" for name, value in rows))
 
 
-def lesson_lines(session_id: str, lesson: Lesson) -> list[str]:
-    """A lesson as markdown: its kind and statement, then its evidence, one step a line."""
+def lesson_lines(
+    session_id: str, lesson: Lesson, place: tuple[str, str] | None = None
+) -> list[str]:
+    """A lesson as markdown: its kind and statement, then its evidence, one step a line,
+    and the doc it belongs in when the run's docs index said."""
     lines = [f"- **{KIND_NAMES.get(lesson.kind, lesson.kind)}:** {_plain(lesson.statement)}"]
     for step in lesson.steps:
         who = f" (subagent {_code(step.agent)})" if step.agent else ""
@@ -258,6 +270,8 @@ def lesson_lines(session_id: str, lesson: Lesson) -> list[str]:
         lines.append(f"  - Why: {_plain(lesson.why)}")
     if lesson.repeats > 1:
         lines.append(f"  - Met {lesson.repeats} times in this session.")
+    if place is not None:
+        lines.append(f"  - Belongs in: {_code(place[0])}, because {_plain(place[1])}")
     scored = "; ".join(p.text for p in lesson.reasons) or "no rubric point"
     lines.append(f"  - Tripwire score {lesson.score}: {scored}")
     return lines
