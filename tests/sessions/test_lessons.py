@@ -10,10 +10,13 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from transcript_builder import SID, Transcript
 
+from learnd.sessions import events as ev
 from learnd.sessions.digest import analyze_transcript
-from learnd.sessions.lessons import MAX_LESSONS
+from learnd.sessions.lessons import MAX_LESSONS, find_lessons
 from learnd.sessions.model import (
     CORRECTION,
     DEAD_END,
@@ -21,8 +24,10 @@ from learnd.sessions.model import (
     LOOKUP,
     Lesson,
     SessionFacts,
+    SessionInfo,
 )
 from learnd.sessions.report import render_session
+from learnd.sessions.timeline import Timeline
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "claude"
@@ -606,3 +611,78 @@ def test_real_stop_hook_lesson_and_subagent_lessons_read_as_advice() -> None:
     )
     assert eisdir.statement.startswith("Use `find . -name ")
     assert "EISDIR: illegal operation on a directory, read" in eisdir.statement
+
+
+# ---------------------------------------------------------------------------
+# any sequence of events: no crash, and no lesson quotes what it must not
+
+COMMANDS = st.sampled_from(
+    [
+        "git push",
+        "git push -u origin x",
+        "git commit -m 'a b'",
+        "mix format",
+        "cat /tmp/tmpab12cd34/x",
+        "grep -r 'a\\|b' deps/x",
+        "bash -c 'source a.sh'",
+        "python3 -c 'print(1)'",
+        "npm test 2>&1 | tail -5",
+        'echo "unbalanced',
+        "",
+    ]
+)
+TEXTS = st.sampled_from(
+    [
+        "So the exporter must be set at the top level.",
+        "Let me check.",
+        "I see - it is gitignored.",
+        "<task-notification>x</task-notification>",
+        "no, use pnpm not npm",
+        "",
+    ]
+)
+
+
+@st.composite
+def event_lists(draw: st.DrawFn) -> list[ev.Event]:
+    out: list[ev.Event] = []
+    for n in range(draw(st.integers(0, 40))):
+        ref = f"{n:08x}-0000-4000-8000-{n:012x}"
+        ts = f"2026-01-01T00:{n // 60:02d}:{n % 60:02d}.000Z"
+        agent = draw(st.sampled_from(["", "", "a1"]))
+        kind = draw(st.integers(0, 6))
+        if kind <= 2:
+            tool = draw(st.sampled_from(["Bash", "Read", "Edit", "WebSearch", "Skill"]))
+            given_input = (
+                {"command": draw(COMMANDS)} if tool == "Bash" else {"file_path": "/repo/deps/a"}
+            )
+            out.append(ev.Call(ref, n, tool, given_input, agent, ts))
+            status = draw(st.sampled_from([ev.OK, ev.ERROR, ev.REJECTED, ev.INTERRUPTED]))
+            text = draw(st.sampled_from(["", "fatal: no upstream", "** (Mix) boom", "x\\ny"]))
+            out.append(ev.Result(ref + "r", n, status, text, 1, text, None, agent))
+        elif kind == 3:
+            out.append(ev.Text(ref, draw(TEXTS), agent))
+        elif kind == 4:
+            out.append(ev.Human(ref, ts, draw(TEXTS)))
+        elif kind == 5:
+            out.append(ev.Gate(ref, ts, "Stop", "Cannot exit with unstaged changes. git commit"))
+        else:
+            offered = ("yes", "no")
+            answer = draw(st.sampled_from(["yes", "only after tests pass"]))
+            out.append(ev.Answer(ref, ts, "Proceed?", answer, offered, answer in offered))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(event_lists())
+def test_any_sequence_of_events_gives_well_formed_lessons(events: list[ev.Event]) -> None:
+    timeline = Timeline()
+    for event in events:
+        timeline.feed(event)
+    info = SessionInfo("5a1e0000-0000-4000-8000-00000000beef", "claude", cwd="/repo", branch="x")
+    lessons = find_lessons(timeline, info)
+    assert len([lesson for lesson in lessons if lesson.repeats == 1]) <= MAX_LESSONS
+    for lesson in lessons:
+        assert lesson.statement and lesson.steps
+        assert BENCH.defects(lesson.statement, info.session_id) == ()
+        assert all(step.ref for step in lesson.steps)
