@@ -212,7 +212,11 @@ def _errors(ctx: _Context, steps: list[Step], used: set[int]) -> list[tuple[int,
         if dead is not None:
             out.append((first.n, dead))
         made: list[Lesson] = []
-        if _changed(last, worked) and not any(_edits(s) for s in after_last):
+        if (
+            _changed(last, worked)
+            and not any(_edits(s) for s in after_last)
+            and not _other_tests(last, worked)
+        ):
             made.append(_invocation(ctx, last, worked, after_last, len(streak)))
         checks = _fix_commands(window, failures, first)
         if checks:
@@ -418,6 +422,28 @@ def _changed(failed: Step, worked: Step) -> bool:
     if not failed.command:
         return False
     return _normal(failed.raw or failed.command) != _normal(worked.raw or worked.command)
+
+
+_TEST_PROGRAMS = frozenset({"pytest", "jest", "vitest", "rspec", "phpunit", "mocha", "ava"})
+
+
+def _other_tests(failed: Step, worked: Step) -> bool:
+    """A test run that failed and one that passed with other test files or names, the
+    same program and options: it ran other tests, it did not fix how to run them."""
+    if not (failed.command and worked.command) or failed.tool != worked.tool:
+        return False
+    before, after = _segments(_short(failed)), _segments(_short(worked))
+    if len(before) != len(after):
+        return False
+    runs_tests = False
+    for a, b in zip(before, after, strict=True):
+        if a[:1] != b[:1] or sorted(w for w in a if w.startswith("-")) != sorted(
+            w for w in b if w.startswith("-")
+        ):
+            return False
+        words = {w.rsplit("/", 1)[-1] for w in a[:3]}
+        runs_tests = runs_tests or bool(words & _TEST_PROGRAMS) or "test" in a[1:2]
+    return runs_tests
 
 
 def _normal(command: str) -> str:

@@ -686,3 +686,12 @@ def test_any_sequence_of_events_gives_well_formed_lessons(events: list[ev.Event]
         assert lesson.statement and lesson.steps
         assert BENCH.defects(lesson.statement, info.session_id) == ()
         assert all(step.ref for step in lesson.steps)
+
+
+def test_a_test_run_that_passed_with_other_tests_selected_is_no_lesson(tmp_path: Path) -> None:
+    t = Transcript()
+    t.bash("mix test test/badge_test.exs:12", "1) test badge\nAssertion with == failed", 2)
+    t.bash("mix test test/badge_test.exs", "12 tests, 0 failures")
+    t.bash("python -m pytest -q tests/test_a.py::test_x", "E   assert 1 == 2", 1)
+    t.bash("python -m pytest -q tests/test_a.py", "3 passed")
+    assert t.facts(tmp_path).lessons == ()
