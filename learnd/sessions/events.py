@@ -309,7 +309,8 @@ def decode_event(data: Any) -> Event:
 REDACT_MARGIN = 512
 
 HUMAN_CHARS = 2000
-TEXT_CHARS = 240
+# The agent's prose keeps room for a sentence or two of why: a lesson quotes it.
+TEXT_CHARS = 400
 LINE_CHARS = 300
 OK_LINE_CHARS = 120
 # A successful command's first and last lines say what it did; of another successful

@@ -492,9 +492,9 @@ def _invocation(
     elif worked.command and failed.tool in _FILE_TOOLS:
         fix = ctx.cmd(worked)
         path = ctx.text(failed.summary)
+        path = "the working folder" if path == "." else f"`{path}`"
         statement = (
-            f"Use `{fix}` rather than {failed.tool} on `{path}`: {failed.tool} fails with "
-            f"“{quote}”."
+            f"Use `{fix}` rather than {failed.tool} on {path}: {failed.tool} fails with “{quote}”."
         )
     else:
         fix = ctx.cmd(worked)
@@ -806,17 +806,9 @@ def _gates(ctx: _Context, steps: list[Step]) -> list[tuple[int, Lesson]]:
         )
         shown: list[LessonStep] = []
         for gate, done in found[:2]:
-            shown.append(
-                _step(ctx, "blocked", gate, f"{hook} hook: “{ctx.text(_gate_line(gate.text))}”")
-            )
-            shown.append(
-                _step(
-                    ctx,
-                    "then",
-                    done[-1],
-                    actions[0] if len(done) == 1 else _label_of(ctx, done[-1]),
-                )
-            )
+            said = ctx.text(_gate_line(gate.text))
+            shown.append(_step(ctx, "blocked", gate, f"{hook} hook: “{said}”"))
+            shown.append(_step(ctx, "then", done[-1], _label_of(ctx, done[-1])))
         lesson = Lesson(
             kind=ERROR_RESOLUTION,
             statement=ctx.general(statement),
@@ -827,7 +819,7 @@ def _gates(ctx: _Context, steps: list[Step]) -> list[tuple[int, Lesson]]:
             reasons=rubric.gate_points(hook=hook, blocks=len(found)),
             action="Before ending the session",
             warning=ctx.general(
-                f"{_and(actions[:4]).capitalize()} first: the {hook} hook refuses to stop with "
+                f"{_sentence(_and(actions[:4]))} first: the {hook} hook refuses to stop with "
                 f"{quoted}."
             ),
         )

@@ -31,7 +31,9 @@ TEMP = "<temporary file>"
 _HEREDOC = re.compile(r"\"?\$\(cat <<-?\s*'?\"?(\w+)'?\"?.*", re.DOTALL)
 # A commit's (or tag's) message: one session's words, not part of the lesson.
 _MESSAGE = re.compile(
-    r"""(\b(?:commit|tag)\b[^|;&]*?\s-(?:m|-message)[ =])(?:"(?:[^"\\]|\\.)*"|'[^']*'|\S+)"""
+    # (A quote left open: the call's input was cut short before it closed.)
+    r"""(\b(?:commit|tag)\b[^|;&]*?\s-(?:m|-message)[ =])"""
+    r"""(?:"(?:[^"\\]|\\.)*(?:"|$)|'[^']*(?:'|$)|\S+)"""
 )
 # Output trimming that says nothing about what was run.
 _TRIM = re.compile(r"\s*(?:2>&1|\|\s*(?:head|tail)(?:\s+-\S+)*(?:\s+\d+)?)\s*(?=$|\||&&|;)")
@@ -41,7 +43,8 @@ _OPENERS = re.compile(
     r"^(?:(?:perfect|great|good|excellent|ok(?:ay)?|right|alright|now)\b[!.,:\s-]*)+",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*(\"“])")
+# Sentence breaks, and list items flattened onto one line (": - Item", " - Item").
+_SENTENCE = re.compile(r"(?<=[.!?:])\s+(?:-\s+)?(?=[A-Z`*(\"“])|\s+-\s+(?=[A-Z`*(\"“])")
 _PLAN = re.compile(
     r"^(?:let me|let's|now let me|now i'll|i'll|i will|i need to (?:check|look|read|find|see)"
     r"|first,? let me|next,? let me)\b",
@@ -170,8 +173,11 @@ def insight(text: str) -> tuple[int, str]:
     # A sentence cut short by the reader's limit ends in "…"; a plan cut short is
     # still a plan.
     kept = [s for s in kept if not (s.endswith("…") and _PLAN.search(s))]
-    # Only the sentences that state something ("I have enough context now" does not).
-    stating = [s for s in kept if _INSIGHT.search(s)]
+    # Only the sentences that state something ("I have enough context now" does not);
+    # not a heading ("Key findings:"), nor one cut short when a whole one is there.
+    stating = [s for s in kept if _INSIGHT.search(s) and not s.endswith(":")]
+    whole = [s for s in stating if not s.endswith("…")]
+    stating = whole or stating
     found = " ".join(stating)
     score = len(_INSIGHT.findall(found))
     return score, squash(found, WHY_CHARS)
