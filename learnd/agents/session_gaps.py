@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -144,12 +145,20 @@ def _lessons_item(target: str, items: list[_Found], docs: DocTargets, pr_label: 
     ]
     repeated = [item for item in items if len(item.sessions) > 1 or item.lesson.repeats > 1]
     strongest = max(lesson.score for lesson in lessons)
-    placed = sorted({item.reason for item in items})
+    reasons = Counter(item.reason for item in items)
     count = len(lessons)
+    if len(reasons) == 1:
+        placed = f"It goes here because {next(iter(reasons))}."
+    else:
+        placed = (
+            "They go here because "
+            + "; ".join(f"{reason} ({n} of them)" for reason, n in reasons.most_common())
+            + "."
+        )
     why = (
         f"The agent session(s) behind {pr_label} worked out {count} thing(s) ({kinds}) the "
         f"hard way; written in {code_span(target)} they spare the next agent the same detour. "
-        f"It goes here because {'; '.join(placed)}."
+        + placed
     )
     if not exists:
         why += f" {code_span(target)} would be a new doc."
