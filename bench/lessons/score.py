@@ -12,7 +12,7 @@ the SessionAnalyzer runs as its own process, exactly as ``learnd learn`` starts 
 (``python -m learnd.agents SessionAnalyzer RUN_DIR --session ID``) on a run
 directory whose ``run.json`` names the transcript and its subagents (built-in
 engine). Its output, ``session-<id>.md``, is what gets scored: the lessons in its
-"Lessons" section (today: "Documentation opportunities"). ``--outputs`` scores
+"Lessons" section (in an older output: "Documentation opportunities"). ``--outputs`` scores
 outputs already on disk instead, whichever engine wrote them: that is how an LLM
 engine's run of ``learnd learn`` is scored.
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import PurePosixPath
 
 from learnd.agents.context import AgentContext, AgentResult, Upstream
-from learnd.agents.doc_targets import DocTargets
+from learnd.agents.doc_targets import CONTRIBUTOR_DOCS, NEW_CONTRIBUTOR_DOC, DocTargets
 from learnd.agents.gaps import (
     DELETE_STALE,
     HIGH,
@@ -36,6 +37,7 @@ from learnd.agents.gaps import (
 )
 from learnd.agents.review_gaps import review_gaps
 from learnd.agents.session_gaps import session_gaps
+from learnd.agents.tripwire_draft import tripwire_draft
 from learnd.analysis import changes as ch
 from learnd.analysis.changes import DiffFacts, SymbolChange
 from learnd.docs.index_file import DocsIndexFile
@@ -425,10 +427,12 @@ class _Gaps:
         )
 
     def default_doc(self) -> str:
-        for preferred in ("AGENTS.md", "CLAUDE.md", "README.md"):
+        # The contributor doc (never README.md, whose readers are users); the item's
+        # draft says so when the repository has none and the doc would be new.
+        for preferred in CONTRIBUTOR_DOCS:
             if preferred in self.doc_titles:
                 return preferred
-        return "AGENTS.md"
+        return NEW_CONTRIBUTOR_DOC
 
     # -- added names -----------------------------------------------------------------
 
@@ -696,6 +700,7 @@ def identify_gaps(
         insights += friction.insights
     order = {p: i for i, p in enumerate(PRIORITIES)}
     items = sorted(gaps.items, key=lambda it: (order[it.priority], it.action == TRIPWIRE))
+    items = [_with_tripwire_draft(item, targets) for item in items]
     return GapFacts(
         items=tuple(items),
         skipped=tuple(gaps.skipped),
@@ -707,6 +712,14 @@ def identify_gaps(
         analyses=analyses,
         sessions=linked,
     )
+
+
+def _with_tripwire_draft(item: DocItem, docs: DocTargets) -> DocItem:
+    """A tripwire item drafted into its doc's frontmatter as that doc keeps it."""
+    if item.action != TRIPWIRE or item.tripwire is None or item.draft:
+        return item
+    t = item.tripwire
+    return replace(item, draft=tripwire_draft(t.action, t.warning, t.target_doc_path, docs))
 
 
 def render_gap_analysis(target: LearnTarget, facts: GapFacts) -> str:

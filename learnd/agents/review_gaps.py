@@ -4,8 +4,10 @@ in the PR's discussion, and the plan's job is to move it into the docs.
 - Decisions, conventions and answered questions become doc items, grouped by the doc
   they belong in (the doc that talks about the commented file, else the agent doc for
   conventions and a new doc under docs/learned/ for the rest).
-- Gotchas are scored with the design's rubric; 4 or more becomes a tripwire, less a
-  Prevention Insight.
+- Gotchas are scored with the design's rubric, each point with the fact behind it
+  (the comment's own words, the file it is on, how often it was raised); 4 or more
+  becomes a tripwire whose warning is learnd's, not the comment (the comment is the
+  evidence), less a Prevention Insight.
 - Open questions and plain remarks are skipped, each with its reason.
 """
 
@@ -28,6 +30,7 @@ from learnd.agents.gaps import (
     Evidence,
     TripwireCandidate,
 )
+from learnd.agents.tripwire_draft import tripwire_draft
 from learnd.inert import code_span, fenced
 from learnd.review.model import (
     CLARIFICATION,
@@ -41,15 +44,27 @@ from learnd.review.model import (
 
 TRIPWIRE_THRESHOLD = 4
 
-_SILENT = re.compile(r"(?i)\bsilent(ly)?\b|\bswallow|\bno error\b|\bignored?\b|without (an )?error")
+_SILENT = re.compile(
+    r"(?i)\bsilent(?:ly)?\b[^.;]{0,100}|\bswallow\w*[^.;]{0,40}|\bno error\b[^.;]{0,40}"
+    r"|\bwithout (?:an? )?(?:error|warning|exception)\b|\bis ignored\b|\bgets? ignored\b"
+)
+# Data or work actually lost or at risk: a deletion, an overwrite, a wipe... of what.
 _DESTRUCTIVE = re.compile(
-    r"(?i)\b(delet\w*|drop\w*|overwrit\w*|truncat\w*|wip\w*|destroy\w*|force[- ]push\w*|rm -rf"
-    r"|data loss|lose data|loses)\b"
+    r"(?i)\bdata loss\b|\blos(?:e|es|t|ing) (?:the |all |any |user |their )?"
+    r"(?:data|work|changes|files?|rows|records|commits|history|uploads?)\b"
+    r"|\b(?:overwrit\w*|clobber\w*|wip(?:e|es|ed|ing)\b|truncat\w*|destroy\w*|corrupt\w*)"
+    r"[^.;]{0,40}|\b(?:files?|data|rows|records|changes|work|uploads?|commits?|branch\w*)"
+    r" (?:is|are|gets?|will be|would be|can be) (?:deleted|lost|removed|overwritten|dropped|wiped)"
+    r"|\bdelet\w* (?:the |all |every |user |their )?(?:data|files?|rows|records|changes|commits?)"
+    r"|\bforce[- ]push\w*|\brm -rf\b|\bcannot be undone\b|\birreversibl\w*"
 )
-_CROSS_CUTTING = re.compile(r"(?i)\b(every|all (callers|call sites|places)|everywhere|across)\b")
 _EXTERNAL = re.compile(
-    r"(?i)\b(github|docker|pip|npm|git|systemd|postgres|sqlite|redis|aws|kubernetes|api)\b"
+    r"(?i)\b(github|gitlab|docker|pip|npm|yarn|git|systemd|postgres(?:ql)?|sqlite|redis|aws"
+    r"|kubernetes|bash|zsh|node|nginx|celery|terraform)\b"
 )
+# Code names a comment mentions: `widgets/core.py`, `save()`, `Config.load`.
+_NAMED = re.compile(r"`([^`\n]{2,80})`")
+_MODULE = re.compile(r"[\w./-]+\.(?:py|js|ts|go|rs|rb|ex|exs|java|kt|c|h|cpp|toml|ya?ml|json|md)\b")
 
 
 @dataclass
@@ -106,7 +121,7 @@ def review_gaps(facts: ReviewFacts, docs: DocTargets, pr_label: str) -> ReviewGa
                 )
             grouped[target].append(note)
         elif note.kind == GOTCHA:
-            _gotcha(note, docs, pr_label, out)
+            _gotcha(note, facts.notes, docs, pr_label, out)
         elif note.kind in (CLARIFICATION, EDGE_CASE):
             out.skipped.append(
                 DocItem(
@@ -176,21 +191,17 @@ def _settled_item(target: str, notes: list[ReviewNote], docs: DocTargets, pr_lab
     )
 
 
-def _gotcha(note: ReviewNote, docs: DocTargets, pr_label: str, out: ReviewGaps) -> None:
+def _gotcha(
+    note: ReviewNote,
+    notes: tuple[ReviewNote, ...],
+    docs: DocTargets,
+    pr_label: str,
+    out: ReviewGaps,
+) -> None:
     text = " ".join(filter(None, (note.excerpt, note.answer_excerpt)))
-    scored = [(2, "non-obvious +2 (it took a reviewer to point it out)")]
-    if _SILENT.search(text):
-        scored.append((2, "silent failure +2 (the mistake shows no error)"))
-    if _DESTRUCTIVE.search(text):
-        scored.append((2, "destructive +2 (data or work can be lost)"))
-    if _CROSS_CUTTING.search(text) or note.path is None:
-        scored.append((2, "cross-cutting +2 (not tied to one line)"))
-    if _EXTERNAL.search(text):
-        scored.append((1, "external tool quirk +1"))
-    if note.other_kinds:
-        scored.append((1, "repeated +1 (also raised as " + ", ".join(note.other_kinds) + ")"))
-    score = sum(p for p, _ in scored)
-    reasons = tuple(r for _, r in scored)
+    reasons = _gotcha_points(note, notes, text, pr_label)
+    score = sum(points for points, _ in reasons)
+    why = tuple(reason for _, reason in reasons)
     where = f" ({code_span(note.location)})" if note.location else ""
     if score < TRIPWIRE_THRESHOLD:
         out.insights.append(
@@ -199,17 +210,18 @@ def _gotcha(note: ReviewNote, docs: DocTargets, pr_label: str, out: ReviewGaps) 
             else f"Review gotcha{where}: {note.excerpt} — {note.author}"
         )
         return
-    target = docs.about_file(note.path) or docs.agent_doc()
+    target = docs.about_file(note.path) or docs.contributor_doc()
     subject = f"{code_span(note.path)}" if note.path else f"what {pr_label} changed"
     candidate = TripwireCandidate(
         action=f"Before editing {subject}",
-        warning=f"Check what review of {pr_label} warned: {note.excerpt}",
+        warning=_gotcha_warning(note, text, pr_label),
         target_doc_path=target,
         evidence=tuple(e.ref for e in _evidence(note)),
         score=score,
-        reasons=reasons,
+        reasons=why,
         pattern=re.escape(note.path) if note.path else None,
     )
+    new = "" if docs.exists(target) else f" {code_span(target)} would be a new doc."
     out.tripwires.append(candidate)
     out.items.append(
         DocItem(
@@ -217,8 +229,75 @@ def _gotcha(note: ReviewNote, docs: DocTargets, pr_label: str, out: ReviewGaps) 
             action=TRIPWIRE,
             priority=HIGH if score >= 6 else MEDIUM,
             target=target,
-            why=f"Scores {score}: " + "; ".join(reasons) + ".",
+            why=f"Scores {score}: " + "; ".join(why) + f". The reviewer said: {note.excerpt}{new}",
             evidence=_evidence(note),
             tripwire=candidate,
+            draft=tripwire_draft(candidate.action, candidate.warning, target, docs),
         )
     )
+
+
+def _gotcha_points(
+    note: ReviewNote, notes: tuple[ReviewNote, ...], text: str, pr_label: str
+) -> list[tuple[int, str]]:
+    """The rubric's points for a review gotcha, each with the fact that earns it."""
+    scored: list[tuple[int, str]] = []
+    if note.path is not None:
+        scored.append(
+            (
+                2,
+                f"non-obvious +2 (the PR's code had it wrong until review pointed it out on "
+                f"`{note.location}`)",
+            )
+        )
+    silent = _SILENT.search(text)
+    if silent:
+        scored.append((2, f"silent failure +2 (the comment says “{_phrase(silent)}”)"))
+    lost = _DESTRUCTIVE.search(text)
+    if lost:
+        scored.append((2, f"destructive +2 (the comment says “{_phrase(lost)}”)"))
+    modules = _modules(note, text)
+    if len(modules) >= 2:
+        names = ", ".join(f"`{m}`" for m in modules[:3])
+        scored.append((2, f"cross-cutting +2 (it concerns {names})"))
+    again = [
+        other
+        for other in notes
+        if other is not note and other.kind == GOTCHA and note.path and other.path == note.path
+    ]
+    if again:
+        scored.append(
+            (1, f"repeated +1 (raised {len(again) + 1} times on `{note.path}` in {pr_label})")
+        )
+    tool = _EXTERNAL.search(text)
+    if tool:
+        scored.append((1, f"external tool quirk +1 (it is about `{tool.group(1)}`)"))
+    return scored
+
+
+def _phrase(match: re.Match[str]) -> str:
+    return " ".join(match.group(0).split()).strip(" ,;:")
+
+
+def _modules(note: ReviewNote, text: str) -> list[str]:
+    """The files or modules a gotcha concerns: its own file and those it names."""
+    found = [note.path] if note.path else []
+    found += _MODULE.findall(text)
+    return list(dict.fromkeys(found))
+
+
+def _gotcha_warning(note: ReviewNote, text: str, pr_label: str) -> str:
+    """What to check, in learnd's words: the hazards the comment names and the code it
+    names; the comment itself stays the evidence."""
+    named = [n for n in _NAMED.findall(text) if n != note.path][:2]
+    subject = " and ".join(f"`{n}`" for n in named) or (
+        f"`{note.path}`" if note.path else "this change"
+    )
+    hazards = []
+    if _SILENT.search(text):
+        hazards.append("failures that pass silently")
+    if _DESTRUCTIVE.search(text):
+        hazards.append("data that gets deleted or overwritten")
+    concern = " and ".join(hazards) or "the case the reviewer raised"
+    where = f" on `{note.location}`" if note.location else ""
+    return f"Check {subject} for {concern}: review of {pr_label} caught it{where}."

@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from learnd.agents.context import AgentContext, AgentResult
+from learnd.agents.doc_targets import DocTargets
+from learnd.agents.session_gaps import place
+from learnd.docs.index_file import DocsIndexFile
+from learnd.gather.inputs import DOCS_INDEX
 from learnd.pipeline.protocol import OK, atomic_stream, seal_file, utc_now, valid_sentinel
 from learnd.redact import redact_text
 from learnd.sessions.digest import (
@@ -46,7 +50,18 @@ def run(ctx: AgentContext) -> AgentResult:
                 main, subagents, session_id=session_id, kind=kind, digest_out=out
             )
         seal_file(digest, writer=ctx.slot.key, started=started)
-    return AgentResult(OK, render_session(facts, linked_by=_link_note(entry)))
+    docs = _docs(ctx)
+    places = {} if docs is None else {lesson.key: place(lesson, docs) for lesson in facts.lessons}
+    return AgentResult(OK, render_session(facts, linked_by=_link_note(entry), places=places))
+
+
+def _docs(ctx: AgentContext) -> DocTargets | None:
+    """The run's docs index, to name the doc each lesson belongs in; None without one
+    (the plan places the lessons then)."""
+    try:
+        return DocTargets(DocsIndexFile(ctx.input_path(DOCS_INDEX)))
+    except (OSError, ValueError):  # DocsIndexError is a ValueError
+        return None
 
 
 def _manifest_entry(manifest: dict[str, Any], session_id: str) -> dict[str, Any] | None:

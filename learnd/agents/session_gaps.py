@@ -1,19 +1,22 @@
-"""From session friction to plan items: what the agents behind the PR learned the hard way.
+"""From session lessons to plan items: what the agents behind the PR learned the hard way.
 
-- Tripwire candidates the SessionAnalyzer scored 4 or more become TRIPWIRE items,
-  placed in the doc about the file they concern, else in the agent doc.
-- Documentation opportunities become one item per session's worth of lessons, in the
-  agent doc, with a draft a maintainer can paste.
-- Errors resolved, failed approaches, corrections, look-ups and discovery cost become
-  Prevention Insights: short lines with their evidence, capped so a long session does
-  not drown the plan.
+- Each lesson goes to the doc it belongs in: the doc whose ``read_when`` (or title)
+  matches it, else the doc that names its files, else the contributor doc
+  (``AGENTS.md``, ``CLAUDE.md``, ``CONTRIBUTING.md``…; a new ``AGENTS.md`` when the
+  repository has none, and the item says the doc would be new). One item per doc,
+  its draft the lessons' sentences ready to paste, then each lesson's evidence.
+- A lesson met in several sessions of the PR is one lesson, repeated.
+- Lessons that score 4 or more on the rubric, with an action to catch, become
+  TRIPWIRE items in the same doc, drafted into its ``tripwires:`` frontmatter.
+- Prevention Insights get one line per session: how much friction it had and how
+  many lessons it gave; the rest is in ``session-<id>.md``.
 """
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from learnd.agents.doc_targets import DocTargets
 from learnd.agents.gaps import (
@@ -26,11 +29,29 @@ from learnd.agents.gaps import (
     Evidence,
     TripwireCandidate,
 )
+from learnd.agents.tripwire_draft import tripwire_draft
 from learnd.inert import code_span, fenced
-from learnd.sessions.model import SessionFacts, evidence
+from learnd.sessions import rubric
+from learnd.sessions.model import (
+    CORRECTION,
+    DEAD_END,
+    ERROR_RESOLUTION,
+    LOOKUP,
+    TRIPWIRE_THRESHOLD,
+    Lesson,
+    SessionFacts,
+    step_label,
+)
 
-INSIGHTS_PER_SESSION = 12
-_BACKTICKED = re.compile(r"`([^`]+)`")
+KIND_WORDS = {
+    ERROR_RESOLUTION: "error → resolution",
+    CORRECTION: "correction",
+    DEAD_END: "dead end",
+    LOOKUP: "lookup",
+}
+# Roles whose steps a lesson's evidence line names: the failure and what worked.
+_KEY_ROLES = ("failed", "blocked", "asked", "answered", "said", "stopped", "attempt", "looked up")
+_THEN_ROLES = ("worked", "then", "concluded", "fixed")
 
 
 @dataclass
@@ -40,137 +61,193 @@ class SessionGaps:
     insights: list[str] = field(default_factory=list)
 
 
-def _file_in(text: str) -> str | None:
-    """A repository path named in backticks, e.g. in "Before editing `src/a.py`"."""
-    for token in _BACKTICKED.findall(text):
-        token = str(token)
-        if "/" in token or token.endswith((".py", ".md", ".toml", ".json", ".yaml", ".yml")):
-            return token.split()[0]
-    return None
+@dataclass
+class _Found:
+    """One lesson, the sessions that taught it, and where it goes."""
 
-
-def _evidence(refs: Sequence[str]) -> tuple[Evidence, ...]:
-    return tuple(Evidence("session", ref) for ref in refs)
+    lesson: Lesson
+    sessions: list[str]
+    target: str = ""
+    reason: str = ""
 
 
 def session_gaps(sessions: Sequence[SessionFacts], docs: DocTargets, pr_label: str) -> SessionGaps:
     out = SessionGaps()
-    seen_actions: set[str] = set()
+    found: dict[str, _Found] = {}
     for facts in sessions:
         sid = facts.session.session_id
-        for wire in facts.tripwires:
-            if wire.score < 4 or wire.action in seen_actions:
-                continue
-            seen_actions.add(wire.action)
-            target = docs.about_file(_file_in(wire.action)) or docs.agent_doc()
-            reasons = tuple(point.text for point in wire.reasons)
-            candidate = TripwireCandidate(
-                action=wire.action,
-                warning=wire.warning,
-                target_doc_path=target,
-                evidence=wire.evidence,
-                score=wire.score,
-                reasons=reasons,
-                pattern=wire.pattern,
-            )
-            out.tripwires.append(candidate)
-            out.items.append(
-                DocItem(
-                    title=f"Tripwire: {wire.action}",
-                    action=TRIPWIRE,
-                    priority=HIGH if wire.score >= 6 else MEDIUM,
-                    target=target,
-                    why=f"Scores {wire.score}: " + "; ".join(reasons) + ".",
-                    evidence=_evidence(wire.evidence),
-                    tripwire=candidate,
-                )
-            )
-        if facts.opportunities:
-            out.items.append(_lessons_item(sid, facts, docs, pr_label))
-        out.insights += _insights(sid, facts)
+        for lesson in facts.lessons:
+            key = lesson.key or lesson.statement
+            known = found.get(key)
+            if known is None:
+                found[key] = _Found(lesson, [sid])
+            elif sid not in known.sessions:
+                known.sessions.append(sid)
+        out.insights.append(_insight_line(facts))
+    by_target: dict[str, list[_Found]] = {}
+    for item in found.values():
+        if len(item.sessions) > 1:
+            reasons = rubric.with_repeats(item.lesson, sessions=len(item.sessions))
+            item.lesson = replace(item.lesson, reasons=reasons)
+        item.target, item.reason = place(item.lesson, docs)
+        by_target.setdefault(item.target, []).append(item)
+    for target, items in by_target.items():
+        out.items.append(_lessons_item(target, items, docs, pr_label))
+        for item in items:
+            wire = _tripwire(item, docs)
+            if wire is not None:
+                candidate, doc_item = wire
+                out.tripwires.append(candidate)
+                out.items.append(doc_item)
     return out
 
 
-def _lessons_item(sid: str, facts: SessionFacts, docs: DocTargets, pr_label: str) -> DocItem:
-    target = docs.agent_doc()
-    exists = target in docs.paths
-    bullets = []
-    for opp in facts.opportunities:
-        cite = f" ({opp.evidence[0]})" if opp.evidence else ""
-        bullets.append(f"- **{opp.title}** {opp.detail}{cite}")
+def place(lesson: Lesson, docs: DocTargets) -> tuple[str, str]:
+    """The doc a lesson belongs in, and the reason, in words a reviewer can check."""
+    paths = [t.strip("`") for t in lesson.topic if "/" in t and " " not in t]
+    text = " ".join([lesson.statement, *lesson.topic])
+    matched = docs.by_topic(text, paths)
+    if matched is not None:
+        return matched
+    doc = docs.contributor_doc()
+    if docs.exists(doc):
+        return doc, "no doc's read_when or topic matches it: it goes in the contributor doc"
+    return (
+        doc,
+        "no doc's topic matches it and the repository has no contributor doc yet: it would be "
+        "a new doc",
+    )
+
+
+def _lessons_item(target: str, items: list[_Found], docs: DocTargets, pr_label: str) -> DocItem:
+    exists = docs.exists(target)
+    lessons = [item.lesson for item in items]
+    kinds = ", ".join(sorted({KIND_WORDS.get(lesson.kind, lesson.kind) for lesson in lessons}))
+    sentences = [f"- {lesson.statement}" for lesson in lessons]
+    if exists:
+        head = f"Add to {code_span(target)}, in the section where contributors look for it:"
+        body = sentences
+    else:
+        head = (
+            f"New doc {code_span(target)} (the repository has no contributor doc yet; "
+            "this item proposes it):"
+        )
+        body = ["# Notes for coding agents", "", *sentences]
+    evidence_lines = ["", "Where each lesson comes from:", ""]
+    for n, item in enumerate(items, 1):
+        evidence_lines.append(f"{n}. {_evidence_line(item)}")
     draft = [
-        f"Add to {code_span(target)}:" if exists else f"New file {code_span(target)}:",
+        head,
         "",
-        # The lessons quote the session: a fence nothing in them can close.
-        *fenced([f"## Learned while building {pr_label}", "", *bullets], "markdown", minimum=4),
+        # The lessons quote commands and errors: a fence nothing in them can close.
+        *fenced(body, "markdown", minimum=4),
+        *evidence_lines,
     ]
-    top = max(opp.score for opp in facts.opportunities)
+    repeated = [item for item in items if len(item.sessions) > 1 or item.lesson.repeats > 1]
+    strongest = max(lesson.score for lesson in lessons)
+    reasons = Counter(item.reason for item in items)
+    count = len(lessons)
+    if len(reasons) == 1:
+        placed = f"It goes here because {next(iter(reasons))}."
+    else:
+        placed = (
+            "They go here because "
+            + "; ".join(f"{reason} ({n} of them)" for reason, n in reasons.most_common())
+            + "."
+        )
+    why = (
+        f"The agent session(s) behind {pr_label} worked out {count} thing(s) ({kinds}) the "
+        f"hard way; written in {code_span(target)} they spare the next agent the same detour. "
+        + placed
+    )
+    if not exists:
+        why += f" {code_span(target)} would be a new doc."
+    if repeated:
+        why += f" {len(repeated)} of them came up more than once."
     return DocItem(
-        title=f"Record what session {sid[:8]} learned the hard way in {code_span(target)}",
-        action=UPDATE_EXISTING if exists else NEW_DOC,
-        priority=HIGH if top >= 4 else MEDIUM,
-        target=target,
-        why=(
-            f"The agent session behind {pr_label} hit {len(facts.opportunities)} problem(s) "
-            "that the docs could have prevented; the next agent will hit them again unless "
-            "a doc says how they were solved."
+        title=(
+            f"Add {count} lesson(s) from the agent session(s) to {code_span(target)}"
+            + ("" if exists else " (new doc)")
         ),
-        evidence=_evidence([e for opp in facts.opportunities for e in opp.evidence[:2]]),
+        action=UPDATE_EXISTING if exists else NEW_DOC,
+        priority=HIGH if repeated or strongest >= TRIPWIRE_THRESHOLD else MEDIUM,
+        target=target,
+        why=why,
+        evidence=tuple(
+            Evidence("session", label, note)
+            for item in items
+            for label, note in _key_evidence(item)
+        ),
         draft=tuple(draft),
     )
 
 
-def _insights(sid: str, facts: SessionFacts) -> list[str]:
-    lines: list[str] = []
-    # A failed approach already tells the story of its repeated errors, once.
-    in_approach = {ref for approach in facts.failed_approaches for ref in approach.refs}
-    for err in facts.errors:
-        if err.result_ref in in_approach:
-            continue
-        fixed = (
-            f"; resolved by {code_span(err.resolved_by.summary)}"
-            if err.resolved_by is not None
-            else "; not resolved in the session"
-        )
-        lines.append(
-            f"{code_span(err.call.summary)} failed: {err.key_line}{fixed} "
-            f"({evidence(sid, err.result_ref)})"
-        )
-    for approach in facts.failed_approaches:
-        worked = f", then {code_span(approach.worked.summary)} worked" if approach.worked else ""
-        lines.append(
-            f"{code_span(approach.first.summary)} failed {approach.attempts} times{worked} "
-            f"({evidence(sid, approach.refs[0] if approach.refs else approach.first.ref)})"
-        )
-    for correction in facts.corrections:
-        what = {"rejected": "rejected a tool use", "interrupt": "interrupted the agent"}.get(
-            correction.kind, "redirected the agent"
-        )
-        said = f": “{correction.text}”" if correction.text else ""
-        lines.append(f"The user {what}{said} ({evidence(sid, correction.ref)})")
-    for lookup in facts.lookups:
-        why = f" to learn {lookup.purpose}" if lookup.purpose else ""
-        lines.append(
-            f"The agent looked up {lookup.what} ({lookup.tool}){why} ({evidence(sid, lookup.ref)})"
-        )
-    discovery = facts.discovery
-    for reads in discovery.files_reread:
-        lines.append(
-            f"{code_span(reads.path)} was read {reads.count} times "
-            f"({evidence(sid, reads.refs[0]) if reads.refs else 'session ' + sid})"
-        )
-    for run in discovery.searches:
-        if run.calls >= 5:
-            lines.append(
-                f"{run.calls} searches before the first edit ({evidence(sid, run.first_ref)})"
-            )
-    if discovery.compactions:
-        lines.append(
-            f"The context was compacted {len(discovery.compactions)} time(s) "
-            f"({evidence(sid, discovery.compactions[0].ref)})"
-        )
-    if len(lines) > INSIGHTS_PER_SESSION:
-        extra = len(lines) - INSIGHTS_PER_SESSION
-        lines = lines[:INSIGHTS_PER_SESSION]
-        lines.append(f"… and {extra} more in `session-{sid}.md`")
-    return lines
+def _key_evidence(item: _Found) -> list[tuple[str, str]]:
+    """The failing (or asking, or blocking) step and what worked, as followable labels."""
+    lesson = item.lesson
+    sid = item.sessions[0]
+    first = next((s for s in lesson.steps if s.role in _KEY_ROLES), lesson.steps[0])
+    then = next((s for s in reversed(lesson.steps) if s.role in _THEN_ROLES), None)
+    out = [(step_label(sid, first.ref, first.ts), first.role)]
+    if then is not None and then is not first:
+        out.append((step_label(sid, then.ref, then.ts), then.role))
+    return out
+
+
+def _evidence_line(item: _Found) -> str:
+    lesson = item.lesson
+    sid = item.sessions[0]
+    first = next((s for s in lesson.steps if s.role in _KEY_ROLES), lesson.steps[0])
+    then = next((s for s in reversed(lesson.steps) if s.role in _THEN_ROLES), None)
+    parts = [f"{first.role} {first.quote} ({step_label(sid, first.ref, first.ts)})"]
+    if then is not None and then is not first:
+        parts.append(f"{then.role} {then.quote} ({step_label(sid, then.ref, then.ts)})")
+    line = f"{KIND_WORDS.get(lesson.kind, lesson.kind).capitalize()}: " + "; ".join(parts)
+    if lesson.why:
+        line += f". Why: {lesson.why.rstrip('.')}"
+    if len(item.sessions) > 1:
+        line += f". Also in session(s) {', '.join(s[:8] for s in item.sessions[1:])}"
+    return line + "."
+
+
+def _tripwire(item: _Found, docs: DocTargets) -> tuple[TripwireCandidate, DocItem] | None:
+    lesson = item.lesson
+    if lesson.score < TRIPWIRE_THRESHOLD or not lesson.action or not lesson.warning:
+        return None
+    sid = item.sessions[0]
+    evidence = tuple(dict.fromkeys(step_label(sid, s.ref, s.ts) for s in lesson.steps))
+    reasons = tuple(point.text for point in lesson.reasons)
+    candidate = TripwireCandidate(
+        action=lesson.action,
+        warning=lesson.warning,
+        target_doc_path=item.target,
+        evidence=evidence,
+        score=lesson.score,
+        reasons=reasons,
+        pattern=lesson.pattern,
+    )
+    new = "" if docs.exists(item.target) else f" {code_span(item.target)} would be a new doc."
+    doc_item = DocItem(
+        title=f"Tripwire: {lesson.action}",
+        action=TRIPWIRE,
+        priority=HIGH if lesson.score >= 6 else MEDIUM,
+        target=item.target,
+        why=f"Scores {lesson.score}: " + "; ".join(reasons) + "." + new,
+        evidence=tuple(Evidence("session", label, "") for label in evidence[:6]),
+        tripwire=candidate,
+        draft=tripwire_draft(lesson.action, lesson.warning, item.target, docs),
+    )
+    return candidate, doc_item
+
+
+def _insight_line(facts: SessionFacts) -> str:
+    sid = facts.session.session_id
+    report = facts.report
+    lessons = len(facts.lessons)
+    return (
+        f"Session {sid[:8]} ({facts.session.kind}): {report.tool_errors} failed tool call(s), "
+        f"{len(facts.corrections)} user correction(s), {len(facts.lookups)} web look-up(s); "
+        f"{lessons} lesson(s) worth a doc line"
+        + (" (in the items above)" if lessons else "")
+        + f"; the full friction is in {code_span(f'session-{sid}.md')}."
+    )

@@ -253,6 +253,7 @@ def index_doc(path: str, text: str) -> DocEntry:
         tripwires=_tripwires(meta.get("tripwires")),
         headings=tuple(headings),
         refs=tuple(_dedupe(refs)),
+        frontmatter=body_start > 0,
     )
 
 

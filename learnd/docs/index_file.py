@@ -50,6 +50,7 @@ def encode_entry(entry: DocEntry) -> dict[str, Any]:
         "tripwires": list(entry.tripwires),
         "headings": [{"level": h.level, "text": h.text, "line": h.line} for h in entry.headings],
         "refs": [{"kind": r.kind, "text": r.text, "line": r.line} for r in entry.refs],
+        "frontmatter": entry.frontmatter,
     }
 
 
@@ -78,6 +79,8 @@ def decode_entry(data: Any) -> DocEntry:
         tripwires=tuple(_str(w) for w in data["tripwires"]),
         headings=tuple(headings),
         refs=tuple(refs),
+        # An index written before docs recorded it reads as "no frontmatter".
+        frontmatter=data.get("frontmatter") is True,
     )
 
 

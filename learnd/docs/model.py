@@ -46,6 +46,7 @@ class DocEntry:
     tripwires: tuple[str, ...] = ()
     headings: tuple[Heading, ...] = ()
     refs: tuple[DocRef, ...] = ()
+    frontmatter: bool = False  # the doc opens with a `---` frontmatter block
 
 
 class DocsSource(Protocol):

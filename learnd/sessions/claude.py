@@ -12,7 +12,12 @@ Facts about the format this relies on (see the shared fixtures' README):
   same id is a duplicate.
 - ``isMeta`` user records are injected by Claude Code, not typed by a person;
   neither are ``isSidechain`` user records (a subagent's prompt comes from its
-  parent), nor the ``<command-name>`` wrappers of slash commands without args.
+  parent), nor the ``<command-name>`` wrappers of slash commands without args, nor
+  a background task's ``<task-notification>``. An ``isMeta`` record that starts
+  "Stop hook feedback:" is a hook refusing to let the agent stop: a Gate event.
+- An AskUserQuestion result is the user's answer to the agent's question; it is
+  an Answer event too, which says whether the user picked one of the offered
+  choices or wrote their own.
 - Subagent messages appear in their own files (every line ``isSidechain`` with
   ``agentId``) and, in newer versions, also inside the parent's ``progress``
   records (``data.type == "agent_progress"``); the uuid de-duplication makes the
@@ -30,7 +35,7 @@ from typing import Any
 from learnd.sessions import events as ev
 from learnd.sessions.events import Event
 from learnd.sessions.parse_state import CallIds, ParseCounters, read_lines
-from learnd.sessions.targets import COMMAND_TOOLS, LOOKUP_TOOLS, QUIET_TOOLS
+from learnd.sessions.targets import COMMAND_TOOLS, QUIET_TOOLS
 
 # Transcripts are UTF-8 JSON Lines: decoding the bytes directly skips json's encoding
 # sniffing, a measurable share of the time on lines this small. The scanner is what
@@ -88,7 +93,22 @@ _COMMAND_NAME = re.compile(r"<command-name>(.*?)</command-name>", re.DOTALL)
 _COMMAND_ARGS = re.compile(r"<command-args>(.*?)</command-args>", re.DOTALL)
 _BASH_INPUT = re.compile(r"<bash-input>(.*?)</bash-input>", re.DOTALL)
 # Text Claude Code writes in a user record that no person typed.
-_NOT_TYPED = ("<local-command-stdout>", "<local-command-stderr>", "<bash-stdout>", "<bash-stderr>")
+_NOT_TYPED = (
+    "<local-command-stdout>",
+    "<local-command-stderr>",
+    "<bash-stdout>",
+    "<bash-stderr>",
+    "<task-notification>",
+    "<bash-notification>",
+    "<system-reminder>",
+)
+# "Stop hook feedback:\n[<command>]: <what the hook printed>"
+_HOOK_FEEDBACK = re.compile(r"^(\w+) hook feedback:\s*(?:\[[^\]\n]*\]:\s*)?", re.IGNORECASE)
+_ANSWERS = re.compile(r'"((?:[^"\\]|\\.)*)"="((?:[^"\\]|\\.)*)"')
+ASK_TOOL = "AskUserQuestion"
+GATE_CHARS = 600
+ANSWER_CHARS = 400
+_MAX_OFFERS = 256  # questions whose answer has not come yet
 
 
 class ClaudeReader:
@@ -108,6 +128,7 @@ class ClaudeReader:
         self._emit = self._out.append
         self._file = ""  # "" for the main transcript, "<stem>:" for a subagent's
         self._line = 0
+        self._offers: dict[str, dict[str, tuple[str, ...]]] = {}  # question -> choices
 
     def events(self, main: Path, subagents: Sequence[Path] = ()) -> Iterator[Event]:
         out = self._out
@@ -261,10 +282,14 @@ class ClaudeReader:
             return
         short = self._ids.for_call(tool_id, name)
         self.counters.calls += 1
-        ts = ev.timestamp(record.get("timestamp")) if name in LOOKUP_TOOLS else ""
-        self._emit(
-            ev.Call(ref, short, self._names(name), ev.clip_input(block.get("input")), agent, ts)
-        )
+        # Every call keeps its time: a lesson's evidence names when it happened.
+        ts = ev.timestamp(record.get("timestamp"))
+        raw_input = block.get("input")
+        if name == ASK_TOOL:
+            if len(self._offers) >= _MAX_OFFERS:
+                del self._offers[next(iter(self._offers))]
+            self._offers[tool_id] = _offered(raw_input)
+        self._emit(ev.Call(ref, short, self._names(name), ev.clip_input(raw_input), agent, ts))
 
     # ----------------------------------------------------------------------
 
@@ -289,6 +314,8 @@ class ClaudeReader:
         if isinstance(content, str):
             if not record.get("isMeta"):
                 self._typed(content, ref, ts, agent)
+            else:
+                self._gate(content, ref, ts, agent)
             return
         if not isinstance(content, list):
             self.counters.lacking("message.content")
@@ -302,7 +329,7 @@ class ClaudeReader:
             btype = block.get("type")
             if btype == "tool_result":
                 has_result = True
-                self._result(block, ref, agent)
+                self._result(block, ref, agent, ts)
             elif btype == "text":
                 text = block.get("text")
                 if isinstance(text, str):
@@ -315,6 +342,18 @@ class ClaudeReader:
             joined = "\n".join(texts)
             if not has_result or joined.startswith(_INTERRUPT):
                 self._typed(joined, ref, ts, agent)
+        elif texts and not has_result:
+            self._gate("\n".join(texts), ref, ts, agent)
+
+    def _gate(self, text: str, ref: str, ts: str, agent: str) -> None:
+        """An injected record that is a hook's refusal; any other is ignored."""
+        match = _HOOK_FEEDBACK.match(text.lstrip())
+        if match is None:
+            return
+        said = text.lstrip()[match.end() :]
+        self._emit(
+            ev.Gate(ref, ts, ev.one_line(match.group(1), 40), ev.clip(said, GATE_CHARS), agent)
+        )
 
     def _typed(self, text: str, ref: str, ts: str, agent: str) -> None:
         """Text in a user record: a person's words, an interrupt, or a wrapper to skip."""
@@ -343,7 +382,7 @@ class ClaudeReader:
         self.counters.human += 1
         self._emit(ev.Human(ref, ts, ev.clip(stripped, ev.HUMAN_CHARS), agent))
 
-    def _result(self, block: dict[str, Any], ref: str, agent: str) -> None:
+    def _result(self, block: dict[str, Any], ref: str, agent: str, ts: str) -> None:
         tool_id = block.get("tool_use_id")
         if not isinstance(tool_id, str) or not tool_id:
             self.counters.lacking("tool_use_id")
@@ -357,6 +396,9 @@ class ClaudeReader:
         content = block.get("content")
         text = content if isinstance(content, str) else _content_text(content)
         status, exit_code = _status(text, block.get("is_error") is True)
+        offers = self._offers.pop(tool_id, None)
+        if offers is not None and status == ev.OK:
+            self._answers(text, offers, ref, ts, agent)
         if status == ev.OK:
             if name in QUIET_TOOLS:  # what cut_output keeps of it: the line count
                 lines = text.count("\n") + 1 if text else 0
@@ -376,6 +418,28 @@ class ClaudeReader:
         )
         self._emit(ev.Result(ref, short, status, cut.text, cut.lines, cut.key, exit_code, agent))
 
+    def _answers(
+        self, text: str, offers: dict[str, tuple[str, ...]], ref: str, ts: str, agent: str
+    ) -> None:
+        """One Answer per question the result answers, with the choices offered for it."""
+        for question, answer in _ANSWERS.findall(text[:20000]):
+            question, answer = _unescape(question), _unescape(answer)
+            offered = offers.get(question.strip(), ())
+            # A multiple choice comes back as "a, b": every part must be a label.
+            parts = {a.strip() for a in answer.split(",")}
+            chosen = not offered or answer.strip() in offered or parts <= set(offered)
+            self._emit(
+                ev.Answer(
+                    ref,
+                    ts,
+                    ev.one_line(question, ANSWER_CHARS),
+                    ev.one_line(answer, ANSWER_CHARS),
+                    tuple(ev.one_line(o, 120) for o in offered[:8]),
+                    chosen,
+                    agent,
+                )
+            )
+
     def _system(self, record: dict[str, Any]) -> None:
         if record.get("subtype") != "compact_boundary":
             return
@@ -391,6 +455,27 @@ class ClaudeReader:
             tokens = pre if isinstance(pre, int) and not isinstance(pre, bool) else None
         self._boundary_pending = True
         self._emit(ev.Compaction(ref, ts, ev.clip(trigger, 40), tokens, self._agent(record)))
+
+
+def _offered(raw: Any) -> dict[str, tuple[str, ...]]:
+    """The choices an AskUserQuestion call offered, by question text."""
+    out: dict[str, tuple[str, ...]] = {}
+    questions = raw.get("questions") if isinstance(raw, dict) else None
+    for item in questions if isinstance(questions, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+            continue
+        options = item.get("options")
+        labels = [
+            o["label"].strip()
+            for o in (options if isinstance(options, list) else [])
+            if isinstance(o, dict) and isinstance(o.get("label"), str)
+        ]
+        out[item["question"].strip()] = tuple(labels)
+    return out
+
+
+def _unescape(text: str) -> str:
+    return text.replace('\\"', '"').replace("\\\\", "\\")
 
 
 def _block_key(block: dict[str, Any]) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 from learnd.sessions import events as ev
 from learnd.sessions.events import Event
 from learnd.sessions.parse_state import CallIds, ParseCounters, read_lines
-from learnd.sessions.targets import COMMAND_TOOLS, LOOKUP_TOOLS, QUIET_TOOLS
+from learnd.sessions.targets import COMMAND_TOOLS, QUIET_TOOLS
 
 # Transcripts are UTF-8 JSON Lines: decoding the bytes directly skips json's encoding
 # sniffing, a measurable share of the time on lines this small.
@@ -215,7 +215,7 @@ class CodexReader:
         short = self._ids.for_call(call_id, name)
         self.counters.calls += 1
         shown = self._names(name)
-        yield ev.Call(ref, short, shown, ev.clip_input(raw), "", ts if name in LOOKUP_TOOLS else "")
+        yield ev.Call(ref, short, shown, ev.clip_input(raw), "", ts)
 
     def _output(self, item: dict[str, Any], ref: str) -> Iterator[Event]:
         call_id = item.get("call_id")

@@ -23,7 +23,10 @@ from learnd.sessions.friction import FrictionAnalyzer
 from learnd.sessions.model import DigestStats, ParseReport, SessionFacts
 
 DIGEST_FORMAT = "learnd-session-digest"
-DIGEST_VERSION = 1
+# 2 added gate and answer events and a time on every call; a version-1 digest (a run
+# kept from before) still reads, its lessons limited to what it recorded.
+DIGEST_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 CLAUDE = "claude"
 CODEX = "codex"
 KINDS = (CLAUDE, CODEX)
@@ -171,7 +174,7 @@ class DigestReader:
             header = _json_line(handle.readline(), self.path, 1)
             if not isinstance(header, dict) or header.get("format") != DIGEST_FORMAT:
                 raise DigestFormatError(f"{self.path.name} is not a learnd session digest")
-            if header.get("v") != DIGEST_VERSION:
+            if header.get("v") not in READABLE_VERSIONS:
                 raise DigestFormatError(f"{self.path.name}: digest version {header.get('v')!r}")
             self.session_id = str(header.get("session", ""))
             self.kind = str(header.get("kind", ""))

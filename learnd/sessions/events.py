@@ -90,6 +90,29 @@ class Compaction(NamedTuple):
     agent: str = ""
 
 
+class Gate(NamedTuple):
+    """A hook that blocked the agent (Claude Code's "Stop hook feedback"): the
+    repository's rule speaking, never the user's words."""
+
+    ref: str
+    ts: str
+    hook: str  # "Stop", "SubagentStop", ...
+    text: str  # what the hook said, without the harness's own prefix
+    agent: str = ""
+
+
+class Answer(NamedTuple):
+    """The user's answer to a question the agent asked (AskUserQuestion)."""
+
+    ref: str
+    ts: str
+    question: str
+    answer: str
+    offered: tuple[str, ...] = ()  # the choices the agent offered
+    chosen: bool = False  # the answer is one of them (else the user wrote their own)
+    agent: str = ""
+
+
 def _same_kind_eq(self: tuple[Any, ...], other: object) -> bool:
     # A Human and an Interrupt with the same fields are different events, and an
     # event is no plain tuple, as when events were dataclasses: tuple equality
@@ -103,13 +126,13 @@ def _same_kind_ne(self: tuple[Any, ...], other: object) -> bool:
 
 # Set on every kind in one place rather than in seven class bodies (by setattr: mypy
 # refuses an assignment to a method). Equal events still hash alike: tuple's hash.
-for _kind in (Meta, Human, Text, Call, Result, Interrupt, Compaction):
+for _kind in (Meta, Human, Text, Call, Result, Interrupt, Compaction, Gate, Answer):
     setattr(_kind, "__eq__", _same_kind_eq)  # noqa: B010
     setattr(_kind, "__ne__", _same_kind_ne)  # noqa: B010
     setattr(_kind, "__hash__", tuple.__hash__)  # noqa: B010
 
 
-Event = Meta | Human | Text | Call | Result | Interrupt | Compaction
+Event = Meta | Human | Text | Call | Result | Interrupt | Compaction | Gate | Answer
 
 
 # --------------------------------------------------------------------------
@@ -169,6 +192,18 @@ def event_line(event: Event) -> str:
         out += [',"g":', _s(event.trigger)]
         if event.tokens is not None:
             out.append(f',"tok":{event.tokens}')
+        _opt(out, "a", event.agent)
+    elif isinstance(event, Gate):
+        out = ['{"k":"gate","u":', _s(event.ref), ',"t":', _s(event.ts)]
+        out += [',"h":', _s(event.hook), ',"x":', _s(event.text)]
+        _opt(out, "a", event.agent)
+    elif isinstance(event, Answer):
+        out = ['{"k":"answer","u":', _s(event.ref), ',"t":', _s(event.ts)]
+        out += [',"q":', _s(event.question), ',"x":', _s(event.answer)]
+        if event.offered:
+            out.append(',"o":[' + ",".join(_s(o) for o in event.offered) + "]")
+        if event.chosen:
+            out.append(',"c":1')
         _opt(out, "a", event.agent)
     else:
         out = ['{"k":"meta","u":', _s(event.ref), ',"t":', _s(event.ts)]
@@ -235,6 +270,21 @@ def decode_event(data: Any) -> Event:
                 int(tokens) if tokens is not None else None,
                 data.get("a", ""),
             )
+        if kind == "gate":
+            return Gate(ref, str(data["t"]), str(data["h"]), str(data["x"]), data.get("a", ""))
+        if kind == "answer":
+            offered = data.get("o", [])
+            if not isinstance(offered, list):
+                raise DigestFormatError("answer choices are not a list")
+            return Answer(
+                ref,
+                str(data["t"]),
+                str(data["q"]),
+                str(data["x"]),
+                tuple(str(o) for o in offered),
+                bool(data.get("c", 0)),
+                data.get("a", ""),
+            )
         if kind == "meta":
             return Meta(
                 ref,
@@ -259,7 +309,8 @@ def decode_event(data: Any) -> Event:
 REDACT_MARGIN = 512
 
 HUMAN_CHARS = 2000
-TEXT_CHARS = 240
+# The agent's prose keeps room for a sentence or two of why: a lesson quotes it.
+TEXT_CHARS = 400
 LINE_CHARS = 300
 OK_LINE_CHARS = 120
 # A successful command's first and last lines say what it did; of another successful
@@ -300,7 +351,8 @@ _ERROR_WORDS = (
 _ERROR_LINE = re.compile(_ERROR_WORDS, re.IGNORECASE)
 # Lines that open like an error report, for successful outputs (cheap: line starts only).
 _SUSPECT_OPENING = (
-    r"[ \t]*(?:error|Error|ERROR|fatal|FATAL|Traceback|FAILED|FAIL|panic|E[A-Z]{3,8}:)\b"
+    r"[ \t]*(?:(?:error|Error|ERROR|fatal|FATAL|Traceback|FAILED|FAIL|panic|E[A-Z]{3,8}:)\b"
+    r"|\*\* \((?=[A-Z]))"  # Elixir and Erlang: "** (Mix) Could not start application"
 )
 _SUSPECT_LINE = re.compile(rf"^{_SUSPECT_OPENING}.*$", re.MULTILINE)
 # The same opening after a line break. A pattern that starts with a literal lets the

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from learnd.sessions import events as ev
 from learnd.sessions import targets as tg
+from learnd.sessions.lessons import find_lessons
 from learnd.sessions.model import (
     INTERRUPT,
     REDIRECT,
@@ -33,7 +34,8 @@ from learnd.sessions.model import (
     SessionInfo,
     ToolError,
 )
-from learnd.sessions.rubric import Signals, score_session
+from learnd.sessions.rubric import tripwires
+from learnd.sessions.timeline import Timeline
 
 _T = TypeVar("_T")
 
@@ -110,11 +112,12 @@ class FrictionAnalyzer:
         self._stopped = ""  # "interrupt" / "rejected tool use" until the next human words
         self._turn = 0
         self._last_human = ""
-        self._silent: dict[str, tuple[str, str]] = {}  # target -> (result ref, line)
+        self._timeline = Timeline()  # the steps in order, for the lessons
 
     # ----------------------------------------------------------------------
 
     def feed(self, event: ev.Event) -> None:
+        self._timeline.feed(event)
         if isinstance(event, ev.Call):
             self._call(event)
         elif isinstance(event, ev.Result):
@@ -130,6 +133,19 @@ class FrictionAnalyzer:
             during = _call_ref(last) if running and last is not None else None
             self._correct(Correction(INTERRUPT, event.ref, event.ts, event.text, during))
             self._stopped = "an interrupt"
+        elif isinstance(event, ev.Answer):
+            if not event.chosen:
+                # The user wrote their own answer rather than pick the agent's choices.
+                self._correct(
+                    Correction(
+                        REDIRECT,
+                        event.ref,
+                        event.ts,
+                        event.answer,
+                        None,
+                        "answered the agent's question in their own words",
+                    )
+                )
         elif isinstance(event, ev.Compaction):
             self._add(
                 self._compactions,
@@ -234,12 +250,6 @@ class FrictionAnalyzer:
                 attempts = state.streak_counts.pop(target, 0)
                 if streak and attempts >= 2:
                     self._approach(target, streak, attempts, worked)
-        if call.name in tg.COMMAND_TOOLS:
-            suspect = ev.suspect_line(result.text)
-            if suspect:
-                target = target or tg.target_of(call)
-                if target not in self._silent:
-                    self._silent[target] = (result.ref, suspect)
 
     def _failed(self, state: _Agent, target: str, ref: CallRef, result: ev.Result) -> None:
         error = ToolError(ref, result.ref, target, result.key, result.exit_code)
@@ -327,26 +337,18 @@ class FrictionAnalyzer:
             repo_url=meta.repo_url,
             agents=tuple(sorted(a for a in self._agents if a)),
         )
-        errors = tuple(self._errors)
-        corrections = tuple(self._corrections)
-        lookups = tuple(self._lookups)
-        opportunities, tripwires = score_session(
-            self.session_id,
-            errors=errors,
-            corrections=corrections,
-            lookups=lookups,
-            discovery=discovery,
-            signals=Signals(silent=dict(self._silent)),
-        )
+        lessons = find_lessons(self._timeline, info)
+        if self._timeline.dropped:
+            self._omitted["steps for lessons"] += self._timeline.dropped
         return SessionFacts(
             session=info,
-            errors=errors,
+            errors=tuple(self._errors),
             failed_approaches=tuple(self._approaches),
-            corrections=corrections,
-            lookups=lookups,
+            corrections=tuple(self._corrections),
+            lookups=tuple(self._lookups),
             discovery=discovery,
-            opportunities=opportunities,
-            tripwires=tripwires,
+            lessons=lessons,
+            tripwires=tripwires(self.session_id, lessons),
             report=report,
             stats=stats,
             cascaded_errors=self._cascaded,

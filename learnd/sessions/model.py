@@ -24,6 +24,18 @@ def evidence(session_id: str, ref: str) -> str:
     return f"session {session_id} record {ref}"
 
 
+def step_label(session_id: str, ref: str, ts: str) -> str:
+    """Evidence a reader can follow: the session's short id, the time (UTC, to the
+    second) and the record's short id, e.g.
+    ``session 8463c716, 2026-02-11 22:54:04 UTC, record edf1aef3``."""
+    parts = [f"session {session_id[:8]}"]
+    if len(ts) >= 19 and ts[10] == "T":
+        parts.append(f"{ts[:10]} {ts[11:19]} UTC")
+    if ref:
+        parts.append(f"record {ref[:8]}" if len(ref) == 36 else f"record {ref}")
+    return ", ".join(parts)
+
+
 @dataclass(frozen=True)
 class RubricPoint:
     """One point of the design's tripwire rubric, with the reason it was given."""
@@ -130,16 +142,44 @@ class DiscoveryCost:
     compactions: tuple[CompactionFact, ...] = ()
 
 
-@dataclass(frozen=True)
-class DocOpportunity:
-    """Something the docs could have told the agent, scored with the design's rubric."""
+# Lesson kinds: what the next agent should be told, and how the session taught it.
+ERROR_RESOLUTION = "error_resolution"  # a call failed; something specific made it work
+CORRECTION = "correction"  # the user rejected or redirected the agent
+DEAD_END = "dead_end"  # an approach tried and abandoned, with why
+LOOKUP = "lookup"  # something looked up repeatedly that a doc could state
+LESSON_KINDS = (ERROR_RESOLUTION, CORRECTION, DEAD_END, LOOKUP)
 
-    title: str
-    detail: str
-    source: str  # error | correction | lookup | discovery
-    evidence: tuple[str, ...]
-    score: int
-    reasons: tuple[RubricPoint, ...] = ()
+
+@dataclass(frozen=True)
+class LessonStep:
+    """One step a lesson quotes as evidence: what happened, where and when."""
+
+    role: str  # failed | worked | ran | attempt | looked up | concluded | asked | answered | ...
+    ref: str  # record uuid
+    ts: str  # "" when the record had no time
+    quote: str  # short, redacted, one line
+    agent: str = ""  # subagent id; empty for the main agent
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A short, imperative, generalisable statement a doc should hold, with its evidence."""
+
+    kind: str  # one of LESSON_KINDS
+    statement: str  # the sentence to paste: imperative, one-off names generalised
+    steps: tuple[LessonStep, ...]  # the failing and the succeeding step, at least
+    why: str = ""  # the agent's (or user's) own words on the cause, quoted
+    topic: tuple[str, ...] = ()  # commands, tools and repository paths it is about
+    key: str = ""  # what makes two lessons the same lesson (within and across sessions)
+    repeats: int = 1  # times the session taught it
+    reasons: tuple[RubricPoint, ...] = ()  # tripwire rubric points, each with its fact
+    action: str = ""  # the tripwire's action ("Before running `git push`"), if it has one
+    warning: str = ""  # the tripwire's warning, in learnd's words
+    pattern: str | None = None  # regex matching the action's command or path
+
+    @property
+    def score(self) -> int:
+        return sum(p.points for p in self.reasons)
 
 
 @dataclass(frozen=True)
@@ -209,7 +249,7 @@ class SessionFacts:
     corrections: tuple[Correction, ...] = ()
     lookups: tuple[Lookup, ...] = ()
     discovery: DiscoveryCost = DiscoveryCost()
-    opportunities: tuple[DocOpportunity, ...] = ()
+    lessons: tuple[Lesson, ...] = ()
     tripwires: tuple[TripwireCandidate, ...] = ()
     report: ParseReport = ParseReport()
     stats: DigestStats = DigestStats(0, 0, 0)

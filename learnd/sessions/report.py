@@ -2,28 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from learnd.facts import embed_facts
 from learnd.redact import redact_text
 from learnd.sessions.model import (
+    CORRECTION,
+    DEAD_END,
+    ERROR_RESOLUTION,
     INTERRUPT,
+    LOOKUP,
     REJECTED,
     CallRef,
-    DocOpportunity,
+    Lesson,
     SessionFacts,
     evidence,
+    step_label,
 )
+
+KIND_NAMES = {
+    ERROR_RESOLUTION: "Error → resolution",
+    CORRECTION: "Correction",
+    DEAD_END: "Dead end",
+    LOOKUP: "Lookup",
+}
 
 # Markdown shows this many items per section; the facts keep them all.
 SHOWN = 50
 
 
-def render_session(facts: SessionFacts, *, linked_by: str | None = None) -> str:
-    """The analysis as markdown, with ``facts`` embedded for later tiers."""
-    return embed_facts(_Renderer(facts).render(linked_by), facts)
+def render_session(
+    facts: SessionFacts,
+    *,
+    linked_by: str | None = None,
+    places: Mapping[str, tuple[str, str]] | None = None,
+) -> str:
+    """The analysis as markdown, with ``facts`` embedded for later tiers. ``places``
+    names, by lesson key, the doc each lesson belongs in and why."""
+    return embed_facts(_Renderer(facts, places or {}).render(linked_by), facts)
 
 
 class _Renderer:
-    def __init__(self, facts: SessionFacts) -> None:
+    def __init__(self, facts: SessionFacts, places: Mapping[str, tuple[str, str]]) -> None:
+        self.places = places
         self.facts = facts
         self.sid = facts.session.session_id
         self.lines: list[str] = []
@@ -64,12 +85,12 @@ class _Renderer:
             f"{f.report.tool_calls} tool call(s), {f.report.tool_errors} tool error(s), "
             f"{len(f.corrections)} user correction(s), {len(f.lookups)} external look-up(s)"
         )
+        self.lessons()
         self.errors()
         self.approaches()
         self.corrections()
         self.lookups()
         self.discovery()
-        self.opportunities()
         self.tripwires()
         self.parse_report()
         return "\n".join(self.lines).rstrip() + "\n"
@@ -180,14 +201,13 @@ class _Renderer:
         if not d.compactions:
             self.add("None.")
 
-    def opportunities(self) -> None:
-        items = self.facts.opportunities
-        self.section("Documentation opportunities", len(items))
+    def lessons(self) -> None:
+        items = self.facts.lessons
+        self.section("Lessons", len(items))
         if not items:
-            self.add("Nothing in this session points at missing documentation.")
-        for o in items[:SHOWN]:
-            self.add(*_opportunity(o))
-        self.more(min(len(items), SHOWN), len(items))
+            self.add("Nothing in this session teaches the next agent something the diff does not.")
+        for lesson in items:
+            self.add(*lesson_lines(self.sid, lesson, self.places.get(lesson.key)))
 
     def tripwires(self) -> None:
         items = self.facts.tripwires
@@ -199,7 +219,7 @@ class _Renderer:
             self.add(f"  - Scored: {'; '.join(p.text for p in t.reasons)}")
             if t.pattern:
                 self.add(f"  - Pattern: {_code(t.pattern)}")
-            self.add(f"  - Evidence: {', '.join(t.evidence[:4])}")
+            self.add(f"  - Evidence: {'; '.join(t.evidence[:4])}")
         self.more(min(len(items), SHOWN), len(items))
 
     def parse_report(self) -> None:
@@ -234,14 +254,27 @@ class _Renderer:
         self.add(*(f"| {name} | {value.strip() or '0'} |" for name, value in rows))
 
 
-def _opportunity(o: DocOpportunity) -> list[str]:
-    return [
-        f"- [score {o.score}] {o.title} ({o.source})",
-        f"  - {o.detail}",
-        f"  - Scored: {'; '.join(p.text for p in o.reasons) or 'no rubric point'}",
-        f"  - Evidence: {', '.join(o.evidence[:4])}"
-        + (f" and {len(o.evidence) - 4} more" if len(o.evidence) > 4 else ""),
-    ]
+def lesson_lines(
+    session_id: str, lesson: Lesson, place: tuple[str, str] | None = None
+) -> list[str]:
+    """A lesson as markdown: its kind and statement, then its evidence, one step a line,
+    and the doc it belongs in when the run's docs index said."""
+    lines = [f"- **{KIND_NAMES.get(lesson.kind, lesson.kind)}:** {_plain(lesson.statement)}"]
+    for step in lesson.steps:
+        who = f" (subagent {_code(step.agent)})" if step.agent else ""
+        lines.append(
+            f"  - {step.role.capitalize()}{who}: {_plain(step.quote)} — "
+            f"{step_label(session_id, step.ref, step.ts)}"
+        )
+    if lesson.why:
+        lines.append(f"  - Why: {_plain(lesson.why)}")
+    if lesson.repeats > 1:
+        lines.append(f"  - Met {lesson.repeats} times in this session.")
+    if place is not None:
+        lines.append(f"  - Belongs in: {_code(place[0])}, because {_plain(place[1])}")
+    scored = "; ".join(p.text for p in lesson.reasons) or "no rubric point"
+    lines.append(f"  - Tripwire score {lesson.score}: {scored}")
+    return lines
 
 
 def _call(call: CallRef) -> str:

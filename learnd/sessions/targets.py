@@ -73,13 +73,18 @@ def command_text(call: Call) -> str:
 @functools.lru_cache(maxsize=64)
 def simple_commands(command: str) -> tuple[tuple[str, ...], ...]:
     """The words of each simple command in a list or pipeline (``a && b | c``)."""
-    first_line = command.strip().split("\n", 1)[0]
+    first_line = _continued(command).strip().split("\n", 1)[0]
     out = []
     for part in _SEPARATORS.split(first_line):
         words = _words(part)
         if words and words[0] != "cd":
             out.append(tuple(words))
     return tuple(out)
+
+
+def _continued(command: str) -> str:
+    """A command whose lines end in a backslash, as the one line the shell reads."""
+    return command.replace("\\\n", " ") if "\\\n" in command else command
 
 
 def _words(part: str) -> list[str]:
@@ -96,7 +101,7 @@ def command_head(command: str) -> str:
     In a list (``git add x && git commit``) the last command is the one that was
     the point; in a pipeline (``make 2>&1 | tail``) the first one is.
     """
-    first_line = command.strip().split("\n", 1)[0]
+    first_line = _continued(command).strip().split("\n", 1)[0]
     words: list[str] = []
     for step in reversed(_LIST_SEPARATORS.split(first_line)):
         words = _words(_PIPE.split(step, 1)[0])

@@ -111,3 +111,73 @@ def test_review_items_reach_the_plan_with_drafts_and_links() -> None:
     assert "Settled in review of #7" in plan
     assert "https://github.com/acme/widgets/pull/7#discussion_r1" in plan
     assert "Before editing `widgets/queue.py`" in plan
+
+
+def test_a_gotcha_scores_only_what_its_comment_states_and_is_warned_in_learnds_words() -> None:
+    review = {
+        "repo": "acme/widgets",
+        "pr": 42,
+        "review_comments": [
+            comment(
+                7,
+                "Careful: `register_plugin()` silently ignores a name that is already taken, "
+                "so the second plugin never loads. Please document this.",
+                path="widgets/core.py",
+                line=12,
+            )
+        ],
+        "issue_comments": [],
+        "reviews": [],
+    }
+    facts = analyze_review(review, trust_all_commenters=False, pr_author="ann")
+    # Only a README: no contributor doc, so the tripwire proposes one and says so.
+    docs = DocTargets(DocsIndex("m" * 40, docs=(DocEntry("README.md", "Widgets"),)))
+    learned = review_gaps(facts, docs, "#42")
+    (wire,) = learned.tripwires
+    assert wire.reasons == (
+        "non-obvious +2 (the PR's code had it wrong until review pointed it out on "
+        "`widgets/core.py:12`)",
+        "silent failure +2 (the comment says “silently ignores a name that is already taken, "
+        "so the second plugin never loads”)",
+    )
+    # Nothing was lost or deleted: no destructive point; one file: not cross-cutting.
+    assert not any(r.startswith(("destructive", "cross-cutting")) for r in wire.reasons)
+    assert wire.warning == (
+        "Check `register_plugin()` for failures that pass silently: review of #42 caught it "
+        "on `widgets/core.py:12`."
+    )
+    assert "Careful" not in wire.warning  # the comment is the evidence, not the warning
+    assert wire.target_doc_path == "AGENTS.md"
+    (item,) = [i for i in learned.items if i.action == TRIPWIRE]
+    assert item.priority == "MEDIUM"
+    assert "`AGENTS.md` would be a new doc" in item.why
+    assert item.draft[0] == "New doc `AGENTS.md` (it does not exist yet; this item proposes it):"
+
+
+def test_destructive_and_cross_cutting_points_need_the_comment_to_say_so() -> None:
+    review = {
+        "repo": "acme/widgets",
+        "pr": 42,
+        "review_comments": [
+            comment(
+                8,
+                "Careful: `sync()` overwrites the user's config file without asking, and "
+                "`widgets/cli.py` and `widgets/store.py` both call it.",
+                path="widgets/sync.py",
+                line=3,
+            )
+        ],
+        "issue_comments": [],
+        "reviews": [],
+    }
+    facts = analyze_review(review, trust_all_commenters=False, pr_author="ann")
+    learned = review_gaps(facts, DocTargets(INDEX), "#42")
+    (wire,) = learned.tripwires
+    criteria = {r.split(" +")[0]: r for r in wire.reasons}
+    assert criteria["destructive"] == (
+        "destructive +2 (the comment says “overwrites the user's config file without asking”)"
+    )
+    assert criteria["cross-cutting"] == (
+        "cross-cutting +2 (it concerns `widgets/sync.py`, `widgets/cli.py`, `widgets/store.py`)"
+    )
+    assert wire.warning.startswith("Check `sync()` and `widgets/cli.py` for data that gets")

@@ -112,8 +112,15 @@ def test_a_linked_session_is_analysed_and_no_planted_secret_survives(
     plan = (run_dir / "agents" / "learn-plan.md").read_text()
     assert f"`{SESSION_ID}` (claude, linked by branch-cwd)" in plan
     insights = plan.split("## Prevention Insights", 1)[1].split("\n## ", 1)[0]
-    assert "pytest" in insights
-    assert f"session {SESSION_ID} record" in insights
+    assert f"Session {SESSION_ID[:8]} (claude): 3 failed tool call(s)" in insights
+    # What the session taught is a doc item, its evidence a label a reader can follow.
+    items = plan.split("## Documentation Items", 1)[1].split("\n## ", 1)[0]
+    assert (
+        "- Run `pip install -e .` before `python -m pytest -q tests/test_upload.py`: without "
+        "it, it fails with “ImportError: cannot import name 'upload' from 'widgets'”."
+    ) in items
+    assert f"session {SESSION_ID[:8]}, 2026-11-01 09:04:00 UTC, record" in items
+    assert SESSION_ID not in items.replace(f"session-{SESSION_ID}.md", "")
 
     digest = run_dir / "inputs" / "sessions" / f"{SESSION_ID}.digest.jsonl"
     published = Path(result["published"]["path"])

@@ -219,11 +219,20 @@ def test_rollout_facts_and_a_tripwire_from_a_repeated_failure(tmp_path: Path) ->
     assert [lu.what for lu in facts.lookups] == ["pytest ModuleNotFoundError src layout"]
     redirect = next(c for c in facts.corrections if c.kind == REDIRECT)
     assert redirect.why == "right after an interrupt"
+    # Codex wraps every command in "bash -lc": lessons quote the command inside.
+    fixed, corrected = facts.lessons
+    assert fixed.statement == (
+        "Run `pytest -q --import-mode=importlib` rather than `pytest -q`: it fails with "
+        "“E ModuleNotFoundError: No module named 'widgets'”."
+    )
+    assert corrected.statement == (
+        "No, use uv run pytest instead of plain pytest (the user's correction)."
+    )
     (tripwire,) = facts.tripwires
     assert tripwire.action == "Before running `pytest`"
-    assert tripwire.warning.startswith("Use `pytest -q --import-mode=importlib` instead:")
-    assert "failed 2 times with `E ModuleNotFoundError: No module named 'widgets'`" in (
-        tripwire.warning
+    assert tripwire.warning == (
+        "Run `pytest -q --import-mode=importlib` instead: `pytest -q` fails with "
+        "“E ModuleNotFoundError: No module named 'widgets'”."
     )
     assert [p.criterion for p in tripwire.reasons] == [
         "non-obvious",
@@ -232,7 +241,8 @@ def test_rollout_facts_and_a_tripwire_from_a_repeated_failure(tmp_path: Path) ->
     ]
     assert tripwire.score == 4
     assert tripwire.pattern == r"\bpytest\b"
-    assert tripwire.evidence[0] == f"session {SESSION} record L7"
+    # Codex records have no uuid: the record is its line; the time is the record's.
+    assert tripwire.evidence[0] == f"session {SESSION[:8]}, 2025-10-05 09:12:06 UTC, record L11"
     saved = tmp_path / "d.jsonl"
     saved.write_bytes(digest.getvalue())
     assert analyze_digest(saved, session_id=SESSION) == facts

@@ -2,76 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
+
+from transcript_builder import SID, Transcript
 
 from learnd.sessions import friction
-from learnd.sessions.digest import analyze_transcript
-from learnd.sessions.model import INTERRUPT, REDIRECT, REJECTED, SessionFacts
-
-SID = "7c1d2e3f-0000-4000-8000-00000000f00d"
-
-
-class Transcript:
-    """Builds a Claude Code transcript one exchange at a time."""
-
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-        self.n = 0
-
-    def _next(self, prefix: str) -> str:
-        self.n += 1
-        return f"{prefix}-{self.n:04d}"
-
-    def _env(self, kind: str, **extra: Any) -> dict[str, Any]:
-        record = {
-            "type": kind,
-            "uuid": self._next(kind[0]),
-            "timestamp": f"2026-03-01T10:{self.n // 60:02d}:{self.n % 60:02d}.000Z",
-            "sessionId": SID,
-            "cwd": "/repo",
-            "isSidechain": False,
-            **extra,
-        }
-        self.records.append(record)
-        return record
-
-    def say(self, text: str) -> str:
-        return str(self._env("user", message={"role": "user", "content": text})["uuid"])
-
-    def text(self, text: str) -> None:
-        mid = self._next("msg")
-        block = {"type": "text", "text": text}
-        message = {"id": mid, "role": "assistant", "content": [block]}
-        self._env("assistant", message=message, requestId="req")
-
-    def interrupt(self) -> str:
-        content = [{"type": "text", "text": "[Request interrupted by user]"}]
-        return str(self._env("user", message={"role": "user", "content": content})["uuid"])
-
-    def tool(
-        self, name: str, output: str, *, error: bool = False, **tool_input: Any
-    ) -> tuple[str, str]:
-        """One call and its result: (call uuid, result uuid)."""
-        tool_id = self._next("toolu")
-        block = {"type": "tool_use", "id": tool_id, "name": name, "input": tool_input}
-        message = {"id": self._next("msg"), "role": "assistant", "content": [block]}
-        call = self._env("assistant", message=message, requestId="req")
-        result_block = {"type": "tool_result", "tool_use_id": tool_id, "content": output}
-        if error:
-            result_block["is_error"] = True
-        result = self._env("user", message={"role": "user", "content": [result_block]})
-        return str(call["uuid"]), str(result["uuid"])
-
-    def bash(self, command: str, output: str = "", code: int = 0) -> tuple[str, str]:
-        body = f"Exit code {code}\n{output}" if code else output
-        return self.tool("Bash", body, error=code != 0, command=command)
-
-    def facts(self, tmp_path: Path) -> SessionFacts:
-        path = tmp_path / "t.jsonl"
-        path.write_text("\n".join(json.dumps(r) for r in self.records) + "\n", encoding="utf-8")
-        return analyze_transcript(path, session_id=SID, kind="claude")
+from learnd.sessions.model import CORRECTION, ERROR_RESOLUTION, INTERRUPT, REDIRECT, REJECTED
 
 
 def test_an_error_is_resolved_by_a_later_success_on_the_same_target(tmp_path: Path) -> None:
@@ -122,22 +58,26 @@ def test_a_command_failing_repeatedly_then_another_way_working_becomes_a_tripwir
     assert approach.refs == tuple(r for _, r in refs)
     assert approach.worked is not None and approach.worked.ref == worked
     assert all(e.resolved_by and e.resolved_by.ref == worked for e in facts.errors)
+    # The lesson: what worked instead, and its rubric points with their facts.
+    (lesson,) = facts.lessons
+    assert lesson.kind == ERROR_RESOLUTION
+    assert lesson.statement == (
+        "Run `npm install --legacy-peer-deps` rather than `npm install`: it fails with "
+        "“npm ERR! code ERESOLVE”."
+    )
+    assert [(p.criterion, p.points, p.reason) for p in lesson.reasons] == [
+        ("non-obvious", 2, "`npm install` failed; `npm install --legacy-peer-deps` worked"),
+        ("repeated", 1, "failed 3 times"),
+        ("external tool quirk", 1, "`npm` behaviour, fixed by how it is run, not by code"),
+    ]
     (tripwire,) = facts.tripwires
     assert tripwire.action == "Before running `npm install`"
     assert tripwire.warning == (
-        "Use `npm install --legacy-peer-deps` instead: `npm install` failed 3 times with "
-        "`npm ERR! code ERESOLVE`."
+        "Run `npm install --legacy-peer-deps` instead: `npm install` fails with "
+        "“npm ERR! code ERESOLVE”."
     )
-    assert [(p.criterion, p.points) for p in tripwire.reasons] == [
-        ("non-obvious", 2),
-        ("repeated", 1),
-        ("external tool quirk", 1),
-    ]
-    assert tripwire.reasons[1].reason == "failed 3 times"
     assert tripwire.score == 4
-    assert f"session {SID} record {worked}" in tripwire.evidence
-    top = facts.opportunities[0]
-    assert top.source == "error" and top.score == 4
+    assert f"session {SID[:8]}, 2026-03-01 10:00:16 UTC, record {worked[:8]}" in (tripwire.evidence)
 
 
 def test_an_unresolved_streak_and_a_silent_failure(tmp_path: Path) -> None:
@@ -148,13 +88,8 @@ def test_an_unresolved_streak_and_a_silent_failure(tmp_path: Path) -> None:
     facts = t.facts(tmp_path)
     (approach,) = facts.failed_approaches
     assert approach.worked is None and approach.attempts == 2
-    (tripwire,) = facts.tripwires
-    criteria = {p.criterion: p.reason for p in tripwire.reasons}
-    assert criteria["silent failure"] == (
-        "a run that exited 0 still printed `Error: missing DEPLOY_ENV, using defaults`"
-    )
-    assert tripwire.warning.startswith("Stop and find another way after `make: *** [deploy]")
-    assert tripwire.score == 4  # silent 2, repeated 1, external 1
+    # Never resolved and nothing tried in between: no lesson, so no tripwire either.
+    assert facts.lessons == () and facts.tripwires == ()
 
 
 def test_corrections_rejections_interrupts_and_redirects(tmp_path: Path) -> None:
@@ -188,15 +123,28 @@ def test_corrections_rejections_interrupts_and_redirects(tmp_path: Path) -> None
     assert facts.corrections[3].why == "right after an interrupt"
     assert facts.corrections[4].why == "says “Actually”"
     assert facts.report.rejected == 1 and facts.report.interrupts == 1
-    # The rejected destructive command and the user's words make one tripwire.
+    # Two corrections teach something: the words after the rejected command, and
+    # "use pnpm not npm". "only the build folder please" does not say what to avoid.
+    first, second = facts.lessons
+    assert (first.kind, second.kind) == (CORRECTION, CORRECTION)
+    assert first.statement == (
+        "Don't delete node_modules, it takes ages to install (the user's correction while it "
+        "ran `rm -rf node_modules build`)."
+    )
+    assert second.statement == "Actually, use pnpm not npm (the user's correction)."
+    # The rejected command was destructive: that is the fact behind the point.
     (tripwire,) = facts.tripwires
     assert tripwire.action == "Before running `rm`"
     assert tripwire.warning == (
-        "Ask the user first: they stopped `rm -rf node_modules build` and said "
-        "“don't delete node_modules, it takes ages to install”."
+        "Ask first: the user stopped this and said “don't delete node_modules, it takes ages "
+        "to install”."
     )
-    assert [p.criterion for p in tripwire.reasons] == ["non-obvious", "destructive", "repeated"]
-    assert tripwire.score == 5
+    assert [(p.criterion, p.reason) for p in tripwire.reasons] == [
+        ("non-obvious", "the user corrected the agent: “don't delete node_modules, it takes "
+         "ages to install”"),
+        ("destructive", "the user stopped `rm -rf node_modules build`, which deletes state"),
+    ]  # fmt: skip
+    assert tripwire.score == 4
 
 
 def test_redirect_phrases() -> None:
@@ -238,8 +186,8 @@ def test_lookups_with_why_and_when(tmp_path: Path) -> None:
     assert first.ts.startswith("2026-03-01T10:")
     assert (second.ref, second.what, second.failed) == (fetch, "https://example.com/docs/ws", True)
     assert second.purpose == "What is the default timeout?"
-    (lookup_opportunity,) = [o for o in facts.opportunities if o.source == "lookup"]
-    assert lookup_opportunity.score == 3
+    # Two look-ups and no finding: nothing a doc could state.
+    assert facts.lessons == ()
 
 
 def test_discovery_rereads_searches_and_compactions(tmp_path: Path) -> None:
@@ -269,8 +217,8 @@ def test_discovery_rereads_searches_and_compactions(tmp_path: Path) -> None:
     assert search.first_edit is not None and search.first_edit.ref == first_edit
     (compaction,) = facts.discovery.compactions
     assert (compaction.trigger, compaction.tokens) == ("manual", 90210)
-    reread = [o for o in facts.opportunities if o.source == "discovery"]
-    assert reread[0].title == "`/repo/src/net.py` was read 3 times"
+    # Re-reading the file being edited and searching before an edit are normal work.
+    assert facts.lessons == ()
 
 
 def test_lists_stop_at_their_cap_and_count_the_rest(tmp_path: Path) -> None:
@@ -281,3 +229,13 @@ def test_lists_stop_at_their_cap_and_count_the_rest(tmp_path: Path) -> None:
     assert len(facts.errors) == friction.MAX_ITEMS
     assert facts.omitted == {"errors": 7}
     assert facts.report.tool_errors == friction.MAX_ITEMS + 7
+
+
+def test_an_answer_in_the_users_own_words_is_listed_as_a_correction(tmp_path: Path) -> None:
+    t = Transcript()
+    t.ask("Skip the hook?", ["Skip hook (--no-verify)", "Fix them"], "main was clean; fix them")
+    t.ask("Which rig?", ["spotter", "No rig"], "No rig")
+    facts = t.facts(tmp_path)
+    (correction,) = facts.corrections
+    assert (correction.kind, correction.text) == (REDIRECT, "main was clean; fix them")
+    assert correction.why == "answered the agent's question in their own words"

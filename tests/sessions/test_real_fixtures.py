@@ -83,7 +83,7 @@ def test_python_to_rust_port_runs_cleanly() -> None:
         "## User corrections (0)",
         "## External look-ups (0)",
         "## Discovery cost",
-        "## Documentation opportunities",
+        "## Lessons (1)",  # the stop hook's rule: commit before finishing
         "## Tripwire candidates (0)",
         "## Parse report",
     ):

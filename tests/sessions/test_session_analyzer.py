@@ -100,7 +100,7 @@ def test_transcript_then_digest_only(tmp_path: Path) -> None:
         "## User corrections",
         "## External look-ups",
         "## Discovery cost",
-        "## Documentation opportunities",
+        "## Lessons",
         "## Tripwire candidates",
         "## Parse report",
     ):
@@ -121,3 +121,27 @@ def test_neither_digest_nor_transcript_is_a_one_line_error(tmp_path: Path) -> No
     ctx = context(tmp_path / "other", [])
     with pytest.raises(session_analyzer.SessionUnavailable, match="names no transcript"):
         session_analyzer.run(ctx)
+
+
+def test_each_lesson_names_the_doc_it_belongs_in_from_the_runs_docs_index(
+    tmp_path: Path,
+) -> None:
+    from transcript_builder import Transcript
+
+    from learnd.docs.index import index_doc
+    from learnd.docs.index_file import write_docs_index
+
+    t = Transcript(sid=SID, branch="feat/retry")
+    t.bash("git push", "fatal: The current branch feat/retry has no upstream branch.", 128)
+    t.bash("git push -u origin feat/retry", "* [new branch]")
+    path = t.write(tmp_path)
+    ctx = context(tmp_path, [entry(path)])
+    doc = index_doc("docs/git.md", "---\nread_when: [pushing a branch]\n---\n# Git\n")
+    with ctx.input_path("docs-index.jsonl").open("wb") as fh:
+        write_docs_index(fh, "a" * 40, [doc])
+    out = session_analyzer.run(ctx).content
+    assert "  - Belongs in: `docs/git.md`, because its read_when says “pushing a branch”" in out
+    # Without a docs index the plan places the lessons: the analysis says nothing.
+    (tmp_path / "again").mkdir()
+    ctx = context(tmp_path / "again", [entry(path)])
+    assert "Belongs in" not in session_analyzer.run(ctx).content
