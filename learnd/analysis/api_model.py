@@ -156,17 +156,9 @@ class ApiModel:
         if owner.kind == MODULE:
             if owner.dynamic:
                 return Resolution(UNKNOWN)
-            for source in owner.star:
-                starred = self.objects.get(source)
-                if starred is None or starred.kind != MODULE:
-                    return Resolution(UNKNOWN)  # another library's names: not listed here
-                if starred.exports is not None and name not in starred.exports:
-                    continue
-                if starred.exports is None and name.startswith("_"):
-                    continue
-                found_there = self._member(starred, name, seen)
-                if found_there.status != MISSING:
-                    return found_there
+            starred = self._star_member(owner, name, set())
+            if starred.status != MISSING:
+                return starred
             return Resolution(MISSING, None, owner)
         if owner.kind != CLASS:
             # A function's or attribute's members are not modelled.
@@ -189,6 +181,34 @@ class ApiModel:
         if unknown_base:
             return Resolution(UNKNOWN)
         return Resolution(MISSING, None, owner)
+
+    def _star_member(self, module: ApiObject, name: str, seen: set[str]) -> Resolution:
+        """``name`` as the module's star imports bring it in.
+
+        A star import copies the names the source module defines (its ``__all__``
+        when it has one, else those without a leading ``_``); a module-level
+        ``__getattr__`` plays no part, so it makes nothing unknown here.
+        """
+        for source in module.star:
+            if source in seen:
+                continue
+            seen.add(source)
+            starred = self.objects.get(source)
+            if starred is None or starred.kind != MODULE:
+                return Resolution(UNKNOWN)  # another library's names: not listed here
+            if starred.exports is not None and name not in starred.exports:
+                continue
+            if starred.exports is None and name.startswith("_"):
+                continue
+            if starred.dynamic and not starred.members:
+                return Resolution(UNKNOWN)  # a module that did not parse
+            found = self._follow(self.objects.get(f"{source}.{name}"))
+            if found is not None:
+                return Resolution(FOUND, found)
+            deeper = self._star_member(starred, name, seen)
+            if deeper.status != MISSING:
+                return deeper
+        return Resolution(MISSING)
 
     def _follow(self, obj: ApiObject | None) -> ApiObject | None:
         """The object an alias stands for; an alias that leads outside stays itself."""

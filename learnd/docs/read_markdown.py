@@ -41,7 +41,12 @@ from learnd.docs.index import (
 )
 from learnd.docs.model import COMMAND as SPAN_COMMAND
 from learnd.docs.model import PATH as SPAN_PATH
-from learnd.docs.read_python import PythonScope, SourceLine, python_references
+from learnd.docs.read_python import (
+    PythonScope,
+    SourceLine,
+    looks_like_python,
+    python_references,
+)
 from learnd.docs.references import (
     CALL,
     COMMAND,
@@ -92,6 +97,7 @@ def read_markdown(path: str, text: str) -> DocPage:
     reader.read("\n".join(lines[body_start:]))
     tripwires = _tripwires(meta.get("tripwires"))
     refs = list(_tripwire_references(path, lines[:body_start], tripwires)) + reader.refs
+    refs += heading_references(path, reader.headings, members=True)
 
     title = _str_field(meta.get("title"))
     if title is None:
@@ -227,8 +233,16 @@ class _Reader:
         if source and not source[-1].text:
             source.pop()
         session = any(sl.text.lstrip().startswith(">>>") for sl in source)
-        if language in PYTHON_LANGUAGES or (not language and session):
-            self.refs.extend(python_references(self.path, source, self.scope, section=self.section))
+        python = not language and (session or looks_like_python(content))
+        if language in PYTHON_LANGUAGES or python:
+            owners = member_owners(
+                [*(text for _, text in reversed(self.trail)), _file_title(self.path)]
+            )
+            self.refs.extend(
+                python_references(
+                    self.path, source, self.scope, section=self.section, self_owner=owners
+                )
+            )
         elif language in SHELL_LANGUAGES:
             self._commands(source, bare=False)
         else:
@@ -253,6 +267,46 @@ def output_names(source: list[SourceLine]) -> Iterator[tuple[int, str]]:
         found = _EXCEPTION_LINE.match(sl.text) or _LIST_ITEM_NAME.match(sl.text)
         if found:
             yield sl.line, found.group(1)
+
+
+_CODE_HEADING = re.compile(
+    r"^(?:class\s+|def\s+)?`?(?P<name>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?:\(.*\))?`?$"
+)
+
+
+def heading_references(
+    path: str, headings: Iterable[DocHeading], *, members: bool = False
+) -> list[DocReference]:
+    """A heading that is one code-like name (``ProxyConnector``, ```pkg.get()```) names it.
+
+    API pages title a section with the class or function it documents; a plain word
+    (``Usage``) is not a name unless it has code's shape (inner capitals, dots,
+    underscores, backticks or call parentheses).
+    """
+    refs: list[DocReference] = []
+    trail: list[tuple[int, str]] = []
+    for heading in headings:
+        text = heading.text.strip()
+        above = [t for lv, t in reversed(trail) if lv < heading.level]
+        trail = [(lv, t) for lv, t in trail if lv < heading.level] + [(heading.level, text)]
+        found = _CODE_HEADING.match(text)
+        if not found:
+            continue
+        name = found.group("name")
+        code_like = (
+            "`" in text
+            or "(" in text
+            or "." in name
+            or "_" in name
+            or any(c.isupper() for c in name[1:])
+        )
+        owner = member_owners(above) if members and above and "." not in name else None
+        if code_like and owner is not None and name[:1].islower():
+            # `#### get_queryset(self)` under `## GenericAPIView`: that class's method.
+            refs.append(DocReference(path, heading.line, MEMBER, name, text, PROSE, owner=owner))
+        elif code_like:
+            refs.append(DocReference(path, heading.line, SYMBOL, name, text, PROSE, section=text))
+    return refs
 
 
 def member_owners(headings: Iterable[str]) -> str | None:

@@ -80,8 +80,15 @@ def python_references(
     *,
     section: str | None = None,
     context: str = PYTHON,
+    self_owner: str | None = None,
 ) -> list[DocReference]:
-    """References in one example; ``scope`` is read and updated."""
+    """References in one example; ``scope`` is read and updated.
+
+    ``self_owner`` is the class the example's section documents (``|``-separated
+    candidates, see :func:`learnd.docs.read_markdown.member_owners`): a method
+    written on its own (``def get_queryset(self):``) or a ``self.x`` outside any class
+    of the example's is that class's member.
+    """
     session = any(sl.text.lstrip().startswith((">>>", "...")) for sl in lines[:1]) or any(
         sl.text.lstrip().startswith(">>>") for sl in lines
     )
@@ -91,7 +98,7 @@ def python_references(
         refs.extend(_output_reprs(doc, lines, section))
     for chunk in chunks:
         for tree, numbering in _parsed(chunk):
-            walker = _Walker(doc, numbering, scope, section, context)
+            walker = _Walker(doc, numbering, scope, section, context, self_owner)
             walker.visit(tree)
             refs.extend(walker.refs)
     return _unique(refs)
@@ -179,6 +186,36 @@ def _parse(source: str) -> ast.AST | None:
             return None
 
 
+def looks_like_python(content: str) -> bool:
+    """Is a block with no language given a Python example (not output, not prose)?"""
+    try:
+        tree = ast.parse(textwrap.dedent(content))
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False
+    # Output parses too (`pkg.Error: 404` is an annotated name, a word is an
+    # expression): only statements an example would hold make it Python.
+    return any(
+        isinstance(stmt, _EXAMPLE_STATEMENTS)
+        or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call))
+        for stmt in tree.body
+    )
+
+
+_EXAMPLE_STATEMENTS = (
+    ast.Import,
+    ast.ImportFrom,
+    ast.Assign,
+    ast.With,
+    ast.AsyncWith,
+    ast.For,
+    ast.If,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Try,
+)
+
+
 def dotted(expr: ast.expr) -> str | None:
     """``a.b.c`` for a chain of attributes on a plain name, else None."""
     parts: list[str] = []
@@ -199,12 +236,15 @@ class _Walker(ast.NodeVisitor):
         scope: PythonScope,
         section: str | None,
         context: str,
+        self_owner: str | None = None,
     ) -> None:
         self.doc = doc
         self.numbering = numbering
         self.scope = scope
         self.section = section
         self.context = context
+        self.self_owner = self_owner
+        self.class_depth = 0  # inside a class the example defines, `self` is that class
         self.refs: list[DocReference] = []
 
     # -- where a node sits, and what a name means
@@ -318,6 +358,11 @@ class _Walker(ast.NodeVisitor):
         bases = [self._meaning(b) for b in (dotted(base) for base in node.bases) if b]
         for base in node.bases:
             self.visit(base)
+        self.class_depth += 1
+        self._class_body(node, bases)
+        self.class_depth -= 1
+
+    def _class_body(self, node: ast.ClassDef, bases: list[str]) -> None:
         for stmt in node.body:
             method = isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and method:
@@ -330,6 +375,8 @@ class _Walker(ast.NodeVisitor):
         # An example's handler with annotated parameters (`request: Request`) says what
         # its values are; the body reads them as instances of that class.
         args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+        if self._own_method(args) and not node.name.startswith("__"):
+            self._add(node, MEMBER, node.name, f"def {node.name}", owner=self.self_owner)
         for arg in args:
             annotation = dotted(arg.annotation) if arg.annotation is not None else None
             if annotation is not None and not self._builtin(annotation):
@@ -353,9 +400,24 @@ class _Walker(ast.NodeVisitor):
                 "end_line": self._line_end(node),
             }
             starred = any(isinstance(a, ast.Starred) for a in node.args)
-            positional = -1 if starred else len(node.args)
+            args = node.args
+            if args and isinstance(args[0], ast.Name) and args[0].id in ("self", "cls"):
+                # A signature written as a call (`get_queryset(self)`): self is no argument.
+                args = args[1:]
+            positional = -1 if starred else len(args)
             head, _, rest = callee.partition(".")
-            if head in self.scope.values and rest and "." not in rest:
+            if head == "self" and rest and self.self_owner is not None and self.class_depth == 0:
+                # `self.get_queryset()` in a section about a class: that class's method.
+                first = rest.split(".")[0]
+                self._add(
+                    node,
+                    MEMBER,
+                    first,
+                    f"self.{first}",
+                    owner=self.self_owner,
+                    keywords=keywords if "." not in rest else (),
+                )
+            elif head in self.scope.values and rest and "." not in rest:
                 # A method called on a value of known origin: `c.send(req, stream=True)`.
                 self._add(
                     node,
@@ -386,12 +448,26 @@ class _Walker(ast.NodeVisitor):
         for kw in node.keywords:
             self.visit(kw.value)
 
+    def _own_method(self, args: list[ast.arg]) -> bool:
+        """A method of the section's class written on its own: `def x(self, ...)`."""
+        return (
+            self.self_owner is not None
+            and self.class_depth == 0
+            and bool(args)
+            and args[0].arg == "self"
+        )
+
     def visit_Attribute(self, node: ast.Attribute) -> None:
         name = dotted(node)
         if name is None:
             self.generic_visit(node)
             return
         head, _, rest = name.partition(".")
+        if head == "self" and rest and self.self_owner is not None and self.class_depth == 0:
+            first = rest.split(".")[0]
+            if not first.startswith("__"):
+                self._add(node, MEMBER, first, f"self.{first}", owner=self.self_owner)
+            return
         if head in self.scope.values:
             self._attribute(node, head, rest, name)
         elif head in self.scope.aliases:

@@ -46,9 +46,10 @@ from learnd.docs.model import PATH as SPAN_PATH
 from learnd.docs.read_markdown import (
     PYTHON_LANGUAGES,
     SHELL_LANGUAGES,
+    heading_references,
     output_names,
 )
-from learnd.docs.read_python import PythonScope, SourceLine, python_references
+from learnd.docs.read_python import PythonScope, SourceLine, looks_like_python, python_references
 from learnd.docs.references import (
     CALL,
     COMMAND,
@@ -157,6 +158,7 @@ def read_rst(path: str, text: str) -> DocPage:
         return DocPage(path=path, format="rst", title=_file_title(path), problems=tuple(problems))
 
     headings = list(_headings(doctree, collector))
+    collector.refs.extend(heading_references(path, headings))
     _read_tree(doctree, collector)
     title = headings[0].text if headings else _file_title(path)
     refs = sorted(dict.fromkeys(collector.refs), key=lambda r: r.line)
@@ -305,7 +307,7 @@ def _block(
     source = [SourceLine(first + i, t) for i, t in enumerate(content.split("\n"))]
     session = any(sl.text.lstrip().startswith(">>>") for sl in source)
     python = language in PYTHON_LANGUAGES or session
-    if not python and literal and not language and _parses(content):
+    if not python and literal and not language and looks_like_python(content):
         python = True  # a `::` block of plain Python
     if python:
         collector.refs.extend(
@@ -317,35 +319,6 @@ def _block(
     else:
         for line, name in output_names(source):
             collector.add(line, SYMBOL, name, name, OUTPUT, section=section)
-
-
-def _parses(content: str) -> bool:
-    try:
-        tree = ast.parse(content)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return False
-    # Output parses too (`pkg.Error: 404` is an annotated name, a word is an
-    # expression): only statements an example would hold make it Python.
-    return any(
-        isinstance(stmt, _EXAMPLE_STATEMENTS)
-        or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call))
-        for stmt in tree.body
-    )
-
-
-_EXAMPLE_STATEMENTS = (
-    ast.Import,
-    ast.ImportFrom,
-    ast.Assign,
-    ast.With,
-    ast.AsyncWith,
-    ast.For,
-    ast.If,
-    ast.FunctionDef,
-    ast.AsyncFunctionDef,
-    ast.ClassDef,
-    ast.Try,
-)
 
 
 # -- roles
@@ -467,7 +440,8 @@ class _ModuleContext(Directive):
             name = self.arguments[0].strip()
             collector.module = None if name in ("None", "") else name
             collector.classes.clear()
-            if self.name == "module":
+            if collector.module is not None:
+                # The page is about this module: if it goes, so does the page's premise.
                 collector.add(self.lineno, MODULE, name, name, DIRECTIVE, role=self.name)
         return []
 

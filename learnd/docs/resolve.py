@@ -111,10 +111,17 @@ def resolve_references(refs: Iterable[DocReference], base: ApiModel, merge: ApiM
     preexisting: list[DocReference] = []
     calls: dict[str, list[DocReference]] = {}
     checked = 0
+    refs = list(refs)
+    # A short name the doc imports from another library (`from django.test import
+    # RequestFactory`) is that library's wherever the doc names it bare.
+    tops = base.top_level
+    foreign = {r.text for r in refs if r.kind == IMPORT and r.name.split(".", 1)[0] not in tops}
     for ref in refs:
         if ref.kind == CALL and ref.end_line is not None and ref.end_line > ref.line:
             calls.setdefault(ref.doc, []).append(ref)
         if ref.kind not in _CODE_KINDS or historical(ref.doc):
+            continue
+        if "." not in ref.name and ref.name in foreign and ref.kind in (SYMBOL, CALL):
             continue
         checked += 1
         before = judge(ref, base)
@@ -125,7 +132,9 @@ def resolve_references(refs: Iterable[DocReference], base: ApiModel, merge: ApiM
             elif after.status == UNKNOWN and before.obj is not None:
                 # The owner now inherits from a class learnd cannot see, so a missing
                 # member proves nothing, unless the member plainly reappears renamed.
-                found = _renamed_member(ref, before.obj, merge)
+                found = _renamed_member(ref, before.obj, merge) or _dropped_own_member(
+                    ref, before.obj, merge
+                )
                 if found is not None:
                     stale.append(found)
         elif before.anchored and (before.status == MISSING or before.rejected):
@@ -160,12 +169,12 @@ def _whole_statements(
 def historical(doc: str) -> bool:
     """A changelog or release notes: it records what names were, and must keep them."""
     stem = doc.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower().replace("_", "-")
-    return stem in _HISTORY_STEMS or stem.startswith(("changelog", "release-notes", "changes-"))
+    return stem in _HISTORY_STEMS or any(word in stem for word in _HISTORY_WORDS)
 
 
-_HISTORY_STEMS = frozenset(
-    {"changelog", "changes", "history", "news", "release-notes", "releases", "whatsnew"}
-)
+_HISTORY_STEMS = frozenset({"changes", "history", "news", "releases", "whatsnew"})
+# Version announcements and migration guides record what names were, too.
+_HISTORY_WORDS = ("changelog", "release-notes", "changes-", "announcement", "migrat", "upgrad")
 
 
 # -- judging one reference against one model
@@ -203,6 +212,9 @@ def _name(name: str, context: str | None, model: ApiModel) -> Verdict:
         return Verdict(
             resolved.status, resolved.obj, looked_up=name, anchored=True, partial=resolved.partial
         )
+    if name.isalpha() and name.islower():
+        # A plain word (`get`, `run`, `request`) names too much to be this package's.
+        return Verdict(UNKNOWN, looked_up=name)
     found = model.named(name)
     if found:
         return Verdict(FOUND, found[0], looked_up=name)
@@ -407,6 +419,25 @@ def _renamed_member(ref: DocReference, old: ApiObject, merge: ApiModel) -> Stale
                 _rewrite(written, short, new),
             )
     return None
+
+
+def _dropped_own_member(
+    ref: DocReference, old: ApiObject, merge: ApiModel
+) -> StaleReference | None:
+    """A class's own method gone from it, though it also inherits from a class learnd
+    cannot see: stale when the name is too particular to come from that base.
+
+    ``get_paginate_by`` removed from a view class is gone; ``get`` removed from it may
+    well still come from the framework's base class, so a plain word stays unknown.
+    """
+    owner, _, name = old.path.rpartition(".")
+    cls = merge.objects.get(owner)
+    if cls is None or cls.kind != CLASS or name in cls.members:
+        return None
+    if not ("_" in name.strip("_") or any(c.isupper() for c in name[1:])):
+        return None
+    written = _written_name(ref)
+    return StaleReference(ref, REMOVED, f"`{old.path}` was removed", written, None)
 
 
 def _keyword_change(ref: DocReference, before: Verdict, after: Verdict) -> StaleReference:
