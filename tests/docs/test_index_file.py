@@ -82,7 +82,7 @@ def test_entries_is_a_generator_that_reads_one_line_per_doc(tmp_path: Path) -> N
 
     assert inspect.isgenerator(entries)
     assert [next(entries).path, next(entries).path] == ["README.md", "docs/empty.md"]
-    with pytest.raises(DocsIndexError, match="docs-index.jsonl line 4: not a doc entry"):
+    with pytest.raises(DocsIndexError, match=r"docs-index\.jsonl line 4: not a doc entry"):
         next(entries)
 
 
