@@ -66,8 +66,6 @@ _NOTHING = len(_RANKS) + 1  # rank threshold before anything is proved
 # Read size: large enough that per-chunk Python overhead vanishes next to the byte
 # searches, small enough to be nothing next to the transcripts themselves.
 _CHUNK = 8 << 20
-# A line over the transcript line limit (learnd.sessions.line_limit) is not examined,
-# so memory stays bounded whatever a transcript holds.
 # Searching each 7-digit prefix with bytes.find costs one pass over the data per
 # commit; past this many, one pass that finds every hex run is cheaper.
 _FIND_SHA_LIMIT = 6
