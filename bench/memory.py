@@ -445,11 +445,11 @@ def bench_docs(work: Path, learnd: Learnd, docs: int, refs: int, summary: Summar
         f"learn, {docs:,} docs of plain prose: wall, largest process",
         f"{prose.measured.seconds:.1f} s, {mb(prose.measured.peak_mb)}",
     )
+    # No target: the refs are work the prose does not have (800,000 of them by
+    # default), so the ratio says what they cost, not whether it is too much.
     summary.add(
         "backticked / plain prose: wall",
         f"{full.measured.seconds / prose.measured.seconds:.1f}x",
-        "< 2x",
-        full.measured.seconds < 2 * prose.measured.seconds,
     )
 
 
