@@ -63,7 +63,7 @@ def test_a_failure_keeps_a_bounded_number_of_error_lines() -> None:
     kept = cut.text.split("\n")
     errors = [line for line in kept if line.startswith("error:")]
     assert errors == [f"error: case {i} failed" for i in range(ev.FAIL_ERROR_LINES)]
-    assert kept[-6:] == [f"[… {10_000 - ev.FAIL_ERROR_LINES} lines …]"] + lines[-5:]
+    assert kept[-6:] == [f"[… {10_000 - ev.FAIL_ERROR_LINES} lines …]", *lines[-5:]]
     assert cut.key == "error: case 0 failed"
     assert cut.lines == len(lines)
 
