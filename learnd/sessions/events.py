@@ -319,6 +319,11 @@ OK_LINE_CHARS = 120
 OK_HEAD, OK_TAIL = 2, 2
 OK_TOOL_HEAD, OK_TOOL_TAIL = 1, 0
 FAIL_HEAD, FAIL_TAIL = 3, 5
+# A failure keeps its error lines, but no more than this many: past them the output
+# repeats itself, and a line of 30 MB of error lines would otherwise become millions
+# of strings. Claude Code cuts a command's output at 30,000 characters, so a real
+# one rarely holds more.
+FAIL_ERROR_LINES = 200
 # A successful command whose output still says "error:" may have failed silently;
 # a few such lines are kept so the analysis can see it.
 OK_SUSPECT_LINES = 5
@@ -600,7 +605,7 @@ def _pick(
             stop = text.find("\n", at, tail_start)
             stop = tail_start - 1 if stop < 0 else stop
             middle.append((line_no, text[begin:stop]))
-            if not failed and len(middle) >= OK_SUSPECT_LINES:
+            if len(middle) >= (FAIL_ERROR_LINES if failed else OK_SUSPECT_LINES):
                 break
             pos = stop + 1  # one hit per line is enough
     return head + middle + tail

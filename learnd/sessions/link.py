@@ -66,8 +66,6 @@ _NOTHING = len(_RANKS) + 1  # rank threshold before anything is proved
 # Read size: large enough that per-chunk Python overhead vanishes next to the byte
 # searches, small enough to be nothing next to the transcripts themselves.
 _CHUNK = 8 << 20
-# A line over the transcript line limit (learnd.sessions.line_limit) is not examined,
-# so memory stays bounded whatever a transcript holds.
 # Searching each 7-digit prefix with bytes.find costs one pass over the data per
 # commit; past this many, one pass that finds every hex run is cheaper.
 _FIND_SHA_LIMIT = 6
@@ -333,7 +331,7 @@ class _Matcher:
         # session itself worked in this one.
         return session_in_repo()
 
-    def line_starts(self, block: bytes, end: int, cap: int) -> set[int]:
+    def line_starts(self, block: bytes | bytearray, end: int, cap: int) -> set[int]:
         """Offsets of the lines in ``block[:end]`` holding a needle of a rule stronger
         than rank ``cap``."""
         starts: set[int] = set()
@@ -368,13 +366,13 @@ class _Matcher:
 
 
 def _lines_at(
-    block: bytes,
+    block: bytes | bytearray,
     end: int,
     starts: Iterable[int],
     offset: int,
     limit: int,
     oversized: Callable[[int], None],
-) -> Iterator[tuple[int, bytes]]:
+) -> Iterator[tuple[int, bytes | bytearray]]:
     """(file offset, line) for each line start in a block that begins at ``offset``;
     a line over ``limit`` bytes, or too dense to decode, is reported, not yielded."""
     for start in sorted(starts):
@@ -390,10 +388,10 @@ def _lines_at(
 
 def _hit_lines(
     fh: BinaryIO,
-    find: Callable[[bytes, int], Iterable[int]],
+    find: Callable[[bytes | bytearray, int], Iterable[int]],
     oversized: Callable[[int], None],
     limit: int,
-) -> Iterator[tuple[int, bytes]]:
+) -> Iterator[tuple[int, bytes | bytearray]]:
     """Stream ``fh`` in large chunks and yield (file offset, line) for the lines in which
     ``find(block, end)`` reports a needle. Only whole lines are searched; ``find`` is
     called again for every chunk, so a caller may narrow what it looks for as it goes.
@@ -401,10 +399,12 @@ def _hit_lines(
     much as a needle search, and a line number is rarely needed (see _line_number).
     A line over ``limit`` bytes is never searched: once the part of it held passes
     the limit, the rest is skipped up to its end, so memory stays within the limit
-    and one chunk."""
-    parts: list[bytes] = []  # the line in progress, split over chunks
-    pending = 0
-    offset = 0  # file offset of the first byte of parts (or of the next chunk)
+    and one read chunk."""
+    # The line in progress: the bytes after a chunk's last line break, grown in place
+    # (a bytearray) only while one line spans whole chunks, so that a long line is
+    # never copied whole; searches are faster in bytes, which every other block is.
+    pending: bytes | bytearray = b""
+    offset = 0  # file offset of the first byte of pending (or of the next chunk)
     skipping = False  # inside an oversized line, waiting for its end
     while True:
         chunk = fh.read(_CHUNK)
@@ -420,23 +420,27 @@ def _hit_lines(
             chunk = chunk[nl + 1 :]
         last = chunk.rfind(b"\n")
         if last < 0:
-            parts.append(chunk)
-            pending += len(chunk)
-            if pending > limit:
+            if len(pending) + len(chunk) > limit:
                 oversized(offset)
-                offset += pending
-                parts, pending, skipping = [], 0, True
+                offset += len(pending) + len(chunk)
+                pending, skipping = b"", True
+            else:
+                pending = pending if isinstance(pending, bytearray) else bytearray(pending)
+                pending += chunk
             continue
-        block = b"".join((*parts, chunk)) if parts else chunk
-        end = pending + last + 1
-        rest = chunk[last + 1 :]
-        parts, pending = ([rest], len(rest)) if rest else ([], 0)
+        end = len(pending) + last + 1
+        if isinstance(pending, bytearray):
+            pending += chunk
+            block: bytes | bytearray = pending
+        else:
+            block = pending + chunk if pending else chunk
+        pending = chunk[last + 1 :]
         yield from _lines_at(block, end, find(block, end), offset, limit, oversized)
         offset += end
-    if parts and not skipping:
+    if pending and not skipping:
         # A last line without its newline (a session still being written).
-        block = b"".join(parts)
-        yield from _lines_at(block, len(block), find(block, len(block)), offset, limit, oversized)
+        end = len(pending)
+        yield from _lines_at(pending, end, find(pending, end), offset, limit, oversized)
 
 
 def _line_number(path: Path, offset: int) -> int:
@@ -685,7 +689,7 @@ class _ClaudeFileScan:
         needles = {tool_id: b'"' + _json_text(tool_id) + b'"' for tool_id in ids}
         names: dict[str, str] = {}
 
-        def find(block: bytes, end: int) -> set[int]:
+        def find(block: bytes | bytearray, end: int) -> set[int]:
             starts: set[int] = set()
             for tool_id, needle in needles.items():
                 if tool_id in names:

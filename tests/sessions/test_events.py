@@ -53,6 +53,21 @@ def test_successful_command_keeps_head_tail_and_a_few_suspect_lines() -> None:
     assert cut.key == ""  # only failures have a key line
 
 
+def test_a_failure_keeps_a_bounded_number_of_error_lines() -> None:
+    # Whatever a line under the size limit holds, the digest keeps a bounded part of
+    # it: a failure that printed 10,000 error lines keeps the first of them.
+    lines = ["Exit code 1", "collecting", "running"]
+    lines += [f"error: case {i} failed" for i in range(10_000)]
+    lines += [f"summary {i}" for i in range(5)]
+    cut = ev.cut_output("\n".join(lines), failed=True, command=True)
+    kept = cut.text.split("\n")
+    errors = [line for line in kept if line.startswith("error:")]
+    assert errors == [f"error: case {i} failed" for i in range(ev.FAIL_ERROR_LINES)]
+    assert kept[-6:] == [f"[… {10_000 - ev.FAIL_ERROR_LINES} lines …]", *lines[-5:]]
+    assert cut.key == "error: case 0 failed"
+    assert cut.lines == len(lines)
+
+
 def test_a_token_is_redacted_before_any_cut_can_split_it() -> None:
     text = "x" * 50 + " " + TOKEN + " and more"
     for limit in (52, 60, 80):  # cuts that fall inside the token
