@@ -124,16 +124,18 @@ def fence_states(lines: Iterable[str]) -> Iterator[Fence | None]:
     lines included; one :class:`Fence` object per block), or None: read as
     :func:`markdown_document` reads fences, so a line is code here only where it is
     code to GitHub too."""
-    return (part_of for part_of, _ in _fence_walk(lines))
+    return (part_of for part_of, _ in fence_walk(lines))
 
 
 def fences_open_after(lines: Iterable[str]) -> Iterator[Fence | None]:
     """For each line, the fenced code block still open after it, or None: what a
     text cut after that line must close."""
-    return (open_after for _, open_after in _fence_walk(lines))
+    return (open_after for _, open_after in fence_walk(lines))
 
 
-def _fence_walk(lines: Iterable[str]) -> Iterator[tuple[Fence | None, Fence | None]]:
+def fence_walk(lines: Iterable[str]) -> Iterator[tuple[Fence | None, Fence | None]]:
+    """For each line, :func:`fence_states` and :func:`fences_open_after` at once (the
+    same :class:`Fence` object for every line of one block)."""
     fence: Fence | None = None
     for line in lines:
         if fence is not None:

@@ -116,8 +116,9 @@ def _literal(value: str) -> Callable[[re.Match[str]], str]:
 def unified_diff(doc: str, changed: Mapping[int, tuple[str, str]]) -> list[str]:
     """``--- a/doc``, ``+++ b/doc``, then one zero-context hunk per run of adjacent
     lines; a line whose fix is unknown is shown removed (its item says to rewrite it)."""
-    name = f'"{{side}}/{doc}"' if "\\" in doc else f"{{side}}/{doc}"
-    out = ["--- " + name.format(side="a"), "+++ " + name.format(side="b")]
+    # A name git would quote (it holds an escape) is quoted as git quotes it.
+    quote = '"' if "\\" in doc else ""
+    out = [f"--- {quote}a/{doc}{quote}", f"+++ {quote}b/{doc}{quote}"]
     shift = 0  # lines added minus lines removed so far: the new side's offset
     for run in _runs(sorted(changed)):
         old = [changed[n][0] for n in run]

@@ -76,6 +76,10 @@ def _tripwire_docs(ctx: AgentContext, gaps: GapFacts) -> dict[str, DocText]:
 # The plan quotes the first paragraph of the PR description up to this many
 # characters: two lines on GitHub at most.
 DESCRIPTION_CHARS = 240
+# Any one line of text the plan writes (a title, a reason, an insight, a skip) is
+# cut to this many characters: a page of prose in one line helps no reviewer, and
+# an item must fit on a page with its checkbox.
+LINE_CHARS = 1_000
 _PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*\r?\n")
 
 
@@ -170,14 +174,14 @@ def _items(items: Sequence[DocItem], citer: Citer, docs: Mapping[str, DocText]) 
         return [*lines, "None.", ""]
     for n, item in enumerate(items, 1):
         targets = sorted({s.ref.doc for s in item.stale}) or [item.target]
-        lines.append(f"### {n}. [{item.priority}] {text(item.title)}")
+        lines.append(f"### {n}. [{item.priority}] {text(_shortened(item.title, 300))}")
         lines.append("")
         # A tight list (no blank line in it), so that GitHub shows the checkbox on
         # the action's line; the draft, which has blank lines, follows it.
         lines.append(
             f"- [ ] **Action:** {item.action} — " + ", ".join(code_span(t) for t in targets)
         )
-        lines.append(f"- **Why:** {text(item.why)}")
+        lines.append(f"- **Why:** {text(_shortened(item.why, LINE_CHARS))}")
         if item.evidence:
             lines.append(f"- **Evidence:** {citer.evidence(item)}")
         lines += ["", "**Draft:**", ""]
@@ -196,7 +200,8 @@ def _stale(gaps: GapFacts, items: Sequence[DocItem], citer: Citer) -> list[str]:
         if f"{s.ref.doc}:{s.ref.line}" in covered:
             continue
         where = citer.path_line(f"{s.ref.doc}:{s.ref.line}")
-        lines.append(f"- {where} — {code_span(s.ref.ref)} — {text(s.fate)}")
+        fate = text(_shortened(s.fate, 300))
+        lines.append(f"- {where} — {code_span(_shortened(s.ref.ref, 300))} — {fate}")
     for p in gaps.phantoms:
         lines.append(
             f"- {citer.path_line(f'{p.doc}:{p.line}')} — {code_span(p.ref)} — does not exist "
@@ -210,7 +215,8 @@ def _stale(gaps: GapFacts, items: Sequence[DocItem], citer: Citer) -> list[str]:
 def _insights(gaps: GapFacts) -> list[str]:
     if not gaps.insights:
         return []
-    return ["## Prevention Insights", "", *(f"- {markdown_line(i)}" for i in gaps.insights), ""]
+    lines = [f"- {markdown_line(_shortened(i, LINE_CHARS))}" for i in gaps.insights]
+    return ["## Prevention Insights", "", *lines, ""]
 
 
 def _skipped(gaps: GapFacts) -> list[str]:
@@ -219,7 +225,8 @@ def _skipped(gaps: GapFacts) -> list[str]:
     lines = ["## Skipped", ""]
     for item in gaps.skipped:
         assert item.action == SKIP
-        lines.append(f"- {markdown_line(item.title)} — {text(item.why)}")
+        title = markdown_line(_shortened(item.title, 300))
+        lines.append(f"- {title} — {text(_shortened(item.why, LINE_CHARS))}")
     return [*lines, ""]
 
 
@@ -233,9 +240,10 @@ def _run_details(target: LearnTarget, gaps: GapFacts, citer: Citer) -> list[str]
         if state.status == "ok":
             lines.append(f"- {state.agent}: ran")
         elif state.status == "skipped":
-            lines.append(f"- {state.agent}: skipped ({text(str(state.note))})")
+            lines.append(f"- {state.agent}: skipped ({text(_shortened(str(state.note)))})")
         else:
-            lines.append(f"- {state.agent}: **{state.status}** ({text(str(state.note))})")
+            note = text(_shortened(str(state.note)))
+            lines.append(f"- {state.agent}: **{state.status}** ({note})")
     if not gaps.sessions:
         lines.append("- Sessions: none linked to this PR")
     for s in gaps.sessions:

@@ -27,6 +27,7 @@ marker cannot make a body look like that run's.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ from learnd.inert import (
     Fence,
     fence_for,
     fence_states,
+    fence_walk,
     fences_open_after,
     markdown_inline,
     plain_line,
@@ -51,6 +53,10 @@ _NOTE_ROOM = 600
 _SPLIT_SHARE = 0.5
 # The tripwire JSON moves to the second page when it would take more of the first.
 _TRIPWIRES_SHARE = 0.25
+# The run details are cut to this share of a page (they are a few hundred characters;
+# an agent's error quoted whole could be more).
+_DETAILS_SHARE = 0.15
+_DETAILS_CONTENT = re.compile(r"(?s)(<details>\n<summary>[^\n]*</summary>\n\n)(.*)(\n\n</details>)")
 
 
 def issue_title(pr_title: str, number: int) -> str:
@@ -86,8 +92,8 @@ class Place:
         return f"[{self.label}]({self.link})" if self.link else self.label
 
 
-def comment_place(link: str | None, marker: str) -> Place:
-    return Place("the first comment below", link, GITHUB_BODY_LIMIT, marker)
+def comment_place(link: str | None, marker: str, limit: int = GITHUB_BODY_LIMIT) -> Place:
+    return Place("the first comment below", link, limit, marker)
 
 
 def gist_place(link: str | None, file_name: str) -> Place:
@@ -107,7 +113,7 @@ def plan_pages(
     collapsed block) and the tripwire JSON (None: published elsewhere), then
     ``marker`` (None: none) on the first; what does not fit on the second."""
     blocks = _blocks(defang(plan))
-    run_details = defang(run_details)
+    run_details = _bounded_details(defang(run_details), int(limit * _DETAILS_SHARE))
     ending = f"\n\n{marker}\n" if marker else "\n"
     tripwires = defang(tripwires_json) if tripwires_json is not None else None
     block = tripwire_block(tripwires) if tripwires is not None else None
@@ -118,17 +124,43 @@ def plan_pages(
     tail = "\n\n".join(x for x in (run_details, block) if x) + ending
     whole = _joined(b.text for b in blocks)
     if not moved_tripwires and len(whole) + 2 + len(tail) <= limit:
-        return Pages(f"{whole}\n\n{tail}" if whole else tail, None)
+        return Pages(_page(whole, run_details, block, ending), None)
 
     first, rest = _fill(blocks, limit - len(tail) - _NOTE_ROOM - 4)
     second_head = ""
-    if moved_tripwires:
-        assert tripwires is not None
+    if moved_tripwires and tripwires is not None and _fits(tripwire_block(tripwires), place):
         second_head = tripwire_block(tripwires)
     second, dropped = _second_page(rest, second_head, place)
-    note = _note(blocks, first, rest, dropped, place)
-    first_text = _with_note(first, note)
-    return Pages(f"{first_text}\n\n{tail}" if first_text else tail, second)
+    first_text = _joined(b.text for b in first)
+    if rest:
+        first_text = _with_note(first, _note(blocks, first, rest, dropped, place))
+    return Pages(_page(first_text, run_details, block, ending), second)
+
+
+def _page(*parts: str | None) -> str:
+    """The parts that are there, a blank line apart; the last one is the ending."""
+    *blocks, ending = parts
+    return _joined(b for b in blocks if b) + (ending or "\n")
+
+
+def _bounded_details(block: str, room: int) -> str:
+    """A collapsed block of learnd's within ``room`` characters, its content cut
+    between lines (a code block in it closed) when it is longer."""
+    if len(block) <= room:
+        return block
+    parts = _DETAILS_CONTENT.fullmatch(block)
+    if parts is None:
+        return block[: max(room, 0)]  # not learnd's shape: never the case
+    head, content, tail = parts.groups()
+    note = f"\n\n({len(content):,} characters; cut to fit GitHub's limit)"
+    split = _split(_Block(content, _HEAD, ""), room - len(head) - len(tail) - len(note))
+    assert split is not None  # only an item can refuse to be split
+    return f"{head}{split[0].text}{note}{tail}"
+
+
+def _fits(block: str, place: Place) -> bool:
+    """Whether ``block`` fits on the second page with room for its few words."""
+    return place.limit is None or len(block) + _NOTE_ROOM <= place.limit
 
 
 def comment_body(text: str, *, marker: str, limit: int = GITHUB_BODY_LIMIT) -> str:
@@ -137,8 +169,9 @@ def comment_body(text: str, *, marker: str, limit: int = GITHUB_BODY_LIMIT) -> s
     tail = f"\n\n{marker}\n"
     if len(text) + len(tail) <= limit:
         return f"{text}{tail}"
-    kept, _ = _split(_Block(text, _HEAD, ""), limit - len(tail) - 80)
-    return f"{kept.text}\n\n(cut to fit GitHub's limit of {limit:,} characters){tail}"
+    split = _split(_Block(text, _HEAD, ""), limit - len(tail) - 80)
+    assert split is not None  # only an item can refuse to be split
+    return f"{split[0].text}\n\n(cut to fit GitHub's limit of {limit:,} characters){tail}"
 
 
 def tripwire_block(tripwires_json: str) -> str:
@@ -152,7 +185,7 @@ def tripwire_block(tripwires_json: str) -> str:
 
 def _tripwire_pointer(tripwires_json: str, place: Place) -> str:
     size = f"{len(tripwires_json):,} characters"
-    if place.limit is not None and len(tripwire_block(tripwires_json)) + 200 > place.limit:
+    if not _fits(tripwire_block(tripwires_json), place):
         where = (
             f"too large for GitHub ({size}): publish the plan as a gist "
             "(`--publish gist`) to get it as a file"
@@ -222,18 +255,22 @@ def _fill(blocks: Sequence[_Block], room: int) -> tuple[list[_Block], list[_Bloc
             continue
         left = room - used - (2 if kept else 0)
         if left >= room * _SPLIT_SHARE:
-            head, tail = _split(block, left)
-            return [*kept, head], [tail, *blocks[index + 1 :]]
+            split = _split(block, left)
+            if split is not None:
+                return [*kept, split[0]], [split[1], *blocks[index + 1 :]]
         return kept, list(blocks[index:])
     return kept, []
 
 
-def _split(block: _Block, room: int) -> tuple[_Block, _Block]:
+def _split(block: _Block, room: int) -> tuple[_Block, _Block] | None:
     """``block`` as two: its first lines within ``room`` (an open code block closed),
-    and the others (that code block reopened)."""
+    and the others (that code block reopened). An item is split only after its
+    checkbox list, so that its heading and its checkbox stay on one page; None
+    when that does not fit."""
     lines = block.text.splitlines()
-    states = list(fence_states(lines))
-    still_open = list(fences_open_after(lines))
+    walk = list(fence_walk(lines))
+    states = [part_of for part_of, _ in walk]
+    still_open = [open_after for _, open_after in walk]
     used = 0
     cut = 0
     for index, line in enumerate(lines):
@@ -243,6 +280,8 @@ def _split(block: _Block, room: int) -> tuple[_Block, _Block]:
             break
         used += len(line) + 1
         cut = index + 1
+    if block.kind == _ITEM and cut < _head_lines(lines):
+        return None
     if cut == 0:
         # Not even one line fits: the line itself is cut.
         head = lines[0][: max(room - 1, 0)]
@@ -258,6 +297,17 @@ def _split(block: _Block, room: int) -> tuple[_Block, _Block]:
     # The rest of a block is not a block of its own: no heading, counted with its own.
     rest_block = _Block("\n".join(tail_lines), _CONTINUED, "")
     return _Block(head_text, block.kind, block.title), rest_block
+
+
+def _head_lines(lines: Sequence[str]) -> int:
+    """How many lines of an item come before its draft: its heading and its list."""
+    in_list = False
+    for index, line in enumerate(lines):
+        if line.startswith("- "):
+            in_list = True
+        elif in_list and not line.strip():
+            return index
+    return len(lines)
 
 
 def _second_page(rest: Sequence[_Block], head: str, place: Place) -> tuple[str | None, int]:
@@ -298,27 +348,31 @@ def _note(
     shown = sum(1 for b in first if b.kind == _ITEM)
     second = total - shown - dropped
     where = place.named()
-    split_item = bool(rest) and rest[0].kind == _CONTINUED and bool(first)
-    split_item = split_item and first[-1].kind == _ITEM
+    split = first[-1] if rest and rest[0].kind == _CONTINUED and first else None
+    split_item = split is not None and split.kind == _ITEM
     if shown == total:
-        sections = [markdown_inline(b.title) for b in rest if b.kind == _SECTION][:4]
-        what = ", ".join(sections) or "the rest of the plan"
-        if split_item:
-            what = f"the rest of item {shown:,}" + (f", then {what}" if sections else "")
+        parts = [markdown_inline(b.title) for b in rest if b.kind == _SECTION][:4]
+        if split is not None and split.kind != _HEAD:
+            name = f"item {shown:,}" if split_item else markdown_inline(split.title)
+            parts.insert(0, f"the rest of {name}")
+        what = ", ".join(parts) or "the rest of the plan"
         return f"> **The plan continues in {where}:** {what}."
     parts = [
         f"**Items 1–{shown:,} of {total:,} are below.**" if shown else "**No item fits here.**"
     ]
     if split_item:
         parts.append(f"Item {shown:,} continues in {where}.")
+    after = any(b.kind == _SECTION for b in rest)
     if second > 0:
         span = f"{shown + 1:,}–{shown + second:,}" if second > 1 else f"{shown + 1:,}"
-        parts.append(f"Item{'s' if second > 1 else ''} {span} and what follows are in {where}.")
+        also = " and the sections after the items" if after and not dropped else ""
+        parts.append(f"Item{'s' if second > 1 else ''} {span}{also} are in {where}.")
     if dropped:
         start = shown + second + 1
         span = f"{start:,}–{total:,}" if dropped > 1 else f"{start:,}"
+        also = " and the sections after them" if after else ""
         parts.append(
-            f"Item{'s' if dropped > 1 else ''} {span} did not fit on GitHub: "
+            f"Item{'s' if dropped > 1 else ''} {span}{also} did not fit on GitHub: "
             "`--publish gist` publishes a plan of any size."
         )
     return "> " + " ".join(parts)
