@@ -165,6 +165,13 @@ def code_span(text: str) -> str:
     return f"{ticks}{space}{text or ' '}{space}{ticks}"
 
 
+def markdown_lines(text: str) -> list[str]:
+    """``text`` split where CommonMark ends a line (LF, CRLF, a lone CR) and nowhere
+    else: ``str.splitlines`` also splits at U+2028, U+0085 and other characters that
+    GitHub reads as text, and a line made that way could start a heading or a block."""
+    return _LINE_BREAK.split(text)
+
+
 def code_lines(text: str | Iterable[str]) -> list[str]:
     """Lines to put inside a fenced code block: split where CommonMark splits them
     (a lone CR included), control characters other than tab shown as U+FFFD."""

@@ -38,7 +38,7 @@ from learnd.agents.plan_links import Citer
 from learnd.analysis import changes as ch
 from learnd.analysis.changes import SymbolChange
 from learnd.docs.model import bare_name
-from learnd.inert import code_span, fenced
+from learnd.inert import code_span, fenced, markdown_lines
 from learnd.inert import markdown_inline as text
 
 
@@ -210,7 +210,7 @@ def _entry(t: TripwireCandidate, indent: str) -> list[str]:
 
 def _frontmatter(doc: str) -> list[str] | None:
     """The lines between a doc's opening ``---`` and its closing one; None without."""
-    lines = doc.splitlines()
+    lines = markdown_lines(doc)
     if not lines or lines[0].lstrip("\ufeff").rstrip() != "---":
         return None
     for end in range(1, len(lines)):
@@ -283,7 +283,7 @@ def _new_frontmatter(t: TripwireCandidate, path: str, doc: str | None) -> list[s
 
 
 def _title(doc: str | None) -> str | None:
-    for line in (doc or "").splitlines():
+    for line in markdown_lines(doc or ""):
         if line.startswith("# "):
             return line[2:].strip()
     return None

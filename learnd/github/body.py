@@ -39,6 +39,7 @@ from learnd.inert import (
     fence_walk,
     fences_open_after,
     markdown_inline,
+    markdown_lines,
     plain_line,
 )
 
@@ -212,7 +213,7 @@ class _Block:
 
 def _blocks(plan: str) -> list[_Block]:
     """``plan`` cut before each ``## `` and ``### `` heading outside a code block."""
-    lines = plan.strip("\n").splitlines()
+    lines = markdown_lines(plan.strip("\n"))
     out: list[_Block] = []
     start = 0
     states = list(fence_states(lines))
@@ -267,7 +268,7 @@ def _split(block: _Block, room: int) -> tuple[_Block, _Block] | None:
     and the others (that code block reopened). An item is split only after its
     checkbox list, so that its heading and its checkbox stay on one page; None
     when that does not fit."""
-    lines = block.text.splitlines()
+    lines = markdown_lines(block.text)
     walk = list(fence_walk(lines))
     states = [part_of for part_of, _ in walk]
     still_open = [open_after for _, open_after in walk]

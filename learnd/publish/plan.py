@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from learnd.inert import fence_states, fences_open_after, markdown_inline
+from learnd.inert import fence_states, fences_open_after, markdown_inline, markdown_lines
 from learnd.pipeline.learn_run import RunResult
 from learnd.pipeline.protocol import OK, SKIPPED
 from learnd.pipeline.roster import (
@@ -57,7 +57,7 @@ def reader_plan(result: RunResult) -> ReaderPlan:
 
 def lay_out(plan: str, notes: Sequence[str] = ()) -> ReaderPlan:
     """``plan`` split into title, body and run details; ``notes``: more run details."""
-    lines = plan.splitlines()
+    lines = markdown_lines(plan.rstrip("\n"))
     states = list(fence_states(lines))
     still_open = list(fences_open_after(lines))
     title: str | None = None
@@ -84,7 +84,7 @@ def lay_out(plan: str, notes: Sequence[str] = ()) -> ReaderPlan:
 
 
 def _trimmed(lines: list[str]) -> list[str]:
-    return "\n".join(lines).strip("\n").splitlines()
+    return markdown_lines("\n".join(lines).strip("\n")) if any(lines) else []
 
 
 def details_block(lines: Sequence[str], engine: Sequence[str] = ()) -> str:
@@ -100,7 +100,7 @@ def details_block(lines: Sequence[str], engine: Sequence[str] = ()) -> str:
 
 
 def _open_fence_closing(content: str) -> str:
-    states = list(fences_open_after(content.splitlines()))
+    states = list(fences_open_after(markdown_lines(content)))
     last = states[-1] if states else None
     return f"\n{last.closing}" if last is not None else ""
 
