@@ -109,7 +109,8 @@ def test_a_gist_file_takes_all_the_rest() -> None:
 
 def test_one_item_larger_than_a_page_is_split_with_its_code_block_closed_and_reopened() -> None:
     code = "".join(f"line {n} {'c' * 50}\n" for n in range(100))
-    plan = f"Merged #12.\n\n### 1. big\n\n- [ ] **Action:** X\n\n````markdown\n## not a heading\n{code}````\n"
+    item = "### 1. big\n\n- [ ] **Action:** X\n\n"
+    plan = f"Merged #12.\n\n{item}````markdown\n## not a heading\n{code}````\n"
     pages = issue(plan, limit=5_000)
     assert pages.rest is not None
     first, rest = gfm.document(pages.first), gfm.document(pages.rest)
