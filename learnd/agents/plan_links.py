@@ -34,6 +34,10 @@ EVIDENCE_SHOWN = 12
 
 _PATH_LINE = re.compile(r"(?P<path>.+):(?P<line>[1-9][0-9]{0,8})")
 _SESSION = re.compile(r"session (?P<id>\S+) record (?P<record>\S+)")
+# A session cited inside a line of text (an insight), and a note naming the run's
+# own session analysis file, which nobody reading the plan on GitHub can open.
+_SESSION_IN_TEXT = re.compile(r"session (?P<id>[\w-]+) record [\w:.-]+")
+_SESSION_FILE = re.compile(r" in `session-[^`\n]+\.md`")
 _URL = re.compile(r"https?://[^\s<>\"`\\]+")
 # What may stay as it is in a link destination; everything else is percent-encoded.
 # No parentheses, brackets, spaces, backticks or angle brackets: none can end the
@@ -63,6 +67,11 @@ class Citer:
         label = f"session {code_span(session_id[:8])}"
         started = _when(self.sessions.get(session_id))
         return f"{label}, {started}" if started else label
+
+    def in_text(self, line: str) -> str:
+        """``line`` (inert markdown) with each session citation as its short label."""
+        line = _SESSION_FILE.sub(" in the run's session analysis", line)
+        return _SESSION_IN_TEXT.sub(lambda m: self.session(m["id"]), line)
 
     def evidence(self, item: DocItem) -> str:
         """The item's evidence on one line, each citation once, the first few shown."""

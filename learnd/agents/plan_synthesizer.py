@@ -97,7 +97,7 @@ def render_plan(
     out += _summary(gaps, items)
     out += _items(items, citer, docs or {})
     out += _stale(gaps, items, citer)
-    out += _insights(gaps)
+    out += _insights(gaps, citer)
     out += _skipped(gaps)
     out += _run_details(target, gaps, citer)
     return "\n".join(out).rstrip() + "\n"
@@ -212,10 +212,10 @@ def _stale(gaps: GapFacts, items: Sequence[DocItem], citer: Citer) -> list[str]:
     return ["## Stale Documentation", "", *lines, ""]
 
 
-def _insights(gaps: GapFacts) -> list[str]:
+def _insights(gaps: GapFacts, citer: Citer) -> list[str]:
     if not gaps.insights:
         return []
-    lines = [f"- {markdown_line(_shortened(i, LINE_CHARS))}" for i in gaps.insights]
+    lines = [f"- {citer.in_text(markdown_line(_shortened(i, LINE_CHARS)))}" for i in gaps.insights]
     return ["## Prevention Insights", "", *lines, ""]
 
 

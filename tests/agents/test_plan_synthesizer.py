@@ -348,3 +348,22 @@ def test_a_multi_line_signature_stays_inside_its_code_block() -> None:
     assert [n.text() for n in rendered.top if n.tag == "h1"] == [
         "Documentation Plan: Rename make_widget"
     ]
+
+
+def test_insights_cite_sessions_by_label_and_name_no_local_file() -> None:
+    session = LinkedSession("3f2a9c1e-1111", "claude", "pr-link", "ok", started="2026-11-01T10:02Z")
+    gaps = GapFacts(
+        insights=(
+            "`pytest` failed: no fixtures (session 3f2a9c1e-1111 record 0b1c-22)",
+            "- [ ] not a task, # not a heading",
+            "… and 4 more in `session-3f2a9c1e-1111.md`",
+        ),
+        sessions=(session,),
+    )
+    plan = render_plan(TARGET, gaps, None)
+    insights = plan.split("## Prevention Insights\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert insights == [
+        "- `pytest` failed: no fixtures (session `3f2a9c1e`, 2026-11-01 10:02 UTC)",
+        "- \\- [ ] not a task, # not a heading",
+        "- … and 4 more in the run's session analysis",
+    ]

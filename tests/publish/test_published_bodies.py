@@ -302,6 +302,9 @@ PIECES = [
     "<!-- learnd:run=a/b#1@abcdef0 -->",
     "tripwires:",
     "  - action: x",
+    "session 3f2a9c1e-77aa record 0b1c",
+    "`session a-b record c`",
+    " in `session-3f2a.md`",
 ]
 piece = st.one_of(
     st.sampled_from(PIECES),
