@@ -231,3 +231,16 @@ def test_quoted_markers_are_defanged_and_the_body_has_one_marker() -> None:
 def test_marker_refuses_what_is_not_a_run(slug: str, number: int, sha: str) -> None:
     with pytest.raises(ValueError):
         marker(slug, number, sha)
+
+
+def test_run_details_too_long_are_cut_inside_their_block() -> None:
+    content = "- CodeDiffAnalyzer: **failed** (" + "error " * 2_000 + ")\n```text\n" + "x\n" * 3_000
+    details = f"<details>\n<summary>Run details</summary>\n\n{content}\n\n</details>"
+    pages = issue(items(3, width=10), limit=20_000, run_details=details)
+    assert pages.rest is None and len(pages.first) <= 20_000
+    rendered = gfm.document(pages.first)
+    assert not rendered.unclosed
+    summaries = [n.find_all("summary")[0].text() for n in rendered.top if n.tag == "details"]
+    assert summaries == ["Run details", "Tripwire candidates (1), as JSON for agents"]
+    assert "cut to fit GitHub's limit" in pages.first
+    assert rendered.top[-1].tag == "#comment"
