@@ -8,8 +8,10 @@ written, one of these functions writes it so that it can only be read:
 
 - :func:`markdown_inline`: one line of markdown text. HTML (tags, comments,
   autolinks) cannot start, entities cannot spell an ``@``, a mention notifies
-  nobody, and code spans stay code spans. :func:`markdown_document` does the same
-  to every line of a whole document that is not inside a fenced code block.
+  nobody, and code spans stay code spans. :func:`markdown_line` does the same to
+  text that starts a line or a list item, where it must not open a block either.
+  :func:`markdown_document` does the same to every line of a whole document that
+  is not inside a fenced code block.
 - :func:`code_span` and :func:`fenced`: text shown as code, in a fence it cannot
   close, whatever backticks it holds.
 - :func:`terminal_text`: control characters and escape sequences shown as ``\\x1b``
@@ -62,6 +64,10 @@ _CODE_ESCAPE = re.compile(r"[<](?=[A-Za-z/!?])|&(?=[#A-Za-z])")
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _BACKTICKS = re.compile(r"`+")
 _FENCE_OPEN = re.compile(r"^([ \t]*)(`{3,}|~{3,})(.*)$")
+# What opens a block at the start of a line: an ATX heading, a quote, a bullet or
+# a task item, a thematic break or setext underline, a table row, a footnote.
+_BLOCK_START = re.compile(r"[#>+*=|_-]|\[(?:[ xX]\]|\^)")
+_ORDERED_START = re.compile(r"([0-9]{1,9})[.)]")
 
 
 # -- markdown ---------------------------------------------------------------------
@@ -80,6 +86,20 @@ def markdown_inline(text: str) -> str:
     return _inline_line(_LINE_BREAK.sub(" ", text).replace("\t", " "))
 
 
+def markdown_line(text: str) -> str:
+    """``text`` as :func:`markdown_inline` makes it, safe at the start of a line or a
+    list item too: a first character that could open a block (a heading, a quote, a
+    list or task item, a thematic break, a table) is backslash-escaped, as is the
+    ``.`` or ``)`` of a leading ordered-list number, so the text stays one paragraph.
+    """
+    line = markdown_inline(text).lstrip(" ")
+    if _BLOCK_START.match(line):
+        return "\\" + line
+    if number := _ORDERED_START.match(line):
+        return f"{number[1]}\\{line[len(number[1]) :]}"
+    return line
+
+
 def markdown_document(text: str) -> str:
     """``text`` with every line outside a fenced code block made inert like
     :func:`markdown_inline` (its line structure, indentation and markers kept).
@@ -91,22 +111,44 @@ def markdown_document(text: str) -> str:
     GitHub's parse could differ, the line is treated as text, which can only cost
     looks (an entity shown inside code), never let text through unneutralised.
     """
-    out: list[str] = []
-    fence: _Fence | None = None
-    for line in _LINE_BREAK.split(text):
-        line = _CONTROL.sub(REPLACEMENT, line)
+    lines = [_CONTROL.sub(REPLACEMENT, line) for line in _LINE_BREAK.split(text)]
+    out = [
+        line if fence is not None else _inline_line(line)
+        for line, fence in zip(lines, fence_states(lines), strict=True)
+    ]
+    return "\n".join(out)
+
+
+def fence_states(lines: Iterable[str]) -> Iterator[Fence | None]:
+    """For each line, the fenced code block it is part of (its opening and closing
+    lines included; one :class:`Fence` object per block), or None: read as
+    :func:`markdown_document` reads fences, so a line is code here only where it is
+    code to GitHub too."""
+    return (part_of for part_of, _ in fence_walk(lines))
+
+
+def fences_open_after(lines: Iterable[str]) -> Iterator[Fence | None]:
+    """For each line, the fenced code block still open after it, or None: what a
+    text cut after that line must close."""
+    return (open_after for _, open_after in fence_walk(lines))
+
+
+def fence_walk(lines: Iterable[str]) -> Iterator[tuple[Fence | None, Fence | None]]:
+    """For each line, :func:`fence_states` and :func:`fences_open_after` at once (the
+    same :class:`Fence` object for every line of one block)."""
+    fence: Fence | None = None
+    for line in lines:
         if fence is not None:
             if fence.closed_by(line):
+                yield fence, None
                 fence = None
-                out.append(line)
                 continue
             if not line.strip() or _indent(line) >= fence.indent:
-                out.append(line)
+                yield fence, fence
                 continue
             fence = None
-        fence = _Fence.opened_by(line)
-        out.append(line if fence is not None else _inline_line(line))
-    return "\n".join(out)
+        fence = Fence.opened_by(line)
+        yield fence, fence
 
 
 def code_span(text: str) -> str:
@@ -121,6 +163,13 @@ def code_span(text: str) -> str:
         pad = False
     space = " " if pad else ""
     return f"{ticks}{space}{text or ' '}{space}{ticks}"
+
+
+def markdown_lines(text: str) -> list[str]:
+    """``text`` split where CommonMark ends a line (LF, CRLF, a lone CR) and nowhere
+    else: ``str.splitlines`` also splits at U+2028, U+0085 and other characters that
+    GitHub reads as text, and a line made that way could start a heading or a block."""
+    return _LINE_BREAK.split(text)
 
 
 def code_lines(text: str | Iterable[str]) -> list[str]:
@@ -182,13 +231,20 @@ def _space_or_replacement(match: re.Match[str]) -> str:
 
 
 @dataclass(frozen=True)
-class _Fence:
+class Fence:
+    """An open fenced code block: its fence character, length and indentation."""
+
     char: str
     length: int
     indent: int
 
+    @property
+    def closing(self) -> str:
+        """The line that closes it."""
+        return " " * self.indent + self.char * self.length
+
     @classmethod
-    def opened_by(cls, line: str) -> _Fence | None:
+    def opened_by(cls, line: str) -> Fence | None:
         match = _FENCE_OPEN.match(line)
         if match is None:
             return None

@@ -21,6 +21,7 @@ from learnd.gather.sessions import link_query, link_sessions, session_entries, s
 from learnd.gather.target import LearnTarget, PullRequestInfo
 from learnd.git import GitRepo
 from learnd.github.pulls import review_context
+from learnd.github.settings import web_url
 from learnd.pipeline.learn_run import RunExtras, RunResult, learn, record_published, run_id_for
 from learnd.pipeline.rundir import RunDir
 from learnd.progress import Progress
@@ -62,24 +63,27 @@ def build_target(
     base: str | None,
     pr: PullRequestInfo | None = None,
     github: str | None = None,
+    api_url: str | None = None,
 ) -> LearnTarget:
+    """The run's target. ``api_url``: the GitHub API in use (``GITHUB_API_URL`` applied),
+    else ``[github] api_url``; every link the plan makes is on its web host."""
     settings = config.repo_for(repo.root)
     span = resolve_range(repo, merge, base)
     slug = github or settings.github
-    if pr is None:
-        pr = pr_from_message(span.merge)
-        if pr.number is not None and slug:
-            pr = replace(pr, url=f"https://github.com/{slug}/pull/{pr.number}")
-    repo_name = slug.split("/", 1)[1] if slug else repo.root.name
-    return LearnTarget(
+    web = web_url(api_url or config.github.api_url) if slug else None
+    target = LearnTarget(
         repo_path=str(repo.root),
-        repo_name=repo_name,
+        repo_name=slug.split("/", 1)[1] if slug else repo.root.name,
         github=slug,
         merge_sha=span.merge.sha,
         base_sha=span.base_sha,
-        pr=pr,
+        pr=pr or pr_from_message(span.merge),
         docs=settings.docs,
+        web_url=web,
     )
+    if target.pr.url is None and target.pr.number is not None and slug:
+        target = replace(target, pr=replace(target.pr, url=target.pr_url()))
+    return target
 
 
 def _target(
@@ -97,7 +101,15 @@ def _target(
         pr = pr_for_merge(span, access, progress)
     if request.branch:
         pr = replace(pr, head_branch=request.branch)
-    return build_target(repo, config, merge=span.merge.sha, base=span.base_sha, pr=pr, github=slug)
+    return build_target(
+        repo,
+        config,
+        merge=span.merge.sha,
+        base=span.base_sha,
+        pr=pr,
+        github=slug,
+        api_url=access.settings.api_url if access is not None else None,
+    )
 
 
 def publish_kind(

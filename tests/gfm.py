@@ -91,3 +91,86 @@ def read(markdown: str) -> Rendered:
     reader.feed(out.html)
     reader.close()
     return out
+
+
+# -- the document's structure -------------------------------------------------------
+
+
+@dataclass
+class Node:
+    """An element of the rendered HTML (``tag`` "#text" or "#comment" for the others)."""
+
+    tag: str
+    attrs: dict[str, str | None] = field(default_factory=dict)
+    children: list[Node] = field(default_factory=list)
+    data: str = ""
+
+    def text(self) -> str:
+        if self.tag == "#text":
+            return self.data
+        if self.tag == "#comment":
+            return ""
+        return "".join(child.text() for child in self.children)
+
+    def elements(self) -> list[Node]:
+        """Children that are elements or comments (text between blocks left out)."""
+        return [c for c in self.children if c.tag != "#text" or c.data.strip()]
+
+    def find_all(self, tag: str) -> list[Node]:
+        found = [self] if self.tag == tag else []
+        for child in self.children:
+            found += child.find_all(tag)
+        return found
+
+
+@dataclass
+class Document:
+    root: Node
+    unclosed: list[str]  # elements still open at the end: a block the body left open
+
+    @property
+    def top(self) -> list[Node]:
+        return self.root.elements()
+
+    def outline(self) -> list[tuple[str, str]]:
+        """The top-level blocks as (tag, first 40 characters of their text)."""
+        return [(n.tag, " ".join(n.text().split())[:40]) for n in self.top]
+
+    def checkboxes(self) -> list[Node]:
+        return [n for n in self.root.find_all("input") if n.attrs.get("type") == "checkbox"]
+
+
+class _TreeReader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#root")
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, dict(attrs))
+        self.stack[-1].children.append(node)
+        if tag not in _VOID:
+            self.stack.append(node)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.stack[-1].children.append(Node(tag, dict(attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        for depth in range(len(self.stack) - 1, 0, -1):
+            if self.stack[depth].tag == tag:
+                del self.stack[depth:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        self.stack[-1].children.append(Node("#text", data=data))
+
+    def handle_comment(self, data: str) -> None:
+        self.stack[-1].children.append(Node("#comment", data=data))
+
+
+def document(markdown: str) -> Document:
+    """``markdown`` as GitHub renders it, as a tree."""
+    reader = _TreeReader()
+    reader.feed(render(markdown))
+    reader.close()
+    return Document(reader.root, [n.tag for n in reader.stack[1:]])

@@ -1,4 +1,4 @@
-"""The quality benchmark's own machinery: plan parsing, the baseline, the tallies,
+"""The quality benchmark's own machinery: reading the run's stale lines, the baseline, the tallies,
 and the stand-in commits for a mirror that lacks a blob (real git repositories)."""
 
 from __future__ import annotations
@@ -51,22 +51,28 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def test_plan_marks_reads_only_the_stale_section_and_notes_preexisting_lines() -> None:
-    plan = "\n".join(
-        [
-            "## Documentation Items",
-            "- `docs/a.md:3` — `x` — removed",
-            "## Stale Documentation",
-            "",
-            "- `docs/a.md:12` — `pkg.Old` — renamed to `pkg.New`",
-            "- `docs/b.md:7` — `gone` — does not exist at the merge commit "
-            "(identifier; predates this PR or was never there)",
-            "## Prevention Insights",
-            "- `docs/c.md:1` — `y` — removed",
-        ]
+def test_gap_marks_reads_every_stale_line_of_the_run_and_notes_preexisting_ones(
+    tmp_path: Path,
+) -> None:
+    from learnd.agents.gaps import GapFacts, StaleLine
+    from learnd.docs.model import Phantom, StaleRef
+    from learnd.facts import embed_facts
+
+    gaps = GapFacts(
+        stale=(
+            StaleLine(StaleRef("docs/a.md", 12, "pkg.Old", "renamed", "x"), "renamed"),
+            # A call over three lines whose class is gone: each of its lines.
+            StaleLine(StaleRef("docs/c.md", 4, "Gone", "removed", "y", end_line=6), "removed"),
+        ),
+        phantoms=(Phantom("docs/b.md", 7, "gone", "identifier"),),
     )
-    assert score.plan_marks(plan) == {
+    (tmp_path / "agents").mkdir()
+    (tmp_path / "agents" / "gap-analysis.md").write_text(embed_facts("# Gaps\n", gaps))
+    assert score.gap_marks(tmp_path) == {
         score.Mark("docs/a.md", 12, False),
+        score.Mark("docs/c.md", 4, False),
+        score.Mark("docs/c.md", 5, False),
+        score.Mark("docs/c.md", 6, False),
         score.Mark("docs/b.md", 7, True),
     }
 

@@ -3,8 +3,9 @@
 For every merge in cases.jsonl the script clones the case's mirror into a temporary
 folder, checks out the merge commit and runs ``learnd learn`` as a user would: a
 subprocess, the built-in engine, no GitHub token, ``--publish file``. It reads the
-published plan's "Stale Documentation" section (what a user sees) and asks, for each
-labelled line, whether the plan lists it. On the same clone it runs the baseline
+run's stale doc lines from the gap analysis's facts (the plan shows each of them, in
+an item's draft or under "Stale Documentation") and asks, for each labelled line,
+whether the plan names it. On the same clone it runs the baseline
 (baseline.py). It prints one line per case while it runs, then recall and precision
 per doc format and per class, for both. See README.md for the labelling rules.
 
@@ -20,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -36,8 +36,6 @@ import baseline
 
 HERE = Path(__file__).resolve().parent
 # A plan's stale line: "- `docs/x.md:12` — `name` — why". Pre-existing ones say so.
-STALE_ITEM = re.compile(r"^- `(?P<doc>[^`]+?):(?P<line>\d+)` — `(?P<ref>[^`]*)` — (?P<why>.*)$")
-PREEXISTING = "predates this PR"
 # Environment a user's shell might carry that would change what learnd does here.
 SCRUBBED_ENV = ("GITHUB_TOKEN", "GH_TOKEN", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "LEARND_CONFIG")
 RUN_TIMEOUT = 1800
@@ -89,20 +87,6 @@ def learnd_command(given: str | None) -> list[str]:
     return [sys.executable, "-m", "learnd"]
 
 
-def plan_marks(plan: str) -> set[Mark]:
-    """The lines listed under the plan's "Stale Documentation" heading."""
-    marks: set[Mark] = set()
-    inside = False
-    for line in plan.splitlines():
-        if line.startswith("## "):
-            inside = line.strip() == "## Stale Documentation"
-            continue
-        m = STALE_ITEM.match(line) if inside else None
-        if m:
-            marks.add(Mark(m["doc"], int(m["line"]), PREEXISTING in m["why"]))
-    return marks
-
-
 def run_learnd(
     learnd: list[str], clone: Path, work: Path, commit: str, base: str, docs: list[str]
 ) -> set[Mark]:
@@ -146,9 +130,25 @@ def run_learnd(
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise RuntimeError(f"learnd exited {done.returncode}: {last}")
     result = json.loads(done.stdout)
-    published = (result.get("published") or {}).get("path")
-    plan_path = Path(published) if published else Path(result["plan_path"])
-    return plan_marks(plan_path.read_text())
+    return gap_marks(Path(result["run_dir"]))
+
+
+def gap_marks(run_dir: Path) -> set[Mark]:
+    """Every doc line the plan calls stale: the gap analysis's stale lines (the plan shows
+    each in an item's draft or under "Stale Documentation"), a multi-line use on each of
+    its lines, and what it counts as broken before the PR."""
+    from learnd.agents.gaps import GapFacts
+    from learnd.facts import extract_facts
+
+    gaps = extract_facts((run_dir / "agents" / "gap-analysis.md").read_text(), GapFacts)
+    marks: set[Mark] = set()
+    for s in gaps.stale:
+        last = max(s.ref.line, s.ref.end_line or s.ref.line)
+        for line in range(s.ref.line, last + 1):
+            marks.add(Mark(s.ref.doc, line, False))
+    for p in gaps.phantoms:
+        marks.add(Mark(p.doc, p.line, True))
+    return marks
 
 
 def git(repo: Path, *args: str, env: dict[str, str] | None = None, stdin: str = "") -> str:

@@ -120,6 +120,7 @@ def _sessions(ctx: AgentContext) -> tuple[tuple[LinkedSession, ...], list[Sessio
                 rule=str(entry.get("rule", "")),
                 status=state.status,
                 note=state.reason,
+                started=entry.get("started") if isinstance(entry.get("started"), str) else None,
             )
         )
         if found is not None:

@@ -80,6 +80,7 @@ class LinkedSession:
     rule: str  # why it was linked: pr-link, branch-cwd, commit-sha, ...
     status: str  # ok | skipped | failed | missing
     note: str | None = None
+    started: str | None = None  # the transcript's first timestamp, for its short label
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from learnd.llm.auth import check_ready
 from learnd.llm.broker import BrokerProcess
 from learnd.pipeline.learn_run import RUN_FAILED, learn, record_published
 from learnd.progress import Progress
+from learnd.publish.plan import reader_plan
 from learnd.publish.targets import publish_local
 from learnd.redact import redact_text
 
@@ -59,7 +60,8 @@ def run(args: Any, config: Config, progress: Progress) -> int:
     if args.json:
         print(json.dumps(result_json(result, published), indent=2))
     elif result.plan_path is not None:
-        sys.stdout.write(redact_text(result.plan_path.read_text(encoding="utf-8")))
+        # The plan as published, run details folded, as a maintainer would see it.
+        sys.stdout.write(redact_text(reader_plan(result).whole()))
     if published is not None and published.path:
         progress.say(f"demo: plan written to {published.path}")
     progress.say(f"demo: run directory {result.run_dir}")

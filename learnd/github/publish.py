@@ -28,23 +28,36 @@ own text.
 from __future__ import annotations
 
 import logging
+import re
 import urllib.parse
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from learnd.github.body import comment_body, issue_body, issue_title
+from learnd.github.body import (
+    Pages,
+    comment_body,
+    comment_place,
+    gist_place,
+    issue_title,
+    plan_pages,
+)
 from learnd.github.client import GitHubClient, repo_path
 from learnd.github.errors import GistsNotAllowed, GitHubRefused, RepoNotFound
 from learnd.github.markers import carries_marker, marker
-from learnd.github.payload import as_object, integer, text
+from learnd.github.payload import as_object, integer, optional_text, text
 from learnd.github.pulls import explain_not_found
 from learnd.redact import redact_text
 
 log = logging.getLogger(__name__)
 
 PLAN_FILE = "learn-plan.md"
+# What does not fit in the plan file (GitHub's body limit applies to it too, so that
+# its first screen is the same as an issue's) goes in a second file, linked.
+REST_FILE = "learn-plan-rest.md"
 TRIPWIRES_FILE = "tripwire-candidates.json"
+# What a continuation comment says once the whole plan fits in the issue again.
+NOTHING_MORE = "Nothing more: the whole plan fits in the issue now."
 LABEL_COLOR = "1d76db"
 LABEL_DESCRIPTION = "Documentation learn plan filed by learnd"
 
@@ -67,12 +80,17 @@ class CreationLog(Protocol):
 
     def note_created(self, ref: str, url: str) -> None: ...
 
+    def url(self) -> str | None:
+        """Its URL, once known."""
+        ...
+
 
 @dataclass(frozen=True)
 class PublishedIssue:
     number: int
     url: str
     created: bool  # False when an existing issue was updated (or already current)
+    rest_url: str | None = None  # the comment holding what did not fit, if any
 
 
 @dataclass(frozen=True)
@@ -92,29 +110,92 @@ def publish_issue(
     tripwires_json: str,
     merge_sha: str,
     labels: Sequence[str],
+    run_details: str = "",
     known_issue: int | None = None,
-    full_plan_link: str | None = None,
     record: CreationLog | None = None,
+    rest_record: CreationLog | None = None,
 ) -> PublishedIssue:
     """File the plan as an issue, or update the issue an earlier attempt filed for it.
+
+    The body is laid out by :func:`learnd.github.body.plan_pages`: what does not fit
+    goes in the issue's first comment (kept once, like the issue, by ``rest_record``
+    and the marker), linked from the body.
 
     The issue kept is, in this order: the one ``record`` or ``known_issue`` names,
     if it is this account's and carries this run's marker; else the oldest such
     issue among the account's newest 100 in the repository; else a new one. Usual
     cost: ``GET /user`` (once per client), the list, then a POST or a PATCH (none when
     the issue already says the same); the first issue in a repository also creates
-    its label.
+    its label; a plan too long for one body costs the comment and, the first time,
+    a PATCH that links it.
     """
     # A bare string is one label, not a sequence of one-letter labels.
     labels = (labels,) if isinstance(labels, str) else tuple(labels)
     run_marker = marker(slug, pr_number, merge_sha)
     title = issue_title(redact_text(pr_title), pr_number)
-    body = issue_body(
-        plan=redact_text(plan_markdown),
-        tripwires_json=redact_text(tripwires_json),
-        marker=run_marker,
-        full_plan_link=redact_text(full_plan_link) if full_plan_link else None,
+    plan, details = redact_text(plan_markdown), redact_text(run_details)
+    tripwires = redact_text(tripwires_json)
+
+    def pages(link: str | None) -> Pages:
+        return plan_pages(
+            plan=plan,
+            run_details=details,
+            tripwires_json=tripwires,
+            marker=run_marker,
+            place=comment_place(link, run_marker),
+        )
+
+    known_rest = rest_record.url() if rest_record is not None else None
+    laid = pages(known_rest)
+    published = _file_issue(
+        client, slug, run_marker, title, laid.first, labels, known_issue=known_issue, record=record
     )
+    if laid.rest is None:
+        if rest_record is not None and rest_record.ref() is not None:
+            # An earlier, longer plan had a second page: it now says there is none.
+            _comment_once(
+                client,
+                slug,
+                published.number,
+                wanted=comment_body(NOTHING_MORE, marker=run_marker),
+                marker=run_marker,
+                existing=None,
+                record=rest_record,
+            )
+        return published
+    rest_url = _comment_once(
+        client,
+        slug,
+        published.number,
+        wanted=laid.rest,
+        marker=run_marker,
+        # A new issue has no comments yet: nothing to list.
+        existing=[] if published.created else None,
+        record=rest_record,
+    )
+    if rest_url != known_rest:
+        updated = as_object(
+            client.patch(
+                f"{repo_path(slug)}/issues/{published.number}", {"body": pages(rest_url).first}
+            ),
+            "the issue",
+        )
+        published = replace(published, url=text(updated, "html_url", "the issue"))
+    return replace(published, rest_url=rest_url)
+
+
+def _file_issue(
+    client: GitHubClient,
+    slug: str,
+    run_marker: str,
+    title: str,
+    body: str,
+    labels: tuple[str, ...],
+    *,
+    known_issue: int | None,
+    record: CreationLog | None,
+) -> PublishedIssue:
+    """The run's issue, found (and updated) or created, with ``title`` and ``body``."""
     me = client.login()
     recent = _own_recent_issues(client, slug, me)
     preferred = [n for n in (_number(record.ref()) if record else None, known_issue) if n]
@@ -186,29 +267,49 @@ def publish_gist(
     pr_title: str,
     plan_markdown: str,
     tripwires_json: str,
+    run_details: str = "",
     public: bool = False,
     known_gist: str | None = None,
     record: CreationLog | None = None,
 ) -> PublishedGist:
     """Publish the plan and tripwire JSON as a gist (secret unless ``public``).
 
+    The plan file is laid out as an issue body is (:func:`learnd.github.body.plan_pages`),
+    so its first screen is the same; what does not fit goes in a second file, linked.
     The gist ``record`` or ``known_gist`` names is updated in place; else the oldest
     of the account's newest gists whose description begins with ``key``; else a new
     gist. Installation tokens (GitHub Apps, Actions' GITHUB_TOKEN) cannot create
     gists: that is :class:`GistsNotAllowed`, not a generic refusal.
     """
     description = gist_description(key, pr_title)
-    files = {
-        PLAN_FILE: {"content": redact_text(plan_markdown)},
-        # GitHub refuses a gist file with blank content.
-        TRIPWIRES_FILE: {"content": redact_text(tripwires_json).strip() or '{"candidates": []}'},
-    }
-    change = {"description": description, "files": files}
+    plan, details = redact_text(plan_markdown), redact_text(run_details)
+    # GitHub refuses a gist file with blank content.
+    tripwires = redact_text(tripwires_json).strip() or '{"candidates": []}'
+
+    def change(gist_url: str | None) -> dict[str, Any]:
+        link = f"{gist_url}#{_file_anchor(REST_FILE)}" if gist_url else None
+        laid = plan_pages(
+            plan=plan,
+            run_details=details,
+            tripwires_json=None,
+            marker=None,
+            place=gist_place(link, REST_FILE),
+        )
+        files: dict[str, Any] = {
+            PLAN_FILE: {"content": laid.first},
+            TRIPWIRES_FILE: {"content": tripwires},
+        }
+        if laid.rest is not None:
+            files[REST_FILE] = {"content": laid.rest}
+        return {"description": description, "files": files}
+
     try:
         for gist_id in dict.fromkeys(
             g for g in (record.ref() if record else None, known_gist) if g
         ):
-            updated = _update_gist(client, gist_id, change)
+            updated = _update_gist(
+                client, gist_id, change, known_url=record.url() if record else None
+            )
             if updated is not None:
                 return _gist_done(updated, record, created=False)
             log.info("gist %s is gone; looking for another or creating one", gist_id)
@@ -224,25 +325,39 @@ def publish_gist(
 
         found = find_existing()
         if found is not None:
-            updated = _update_gist(client, text(found, "id", "the gist"), change)
+            updated = _update_gist(
+                client,
+                text(found, "id", "the gist"),
+                change,
+                known_url=optional_text(found, "html_url"),
+            )
             if updated is not None:
                 return _gist_done(updated, record, created=False)
+        first = change(None)
         created = as_object(
             client.create_once(
                 "/gists",
-                {**change, "public": public},
+                {**first, "public": public},
                 find_existing=find_existing,
                 sent_before=record.pending_since() if record else None,
                 on_send=record.note_sending if record else None,
             ),
             "the new gist",
         )
-        if created.get("description") != description:
-            # Made by an earlier attempt's late request: bring it up to date.
-            created = _update_gist(client, text(created, "id", "the gist"), change) or created
+        url = optional_text(created, "html_url")
+        if created.get("description") != description or change(url) != first:
+            # Made by an earlier attempt's late request, or a plan whose second file
+            # is linked by the gist's URL, known now: brought up to date.
+            gist_id = text(created, "id", "the gist")
+            created = _update_gist(client, gist_id, change, known_url=url) or created
     except GitHubRefused as exc:
         raise _gist_refusal(client, exc) from None
     return _gist_done(created, record, created=True)
+
+
+def _file_anchor(name: str) -> str:
+    """The anchor GitHub gives a gist's file on the gist's page."""
+    return "file-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 def comment_on_pr(
@@ -263,9 +378,34 @@ def comment_on_pr(
     listed. This account's comment carrying the marker is updated, never
     duplicated, and left alone when it already says the same.
     """
-    wanted = comment_body(redact_text(body), marker=marker)
+    try:
+        return _comment_once(
+            client,
+            slug,
+            pr_number,
+            wanted=comment_body(redact_text(body), marker=marker),
+            marker=marker,
+            existing=existing,
+            record=record,
+        )
+    except GitHubRefused as exc:
+        raise explain_not_found(client, slug, pr_number, exc) from None
+
+
+def _comment_once(
+    client: GitHubClient,
+    slug: str,
+    number: int,
+    *,
+    wanted: str,
+    marker: str,
+    existing: Sequence[dict[str, Any]] | None,
+    record: CreationLog | None,
+) -> str:
+    """The account's one comment with ``marker`` on issue or PR ``number``, saying
+    ``wanted`` (a whole body, marker last): updated, or created once; its URL."""
     base = repo_path(slug)
-    comments_path = f"{base}/issues/{pr_number}/comments"
+    comments_path = f"{base}/issues/{number}/comments"
     me = client.login()
     preferred = [n for n in (_number(record.ref()) if record else None,) if n]
 
@@ -276,35 +416,32 @@ def comment_on_pr(
     earlier = record is not None and (
         record.ref() is not None or record.pending_since() is not None
     )
-    try:
-        listed = client.get_all(comments_path) if existing is None or earlier else existing
-        found = _pick(_ours(listed, marker, me), preferred)
-        if found is not None:
-            url = text(found, "html_url", "the comment")
-            if found.get("body") != wanted:
-                comment_id = integer(found, "id", "the comment")
-                updated = client.patch(f"{base}/issues/comments/{comment_id}", {"body": wanted})
-                url = text(as_object(updated, "the comment"), "html_url", "the comment")
-            if record is not None:
-                record.note_created(str(integer(found, "id", "the comment")), url)
-            return url
-        created = as_object(
-            client.create_once(
-                comments_path,
-                {"body": wanted},
-                find_existing=find_existing,
-                sent_before=record.pending_since() if record else None,
-                on_send=record.note_sending if record else None,
-            ),
-            "the new comment",
-        )
-        url = text(created, "html_url", "the new comment")
-        if created.get("body") != wanted:
-            comment_id = integer(created, "id", "the comment")
+    listed = client.get_all(comments_path) if existing is None or earlier else existing
+    found = _pick(_ours(listed, marker, me), preferred)
+    if found is not None:
+        url = text(found, "html_url", "the comment")
+        if found.get("body") != wanted:
+            comment_id = integer(found, "id", "the comment")
             updated = client.patch(f"{base}/issues/comments/{comment_id}", {"body": wanted})
             url = text(as_object(updated, "the comment"), "html_url", "the comment")
-    except GitHubRefused as exc:
-        raise explain_not_found(client, slug, pr_number, exc) from None
+        if record is not None:
+            record.note_created(str(integer(found, "id", "the comment")), url)
+        return url
+    created = as_object(
+        client.create_once(
+            comments_path,
+            {"body": wanted},
+            find_existing=find_existing,
+            sent_before=record.pending_since() if record else None,
+            on_send=record.note_sending if record else None,
+        ),
+        "the new comment",
+    )
+    url = text(created, "html_url", "the new comment")
+    if created.get("body") != wanted:
+        comment_id = integer(created, "id", "the comment")
+        updated = client.patch(f"{base}/issues/comments/{comment_id}", {"body": wanted})
+        url = text(as_object(updated, "the comment"), "html_url", "the comment")
     if record is not None:
         record.note_created(str(integer(created, "id", "the new comment")), url)
     return url
@@ -451,18 +588,31 @@ def _update_issue(
 
 
 def _update_gist(
-    client: GitHubClient, gist_id: str, change: dict[str, Any]
+    client: GitHubClient,
+    gist_id: str,
+    change: Callable[[str | None], dict[str, Any]],
+    *,
+    known_url: str | None,
 ) -> dict[str, Any] | None:
-    """The gist after the change; None when it is gone (or not this account's: GitHub
-    answers 404 for both)."""
+    """The gist after the change (built for its URL); None when it is gone (or not
+    this account's: GitHub answers 404 for both). A second file an earlier, longer
+    plan needed and this one does not is removed."""
+    path = f"/gists/{urllib.parse.quote(gist_id, safe='')}"
+    wanted = change(known_url)
     try:
-        return as_object(
-            client.patch(f"/gists/{urllib.parse.quote(gist_id, safe='')}", change), "the gist"
-        )
+        gist = as_object(client.patch(path, wanted), "the gist")
     except GitHubRefused as exc:
         if exc.status == 404:
             return None
         raise
+    url = optional_text(gist, "html_url")
+    if url != known_url and change(url) != wanted:
+        wanted = change(url)
+        gist = as_object(client.patch(path, wanted), "the gist")
+    files = gist.get("files")
+    if isinstance(files, dict) and REST_FILE in files and REST_FILE not in wanted["files"]:
+        gist = as_object(client.patch(path, {"files": {REST_FILE: None}}), "the gist")
+    return gist
 
 
 def _gist_done(gist: dict[str, Any], record: CreationLog | None, *, created: bool) -> PublishedGist:

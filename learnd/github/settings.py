@@ -58,3 +58,22 @@ def checked_api_url(url: str, source: str) -> str:
     if parsed.query or parsed.fragment:
         raise ConfigError(f"{source}: {url!r} must not carry a query or fragment")
     return url.strip().rstrip("/")
+
+
+def web_url(api_url: str) -> str:
+    """The web address of the GitHub that ``api_url`` is the API of, without a slash.
+
+    Links in a published plan (a file at the merge commit, the PR, the commit) go to
+    the web host, which is not the API host: ``https://api.github.com`` serves
+    ``https://github.com``, a GitHub Enterprise Server's ``https://ghe.example/api/v3``
+    serves ``https://ghe.example``, and GitHub Enterprise Cloud with data residency's
+    ``https://api.acme.ghe.com`` serves ``https://acme.ghe.com``. Any other URL (a
+    proxy, a test server) is taken to serve both.
+    """
+    parsed = urllib.parse.urlsplit(api_url.strip().rstrip("/"))
+    host, path = parsed.netloc, parsed.path.rstrip("/")
+    if path.lower().endswith("/api/v3"):
+        path = path[: -len("/api/v3")]
+    elif host.lower().startswith("api."):
+        host = host[len("api.") :]
+    return urllib.parse.urlunsplit((parsed.scheme, host, path, "", ""))

@@ -47,7 +47,7 @@ from learnd.llm.cost import estimate_cost
 from learnd.llm.errors import LLMError, one_line
 from learnd.llm.settings import LLMSettings
 from learnd.pipeline.protocol import atomic_write_json
-from learnd.pipeline.roster import PLAN_OUTPUT, PLAN_SYNTHESIZER, TRIPWIRE_EXTRACTOR
+from learnd.pipeline.roster import ENGINE_HEADING, PLAN_OUTPUT, PLAN_SYNTHESIZER, TRIPWIRE_EXTRACTOR
 from learnd.redact import redact_json, redact_text
 from learnd.tripwires import TripwireSchemaError, validate_candidates
 
@@ -56,7 +56,6 @@ if TYPE_CHECKING:  # the client imports the SDKs; only an agent that asks pays f
 
 # Chunks of one agent asked at once; more would only queue at the provider.
 MAX_PARALLEL_CHUNKS = 4
-ENGINE_HEADING = "## Engine"
 
 ProviderFactory = Callable[[LLMSettings, Mapping[str, str]], "Provider"]
 

@@ -29,6 +29,17 @@ GAP_OUTPUT = "gap-analysis.md"
 PLAN_OUTPUT = "learn-plan.md"
 TRIPWIRES_OUTPUT = "tripwire-candidates.json"
 
+# The plan's headings that only label what follows them, which publishing leaves
+# out so that the first screen leads with the items (the design's plan sections).
+CONTEXT_HEADING = "## Context"
+SUMMARY_HEADING = "## Summary"
+ITEMS_HEADING = "## Documentation Items"
+# The plan's sections about the run rather than the docs, which publishing folds into
+# a collapsed block: what the PlanSynthesizer says about its inputs, and what an LLM
+# engine appends about who wrote the plan.
+RUN_DETAILS_HEADING = "## Run details"
+ENGINE_HEADING = "## Engine"
+
 
 @dataclass(frozen=True)
 class AgentSlot:

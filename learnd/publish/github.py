@@ -27,7 +27,7 @@ from learnd.pipeline.learn_run import RunResult
 from learnd.pipeline.rundir import RunDir
 from learnd.publish import Published
 from learnd.publish.ledger import ledger_entry
-from learnd.publish.plan import published_plan
+from learnd.publish.plan import reader_plan
 
 
 def _client(access: GitHubAccess | None, kind: str) -> tuple[str, GitHubClient]:
@@ -56,7 +56,8 @@ def publish_github(
     a second issue."""
     slug, client = _client(access, kind)
     assert result.plan_path is not None
-    plan = published_plan(result.plan_path)
+    # The issue's or gist's title is the PR's: the plan's own title line is left out.
+    plan = reader_plan(result)
     tripwires = (
         result.tripwires_path.read_text(encoding="utf-8")
         if result.tripwires_path is not None
@@ -73,7 +74,8 @@ def publish_github(
             key=key,
             # A gist description is one line of plain text.
             pr_title=plain_line(target.pr.title),
-            plan_markdown=plan,
+            plan_markdown=plan.body,
+            run_details=plan.run_details,
             tripwires_json=tripwires,
             public=access.settings.public_gists if access is not None else False,
             known_gist=known_gist if isinstance(known_gist, str) else None,
@@ -87,20 +89,20 @@ def publish_github(
                 "PR; use --pr N, --publish gist or --publish file"
             )
         known = earlier.get("issue") if earlier.get("kind") == "issue" else None
+        run_marker = marker(slug, number, target.merge_sha)
         issue = publish_issue(
             client,
             slug,
             pr_number=number,
             pr_title=target.pr.title,
-            plan_markdown=plan,
+            plan_markdown=plan.body,
+            run_details=plan.run_details,
             tripwires_json=tripwires,
             merge_sha=target.merge_sha,
             labels=labels,
             known_issue=known if isinstance(known, int) else None,
-            full_plan_link=str(result.plan_path),
-            record=ledger_entry(
-                state_dir, result.run_id, "issue", marker(slug, number, target.merge_sha)
-            ),
+            record=ledger_entry(state_dir, result.run_id, "issue", run_marker),
+            rest_record=ledger_entry(state_dir, result.run_id, "rest", run_marker),
         )
         published = Published("issue", url=issue.url, ref=str(issue.number))
     record(published)
@@ -110,7 +112,10 @@ def publish_github(
             client,
             slug,
             number,
-            body=f"learnd wrote a documentation plan for this pull request: {published.url}",
+            body=(
+                f"learnd wrote a documentation plan for this pull request "
+                f"({result.items} item{'' if result.items == 1 else 's'}): {published.url}"
+            ),
             marker=run_marker,
             # A comment made by an earlier attempt is not in the fetched conversation.
             existing=None if earlier.get("comment") else _fetched_comments(result.run_dir),

@@ -1,7 +1,8 @@
 """What learnd has asked GitHub to create for each run, kept beside the runs.
 
 ``<state_dir>/published/<run_id>.json`` holds, for each thing a run publishes
-(``issue``, ``gist``, ``comment``): the key it is found by on GitHub (the run's
+(``issue``, ``gist``, ``comment``, and ``rest``: the issue's comment holding what
+did not fit in its body): the key it is found by on GitHub (the run's
 marker, or the gist's description prefix), its id and URL once GitHub has answered,
 and the time of the last create request whose answer never came. It is written
 before every create request and after every answer (atomically, then synced), so a
@@ -26,7 +27,7 @@ from learnd.pipeline.protocol import atomic_write_json
 log = logging.getLogger(__name__)
 
 LEDGER_VERSION = 1
-KINDS = ("issue", "gist", "comment")
+KINDS = ("issue", "gist", "comment", "rest")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ class LedgerEntry:
     def ref(self) -> str | None:
         ref = self._entry().get("ref")
         return ref if isinstance(ref, str) and ref else None
+
+    def url(self) -> str | None:
+        url = self._entry().get("url")
+        return url if isinstance(url, str) and url else None
 
     def pending_since(self) -> float | None:
         sent = self._entry().get("sent_at")

@@ -12,7 +12,7 @@ from pathlib import Path
 from learnd.pipeline.learn_run import RunResult
 from learnd.publish import Published
 from learnd.publish.files import publish_files
-from learnd.publish.plan import published_plan
+from learnd.publish.plan import reader_plan
 from learnd.redact import redact_text
 
 LOCAL_TARGETS = ("file", "stdout", "none")
@@ -32,12 +32,12 @@ def publish_local(
     if result.plan_path is None or target_kind == "none":
         return None
     if target_kind == "stdout":
-        sys.stdout.write(redact_text(published_plan(result.plan_path)))
+        sys.stdout.write(redact_text(reader_plan(result).whole()))
         sys.stdout.flush()
         return Published("stdout")
     return publish_files(
         run_id=result.run_id,
-        plan=published_plan(result.plan_path),
+        plan=reader_plan(result).whole(),
         tripwires=result.tripwires_path,
         out_dir=out_dir or state_dir / "plans",
     )

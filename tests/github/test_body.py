@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -12,82 +14,141 @@ from learnd.github.body import (
     GITHUB_BODY_LIMIT,
     GITHUB_TITLE_LIMIT,
     comment_body,
-    issue_body,
+    comment_place,
+    gist_place,
     issue_title,
+    plan_pages,
     tripwire_block,
 )
 from learnd.github.markers import RunMarker, carries_marker, defang, find_marker, marker
 
+gfm = sys.modules["gfm"]  # loaded by tests/conftest.py
+
 MARK = marker("acme/widgets", 12, "a" * 40)
 TRIPWIRES = json.dumps({"candidates": [{"action": "Before x", "warning": "Do y."}]}, indent=2)
+DETAILS = "<details>\n<summary>Run details</summary>\n\n- ran\n\n</details>"
+COMMENT = "https://github.com/acme/widgets/issues/7#issuecomment-1"
 
 
-def section(n: int, lines: int, width: int = 60) -> str:
-    return f"## Section {n}\n\n" + "".join(f"- line {k} {'y' * width}\n" for k in range(lines))
-
-
-def test_a_short_plan_is_published_whole() -> None:
-    body = issue_body(
-        plan="# Plan\n\n## A\n\ntext\n", tripwires_json=TRIPWIRES, marker=MARK, full_plan_link=None
-    )
-    assert body == f"# Plan\n\n## A\n\ntext\n\n{tripwire_block(TRIPWIRES)}\n\n{MARK}\n"
-    assert "<summary>Tripwire candidates (1)</summary>" in body
-
-
-def test_cut_before_the_last_section_that_fits() -> None:
-    plan = "# Plan\n\n" + "".join(section(n, 5) for n in range(10))
-    body = issue_body(
+def issue(plan: str, limit: int = GITHUB_BODY_LIMIT, link: str | None = COMMENT, **kw: Any) -> Any:
+    return plan_pages(
         plan=plan,
-        tripwires_json=TRIPWIRES,
+        run_details=kw.get("run_details", DETAILS),
+        tripwires_json=kw.get("tripwires", TRIPWIRES),
         marker=MARK,
-        full_plan_link="https://x/plan",
-        limit=2_000,
+        place=comment_place(link, MARK, limit),
+        limit=limit,
     )
-    assert len(body) <= 2_000
-    kept = body.split("\n\n> **This plan is cut here**")[0]
-    assert plan.startswith(kept)
-    assert plan[len(kept) :].lstrip("\n").startswith("## Section")
-    left_out = plan.count("## Section") - kept.count("## Section")
-    assert f"{left_out} more sections did not fit" in body
-    assert "The full plan: https://x/plan" in body
-    assert body.endswith(f"{tripwire_block(TRIPWIRES)}\n\n{MARK}\n")
 
 
-def test_one_huge_section_is_cut_at_an_item_heading() -> None:
-    items = "".join(f"### {n}. item\n\n" + "z" * 300 + "\n\n" for n in range(20))
-    plan = f"# Plan\n\n## Documentation Items\n\n{items}"
-    body = issue_body(
-        plan=plan, tripwires_json=TRIPWIRES, marker=MARK, full_plan_link=None, limit=3_000
+def items(n: int, width: int = 300) -> str:
+    head = "Merged #12 by Ann.\n\n**" + str(n) + " items**.\n\n"
+    return head + "".join(
+        f"### {k}. [HIGH] item {k}\n\n- [ ] **Action:** X\n\n```diff\n-{'y' * width}\n```\n\n"
+        for k in range(1, n + 1)
     )
-    assert len(body) <= 3_000
-    kept = body.split("\n\n> **This plan is cut here**")[0]
-    assert plan[len(kept) :].lstrip("\n").startswith("### ")
-    assert "the rest of this section did not fit" in body
-    assert "learnd's run directory" in body
 
 
-def test_a_cut_inside_a_code_fence_closes_it() -> None:
-    code = "".join(f"line {n} {'c' * 50}\n" for n in range(80))
-    plan = f"# Plan\n\n## Draft\n\n```markdown\n## not a heading\n{code}```\n"
-    body = issue_body(
-        plan=plan, tripwires_json=TRIPWIRES, marker=MARK, full_plan_link=None, limit=2_500
+def test_a_short_plan_is_one_page() -> None:
+    pages = issue("Merged #12.\n\n### 1. item\n\n- [ ] **Action:** X\n")
+    assert pages.rest is None
+    assert pages.first == (
+        "Merged #12.\n\n### 1. item\n\n- [ ] **Action:** X\n\n"
+        f"{DETAILS}\n\n{tripwire_block(TRIPWIRES)}\n\n{MARK}\n"
     )
-    assert len(body) <= 2_500
-    kept = body.split("\n\n> **This plan is cut here**")[0]
-    assert kept.endswith("\n```")  # the fence is closed before the note
-    assert kept.count("```") == 2
-    assert "## not a heading" in kept  # a heading inside a fence is not a boundary
+    assert "<summary>Tripwire candidates (1), as JSON for agents</summary>" in pages.first
 
 
-def test_tripwires_too_large_for_any_issue_are_pointed_to() -> None:
+def test_what_does_not_fit_goes_on_the_second_page_between_items() -> None:
+    plan = items(40)
+    pages = issue(plan, limit=6_000)
+    assert len(pages.first) <= 6_000 and pages.rest is not None and len(pages.rest) <= 6_000
+    first, rest = gfm.document(pages.first), gfm.document(pages.rest)
+    assert not first.unclosed and not rest.unclosed
+    shown = [n.text() for n in first.top if n.tag == "h3"]
+    moved = [n.text() for n in rest.top if n.tag == "h3"]
+    assert shown == [f"{k}. [HIGH] item {k}" for k in range(1, len(shown) + 1)]
+    assert moved[0] == f"{len(shown) + 1}. [HIGH] item {len(shown) + 1}"
+    dropped = 40 - len(shown) - len(moved)
+    assert dropped > 0
+    # The note sits right after the counts, and its numbers are what the pages show.
+    note = (
+        f"**Items 1–{len(shown)} of 40 are below.** "
+        f"Items {len(shown) + 1}–{len(shown) + len(moved)} are in"
+    )
+    assert note in pages.first
+    assert pages.first.index(note) < pages.first.index("### 1.")
+    assert f"[the first comment below]({COMMENT})" in pages.first
+    assert f"Items {40 - dropped + 1}–40 did not fit on GitHub" in pages.first
+    assert f"{dropped} more items and what follows them did not fit" in pages.rest
+    # Each page ends with the marker; the first with the run details and tripwires.
+    assert pages.first.endswith(f"{DETAILS}\n\n{tripwire_block(TRIPWIRES)}\n\n{MARK}\n")
+    assert pages.rest.endswith(f"\n\n{MARK}\n") and carries_marker(pages.rest, MARK)
+    assert len(first.checkboxes()) == len(shown) and len(rest.checkboxes()) == len(moved)
+
+
+def test_a_gist_file_takes_all_the_rest() -> None:
+    plan = items(40)
+    pages = plan_pages(
+        plan=plan,
+        run_details=DETAILS,
+        tripwires_json=None,
+        marker=None,
+        place=gist_place("https://gist.github.com/x#file-learn-plan-rest-md", "learn-plan-rest.md"),
+        limit=6_000,
+    )
+    assert pages.rest is not None
+    shown = pages.first.count("\n### ")
+    assert pages.rest.count("### ") == 40 - shown
+    assert (
+        "[learn-plan-rest.md in this gist](https://gist.github.com/x#file-learn-plan-rest-md)"
+        in (pages.first)
+    )
+    assert "<!--" not in pages.first + pages.rest and "Tripwire" not in pages.first
+
+
+def test_one_item_larger_than_a_page_is_split_with_its_code_block_closed_and_reopened() -> None:
+    code = "".join(f"line {n} {'c' * 50}\n" for n in range(100))
+    item = "### 1. big\n\n- [ ] **Action:** X\n\n"
+    plan = f"Merged #12.\n\n{item}````markdown\n## not a heading\n{code}````\n"
+    pages = issue(plan, limit=5_000)
+    assert pages.rest is not None
+    first, rest = gfm.document(pages.first), gfm.document(pages.rest)
+    assert not first.unclosed and not rest.unclosed
+    # Both pages show code, never text or a heading from inside the block.
+    assert [n.tag for n in first.top].count("pre") == 1
+    assert [n.tag for n in rest.top if n.tag in ("pre", "h2")] == ["pre"]
+    assert "Item 1 continues in" not in pages.first  # every item starts on page one
+    assert "The plan continues in" in pages.first and "the rest of item 1" in pages.first
+    kept = pages.first.split("````markdown\n", 1)[1].split("\n````", 1)[0]
+    again = pages.rest.split("````markdown\n", 1)[1].split("\n````", 1)[0]
+    assert (kept + "\n" + again).replace("## not a heading\n", "", 1) == code.rstrip("\n")
+
+
+def test_sections_after_the_items_are_named_when_they_move() -> None:
+    plan = items(3, width=20) + "## Skipped\n\n" + "".join(f"- skip {k}\n" for k in range(400))
+    pages = issue(plan, limit=4_000)
+    assert pages.rest is not None
+    assert "**The plan continues in [the first comment below]" in pages.first
+    assert "the rest of Skipped." in pages.first
+    plan = items(3, width=20) + "## Stale Documentation\n\n- x\n\n## Skipped\n\n" + "- s\n" * 2000
+    pages = issue(plan, limit=4_000)
+    assert "the first comment below" in pages.first and "Stale Documentation" in pages.first
+
+
+def test_tripwires_too_large_for_the_first_page_move_to_the_second() -> None:
+    many = json.dumps({"candidates": [{"action": "a" * 100} for _ in range(120)]})
+    pages = issue(items(2, width=10), limit=20_000, tripwires=many)
+    assert len(pages.first) <= 20_000 and pages.rest is not None and len(pages.rest) <= 20_000
+    assert "<summary>Tripwire candidates (120), as JSON for agents</summary>" in pages.first
+    assert "continues" not in pages.first  # the plan itself fits
+    assert f"Their JSON is in [the first comment below]({COMMENT})" in pages.first
+    assert tripwire_block(many) in pages.rest
     huge = json.dumps({"candidates": [{"action": "a" * 100} for _ in range(1_000)]})
-    body = issue_body(
-        plan="# Plan\n", tripwires_json=huge, marker=MARK, full_plan_link="https://x/gist"
-    )
-    assert len(body) <= GITHUB_BODY_LIMIT
-    assert "<summary>Tripwire candidates (1000)</summary>" in body
-    assert "too large to show here" in body and "https://x/gist" in body
-    assert body.endswith(f"{MARK}\n")
+    pages = issue(items(2, width=10), tripwires=huge)
+    assert len(pages.first) <= GITHUB_BODY_LIMIT
+    assert "too large for GitHub" in pages.first and "`--publish gist`" in pages.first
+    assert pages.rest is None
 
 
 def test_backticks_in_tripwires_get_a_longer_fence() -> None:
@@ -115,17 +176,19 @@ lines = st.one_of(
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(lines, max_size=200), st.integers(min_value=800, max_value=4_000))
+@given(st.lists(lines, max_size=200), st.integers(min_value=1_500, max_value=4_000))
 def test_any_plan_fits_and_keeps_marker_and_tripwires(plan_lines: list[str], limit: int) -> None:
     plan = "\n".join(plan_lines)
-    body = issue_body(
-        plan=plan, tripwires_json=TRIPWIRES, marker=MARK, full_plan_link="https://x", limit=limit
-    )
-    assert len(body) <= limit
-    assert body.endswith(f"{tripwire_block(TRIPWIRES)}\n\n{MARK}\n")
-    assert find_marker(body) == RunMarker("acme/widgets", 12, "a" * 40)
-    # A plan quoting the marker (its own or any other) never adds one.
-    assert body.count(MARK) == 1
+    pages = issue(plan, limit=limit)
+    for page in (pages.first, pages.rest):
+        if page is None:
+            continue
+        assert len(page) <= limit
+        assert find_marker(page) == RunMarker("acme/widgets", 12, "a" * 40)
+        # A plan quoting the marker (its own or any other) never adds one.
+        assert page.count(MARK) == 1
+        assert not gfm.document(page).unclosed
+    assert pages.first.endswith(f"{DETAILS}\n\n{tripwire_block(TRIPWIRES)}\n\n{MARK}\n")
 
 
 def test_marker_round_trip() -> None:
@@ -151,7 +214,7 @@ def test_quoted_markers_are_defanged_and_the_body_has_one_marker() -> None:
     theirs = marker("acme/widgets", 42, "b" * 40)
     plan = f"- **PR description:** {theirs}\n\n`{theirs}`\n\n<!--learnd:run=x/y#1@abcdefa -->\n"
     tripwires = json.dumps({"candidates": [{"warning": theirs}]})
-    body = issue_body(plan=plan, tripwires_json=tripwires, marker=MARK, full_plan_link=theirs)
+    body = issue(plan, tripwires=tripwires, run_details=f"<details>{theirs}</details>").first
     assert body.count("learnd:run=") == body.count("<!-- quoted learnd:run=") + 1
     assert body.count(MARK) == 1 and find_marker(body) == RunMarker("acme/widgets", 12, "a" * 40)
     # Still the same JSON, the warning now plainly a quote.
@@ -168,3 +231,16 @@ def test_quoted_markers_are_defanged_and_the_body_has_one_marker() -> None:
 def test_marker_refuses_what_is_not_a_run(slug: str, number: int, sha: str) -> None:
     with pytest.raises(ValueError):
         marker(slug, number, sha)
+
+
+def test_run_details_too_long_are_cut_inside_their_block() -> None:
+    content = "- CodeDiffAnalyzer: **failed** (" + "error " * 2_000 + ")\n```text\n" + "x\n" * 3_000
+    details = f"<details>\n<summary>Run details</summary>\n\n{content}\n\n</details>"
+    pages = issue(items(3, width=10), limit=20_000, run_details=details)
+    assert pages.rest is None and len(pages.first) <= 20_000
+    rendered = gfm.document(pages.first)
+    assert not rendered.unclosed
+    summaries = [n.find_all("summary")[0].text() for n in rendered.top if n.tag == "details"]
+    assert summaries == ["Run details", "Tripwire candidates (1), as JSON for agents"]
+    assert "cut to fit GitHub's limit" in pages.first
+    assert rendered.top[-1].tag == "#comment"

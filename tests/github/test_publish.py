@@ -64,7 +64,6 @@ def publish(client: GitHubClient, world: World, **overrides: Any) -> PublishedIs
         "merge_sha": world.merge_sha,
         "labels": ("learn-plan",),
         "known_issue": None,
-        "full_plan_link": None,
     }
     arguments.update(overrides)
     return publish_issue(client, world.slug, **arguments)
@@ -140,7 +139,10 @@ def test_the_issue_as_published(
     assert labels["learn-plan"].color == labels["docs"].color == LABEL_COLOR
     body = issue.body
     assert body.startswith(PLAN.rstrip())
-    assert "<details>\n<summary>Tripwire candidates (1)</summary>\n\n```json\n" in body
+    assert (
+        "<details>\n<summary>Tripwire candidates (1), as JSON for agents</summary>\n\n```json\n"
+        in body
+    )
     assert TRIPWIRES in body
     assert body.rstrip().endswith(marker(world.slug, world.pr, world.merge_sha))
 
@@ -377,27 +379,75 @@ def test_published_text_is_redacted_but_the_marker_is_kept(
     assert all(secret not in r.body for r in fake_github.requests)
 
 
-def test_a_plan_over_the_limit_is_cut_at_a_section_and_keeps_marker_and_tripwires(
-    client: GitHubClient, world: World, fake_github: FakeGitHub
-) -> None:
-    sections = "".join(
-        f"\n## Section {n}\n\n" + "".join(f"- item {n}.{k}: {'x' * 80}\n" for k in range(40))
-        for n in range(30)
+def long_plan(items: int, width: int = 300) -> str:
+    return (
+        "Merged #1.\n\n**"
+        + f"{items} items**.\n\n"
+        + "".join(
+            f"### {k}. [HIGH] item {k}\n\n- [ ] **Action:** X\n\n```diff\n-{'y' * width}\n```\n\n"
+            for k in range(1, items + 1)
+        )
     )
-    plan = PLAN + sections
+
+
+def test_a_plan_too_long_for_one_body_continues_in_one_comment_linked_from_it(
+    client: GitHubClient, world: World, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    run_marker = marker(world.slug, world.pr, world.merge_sha)
+    records = {
+        "record": ledger_entry(tmp_path, "run", "issue", run_marker),
+        "rest_record": ledger_entry(tmp_path, "run", "rest", run_marker),
+    }
+    plan = long_plan(300)
     assert len(plan) > GITHUB_BODY_LIMIT
-    link = "https://gist.github.com/octocat/0123abcd"
-    result = publish(client, world, plan_markdown=plan, full_plan_link=link)
-    assert result.created  # the fake refuses a body over 65,536 characters, like GitHub
+    first = publish(client, world, plan_markdown=plan, **records)
+    assert first.created and first.rest_url is not None
     [issue] = fake_github.issues(world.slug)
-    body = issue.body
-    assert len(body) <= GITHUB_BODY_LIMIT
-    assert body.rstrip().endswith(marker(world.slug, world.pr, world.merge_sha))
-    assert TRIPWIRES in body and "</details>" in body
-    assert "This plan is cut here" in body and link in body
-    kept = body.split("\n\n> **This plan is cut here**")[0]
-    assert kept.rstrip().endswith("x" * 80)  # whole sections, cut before a heading
-    assert "## Section 29" not in body
+    [rest] = fake_github.issue_comments(world.slug, issue.number)
+    assert len(issue.body) <= GITHUB_BODY_LIMIT and len(rest.body) <= GITHUB_BODY_LIMIT
+    assert first.rest_url.endswith(f"#issuecomment-{rest.id}")
+    assert f"[the first comment below]({first.rest_url})" in issue.body
+    assert issue.body.rstrip().endswith(run_marker) and rest.body.rstrip().endswith(run_marker)
+    assert TRIPWIRES in issue.body
+    shown, moved = issue.body.count("\n### "), rest.body.count("\n### ")
+    assert f"**Items 1–{shown} of 300 are below.** Items {shown + 1}–{shown + moved} are in" in (
+        issue.body
+    )
+    # Nothing points at the machine that ran learnd.
+    assert "run directory" not in issue.body and "/tmp" not in issue.body + rest.body
+    # First time: the comment, then the body that links it.
+    assert [(r.method, r.path.rsplit("/", 1)[-1]) for r in fake_github.requests[-2:]] == [
+        ("POST", "comments"),
+        ("PATCH", str(issue.number)),
+    ]
+
+    fake_github.clear_log()
+    again = publish(client, world, plan_markdown=plan, **records)
+    assert again.rest_url == first.rest_url
+    assert len(fake_github.issue_comments(world.slug, issue.number)) == 1
+    assert not fake_github.calls("POST") and not fake_github.calls("PATCH")
+
+    shorter = publish(client, world, **records)  # the whole plan fits now
+    assert shorter.rest_url is None
+    [issue] = fake_github.issues(world.slug)
+    [rest] = fake_github.issue_comments(world.slug, issue.number)
+    assert "first comment" not in issue.body
+    assert rest.body.startswith("Nothing more: the whole plan fits in the issue now.")
+
+
+def test_a_continuation_comment_whose_answer_was_lost_is_not_repeated(
+    client: GitHubClient, world: World, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    run_marker = marker(world.slug, world.pr, world.merge_sha)
+    fake_github.drop_next("POST", r"/issues/\d+/comments$", after=True)
+    result = publish(
+        client,
+        world,
+        plan_markdown=long_plan(300),
+        rest_record=ledger_entry(tmp_path, "run", "rest", run_marker),
+    )
+    [rest] = fake_github.issue_comments(world.slug, result.number)
+    assert result.rest_url is not None and result.rest_url.endswith(f"#issuecomment-{rest.id}")
 
 
 def test_publishing_to_an_unknown_repository(client: GitHubClient, fake_github: FakeGitHub) -> None:
@@ -412,7 +462,6 @@ def test_publishing_to_an_unknown_repository(client: GitHubClient, fake_github: 
             merge_sha="a" * 40,
             labels=("learn-plan",),
             known_issue=None,
-            full_plan_link=None,
         )
 
 
@@ -454,6 +503,21 @@ def test_a_gist_is_secret_by_default(
     )
     # Its own gists are listed first: one may be there from an earlier attempt.
     assert [r.method for r in fake_github.requests] == ["GET", "POST"]
+
+
+def test_a_long_plan_in_a_gist_continues_in_a_second_file_linked_from_the_first(
+    client: GitHubClient, world: World, fake_github: FakeGitHub
+) -> None:
+    result = gist(client, world, plan_markdown=long_plan(300))
+    stored = fake_github.gists[result.id]
+    assert set(stored.files) == {"learn-plan.md", "learn-plan-rest.md", "tripwire-candidates.json"}
+    first, rest = stored.files["learn-plan.md"], stored.files["learn-plan-rest.md"]
+    assert len(first) <= GITHUB_BODY_LIMIT
+    assert first.count("\n### ") + rest.count("\n### ") == 300
+    assert f"[learn-plan-rest.md in this gist]({result.url}#file-learn-plan-rest-md)" in first
+    # Shorter again: the second file goes.
+    again = gist(client, world, known_gist=result.id)
+    assert set(fake_github.gists[again.id].files) == {"learn-plan.md", "tripwire-candidates.json"}
 
 
 def test_a_public_gist_when_asked(

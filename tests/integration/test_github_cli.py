@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from claude_transcript import Transcript
 from secret_samples import SAMPLES, Sample
 
 SLUG = "acme/widgets"
+gfm = sys.modules["gfm"]  # loaded by tests/conftest.py
 
 DOC = """\
 ---
@@ -153,6 +155,65 @@ def test_learn_pr_publishes_one_issue_with_the_review_and_updates_it_on_rerun(
     assert len([i for i in s.fake.issues(SLUG) if i.title.startswith("[learn]")]) == 1
     # The review discussion is kept in the run: a rerun does not fetch it again.
     assert not [r for r in s.fake.requests if r.path.endswith("/comments")]
+
+
+def _check_issue_body(s: Setup, number: int, data: dict[str, Any], web: str) -> None:
+    """The issue as a maintainer meets it, parsed by GitHub's library."""
+    [issue] = [i for i in s.fake.issues(SLUG) if i.title.startswith("[learn]")]
+    body = issue.body
+    rendered = gfm.document(body)
+    assert not rendered.unclosed
+    # No title repeated: the context line leads, the items' checkboxes follow.
+    outline = rendered.outline()
+    assert outline[0][0] == "p" and outline[0][1].startswith(f"Merged #{number} by ann")
+    assert not [n for n in rendered.top if n.tag == "h1"]
+    assert "Context" not in [n.text() for n in rendered.top if n.tag == "h2"]
+    items = [n for n in rendered.top if n.tag == "h3"]
+    assert len(items) == data["items"] == len(rendered.checkboxes())
+    summaries = [
+        " ".join(n.find_all("summary")[0].text().split())
+        for n in rendered.top
+        if n.tag == "details"
+    ]
+    assert summaries == [
+        "Run details",
+        f"Tripwire candidates ({data['tripwires']}), as JSON for agents",
+    ]
+    assert rendered.top[-1].tag == "#comment"
+    # Every link is on the configured host's web address; evidence at the merge commit.
+    merge = s.repo.git("rev-parse", "HEAD").strip()
+    hrefs = [a.attrs["href"] or "" for a in rendered.root.find_all("a")]
+    assert hrefs and all(h.startswith(f"{web}/") for h in hrefs), hrefs
+    assert f"{web}/{SLUG}/pull/{number}" in hrefs
+    assert f"{web}/{SLUG}/commit/{merge}" in hrefs
+    assert f"{web}/{SLUG}/blob/{merge}/docs/uploads.md#L7" in hrefs
+    assert any(re.search(r"#discussion_r\d+$", h) for h in hrefs)  # the review comment
+    # Nothing local: no path of this machine, no file to open there.
+    assert str(s.repo.root) not in body and "tripwire-candidates.json" not in body
+    assert "/runs/" not in body
+
+
+def test_the_published_issue_leads_with_the_items_and_links_its_evidence(
+    setup: tuple[Setup, int], learnd_cli: Callable[..., Any]
+) -> None:
+    s, number = setup
+    out = learn(learnd_cli, s, "--pr", str(number), "--publish", "issue", "--json")
+    assert out.returncode == 0, out.stderr
+    _check_issue_body(s, number, json.loads(out.stdout), s.fake.web_url)
+
+
+def test_links_on_github_enterprise_are_on_its_web_host(
+    repo_builder: Callable[[str], Any],
+    fake_ghe: Any,
+    tokens: Any,
+    tmp_path: Path,
+    learnd_cli: Callable[..., Any],
+) -> None:
+    s, number = make_setup(repo_builder, fake_ghe, tokens, tmp_path)
+    assert fake_ghe.api_url.endswith("/api/v3")
+    out = learn(learnd_cli, s, "--pr", str(number), "--publish", "issue", "--json")
+    assert out.returncode == 0, out.stderr
+    _check_issue_body(s, number, json.loads(out.stdout), fake_ghe.web_url)
 
 
 def test_a_crash_after_the_issue_was_created_never_opens_a_second_one(

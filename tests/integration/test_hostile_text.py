@@ -137,9 +137,10 @@ def test_hostile_pr_text_is_inert_in_the_published_issue(
     page = gfm.read(issue.body)
     # Nobody is notified: no @login or @org/team in text GitHub would link.
     assert page.live_mentions() == []
-    # learnd's own HTML and nothing else: the tripwire block and the marker.
+    # learnd's own HTML and nothing else: the run details, the tripwire block, the marker.
     assert page.tag_names.isdisjoint({"img", "script", "b"}), page.tag_names
-    assert [name for name, _ in page.tags].count("details") == 1
+    assert [name for name, _ in page.tags].count("details") == 2
+    assert not gfm.document(issue.body).unclosed
     merge = s.repo.git("rev-parse", "HEAD").strip()
     assert page.comments == [f" learnd:run={SLUG}#{number}@{merge} "]
     # The hostile text is still there to read, as text.

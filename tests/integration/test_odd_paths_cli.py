@@ -97,19 +97,26 @@ def test_every_doc_name_git_allows_is_read_and_cited_with_its_own_lines(
     assert data["status"] == "completed"
     plan = Path(data["plan_path"]).read_text(encoding="utf-8")
 
-    cited = re.findall(r"`([^`\n]+):(\d+)` — `parse_file` — renamed to `read_file`", plan)
-    assert sorted(cited) == sorted((shown, str(3 + n)) for n, shown in enumerate(ODD_DOCS.values()))
-    removed = re.findall(r"`([^`\n]+):(\d+)` — `drop_me` — removed", plan)
-    assert sorted(removed) == sorted(
-        (shown, str(4 + n)) for n, shown in enumerate(ODD_DOCS.values())
-    )
+    # Each doc's own lines, cited by number in its diffs: parse_file's line fixed,
+    # drop_me's line in the item that removes its references (first 12 in evidence).
+    removed = re.findall(r"Remove references to `drop_me\(\)` from `([^`\n]+)`", plan)
+    assert sorted(removed) == sorted(ODD_DOCS.values())
     for number, (raw, shown) in enumerate(ODD_DOCS.items()):
         # The cited line exists in that very file and says what the plan quotes.
         lines = (Path(os.fsdecode(b.root)) / os.fsdecode(raw)).read_text().split("\n")
         assert lines[3 + number - 1] == f"Doc {number} says: call `parse_file(path)` to read."
-        assert f"- Doc {number} says: call `parse_file(path)` to read." in plan
-        assert f"+ Doc {number} says: call `read_file(path)` to read." in plan
+        quote = '"' if "\\" in shown else ""
+        assert f"--- {quote}a/{shown}{quote}\n+++ {quote}b/{shown}{quote}\n" in plan
+        assert (
+            f"@@ -{3 + number} +{3 + number} @@\n"
+            f"-Doc {number} says: call `parse_file(path)` to read.\n"
+            f"+Doc {number} says: call `read_file(path)` to read.\n"
+        ) in plan
         assert f"UPDATE_REFERENCES — `{shown}`" in plan
+        assert (
+            f"@@ -{4 + number} +{3 + number},0 @@\n-Doc {number} also uses `drop_me` here.\n"
+            in (plan)
+        )
     # No name reaches the plan with a raw control character or an invalid byte.
     assert "\x1b" not in plan and "\r" not in plan and "\t" not in plan
 

@@ -4,6 +4,7 @@ own agent process, and what it teaches reaches the plan with every secret remove
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,13 @@ def test_a_linked_session_is_analysed_and_no_planted_secret_survives(
     assert result["agents"][f"SessionAnalyzer:{SESSION_ID}"]["status"] == "ok"
 
     plan = (run_dir / "agents" / "learn-plan.md").read_text()
-    assert f"`{SESSION_ID}` (claude, linked by branch-cwd)" in plan
+    # A session is a short label (id and start), in the run details.
+    details = plan.split("## Run details", 1)[1]
+    assert re.search(
+        rf"- session `{SESSION_ID[:8]}`, \d{{4}}-\d\d-\d\d \d\d:\d\d UTC: "
+        "claude, linked by branch-cwd",
+        details,
+    )
     insights = plan.split("## Prevention Insights", 1)[1].split("\n## ", 1)[0]
     assert f"Session {SESSION_ID[:8]} (claude): 3 failed tool call(s)" in insights
     # What the session taught is a doc item, its evidence a label a reader can follow.

@@ -1,0 +1,383 @@
+"""The draft under each plan item: text a maintainer pastes, built from the facts.
+
+- Stale lines become a unified diff per doc: ``--- a/<doc>`` / ``+++ b/<doc>``,
+  one ``@@`` hunk per run of adjacent lines, the doc's lines exactly as written.
+  Line numbers live in the hunk headers, nowhere inside the lines.
+- A tripwire extends the ``tripwires:`` list the doc's frontmatter already has
+  (shown whole, the new entry last), adds the key when the frontmatter lacks it,
+  and says so when the doc has no frontmatter at all, showing the block to start it.
+- New names get a section each (signature, docstring, where defined and used);
+  a changed signature shows the call before and after.
+
+Every quoted piece goes through :mod:`learnd.inert` for where it lands; every block
+is a fence longer than any backtick run inside it (:func:`learnd.inert.fenced`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+import yaml
+
+from learnd.agents.gaps import (
+    DELETE_STALE,
+    NEW_DOC,
+    TRIPWIRE,
+    UPDATE_EXISTING,
+    UPDATE_REFERENCES,
+    DocItem,
+    StaleLine,
+    TripwireCandidate,
+)
+from learnd.agents.plan_links import Citer
+from learnd.analysis import changes as ch
+from learnd.analysis.changes import SymbolChange
+from learnd.docs.model import bare_name
+from learnd.inert import code_span, fenced, markdown_lines
+from learnd.inert import markdown_inline as text
+
+
+@dataclass(frozen=True)
+class DocText:
+    """A doc as it is at the merge commit: its text, or None when there is no such file."""
+
+    path: str
+    text: str | None
+
+
+def draft(item: DocItem, citer: Citer, docs: Mapping[str, DocText]) -> list[str]:
+    """The draft's lines, markdown, to be indented under the item."""
+    if item.draft:
+        return list(item.draft)
+    if item.action == UPDATE_REFERENCES:
+        return references(item.stale)
+    if item.action == DELETE_STALE:
+        return [
+            f"Delete {code_span(item.target)} ({code_span(f'git rm {item.target}')}), or "
+            "rewrite it around what replaced its subject. The lines that name what is gone:",
+            "",
+            *references(item.stale, say_gone=False),
+        ]
+    if item.action == TRIPWIRE and item.tripwire is not None:
+        return tripwire(item.tripwire, docs.get(item.tripwire.target_doc_path))
+    if item.action == UPDATE_EXISTING and all(
+        s.change == ch.SIGNATURE_CHANGED for s in item.symbols
+    ):
+        return signatures(item.symbols, citer)
+    if item.action in (NEW_DOC, UPDATE_EXISTING):
+        return new_names(item)
+    return [text(item.why)]
+
+
+# -- stale lines ----------------------------------------------------------------
+
+
+def references(stale: Sequence[StaleLine], *, say_gone: bool = True) -> list[str]:
+    """A unified diff per doc fixing ``stale``, then (``say_gone``) what has no
+    replacement."""
+    out: list[str] = []
+    for doc in sorted({s.ref.doc for s in stale}):
+        changed: dict[int, tuple[str, str]] = {}  # line -> (as written, fixed)
+        gone: list[str] = []
+        for number in sorted({s.ref.line for s in stale if s.ref.doc == doc}):
+            # Several stale refs can share a line: shown once, with every fix applied.
+            on_line = [s for s in stale if s.ref.doc == doc and s.ref.line == number]
+            old = on_line[0].ref.text.rstrip("\r\n")
+            new = old
+            for s in on_line:
+                if s.replacement is None:
+                    # One list item each: a paragraph of several would let a link
+                    # opened in one line take in the next.
+                    gone.append(f"- {code_span(s.ref.ref)} is gone ({text(s.fate)}).")
+                elif "/" in s.ref.ref or "/" in s.replacement or "." in s.replacement:
+                    # A path, or a dotted name written whole (`pkg.exceptions.Error`).
+                    new = new.replace(s.ref.ref, s.replacement)
+                else:
+                    pattern = rf"\b{re.escape(bare_name(s.ref.ref))}\b"
+                    # A function, so that a backslash in the new name is not a group.
+                    new = re.sub(pattern, _literal(s.replacement), new)
+            changed[number] = (old, new)
+        # Doc lines are quoted as they are, in a fence longer than any backtick run
+        # in them, so a line of ``` cannot end the block and turn the rest into markdown.
+        out += [*fenced(unified_diff(doc, changed), "diff"), ""]
+        if gone and say_gone:
+            out += [*gone, "", "Rewrite or delete the lines that name them.", ""]
+    return out
+
+
+def _literal(value: str) -> Callable[[re.Match[str]], str]:
+    return lambda _match: value
+
+
+def unified_diff(doc: str, changed: Mapping[int, tuple[str, str]]) -> list[str]:
+    """``--- a/doc``, ``+++ b/doc``, then one zero-context hunk per run of adjacent
+    lines; a line whose fix is unknown is shown removed (its item says to rewrite it)."""
+    # A name git would quote (it holds an escape) is quoted as git quotes it.
+    quote = '"' if "\\" in doc else ""
+    out = [f"--- {quote}a/{doc}{quote}", f"+++ {quote}b/{doc}{quote}"]
+    shift = 0  # lines added minus lines removed so far: the new side's offset
+    for run in _runs(sorted(changed)):
+        old = [changed[n][0] for n in run]
+        new = [changed[n][1] for n in run if changed[n][1] != changed[n][0]]
+        start = run[0]
+        new_start = start + shift if new else start + shift - 1
+        out.append(f"@@ -{_span(start, len(old))} +{_span(new_start, len(new))} @@")
+        out += [f"-{line}" for line in old]
+        out += [f"+{line}" for line in new]
+        shift += len(new) - len(old)
+    return out
+
+
+def _span(start: int, count: int) -> str:
+    return str(start) if count == 1 else f"{start},{count}"
+
+
+def _runs(numbers: Sequence[int]) -> list[list[int]]:
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and runs[-1][-1] == n - 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return runs
+
+
+# -- tripwires ------------------------------------------------------------------
+
+_TRIPWIRES_KEY = re.compile(r"tripwires[ \t]*:(?P<rest>.*)")
+_LIST_ITEM = re.compile(r"(?P<indent>[ \t]*)-(?:[ \t]|$)")
+
+
+def tripwire(t: TripwireCandidate, doc: DocText | None) -> list[str]:
+    """The tripwire as the doc's frontmatter should hold it, and how to get it there."""
+    where = code_span(t.target_doc_path)
+    if doc is None:
+        # Not read (a caller without the repository): say what to do either way.
+        return [
+            f"Add to the `tripwires:` list in the frontmatter of {where} (if it has no "
+            "frontmatter yet, start one: these lines between two `---` lines at its top):",
+            "",
+            *fenced(["tripwires:", *_entry(t, "  ")], "yaml"),
+        ]
+    if doc.text is None:
+        return [
+            f"{where} does not exist yet. Create it with this frontmatter, then the page:",
+            "",
+            *fenced(_new_frontmatter(t, doc.path, None), "yaml"),
+        ]
+    front = _frontmatter(doc.text)
+    if front is None:
+        return [
+            f"{where} has no frontmatter, and agents read tripwires from there: the doc "
+            "needs one. Put this block at its very top:",
+            "",
+            *fenced(_new_frontmatter(t, doc.path, doc.text), "yaml"),
+        ]
+    block = _tripwires_block(front)
+    if block is None:
+        return [
+            f"Add to the frontmatter of {where}, before its closing `---`:",
+            "",
+            *fenced(["tripwires:", *_entry(t, "  ")], "yaml"),
+        ]
+    start, end, indent = block
+    if indent is not None:
+        return [
+            f"Extend the `tripwires:` list in the frontmatter of {where}; the list with "
+            "the new entry last:",
+            "",
+            *fenced([*front[start:end], *_entry(t, indent)], "yaml"),
+        ]
+    existing = _parsed_tripwires(front)
+    return [
+        f"Replace the `tripwires:` entry in the frontmatter of {where} with this list, "
+        "the new entry last:",
+        "",
+        *fenced(["tripwires:", *_emitted(existing), *_entry(t, "  ")], "yaml"),
+    ]
+
+
+def _entry(t: TripwireCandidate, indent: str) -> list[str]:
+    return [
+        f"{indent}- action: {_yaml_str(t.action)}",
+        f"{indent}  warning: {_yaml_str(t.warning)}",
+    ]
+
+
+def _frontmatter(doc: str) -> list[str] | None:
+    """The lines between a doc's opening ``---`` and its closing one; None without."""
+    lines = markdown_lines(doc)
+    if not lines or lines[0].lstrip("\ufeff").rstrip() != "---":
+        return None
+    for end in range(1, len(lines)):
+        if lines[end].rstrip() in ("---", "..."):
+            return lines[1:end]
+    return None  # no closing line: the first was a thematic break
+
+
+def _tripwires_block(front: list[str]) -> tuple[int, int, str | None] | None:
+    """Where the ``tripwires:`` key's lines are in ``front`` and the indentation of its
+    list items; the indentation is None when the value is not a block list (a flow
+    list, a string, nothing). None when there is no such key."""
+    for start, line in enumerate(front):
+        key = _TRIPWIRES_KEY.fullmatch(line.rstrip())
+        if key is None:
+            continue
+        rest = key["rest"].strip()
+        end = start + 1
+        while end < len(front):
+            nxt = front[end]
+            if nxt.strip() and not nxt[0].isspace() and not nxt.startswith(("-", "#")):
+                break  # the next top-level key
+            end += 1
+        while end > start + 1 and (not front[end - 1].strip() or front[end - 1].startswith("#")):
+            end -= 1
+        first = next((m for ln in front[start + 1 : end] if (m := _LIST_ITEM.match(ln))), None)
+        if (rest and not rest.startswith("#")) or first is None:
+            return start, end, None
+        return start, end, first["indent"]
+    return None
+
+
+def _parsed_tripwires(front: list[str]) -> list[Any]:
+    try:
+        data = yaml.safe_load("\n".join(front))
+    except yaml.YAMLError:
+        return []
+    value = data.get("tripwires") if isinstance(data, dict) else None
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _emitted(values: Iterable[Any]) -> list[str]:
+    """Existing tripwires written back as a block list (JSON scalars are YAML)."""
+    out: list[str] = []
+    for value in values:
+        if isinstance(value, dict) and value:
+            for n, (key, inner) in enumerate(value.items()):
+                lead = "  - " if n == 0 else "    "
+                out.append(f"{lead}{_yaml_key(str(key))}: {_yaml_value(inner)}")
+        else:
+            out.append(f"  - {_yaml_value(value)}")
+    return out
+
+
+def _new_frontmatter(t: TripwireCandidate, path: str, doc: str | None) -> list[str]:
+    title = _title(doc) or PurePosixPath(path).stem.replace("-", " ").replace("_", " ")
+    read_when = t.action.removeprefix("Before ").strip()
+    read_when = read_when[:1].lower() + read_when[1:]
+    return [
+        "---",
+        f"title: {_yaml_str(title.strip() or path)}",
+        "read_when:",
+        f"  - {_yaml_str(read_when)}",
+        "tripwires:",
+        *_entry(t, "  "),
+        "---",
+    ]
+
+
+def _title(doc: str | None) -> str | None:
+    for line in markdown_lines(doc or ""):
+        if line.startswith("# "):
+            return line[2:].strip()
+    return None
+
+
+def _yaml_str(value: str) -> str:
+    # A JSON string is a YAML double-quoted scalar: quotes, backslashes, line breaks
+    # and control characters all come out escaped, on one line.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _yaml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", key) else _yaml_str(key)
+
+
+def _yaml_value(value: Any) -> str:
+    if isinstance(value, str):
+        return _yaml_str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+# -- new and changed names ------------------------------------------------------
+
+
+def signatures(symbols: Sequence[SymbolChange], citer: Citer) -> list[str]:
+    out: list[str] = []
+    for s in symbols:
+        out += [
+            f"{code_span(s.name)} changed its signature ({citer.path_line(f'{s.path}:{s.line}')})."
+            " Show the new call:",
+            "",
+            *fenced(["# before", str(s.old_signature), "# now", str(s.signature)], "python"),
+            "",
+        ]
+    return out
+
+
+def new_names(item: DocItem) -> list[str]:
+    module = item.symbols[0].path if item.symbols else item.target
+    if item.action == NEW_DOC:
+        title = PurePosixPath(item.target).stem.replace("-", " ").replace("_", " ").capitalize()
+        names = [s.short_name for s in item.symbols[:3]]
+        page = [
+            "---",
+            f"title: {_yaml_str(title)}",
+            "read_when:",
+            *[f"  - {_yaml_str(f'using or changing {n}')}" for n in names],
+            "---",
+            "",
+            f"# {text(title)}",
+            "",
+            f"Defined in {code_span(module)}.",
+            "",
+            *_symbol_sections(item.symbols),
+        ]
+        return [f"New file {code_span(item.target)}:", "", *fenced(page, "markdown", minimum=4)]
+    return [
+        f"Add to {code_span(item.target)}:",
+        "",
+        *fenced(_symbol_sections(item.symbols), "markdown", minimum=4),
+    ]
+
+
+def _symbol_sections(symbols: Sequence[SymbolChange]) -> list[str]:
+    out: list[str] = []
+    for s in symbols:
+        callable_kind = s.kind in (ch.FUNCTION, ch.METHOD)
+        heading = s.signature if s.signature and callable_kind else s.name
+        out += [f"## {code_span(str(heading))}", ""]
+        kind = {
+            ch.CLI_COMMAND: "Command",
+            ch.CLI_OPTION: "Option",
+            ch.ENV_VAR: "Environment variable",
+            ch.CONFIG_KEY: "Configuration key",
+            ch.CLASS: "Class",
+            ch.CONSTANT: "Constant",
+        }.get(s.kind)
+        what = _sentence(s.summary) if s.summary else ""
+        if kind:
+            what = f"{kind}. {what}".strip()
+        if what:
+            out += [text(what), ""]
+        if s.signature and s.kind in (ch.CLASS, ch.CONSTANT):
+            out += [*fenced(s.signature, "python"), ""]
+        read = "Read at" if s.kind in (ch.ENV_VAR, ch.CONFIG_KEY) else "Defined at"
+        out.append(f"{read} {code_span(f'{s.path}:{s.line}')}.")
+        if s.usages:
+            out.append("Used in: " + ", ".join(code_span(u) for u in s.usages[:5]) + ".")
+        out.append("")
+    return out
+
+
+def _sentence(value: str) -> str:
+    value = value.strip()
+    value = value[:1].upper() + value[1:]
+    return value if value.endswith((".", "!", "?")) else value + "."
