@@ -186,6 +186,29 @@ def _opt(out: list[str], key: str, value: str) -> None:
         out += [',"', key, '":', _s(value)]
 
 
+# JSON may spell half of a surrogate pair ("\ud83d" with no partner: a string cut
+# inside an emoji), json.loads keeps it, and UTF-8 cannot encode it. json pairs the
+# halves that do have a partner, so any surrogate left in a string is a lone one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, so it encodes as UTF-8."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def event_without_surrogates(event: Event) -> Event:
+    """The event with :func:`without_surrogates` applied to each of its texts."""
+    fields: list[Any] = []
+    for value in event:
+        if isinstance(value, str):
+            value = without_surrogates(value)
+        elif isinstance(value, dict):
+            value = {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
+        fields.append(value)
+    return type(event)(*fields)
+
+
 class DigestFormatError(ValueError):
     """A digest line that is not an event this version wrote."""
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from learnd.redact import redact_text
+from learnd.sessions.events import without_surrogates
 from learnd.sessions.line_limit import PIECE_BYTES, max_line_bytes, rest_of_line, too_dense
 from learnd.sessions.model import ParseReport
 
@@ -79,7 +80,7 @@ def _names(counts: Counter[str]) -> dict[str, int]:
     """Counts by a name the transcript chose (a record type...), the names redacted."""
     out: Counter[str] = Counter()
     for name, count in counts.items():
-        out[redact_text(name)[:80]] += count
+        out[without_surrogates(redact_text(name)[:80])] += count
     return dict(sorted(out.items()))
 
 
@@ -133,7 +134,9 @@ def read_lines(
     try:
         handle = path.open("rb")
     except OSError as exc:
-        counters.unreadable.append(f"{redact_text(str(path))}: {exc.strerror or exc}")
+        # (A file name that is not UTF-8 holds lone surrogates in Python.)
+        name = without_surrogates(redact_text(str(path)))
+        counters.unreadable.append(f"{name}: {exc.strerror or exc}")
         return
     counters.files += 1
     with handle:
