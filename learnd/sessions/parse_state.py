@@ -132,7 +132,9 @@ def read_lines(
     limit = max_line_bytes() if limit is None else limit
     piece = min(limit + 1, PIECE_BYTES)
     try:
-        handle = path.open("rb")
+        # A buffer of a whole piece: the default 8 KiB one costs a read system call
+        # for every 8 KiB, a tenth of the time of a parse that reads 100 MB.
+        handle = path.open("rb", buffering=PIECE_BYTES)
     except OSError as exc:
         # (A file name that is not UTF-8 holds lone surrogates in Python.)
         name = without_surrogates(redact_text(str(path)))
