@@ -167,11 +167,12 @@ class ClaudeReader:
         if not isinstance(uuid, str) or not uuid:
             self.counters.lacking("uuid")
             return f"{self._file}L{self._line}"  # cited by its line instead
-        key = hash(uuid)
-        if key in self._seen:
+        seen = self._seen
+        size = len(seen)
+        seen.add(hash(uuid))
+        if len(seen) == size:  # (one probe of a large set where a test and an add take two)
             self.counters.duplicates += 1
             return None
-        self._seen.add(key)
         return uuid if _UUID(uuid) else ev.record_ref(uuid)
 
     def _time(self, record: dict[str, Any]) -> str:
@@ -424,7 +425,8 @@ def _status(text: str, is_error: bool) -> tuple[str, int | None]:
         return ev.REJECTED, None
     if head.startswith(_INTERRUPT):
         return ev.INTERRUPTED, None
-    exit_code = ev.exit_code_of(text)
+    # (What exit_code_of checks first, without a call for the many outputs that fail it.)
+    exit_code = ev.exit_code_of(text) if "Exit code" in head else None
     if is_error or (exit_code is not None and exit_code != 0) or "<tool_use_error>" in head:
         return ev.ERROR, exit_code
     return ev.OK, exit_code

@@ -425,20 +425,27 @@ def clip_input(raw: Any) -> dict[str, str]:
     if not isinstance(raw, dict):
         return {"input": clip(_as_text(raw), INPUT_DEFAULT_LIMIT)} if raw else {}
     keys: list[Any] = []
+    limits: list[int] = []
     values: list[str] = []
     limit_of = INPUT_LIMITS.get
     for key, value in raw.items():
-        if value is None or value is False or value == "":
-            continue
         limit = limit_of(key, INPUT_DEFAULT_LIMIT)
-        text = value if type(value) is str else _as_text(value)
+        if type(value) is str:
+            if not value:
+                continue
+            text = value
+        elif value is None or value is False or value == "":
+            continue
+        else:  # (only this much of it can be kept: see _before_cut)
+            text = _as_text(value, limit + REDACT_MARGIN)
         if len(text) > limit:
             text = _before_cut(text, limit)
         keys.append(key)
+        limits.append(limit)
         values.append(text.replace("\x00", "") if "\x00" in text else text)
     if len(values) == 1:  # most calls: no joining, nothing to line up
         text = redact_text(values[0])
-        limit = limit_of(keys[0], INPUT_DEFAULT_LIMIT)
+        limit = limits[0]
         return {str(keys[0]): text if len(text) <= limit else text[: limit - 1] + "…"}
     if not values:
         return {}
@@ -446,8 +453,7 @@ def clip_input(raw: Any) -> dict[str, str]:
     if len(parts) != len(values):
         parts = [redact_text(v) for v in values]
     out: dict[str, str] = {}
-    for key, text in zip(keys, parts, strict=True):
-        limit = limit_of(key, INPUT_DEFAULT_LIMIT)
+    for key, limit, text in zip(keys, limits, parts, strict=True):
         out[str(key)] = text if len(text) <= limit else text[: limit - 1] + "…"
     return out
 
@@ -457,12 +463,38 @@ def clip_input(raw: Any) -> dict[str, str]:
 _dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 
-def _as_text(value: Any) -> str:
+def _as_text(value: Any, need: int | None = None) -> str:
+    """A value as text; given ``need``, a list's text may stop once it is that long.
+
+    A tool's input is cut to a few hundred characters, and a list there (TodoWrite's
+    todos, a question's options) can run to many kilobytes of JSON: its items are
+    encoded one at a time, as the encoder would, until there are ``need`` characters.
+    """
     if isinstance(value, str):
         return value
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return " ".join(value)  # a command as argv
+    if isinstance(value, list):
+        if all(isinstance(v, str) for v in value):
+            return " ".join(value)  # a command as argv
+        if need is not None:
+            return _list_head(value, need)
     return _dumps(value)
+
+
+def _list_head(items: list[Any], need: int) -> str:
+    """``_dumps(items)``, or a prefix of it at least ``need`` characters long."""
+    parts = ["["]
+    size = 1
+    for item in items:
+        if size > 1:
+            parts.append(", ")  # the encoder's item separator
+            size += 2
+        encoded = _dumps(item)
+        parts.append(encoded)
+        size += len(encoded)
+        if size >= need:
+            return "".join(parts)
+    parts.append("]")
+    return "".join(parts)
 
 
 class CutOutput(NamedTuple):

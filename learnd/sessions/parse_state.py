@@ -97,12 +97,16 @@ class CallIds:
 
     def for_call(self, tool_id: str, name: str) -> int:
         """The short id of a call; a result seen first keeps the id it was given."""
-        known = self._open.pop(tool_id, None)
+        open_ = self._open
+        known = open_.pop(tool_id, None)
         if known is not None:
             return known[0]
         short = self._next
-        self._next += 1
-        self._remember(tool_id, (short, name))
+        self._next = short + 1
+        # (What _remember does, inline: this runs for every call of a session.)
+        if len(open_) >= MAX_OPEN_CALLS:
+            del open_[next(iter(open_))]
+        open_[tool_id] = (short, name)
         return short
 
     def for_result(self, tool_id: str) -> tuple[int, str]:
