@@ -436,8 +436,8 @@ def clip_input(raw: Any) -> dict[str, str]:
             text = value
         elif value is None or value is False or value == "":
             continue
-        else:  # (only this much of it can be kept: see _before_cut)
-            text = _as_text(value, limit + REDACT_MARGIN)
+        else:
+            text = _as_text(value)
         if len(text) > limit:
             text = _before_cut(text, limit)
         keys.append(key)
@@ -463,38 +463,16 @@ def clip_input(raw: Any) -> dict[str, str]:
 _dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 
-def _as_text(value: Any, need: int | None = None) -> str:
-    """A value as text; given ``need``, a list's text may stop once it is that long.
-
-    A tool's input is cut to a few hundred characters, and a list there (TodoWrite's
-    todos, a question's options) can run to many kilobytes of JSON: its items are
-    encoded one at a time, as the encoder would, until there are ``need`` characters.
-    """
+def _as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
-    if isinstance(value, list):
-        if all(isinstance(v, str) for v in value):
-            return " ".join(value)  # a command as argv
-        if need is not None:
-            return _list_head(value, need)
+    if value is True:  # what the encoder writes for these two, without the encoder
+        return "true"
+    if type(value) is int:
+        return int.__repr__(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return " ".join(value)  # a command as argv
     return _dumps(value)
-
-
-def _list_head(items: list[Any], need: int) -> str:
-    """``_dumps(items)``, or a prefix of it at least ``need`` characters long."""
-    parts = ["["]
-    size = 1
-    for item in items:
-        if size > 1:
-            parts.append(", ")  # the encoder's item separator
-            size += 2
-        encoded = _dumps(item)
-        parts.append(encoded)
-        size += len(encoded)
-        if size >= need:
-            return "".join(parts)
-    parts.append("]")
-    return "".join(parts)
 
 
 class CutOutput(NamedTuple):
