@@ -218,10 +218,10 @@ class ClaudeReader:
                 continue
             btype = block.get("type")
             if message_id:
-                key = hash(f"{response}\x00{_block_key(block)}")
-                if key in seen:
+                size = len(seen)
+                seen.add(hash(f"{response}\x00{_block_key(block)}"))
+                if len(seen) == size:  # seen before (one probe, as in _ref)
                     continue
-                seen.add(key)
             fresh += 1
             if btype == "tool_use" or btype == "server_tool_use":
                 self._call(block, record, ref, agent)

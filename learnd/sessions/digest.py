@@ -22,7 +22,7 @@ from learnd.sessions.events import (
     DigestFormatError,
     Event,
     decode_event,
-    event_line,
+    dumps_event,
     event_without_surrogates,
 )
 from learnd.sessions.friction import FrictionAnalyzer
@@ -96,12 +96,12 @@ class DigestWriter:
         """Add the event's line; returns the event as written (see below)."""
         self.events += 1
         try:
-            data = event_line(event).encode("utf-8")
+            data = dumps_event(event)
         except UnicodeEncodeError:
             # A lone surrogate from the transcript: the event is written, and so
             # learnt from, with U+FFFD in its place.
             event = event_without_surrogates(event)
-            data = event_line(event).encode("utf-8")
+            data = dumps_event(event)
         held = self._held
         held.append(data)
         if len(held) >= self.BATCH:
