@@ -26,28 +26,17 @@ Facts about the format this relies on (see the shared fixtures' README):
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from learnd.sessions import events as ev
 from learnd.sessions.events import Event
+from learnd.sessions.json_line import decode_line
 from learnd.sessions.parse_state import CallIds, ParseCounters, read_lines
 from learnd.sessions.targets import COMMAND_TOOLS, QUIET_TOOLS
 
-# Transcripts are UTF-8 JSON Lines: decoding the bytes directly skips json's encoding
-# sniffing, a measurable share of the time on lines this small. The scanner is what
-# ``decode`` calls after matching the blanks before and after the value with a regex:
-# a line starts with "{" and ends with one line break, so it is called directly and
-# ``decode`` is left the odd line it does not take (to raise the error, or to skip
-# leading blanks).
-_decoder = json.JSONDecoder()
-_decode = _decoder.decode
-# (``scan_once`` is set by JSONDecoder.__init__; the type stubs leave it out.)
-_scan: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]
-_JSON_BLANKS = " \t\n\r"
 # The checks of ev.timestamp and ev.record_ref, called here without the wrapping.
 _TIMESTAMP = ev.TIMESTAMP.fullmatch
 _UUID = ev.UUID.fullmatch
@@ -137,18 +126,8 @@ class ClaudeReader:
         for index, path in enumerate((main, *subagents)):
             self._file = "" if index == 0 else f"{path.stem}:"
             for number, line in read_lines(path, counters):
-                try:
-                    text = line.decode("utf-8")
-                    try:
-                        record, end = _scan(text, 0)
-                    except StopIteration:  # no value at the line's first character
-                        record, end = _decode(text), len(text)
-                    if end != len(text) and text[end:].strip(_JSON_BLANKS):
-                        raise ValueError("more than one JSON value on the line")
-                except (ValueError, RecursionError):  # not UTF-8, not JSON, absurdly deep
-                    counters.malformed += 1
-                    continue
-                if not isinstance(record, dict):
+                record = decode_line(line)
+                if not isinstance(record, dict):  # not UTF-8, not JSON, not an object
                     counters.malformed += 1
                     continue
                 self._line = number
@@ -188,11 +167,12 @@ class ClaudeReader:
         if not isinstance(uuid, str) or not uuid:
             self.counters.lacking("uuid")
             return f"{self._file}L{self._line}"  # cited by its line instead
-        key = hash(uuid)
-        if key in self._seen:
+        seen = self._seen
+        size = len(seen)
+        seen.add(hash(uuid))
+        if len(seen) == size:  # (one probe of a large set where a test and an add take two)
             self.counters.duplicates += 1
             return None
-        self._seen.add(key)
         return uuid if _UUID(uuid) else ev.record_ref(uuid)
 
     def _time(self, record: dict[str, Any]) -> str:
@@ -259,10 +239,10 @@ class ClaudeReader:
                 continue
             btype = block.get("type")
             if message_id:
-                key = hash(f"{response}\x00{_block_key(block)}")
-                if key in seen:
+                size = len(seen)
+                seen.add(hash(f"{response}\x00{_block_key(block)}"))
+                if len(seen) == size:  # seen before (one probe, as in _ref)
                     continue
-                seen.add(key)
             fresh += 1
             if btype == "tool_use" or btype == "server_tool_use":
                 self._call(block, record, ref, agent)
@@ -504,13 +484,16 @@ def _content_text(content: Any) -> str:
 
 
 def _status(text: str, is_error: bool) -> tuple[str, int | None]:
-    head = text[:200]
-    if head.startswith(_REJECTIONS):
+    # Each check looks at the first 200 characters only, without copying them out.
+    if text.startswith(_REJECTIONS):
         return ev.REJECTED, None
-    if head.startswith(_INTERRUPT):
+    if text.startswith(_INTERRUPT):
         return ev.INTERRUPTED, None
-    exit_code = ev.exit_code_of(text)
-    if is_error or (exit_code is not None and exit_code != 0) or "<tool_use_error>" in head:
+    # (What exit_code_of checks first, without a call for the many outputs that fail it.)
+    exit_code = ev.exit_code_of(text) if text.find("Exit code", 0, 200) >= 0 else None
+    if is_error or (exit_code is not None and exit_code != 0):
+        return ev.ERROR, exit_code
+    if text.find("<tool_use_error>", 0, 200) >= 0:
         return ev.ERROR, exit_code
     return ev.OK, exit_code
 

@@ -23,12 +23,9 @@ from typing import Any
 
 from learnd.sessions import events as ev
 from learnd.sessions.events import Event
+from learnd.sessions.json_line import decode_line
 from learnd.sessions.parse_state import CallIds, ParseCounters, read_lines
 from learnd.sessions.targets import COMMAND_TOOLS, QUIET_TOOLS
-
-# Transcripts are UTF-8 JSON Lines: decoding the bytes directly skips json's encoding
-# sniffing, a measurable share of the time on lines this small.
-_decode = json.JSONDecoder().decode
 
 ITEM_TYPES = frozenset(
     {
@@ -75,12 +72,8 @@ class CodexReader:
         for index, path in enumerate((main, *subagents)):
             prefix = "" if index == 0 else f"{path.stem}:"
             for number, line in read_lines(path, self.counters):
-                try:
-                    record = _decode(line.decode("utf-8"))
-                except (ValueError, RecursionError):  # not UTF-8, not JSON, absurdly deep
-                    self.counters.malformed += 1
-                    continue
-                if not isinstance(record, dict):
+                record = decode_line(line)
+                if not isinstance(record, dict):  # not UTF-8, not JSON, not an object
                     self.counters.malformed += 1
                     continue
                 yield from self._record(record, f"{prefix}L{number}")

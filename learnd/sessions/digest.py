@@ -18,7 +18,13 @@ from typing import IO, Any
 from learnd.facts import FactsError, from_jsonable, to_jsonable
 from learnd.sessions.claude import ClaudeReader
 from learnd.sessions.codex import ITEM_TYPES, CodexReader
-from learnd.sessions.events import DigestFormatError, Event, decode_event, event_line
+from learnd.sessions.events import (
+    DigestFormatError,
+    Event,
+    decode_event,
+    dumps_event,
+    event_without_surrogates,
+)
 from learnd.sessions.friction import FrictionAnalyzer
 from learnd.sessions.model import DigestStats, ParseReport, SessionFacts
 
@@ -89,12 +95,21 @@ class DigestWriter:
         if self._out is not None:
             self._out.write(data)
 
-    def write(self, event: Event) -> None:
+    def write(self, event: Event) -> Event:
+        """Add the event's line; returns the event as written (see below)."""
         self.events += 1
+        try:
+            data = dumps_event(event)
+        except UnicodeEncodeError:
+            # A lone surrogate from the transcript: the event is written, and so
+            # learnt from, with U+FFFD in its place.
+            event = event_without_surrogates(event)
+            data = dumps_event(event)
         held = self._held
-        held.append(event_line(event).encode("utf-8"))
+        held.append(data)
         if len(held) >= self.BATCH:
             self._flush()
+        return event
 
     def _flush(self) -> None:
         if self._held:
@@ -152,8 +167,7 @@ def analyze_transcript(
     writer = DigestWriter(digest_out, session_id=session_id, kind=kind)
     feed, write = analyzer.feed, writer.write
     for event in events:
-        feed(event)
-        write(event)
+        feed(write(event))  # the analysis sees the event as the digest holds it
     report = reader.counters.report()
     stats = writer.finish(report)
     return analyzer.finish(report, stats)

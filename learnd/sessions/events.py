@@ -12,6 +12,8 @@ import json
 import re
 from typing import Any, NamedTuple
 
+import msgspec
+
 from learnd.redact import redact_text
 
 # Tool result statuses.
@@ -137,88 +139,104 @@ Event = Meta | Human | Text | Call | Result | Interrupt | Compaction | Gate | An
 
 # --------------------------------------------------------------------------
 # digest encoding: one compact JSON object per line, short keys, empty fields left
-# out. Built by hand (strings through json's own C escaper): the general encoder
-# cost more than everything else the parser does per event.
+# out, as json.dumps(..., ensure_ascii=False, separators=(",", ":")) writes it.
+# msgspec writes those very bytes (it escapes strings exactly as json does; see
+# tests/sessions/test_events.py) in a third of the time the line took to build by
+# hand from json's string escaper.
 
-_s = json.encoder.encode_basestring
-_STATUS_JSON = {status: _s(status) for status in STATUSES}
+_encode = msgspec.json.encode
 
 
 def dumps_event(event: Event) -> bytes:
-    """The digest line of an event (newline included)."""
-    return event_line(event).encode("utf-8")
+    """The digest line of an event (newline included).
 
-
-def event_line(event: Event) -> str:
-    """The digest line of an event (newline included), not yet encoded."""
-    # Results and calls are most of a digest: each is one f-string, not a list of
-    # parts, from fields unpacked at once (events are tuples).
+    Raises UnicodeEncodeError for a text holding a lone surrogate, which UTF-8
+    cannot encode (see :func:`event_without_surrogates`).
+    """
+    data: dict[str, Any]
+    # Results and calls are most of a digest: their fields are unpacked at once
+    # (events are tuples).
     if isinstance(event, Result):
         ref, call, status, text, lines, key, exit_code, agent = event
-        encoded_status = _STATUS_JSON.get(status) or _s(status)
-        line = f'{{"k":"result","u":{_s(ref)},"id":{call},"s":{encoded_status}'
+        data = {"k": "result", "u": ref, "id": call, "s": status}
         if text:
-            line += f',"x":{_s(text)}'
+            data["x"] = text
         if lines:
-            line += f',"l":{lines}'
+            data["l"] = lines
         if key:
-            line += f',"e":{_s(key)}'
+            data["e"] = key
         if exit_code is not None:
-            line += f',"rc":{exit_code}'
+            data["rc"] = exit_code
         if agent:
-            line += f',"a":{_s(agent)}'
-        return f"{line}}}\n"
-    if isinstance(event, Call):
+            data["a"] = agent
+    elif isinstance(event, Call):
         ref, call, name, given, agent, ts = event
-        line = f'{{"k":"call","u":{_s(ref)},"id":{call},"n":{_s(name)}'
+        data = {"k": "call", "u": ref, "id": call, "n": name}
         if given:
-            fields = ",".join([f"{_s(k)}:{_s(v)}" for k, v in given.items()])
-            line += f',"in":{{{fields}}}'
+            data["in"] = given
         if agent:
-            line += f',"a":{_s(agent)}'
+            data["a"] = agent
         if ts:
-            line += f',"t":{_s(ts)}'
-        return f"{line}}}\n"
-    if isinstance(event, Text):
-        out = ['{"k":"text","u":', _s(event.ref), ',"x":', _s(event.text)]
-        _opt(out, "a", event.agent)
+            data["t"] = ts
+    elif isinstance(event, Text):
+        data = {"k": "text", "u": event.ref, "x": event.text}
+        _opt(data, "a", event.agent)
     elif isinstance(event, Human | Interrupt):
         kind = "human" if isinstance(event, Human) else "interrupt"
-        out = [f'{{"k":"{kind}","u":', _s(event.ref), ',"t":', _s(event.ts)]
-        out += [',"x":', _s(event.text)]
-        _opt(out, "a", event.agent)
+        data = {"k": kind, "u": event.ref, "t": event.ts, "x": event.text}
+        _opt(data, "a", event.agent)
     elif isinstance(event, Compaction):
-        out = ['{"k":"compaction","u":', _s(event.ref), ',"t":', _s(event.ts)]
-        out += [',"g":', _s(event.trigger)]
+        data = {"k": "compaction", "u": event.ref, "t": event.ts, "g": event.trigger}
         if event.tokens is not None:
-            out.append(f',"tok":{event.tokens}')
-        _opt(out, "a", event.agent)
+            data["tok"] = event.tokens
+        _opt(data, "a", event.agent)
     elif isinstance(event, Gate):
-        out = ['{"k":"gate","u":', _s(event.ref), ',"t":', _s(event.ts)]
-        out += [',"h":', _s(event.hook), ',"x":', _s(event.text)]
-        _opt(out, "a", event.agent)
+        data = {"k": "gate", "u": event.ref, "t": event.ts, "h": event.hook, "x": event.text}
+        _opt(data, "a", event.agent)
     elif isinstance(event, Answer):
-        out = ['{"k":"answer","u":', _s(event.ref), ',"t":', _s(event.ts)]
-        out += [',"q":', _s(event.question), ',"x":', _s(event.answer)]
+        data = {"k": "answer", "u": event.ref, "t": event.ts, "q": event.question}
+        data["x"] = event.answer
         if event.offered:
-            out.append(',"o":[' + ",".join(_s(o) for o in event.offered) + "]")
+            data["o"] = list(event.offered)
         if event.chosen:
-            out.append(',"c":1')
-        _opt(out, "a", event.agent)
+            data["c"] = 1
+        _opt(data, "a", event.agent)
     else:
-        out = ['{"k":"meta","u":', _s(event.ref), ',"t":', _s(event.ts)]
-        _opt(out, "cwd", event.cwd)
-        _opt(out, "branch", event.branch)
-        _opt(out, "version", event.version)
-        _opt(out, "commit", event.commit)
-        _opt(out, "repo", event.repo_url)
-    out.append("}\n")
-    return "".join(out)
+        data = {"k": "meta", "u": event.ref, "t": event.ts}
+        _opt(data, "cwd", event.cwd)
+        _opt(data, "branch", event.branch)
+        _opt(data, "version", event.version)
+        _opt(data, "commit", event.commit)
+        _opt(data, "repo", event.repo_url)
+    return _encode(data) + b"\n"
 
 
-def _opt(out: list[str], key: str, value: str) -> None:
+def _opt(data: dict[str, Any], key: str, value: str) -> None:
     if value:
-        out += [',"', key, '":', _s(value)]
+        data[key] = value
+
+
+# JSON may spell half of a surrogate pair ("\ud83d" with no partner: a string cut
+# inside an emoji), json.loads keeps it, and UTF-8 cannot encode it. json pairs the
+# halves that do have a partner, so any surrogate left in a string is a lone one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, so it encodes as UTF-8."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def event_without_surrogates(event: Event) -> Event:
+    """The event with :func:`without_surrogates` applied to each of its texts."""
+    fields: list[Any] = []
+    for value in event:
+        if isinstance(value, str):
+            value = without_surrogates(value)
+        elif isinstance(value, dict):
+            value = {without_surrogates(k): without_surrogates(v) for k, v in value.items()}
+        fields.append(value)
+    return type(event)(*fields)
 
 
 class DigestFormatError(ValueError):
@@ -459,20 +477,27 @@ def clip_input(raw: Any) -> dict[str, str]:
     if not isinstance(raw, dict):
         return {"input": clip(_as_text(raw), INPUT_DEFAULT_LIMIT)} if raw else {}
     keys: list[Any] = []
+    limits: list[int] = []
     values: list[str] = []
     limit_of = INPUT_LIMITS.get
     for key, value in raw.items():
-        if value is None or value is False or value == "":
-            continue
         limit = limit_of(key, INPUT_DEFAULT_LIMIT)
-        text = value if type(value) is str else _as_text(value)
+        if type(value) is str:
+            if not value:
+                continue
+            text = value
+        elif value is None or value is False or value == "":
+            continue
+        else:
+            text = _as_text(value)
         if len(text) > limit:
             text = _before_cut(text, limit)
         keys.append(key)
+        limits.append(limit)
         values.append(text.replace("\x00", "") if "\x00" in text else text)
     if len(values) == 1:  # most calls: no joining, nothing to line up
         text = redact_text(values[0])
-        limit = limit_of(keys[0], INPUT_DEFAULT_LIMIT)
+        limit = limits[0]
         return {str(keys[0]): text if len(text) <= limit else text[: limit - 1] + "…"}
     if not values:
         return {}
@@ -480,8 +505,7 @@ def clip_input(raw: Any) -> dict[str, str]:
     if len(parts) != len(values):
         parts = [redact_text(v) for v in values]
     out: dict[str, str] = {}
-    for key, text in zip(keys, parts, strict=True):
-        limit = limit_of(key, INPUT_DEFAULT_LIMIT)
+    for key, limit, text in zip(keys, limits, parts, strict=True):
         out[str(key)] = text if len(text) <= limit else text[: limit - 1] + "…"
     return out
 
@@ -494,6 +518,10 @@ _dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 def _as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
+    if value is True:  # what the encoder writes for these two, without the encoder
+        return "true"
+    if type(value) is int:
+        return int.__repr__(value)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return " ".join(value)  # a command as argv
     return _dumps(value)

@@ -100,6 +100,34 @@ def test_digest_round_trip_gives_the_same_facts(tmp_path: Path) -> None:
     assert facts.stats.events == 5  # meta, human, call, result, human
 
 
+def test_a_lone_surrogate_is_written_as_a_replacement_character(tmp_path: Path) -> None:
+    # JSON may spell half of a surrogate pair ("\ud83d" with no partner), as a string
+    # cut inside an emoji does; json.loads keeps it, and UTF-8 cannot encode it.
+    half = "\ud83d"  # json.dumps writes it as that escape
+    call = {"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "echo"}}
+    transcript = tmp_path / "t.jsonl"
+    lines = [
+        record("user", "u1", {"role": "user", "content": f"cut emoji {half}!"}),
+        record("assistant", "a1", {"id": "m1", "content": [call]}, requestId="r"),
+        record(
+            "user",
+            "u2",
+            {"content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": half}]},
+        ),
+        record(f"kind-{half}", "u3", {"content": "an unknown record type"}),
+    ]
+    transcript.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = io.BytesIO()
+    facts = analyze_transcript(transcript, session_id=SID, kind="claude", digest_out=out)
+    digest = out.getvalue().decode("utf-8")  # strict: every line is UTF-8
+    assert "cut emoji \ufffd!" in json.loads(digest.splitlines()[2])["x"]
+    assert facts.report.unknown_record_types == {"kind-\ufffd": 1}
+    saved = tmp_path / "d.jsonl"
+    saved.write_bytes(out.getvalue())
+    assert analyze_digest(saved, session_id=SID) == facts
+    render_session(facts).encode("utf-8")
+
+
 def test_the_digest_is_the_same_whether_written_or_only_counted(tmp_path: Path) -> None:
     transcript = small_transcript(tmp_path / "t.jsonl")
     counted = analyze_transcript(transcript, session_id=SID, kind="claude")

@@ -121,6 +121,31 @@ def test_every_event_survives_its_digest_line(event: ev.Event) -> None:
     assert ev.decode_event(json.loads(line)) == event
 
 
+def _compact(data: dict[str, object]) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+def test_a_digest_line_is_what_json_dumps_writes_for_every_character() -> None:
+    # The digest lines are written by msgspec; pinned digests (test_parse_outputs)
+    # were written by json's own string escaper. Every code point but the
+    # surrogates, a block of 4096 per text.
+    for start in range(0, 0x110000, 4096):
+        text = "".join(chr(c) for c in range(start, start + 4096) if not 0xD800 <= c <= 0xDFFF)
+        event = ev.Result("u", 1, ev.ERROR, text, 2, text[:50], -1, text[:9])
+        expected = {"k": "result", "u": "u", "id": 1, "s": "error", "x": text, "l": 2}
+        expected |= {"e": text[:50], "rc": -1, "a": text[:9]}
+        assert ev.dumps_event(event) == _compact(expected)
+    call = ev.Call("u", 3, "Bash", {"command": "a\u2028b\x7f", "é": "\x00"}, "", "t")
+    assert ev.dumps_event(call) == _compact(
+        {"k": "call", "u": "u", "id": 3, "n": "Bash", "in": call.input, "t": "t"}
+    )
+
+
+def test_a_lone_surrogate_cannot_be_written() -> None:
+    with pytest.raises(UnicodeEncodeError):
+        ev.dumps_event(ev.Text("u", "half \ud83d"))
+
+
 def test_a_foreign_digest_line_is_refused() -> None:
     with pytest.raises(ev.DigestFormatError):
         ev.decode_event({"k": "teleport", "u": "x"})
