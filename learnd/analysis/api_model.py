@@ -17,8 +17,9 @@ Resolution answers in three ways, because precision depends on the third:
   merge and is MISSING after it; UNKNOWN on either side never makes it stale.
 
 Which files form the package: every ``.py``/``.pyi`` file under a directory with an
-``__init__.py`` whose parent has none (``pkg/``, ``src/pkg/``), and top-level
-modules in the repository root or ``src/``. Test, docs and example folders are
+``__init__.py`` whose parent has none (``pkg/``, ``src/pkg/``), modules in folders
+without one (implicit namespace packages: ``widgets/upload.py`` is ``widgets.upload``),
+and top-level modules in the repository root or ``src/``. Test, docs and example folders are
 left out: docs do not document them, and their names would only make a removed
 name look alive.
 """
@@ -344,7 +345,7 @@ def module_name(path: str, package_dirs: set[str]) -> str | None:
             return None
         return stem if stem != "__init__" else None
     if folder not in package_dirs:
-        return None
+        return _namespace_module(folder, stem)
     parts: list[str] = []
     current = folder
     while current in package_dirs:
@@ -354,6 +355,20 @@ def module_name(path: str, package_dirs: set[str]) -> str | None:
     if stem != "__init__":
         parts.append(stem)
     return ".".join(parts)
+
+
+def _namespace_module(folder: str, stem: str) -> str | None:
+    """A module in a folder without ``__init__.py``: importable from the repository root
+    as an implicit namespace package (``widgets/upload.py`` is ``widgets.upload``), or
+    from ``src/`` in that layout. Test, doc and example folders are not the package's."""
+    parts = folder.split("/")
+    if parts[0] == "src":
+        parts = parts[1:]
+    if stem == "__init__" or stem in _NOT_MODULES or stem.startswith("test_"):
+        return None
+    if any(part in _NOT_PACKAGE_DIRS or not part.isidentifier() for part in parts):
+        return None
+    return ".".join([*parts, stem])
 
 
 def package_dirs(paths: Iterable[str]) -> set[str]:

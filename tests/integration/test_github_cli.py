@@ -186,7 +186,9 @@ def _check_issue_body(s: Setup, number: int, data: dict[str, Any], web: str) -> 
     assert hrefs and all(h.startswith(f"{web}/") for h in hrefs), hrefs
     assert f"{web}/{SLUG}/pull/{number}" in hrefs
     assert f"{web}/{SLUG}/commit/{merge}" in hrefs
-    assert f"{web}/{SLUG}/blob/{merge}/docs/uploads.md#L7" in hrefs
+    # Evidence in a file is read at the merge commit. (This PR leaves no doc line stale:
+    # `upload(path)` still fits `upload(path, retries=3)`, so the plan cites none.)
+    assert all(f"/blob/{merge}/" in h for h in hrefs if "/blob/" in h), hrefs
     assert any(re.search(r"#discussion_r\d+$", h) for h in hrefs)  # the review comment
     # Nothing local: no path of this machine, no file to open there.
     assert str(s.repo.root) not in body and "tripwire-candidates.json" not in body
@@ -542,7 +544,12 @@ def test_no_secret_of_any_format_planted_anywhere_reaches_the_issue_the_run_or_t
     plan = (run_dir / "agents" / "learn-plan.md").read_text(encoding="utf-8")
     redacted_title = " ".join(s.redacted for s in in_title)
     assert issue.title == f"[learn] Rename send_file {redacted_title} (#{pr.number})"
-    assert f"- **PR description:** Rotate {' '.join(x.redacted for x in in_summary)}" in plan
+    # The plan quotes the description's first paragraph, cut at a word near 400
+    # characters: what is quoted of it is the redacted samples, in order, whole.
+    [quote] = [line for line in plan.splitlines() if line.startswith("> Rotate ")]
+    quoted = quote.removeprefix("> Rotate ").removesuffix("…").split()
+    expected = " ".join(x.redacted for x in in_summary).split()
+    assert quoted and quoted == expected[: len(quoted)], quote
     missing_docs = [
         x.kind for x in one_line if f"Call `upload_file()` with {x.redacted} to upload." not in plan
     ]
