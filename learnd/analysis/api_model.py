@@ -38,6 +38,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from learnd.docs.index import dotted_name
+
 MODULE = "module"
 CLASS = "class"
 FUNCTION = "function"
@@ -506,7 +508,7 @@ class _ModuleReader:
                     continue
                 for target_name in _assigned_names(stmt):
                     value = stmt.value
-                    aliased = _dotted(value) if value is not None else None
+                    aliased = dotted_name(value) if value is not None else None
                     if aliased and aliased.split(".")[0] in self.imports | {
                         n: n for n in self.names
                     }:
@@ -592,17 +594,6 @@ def _assigned_names(stmt: ast.Assign | ast.AnnAssign) -> list[str]:
     return names
 
 
-def _dotted(expr: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(expr, ast.Attribute):
-        parts.append(expr.attr)
-        expr = expr.value
-    if not isinstance(expr, ast.Name):
-        return None
-    parts.append(expr.id)
-    return ".".join(reversed(parts))
-
-
 def parameters(args: ast.arguments, *, drop_first: bool) -> tuple[Parameter, ...]:
     """A signature's parameters in order, with kind and default as written."""
     positional = [*args.posonlyargs, *args.args]
@@ -631,7 +622,7 @@ def parameters(args: ast.arguments, *, drop_first: bool) -> tuple[Parameter, ...
 def _function(
     path: str, file: str, node: ast.FunctionDef | ast.AsyncFunctionDef, *, method: bool
 ) -> ApiObject:
-    decorators = {_dotted(d) or "" for d in node.decorator_list}
+    decorators = {dotted_name(d) or "" for d in node.decorator_list}
     static = "staticmethod" in decorators
     is_property = bool(decorators & {"property", "cached_property", "functools.cached_property"})
     if is_property:
@@ -709,9 +700,9 @@ def _class(
                     default = ast.unparse(stmt.value) if stmt.value is not None else None
                     fields.append(Parameter(name, POSITIONAL_OR_KEYWORD, default))
     decorators = {
-        _dotted(d.func if isinstance(d, ast.Call) else d) or "" for d in node.decorator_list
+        dotted_name(d.func if isinstance(d, ast.Call) else d) or "" for d in node.decorator_list
     }
-    bases = tuple(qualify(b) for b in (_dotted(base) for base in node.bases) if b)
+    bases = tuple(qualify(b) for b in (dotted_name(base) for base in node.bases) if b)
     if init is not None:
         params = init.parameters
     elif decorators & _FIELD_DECORATORS or any(

@@ -35,6 +35,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from learnd.docs.index import dotted_name
 from learnd.docs.references import (
     ATTRIBUTE,
     CALL,
@@ -216,18 +217,6 @@ _EXAMPLE_STATEMENTS = (
 )
 
 
-def dotted(expr: ast.expr) -> str | None:
-    """``a.b.c`` for a chain of attributes on a plain name, else None."""
-    parts: list[str] = []
-    while isinstance(expr, ast.Attribute):
-        parts.append(expr.attr)
-        expr = expr.value
-    if not isinstance(expr, ast.Name):
-        return None
-    parts.append(expr.id)
-    return ".".join(reversed(parts))
-
-
 class _Walker(ast.NodeVisitor):
     def __init__(
         self,
@@ -343,7 +332,7 @@ class _Walker(ast.NodeVisitor):
             value = value.value
         if not isinstance(value, ast.Call):
             return None
-        callee = dotted(value.func)
+        callee = dotted_name(value.func)
         if callee is None:
             return None
         head = callee.split(".")[0]
@@ -355,7 +344,7 @@ class _Walker(ast.NodeVisitor):
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         # An example that subclasses a package class and overrides its hooks
         # (`def get_app(self)`) relies on the base still calling them.
-        bases = [self._meaning(b) for b in (dotted(base) for base in node.bases) if b]
+        bases = [self._meaning(b) for b in (dotted_name(base) for base in node.bases) if b]
         for base in node.bases:
             self.visit(base)
         self.class_depth += 1
@@ -378,7 +367,7 @@ class _Walker(ast.NodeVisitor):
         if self._own_method(args) and not node.name.startswith("__"):
             self._add(node, MEMBER, node.name, f"def {node.name}", owner=self.self_owner)
         for arg in args:
-            annotation = dotted(arg.annotation) if arg.annotation is not None else None
+            annotation = dotted_name(arg.annotation) if arg.annotation is not None else None
             if annotation is not None and not self._builtin(annotation):
                 self._bind(arg.arg, f"{self._meaning(annotation)}()")
         for decorator in node.decorator_list:
@@ -391,7 +380,7 @@ class _Walker(ast.NodeVisitor):
     # -- uses
 
     def visit_Call(self, node: ast.Call) -> None:
-        callee = dotted(node.func)
+        callee = dotted_name(node.func)
         if callee is not None and not self._builtin(callee):
             named = [kw for kw in node.keywords if kw.arg is not None]
             keywords = tuple(kw.arg for kw in named if kw.arg is not None)
@@ -458,7 +447,7 @@ class _Walker(ast.NodeVisitor):
         )
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        name = dotted(node)
+        name = dotted_name(node)
         if name is None:
             self.generic_visit(node)
             return
@@ -506,6 +495,5 @@ __all__ = [
     "IMPORT",
     "PythonScope",
     "SourceLine",
-    "dotted",
     "python_references",
 ]

@@ -34,7 +34,7 @@ import ast
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, cast
 
 from docutils import nodes, utils
@@ -277,19 +277,7 @@ def _literal_span(collector: _Collector, content: str, line: int, section: str |
     elif "(" in content:
         refs = python_references(collector.path, [SourceLine(line, content)], PythonScope())
         collector.refs.extend(
-            DocReference(
-                r.doc,
-                r.line,
-                r.kind,
-                r.name,
-                content,
-                PROSE,
-                r.owner,
-                r.keywords,
-                r.positional,
-                section,
-            )
-            for r in refs[:1]
+            replace(r, text=content, context=PROSE, section=section) for r in refs[:1]
         )
     else:
         collector.add(line, SYMBOL, text.lstrip("@"), content, PROSE, section=section)
