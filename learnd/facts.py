@@ -211,3 +211,15 @@ def extract_facts_json(markdown: str) -> Any:
         return json.loads(markdown[start + len(_FACTS_OPEN) : end])
     except json.JSONDecodeError as exc:
         raise FactsError(f"facts block is not valid JSON: {exc}") from exc
+
+
+def strip_facts(markdown: str) -> str:
+    """An output without its hidden facts block: the part a person (or a model) reads."""
+    start = markdown.rfind(_FACTS_OPEN)
+    return markdown if start < 0 else markdown[:start].rstrip() + "\n"
+
+
+def facts_block(markdown: str) -> str:
+    """The hidden facts block of an output (empty when it has none), to carry over."""
+    start = markdown.rfind(_FACTS_OPEN)
+    return "" if start < 0 else markdown[start:]

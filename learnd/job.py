@@ -15,6 +15,7 @@ from typing import Any
 
 from learnd.config import Config
 from learnd.errors import UsageError
+from learnd.facts import FactsError, extract_facts
 from learnd.gather.github import GitHubAccess, github_access, pr_for_merge, resolve_pr
 from learnd.gather.merge import pr_from_message, resolve_range
 from learnd.gather.sessions import link_query, link_sessions, session_entries, session_roots
@@ -24,10 +25,12 @@ from learnd.github.pulls import review_context
 from learnd.github.settings import web_url
 from learnd.pipeline.learn_run import RunExtras, RunResult, learn, record_published, run_id_for
 from learnd.pipeline.rundir import RunDir
+from learnd.plan_items import PlanItems
 from learnd.progress import Progress
 from learnd.publish import Published
 from learnd.publish.github import publish_github
 from learnd.publish.targets import publish_local, worth_publishing
+from learnd.state.store import StateDB
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,8 @@ def _publish(
         )
         spent = _requests(access) - requests_before
         progress.say(f"GitHub: {_requests(access)} request(s) for this PR ({spent} to publish)")
+        if published.kind == "issue" and access is not None and published.ref is not None:
+            _record_plan_issue(config, result, target, access.slug, int(published.ref))
         return published
     published_local = publish_local(
         result,
@@ -269,6 +274,22 @@ def _publish(
         github_requests=_requests(access),
     )
     return published_local
+
+
+def _record_plan_issue(
+    config: Config, result: RunResult, target: LearnTarget, slug: str, issue: int
+) -> None:
+    """Keep the plan's items as data beside the issue number: what `learnd apply` and
+    the review feedback read once the run directory is long pruned."""
+    assert result.plan_path is not None
+    try:
+        items = extract_facts(result.plan_path.read_text(encoding="utf-8"), PlanItems)
+    except FactsError:
+        # A plan without items as data (a model's rewrite that lost them): its issue
+        # is published all the same; apply will say it has nothing to apply.
+        items = PlanItems()
+    with StateDB.open(config.state_dir) as db:
+        db.record_plan(slug, issue, pr=target.pr.number, merge_sha=target.merge_sha, items=items)
 
 
 def _requests(access: GitHubAccess | None) -> int:

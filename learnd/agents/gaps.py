@@ -62,6 +62,10 @@ class DocItem:
     # Draft lines prepared with the item, for items whose draft is not built from
     # symbols or stale lines (review decisions, session friction).
     draft: tuple[str, ...] = ()
+    # The markdown such a draft adds to ``target``, as it should land there, and the
+    # heading it goes under ("" for the end of the doc): what `learnd apply` writes.
+    section: tuple[str, ...] = ()
+    heading: str = ""
 
 
 @dataclass(frozen=True)

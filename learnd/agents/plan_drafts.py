@@ -87,27 +87,38 @@ def references(stale: Sequence[StaleLine], *, say_gone: bool = True) -> list[str
         for number in sorted({s.ref.line for s in stale if s.ref.doc == doc}):
             # Several stale refs can share a line: shown once, with every fix applied.
             on_line = [s for s in stale if s.ref.doc == doc and s.ref.line == number]
-            old = on_line[0].ref.text.rstrip("\r\n")
-            new = old
-            for s in on_line:
-                if s.replacement is None:
-                    # One list item each: a paragraph of several would let a link
-                    # opened in one line take in the next.
-                    gone.append(f"- {code_span(s.ref.ref)} is gone ({text(s.fate)}).")
-                elif "/" in s.ref.ref or "/" in s.replacement or "." in s.replacement:
-                    # A path, or a dotted name written whole (`pkg.exceptions.Error`).
-                    new = new.replace(s.ref.ref, s.replacement)
-                else:
-                    pattern = rf"\b{re.escape(bare_name(s.ref.ref))}\b"
-                    # A function, so that a backslash in the new name is not a group.
-                    new = re.sub(pattern, _literal(s.replacement), new)
-            changed[number] = (old, new)
+            # One list item each: a paragraph of several would let a link opened in
+            # one line take in the next.
+            gone += [
+                f"- {code_span(s.ref.ref)} is gone ({text(s.fate)})."
+                for s in on_line
+                if s.replacement is None
+            ]
+            changed[number] = fixed_line(on_line)
         # Doc lines are quoted as they are, in a fence longer than any backtick run
         # in them, so a line of ``` cannot end the block and turn the rest into markdown.
         out += [*fenced(unified_diff(doc, changed), "diff"), ""]
         if gone and say_gone:
             out += [*gone, "", "Rewrite or delete the lines that name them.", ""]
     return out
+
+
+def fixed_line(on_line: Sequence[StaleLine]) -> tuple[str, str]:
+    """One doc line as written and as it should read, every stale ref on it replaced
+    where a replacement is known (the rest stays as written)."""
+    old = on_line[0].ref.text.rstrip("\r\n")
+    new = old
+    for s in on_line:
+        if s.replacement is None:
+            continue
+        if "/" in s.ref.ref or "/" in s.replacement or "." in s.replacement:
+            # A path, or a dotted name written whole (`pkg.exceptions.Error`).
+            new = new.replace(s.ref.ref, s.replacement)
+        else:
+            pattern = rf"\b{re.escape(bare_name(s.ref.ref))}\b"
+            # A function, so that a backslash in the new name is not a group.
+            new = re.sub(pattern, _literal(s.replacement), new)
+    return old, new
 
 
 def _literal(value: str) -> Callable[[re.Match[str]], str]:
@@ -323,32 +334,37 @@ def signatures(symbols: Sequence[SymbolChange], citer: Citer) -> list[str]:
 
 
 def new_names(item: DocItem) -> list[str]:
-    module = item.symbols[0].path if item.symbols else item.target
     if item.action == NEW_DOC:
-        title = PurePosixPath(item.target).stem.replace("-", " ").replace("_", " ").capitalize()
-        names = [s.short_name for s in item.symbols[:3]]
-        page = [
-            "---",
-            f"title: {_yaml_str(title)}",
-            "read_when:",
-            *[f"  - {_yaml_str(f'using or changing {n}')}" for n in names],
-            "---",
-            "",
-            f"# {text(title)}",
-            "",
-            f"Defined in {code_span(module)}.",
-            "",
-            *_symbol_sections(item.symbols),
-        ]
+        page = new_doc_page(item)
         return [f"New file {code_span(item.target)}:", "", *fenced(page, "markdown", minimum=4)]
     return [
         f"Add to {code_span(item.target)}:",
         "",
-        *fenced(_symbol_sections(item.symbols), "markdown", minimum=4),
+        *fenced(symbol_sections(item.symbols), "markdown", minimum=4),
     ]
 
 
-def _symbol_sections(symbols: Sequence[SymbolChange]) -> list[str]:
+def new_doc_page(item: DocItem) -> list[str]:
+    """The whole text of the new doc a NEW_DOC item about new names proposes."""
+    module = item.symbols[0].path if item.symbols else item.target
+    title = PurePosixPath(item.target).stem.replace("-", " ").replace("_", " ").capitalize()
+    names = [s.short_name for s in item.symbols[:3]]
+    return [
+        "---",
+        f"title: {_yaml_str(title)}",
+        "read_when:",
+        *[f"  - {_yaml_str(f'using or changing {n}')}" for n in names],
+        "---",
+        "",
+        f"# {text(title)}",
+        "",
+        f"Defined in {code_span(module)}.",
+        "",
+        *symbol_sections(item.symbols),
+    ]
+
+
+def symbol_sections(symbols: Sequence[SymbolChange]) -> list[str]:
     out: list[str] = []
     for s in symbols:
         callable_kind = s.kind in (ch.FUNCTION, ch.METHOD)

@@ -32,6 +32,7 @@ from learnd.agents.plan_links import Citer, link
 from learnd.agents.plan_order import KIND_WORDS, kind_of, ranked
 from learnd.analysis.changes import DiffFacts
 from learnd.errors import GitError, RunFailed
+from learnd.facts import embed_facts
 from learnd.gather.target import LearnTarget
 from learnd.inert import code_span, markdown_line
 from learnd.inert import markdown_inline as text
@@ -46,6 +47,7 @@ from learnd.pipeline.roster import (
     RUN_DETAILS_HEADING,
     SUMMARY_HEADING,
 )
+from learnd.plan_items import PlanItems, item_keys, item_marker, plan_items, redacted_items
 from learnd.redact import redact_text
 
 
@@ -57,7 +59,11 @@ def run(ctx: AgentContext) -> AgentResult:
     docs = _tripwire_docs(ctx, gaps)
     # The plan quotes doc lines, commands and session text verbatim, and it is what
     # gets published: it passes the redaction boundary before it is even written.
-    return AgentResult(OK, redact_text(render_plan(ctx.target, gaps, diff, docs=docs)))
+    plan = redact_text(render_plan(ctx.target, gaps, diff, docs=docs))
+    # What each item would change, for `learnd apply` and for learning from reviews: the
+    # same redaction, since drafts quote doc lines.
+    items = PlanItems(plan_items(ranked(gaps.items), merge_sha=ctx.target.merge_sha))
+    return AgentResult(OK, embed_facts(plan, redacted_items(items)))
 
 
 def _tripwire_docs(ctx: AgentContext, gaps: GapFacts) -> dict[str, DocText]:
@@ -172,14 +178,18 @@ def _items(items: Sequence[DocItem], citer: Citer, docs: Mapping[str, DocText]) 
     lines = [ITEMS_HEADING, ""]
     if not items:
         return [*lines, "None.", ""]
-    for n, item in enumerate(items, 1):
+    keys = item_keys(items, merge_sha=citer.target.merge_sha)
+    for n, (item, key) in enumerate(zip(items, keys, strict=True), 1):
         targets = sorted({s.ref.doc for s in item.stale}) or [item.target]
         lines.append(f"### {n}. [{item.priority}] {text(_shortened(item.title, 300))}")
         lines.append("")
         # A tight list (no blank line in it), so that GitHub shows the checkbox on
         # the action's line; the draft, which has blank lines, follows it.
         lines.append(
-            f"- [ ] **Action:** {item.action} — " + ", ".join(code_span(t) for t in targets)
+            f"- [ ] **Action:** {item.action} — "
+            + ", ".join(code_span(t) for t in targets)
+            # Invisible on GitHub: ties a tick on this line to the item, for `learnd apply`.
+            + f" {item_marker(key)}"
         )
         lines.append(f"- **Why:** {text(_shortened(item.why, LINE_CHARS))}")
         if item.evidence:

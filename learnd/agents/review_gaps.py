@@ -157,24 +157,17 @@ def _settled_item(target: str, notes: list[ReviewNote], docs: DocTargets, pr_lab
     priority = HIGH if decisions or any(n.answered for n in notes) else MEDIUM
     what = ", ".join(k.replace("_", "-") for k in kinds)
     heading = f"## Settled in review of {pr_label}"
+    section = [
+        *([] if exists else ["---", f'title: "Settled in review of {pr_label}"', "---", ""]),
+        heading,
+        "",
+        *[_line(n) for n in notes],
+    ]
     draft = [
         f"Add to {code_span(target)}:" if exists else f"New file {code_span(target)}:",
         "",
         # The quotes are the reviewers' words: a fence none of them can close.
-        *fenced(
-            [
-                *(
-                    []
-                    if exists
-                    else ["---", f'title: "Settled in review of {pr_label}"', "---", ""]
-                ),
-                heading,
-                "",
-                *[_line(n) for n in notes],
-            ],
-            "markdown",
-            minimum=4,
-        ),
+        *fenced(section, "markdown", minimum=4),
     ]
     return DocItem(
         title=f"Record what review settled ({what}) in {code_span(target)}",
@@ -188,6 +181,7 @@ def _settled_item(target: str, notes: list[ReviewNote], docs: DocTargets, pr_lab
         ),
         evidence=tuple(e for n in notes for e in _evidence(n)),
         draft=tuple(draft),
+        section=tuple(section),
     )
 
 

@@ -179,6 +179,7 @@ def _lessons_item(target: str, items: list[_Found], docs: DocTargets, pr_label: 
             for label, note in _key_evidence(item)
         ),
         draft=tuple(draft),
+        section=tuple(body),
     )
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from learnd.agents.context import AgentContext
 from learnd.docs.index_file import DocsIndexFile
 from learnd.docs.patch_names import git_line_paths
+from learnd.facts import strip_facts
 from learnd.gather.inputs import DIFF_PATCH, DOCS_INDEX, REVIEW_COMMENTS
 from learnd.pipeline.roster import (
     CODE_DIFF_ANALYZER,
@@ -39,8 +40,6 @@ from learnd.sessions.digest import digest_name
 CHARS_PER_TOKEN = 4
 # Whatever the built-in analysis takes, an input section keeps at least this much.
 MIN_INPUT_CHARS = 8_000
-
-_FACTS_OPEN = "<!-- learnd:facts "
 
 
 @dataclass(frozen=True)
@@ -75,18 +74,6 @@ class Chunk:
                 "",
             ]
         return "\n".join(lines)
-
-
-def strip_facts(markdown: str) -> str:
-    """An agent's output without its hidden facts block: the part a model should read."""
-    start = markdown.rfind(_FACTS_OPEN)
-    return markdown if start < 0 else markdown[:start].rstrip() + "\n"
-
-
-def facts_block(markdown: str) -> str:
-    """The hidden facts block of an output (empty when it has none), to carry over."""
-    start = markdown.rfind(_FACTS_OPEN)
-    return "" if start < 0 else markdown[start:]
 
 
 def input_section(ctx: AgentContext) -> Section | None:

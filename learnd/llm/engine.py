@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from learnd.agents.context import AgentContext, AgentResult
 from learnd.errors import LearndError
+from learnd.facts import facts_block, strip_facts
 from learnd.inert import markdown_document, markdown_inline
 from learnd.llm.broker import SOCKET_ENV, BrokerProvider, ParentGone, address
 from learnd.llm.completion import Completion, CompletionResult, Message
@@ -39,9 +40,7 @@ from learnd.llm.context import (
     Chunk,
     Section,
     chunks,
-    facts_block,
     input_section,
-    strip_facts,
 )
 from learnd.llm.cost import estimate_cost
 from learnd.llm.errors import LLMError, one_line

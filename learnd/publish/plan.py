@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from learnd.facts import strip_facts
 from learnd.inert import fence_states, fences_open_after, markdown_inline, markdown_lines
 from learnd.pipeline.learn_run import RunResult
 from learnd.pipeline.protocol import OK, SKIPPED
@@ -57,7 +58,8 @@ def reader_plan(result: RunResult) -> ReaderPlan:
 
 def lay_out(plan: str, notes: Sequence[str] = ()) -> ReaderPlan:
     """``plan`` split into title, body and run details; ``notes``: more run details."""
-    lines = markdown_lines(plan.rstrip("\n"))
+    # The plan's hidden facts (its items as data) are for learnd, not for readers.
+    lines = markdown_lines(strip_facts(plan).rstrip("\n"))
     states = list(fence_states(lines))
     still_open = list(fences_open_after(lines))
     title: str | None = None

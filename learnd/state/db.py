@@ -103,6 +103,26 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX webhook_deliveries_received ON webhook_deliveries (received_at)",
     ),
+    (
+        # The plan issues learnd published, with their items as data (JSON of
+        # learnd.plan_items.PlanItems): what a tick in the issue means, for `learnd
+        # apply` and for learning from the review once the issue is closed.
+        """
+        CREATE TABLE plan_issues (
+            repo TEXT NOT NULL,
+            issue INTEGER NOT NULL,
+            pr INTEGER,
+            merge_sha TEXT NOT NULL,
+            items TEXT NOT NULL,
+            docs_pr INTEGER,
+            closed_at REAL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (repo, issue)
+        )
+        """,
+        "CREATE INDEX plan_issues_open ON plan_issues (repo) WHERE closed_at IS NULL",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

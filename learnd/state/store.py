@@ -1,14 +1,15 @@
 """The state database as one object: repositories and their poll state, the run queue,
-and the webhook deliveries taken."""
+the webhook deliveries taken, and the plan issues published."""
 
 from __future__ import annotations
 
 from learnd.state.deliveries import DeliveryStore
+from learnd.state.plans import PlanStore
 from learnd.state.repos import RepoStore
 from learnd.state.runs import RunQueue
 
 
-class StateDB(RepoStore, RunQueue, DeliveryStore):
+class StateDB(RepoStore, RunQueue, DeliveryStore, PlanStore):
     """``StateDB.open(state_dir)``: see :mod:`learnd.state.db` for the file and its rules,
     :mod:`learnd.state.repos`, :mod:`learnd.state.runs` and :mod:`learnd.state.deliveries`
     for the operations."""

@@ -566,3 +566,30 @@ def test_no_secret_of_any_format_planted_anywhere_reaches_the_issue_the_run_or_t
         for text in _strings(json.loads(line))
     )
     assert [x.kind for x in SAMPLES if x.redacted not in typed] == []
+
+
+def test_each_published_item_is_recorded_as_data_under_its_checkbox_key(
+    setup: tuple[Setup, int], learnd_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    """What a tick on the issue means is kept beside the issue number: every checkbox
+    line ends with its item's key, and the state database holds that item's kind,
+    rule, target and edits."""
+    from learnd.plan_items import ITEM_MARKER_PATTERN
+    from learnd.state.store import StateDB
+
+    s, number = setup
+    out = learn(learnd_cli, s, "--publish", "issue", "--pr", str(number), "--json")
+    assert out.returncode == 0, out.stderr
+    [issue] = [i for i in s.fake.issues(SLUG) if i.title.startswith("[learn]")]
+    boxes = [ln for ln in issue.body.splitlines() if ln.startswith("- [ ] ")]
+    keys = [m["key"] for ln in boxes if (m := ITEM_MARKER_PATTERN.search(ln))]
+    assert boxes and len(keys) == len(boxes) == len(set(keys))
+    # Invisible on GitHub: the rendered body shows no trace of the keys.
+    assert not any(k in gfm.document(issue.body).root.text() for k in keys)
+    state = tmp_path / "xdg-state" / "learnd"
+    with StateDB.open(state) as db:
+        plan = db.plan_issue(SLUG, issue.number)
+        assert plan is not None and plan.pr == number
+        assert [i.key for i in plan.items.items] == keys
+        assert all(i.rule and i.target and i.kind for i in plan.items.items)
+        assert db.plan_issue_for_pr(SLUG, number) == plan

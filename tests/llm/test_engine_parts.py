@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from learnd.agents.context import AgentContext
-from learnd.facts import embed_facts, extract_facts_json
+from learnd.facts import embed_facts, extract_facts_json, facts_block, strip_facts
 from learnd.gather.inputs import DIFF_PATCH
 from learnd.gather.target import LearnTarget, PullRequestInfo
 from learnd.git import GitRepo
@@ -18,9 +18,7 @@ from learnd.llm.context import (
     Part,
     Section,
     chunks,
-    facts_block,
     input_section,
-    strip_facts,
 )
 from learnd.llm.cost import usage_totals
 from learnd.llm.engine import _joined, _tripwire_json

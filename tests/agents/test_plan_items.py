@@ -1,0 +1,104 @@
+"""The plan's items as data: each checkbox's key, and the edits that apply an item."""
+
+from __future__ import annotations
+
+from learnd.agents.gaps import (
+    MEDIUM,
+    TRIPWIRE,
+    UPDATE_REFERENCES,
+    DocItem,
+    Evidence,
+    GapFacts,
+    StaleLine,
+    TripwireCandidate,
+)
+from learnd.agents.plan_synthesizer import render_plan
+from learnd.docs.model import StaleRef
+from learnd.facts import embed_facts, extract_facts, strip_facts
+from learnd.gather.target import LearnTarget, PullRequestInfo
+from learnd.plan_items import (
+    ADD_TRIPWIRE,
+    ITEM_MARKER_PATTERN,
+    REPLACE_LINE,
+    RULE_STALE,
+    RULE_TRIPWIRE,
+    PlanItems,
+    plan_items,
+)
+
+MERGE = "a" * 40
+TARGET = LearnTarget(
+    repo_path="/r",
+    repo_name="widgets",
+    github="acme/widgets",
+    merge_sha=MERGE,
+    base_sha="b" * 40,
+    pr=PullRequestInfo(42, "Rename make_widget", "", "feat", "Ann", "merge-message"),
+    docs=("docs",),
+    web_url="https://github.com",
+)
+
+
+def _stale(line: int, text: str, ref: str, new: str | None) -> StaleLine:
+    return StaleLine(StaleRef("docs/a.md", line, ref, "renamed", text), "renamed", new)
+
+
+def _items() -> tuple[DocItem, DocItem]:
+    stale = DocItem(
+        "Fix docs/a.md",
+        UPDATE_REFERENCES,
+        MEDIUM,
+        "docs/a.md",
+        "stale",
+        (Evidence("docs", "docs/a.md:3"),),
+        stale=(
+            _stale(3, "Call `make_widget()` or `old_size()`.\n", "make_widget", "create_widget"),
+            _stale(3, "Call `make_widget()` or `old_size()`.\n", "old_size", None),
+            _stale(7, "`gone()` is gone.\n", "gone", None),
+        ),
+    )
+    t = TripwireCandidate(
+        "Before calling `create_widget()`", "Pass a name.", "docs/b.md", (), 5, ()
+    )
+    wire = DocItem("Tripwire", TRIPWIRE, MEDIUM, "docs/b.md", "why", (), tripwire=t)
+    return stale, wire
+
+
+def test_edits_replace_only_lines_with_a_known_fix_and_keys_are_stable() -> None:
+    stale, wire = _items()
+    first = plan_items((stale, wire), merge_sha=MERGE)
+    again = plan_items((stale, wire), merge_sha=MERGE)
+    assert [i.key for i in first] == [i.key for i in again]
+    assert len({i.key for i in first}) == 2
+    assert [i.number for i in first] == [1, 2]
+    s, w = first
+    assert (s.rule, s.target, w.rule, w.target) == (
+        RULE_STALE,
+        "docs/a.md",
+        RULE_TRIPWIRE,
+        "docs/b.md",
+    )
+    # Line 3 keeps the name with no replacement as written; line 7 has nothing to apply.
+    [edit] = s.edits
+    assert (edit.op, edit.line) == (REPLACE_LINE, 3)
+    assert edit.old == "Call `make_widget()` or `old_size()`."
+    assert edit.new == "Call `create_widget()` or `old_size()`."
+    assert s.signature == "stale-reference:gone,make_widget,old_size"
+    assert w.edits[0].op == ADD_TRIPWIRE and w.edits[0].warning == "Pass a name."
+    assert "create_widget" in w.cites
+    # Another merge, another key for the same item.
+    assert plan_items((stale,), merge_sha="c" * 40)[0].key != s.key
+
+
+def test_the_plan_carries_its_items_and_each_checkbox_its_key() -> None:
+    stale, wire = _items()
+    facts = GapFacts(items=(stale, wire))
+    plan = render_plan(TARGET, facts, None)
+    boxes = [ln for ln in plan.splitlines() if ln.startswith("- [ ] ")]
+    keys = [m["key"] for ln in boxes if (m := ITEM_MARKER_PATTERN.search(ln))]
+    expected = plan_items((stale, wire), merge_sha=MERGE)
+    assert keys == [i.key for i in expected]
+    # The facts ride with the plan and are gone from what readers get.
+    carried = embed_facts(plan, PlanItems(expected))
+    assert extract_facts(carried, PlanItems).items == expected
+    assert strip_facts(carried).rstrip() == plan.rstrip()
