@@ -37,6 +37,7 @@ from learnd.agents.plan_drafts import fixed_line, new_doc_page, symbol_sections
 from learnd.agents.plan_order import STALE, TRIPWIRES, kind_of
 from learnd.analysis import changes as ch
 from learnd.docs.model import bare_name
+from learnd.inert import fence_states, markdown_lines
 from learnd.redact import redact_text
 
 # Edit.op values
@@ -294,3 +295,28 @@ def redacted_items(plan: PlanItems) -> PlanItems:
             for item in plan.items
         )
     )
+
+
+_TASK = re.compile(r"[ ]{0,3}[-*+][ ]+\[(?P<mark>[ xX])\][ ]")
+
+
+def ticks(body: str) -> dict[str, bool]:
+    """Each item key on a task line of ``body`` (an issue body or comment as GitHub
+    holds it, after a maintainer's edits), and whether its box is ticked.
+
+    Only top-level task lines count, and none inside a code block: a draft quotes doc
+    lines verbatim, and a quoted line must never pass for a tick. A key seen twice
+    keeps its first line.
+    """
+    found: dict[str, bool] = {}
+    lines = markdown_lines(body)
+    for line, fence in zip(lines, fence_states(lines), strict=True):
+        if fence is not None:
+            continue
+        task = _TASK.match(line)
+        if task is None:
+            continue
+        key = ITEM_MARKER_PATTERN.search(line, task.end())
+        if key is not None and key["key"] not in found:
+            found[key["key"]] = task["mark"] != " "
+    return found

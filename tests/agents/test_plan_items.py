@@ -24,6 +24,7 @@ from learnd.plan_items import (
     RULE_TRIPWIRE,
     PlanItems,
     plan_items,
+    ticks,
 )
 
 MERGE = "a" * 40
@@ -102,3 +103,17 @@ def test_the_plan_carries_its_items_and_each_checkbox_its_key() -> None:
     carried = embed_facts(plan, PlanItems(expected))
     assert extract_facts(carried, PlanItems).items == expected
     assert strip_facts(carried).rstrip() == plan.rstrip()
+
+
+def test_ticks_are_read_from_task_lines_only_never_from_a_quoted_block() -> None:
+    stale, wire = _items()
+    plan = render_plan(TARGET, GapFacts(items=(stale, wire)), None)
+    first, second = (i.key for i in plan_items((stale, wire), merge_sha=MERGE))
+    assert ticks(plan) == {first: False, second: False}
+    # A maintainer ticks the second box in GitHub's editor (it writes "x").
+    ticked = plan.replace(f"- [ ] **Action:** {TRIPWIRE}", f"- [x] **Action:** {TRIPWIRE}")
+    assert ticks(ticked) == {first: False, second: True}
+    # The same line quoted in a draft's code block, ticked, is not a tick.
+    quoted = plan.replace("- [ ] **Action:** UPDATE", "- [X] **Action:** UPDATE")
+    block = "\n".join(["````markdown", *quoted.splitlines(), "````"])
+    assert ticks(f"{plan}\n{block}\n") == {first: False, second: False}
