@@ -115,6 +115,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             merge_sha TEXT NOT NULL,
             items TEXT NOT NULL,
             docs_pr INTEGER,
+            applied TEXT NOT NULL DEFAULT '',
             closed_at REAL,
             created_at REAL NOT NULL,
             updated_at REAL NOT NULL,

@@ -26,6 +26,7 @@ class PlanIssue:
     merge_sha: str
     items: PlanItems
     docs_pr: int | None  # the draft PR `learnd apply` opened for it
+    applied: frozenset[str]  # the keys of the items that PR applies
     closed_at: float | None  # when learnd saw it closed and recorded its review
 
 
@@ -82,8 +83,18 @@ class PlanStore(Database):
             ).fetchall()
         return [_row(r) for r in rows]
 
-    def set_docs_pr(self, repo: str, issue: int, docs_pr: int, *, now: float | None = None) -> None:
-        self._update(repo, issue, "docs_pr = ?", (docs_pr,), now)
+    def set_docs_pr(
+        self,
+        repo: str,
+        issue: int,
+        docs_pr: int,
+        applied: frozenset[str],
+        *,
+        now: float | None = None,
+    ) -> None:
+        """The docs PR opened for the issue, and which of its items it applies now."""
+        keys = " ".join(sorted(applied))
+        self._update(repo, issue, "docs_pr = ?, applied = ?", (docs_pr, keys), now)
 
     def mark_closed(self, repo: str, issue: int, *, now: float | None = None) -> None:
         stamp = self._now(now)
@@ -117,5 +128,6 @@ def _row(row: sqlite3.Row) -> PlanIssue:
         merge_sha=row["merge_sha"],
         items=items,
         docs_pr=row["docs_pr"],
+        applied=frozenset(row["applied"].split()),
         closed_at=row["closed_at"],
     )
