@@ -320,3 +320,38 @@ def ticks(body: str) -> dict[str, bool]:
         if key is not None and key["key"] not in found:
             found[key["key"]] = task["mark"] != " "
     return found
+
+
+_ITEM_HEADING = re.compile(r"### (?P<number>\d+)\. ")
+_ANY_ITEM_MARKER = re.compile(r"[ \t]*<!--\s*learnd:item\b.*?-->")
+
+
+def without_item_markers(plan: str) -> str:
+    """``plan`` without item keys: what a model is shown and what it wrote, so that
+    only :func:`with_item_markers` puts keys in a model's plan."""
+    return _ANY_ITEM_MARKER.sub("", plan)
+
+
+def with_item_markers(plan: str, items: PlanItems) -> str:
+    """``plan`` (a model's rewrite of the built-in plan, made inert) with each item's key
+    back on its checkbox line, found by the item's number, which the model keeps.
+
+    Making a model's text inert turns any HTML comment into visible text, the keys
+    included; the keys are learnd's, so they are put back here, after that step, on
+    the first task line under each ``### N.`` heading. An item the model dropped gets
+    no key, so a tick can only ever mean an item learnd wrote.
+    """
+    keys = {item.number: item.key for item in items.items}
+    lines = without_item_markers(plan).split("\n")
+    number: int | None = None
+    for index, (line, fence) in enumerate(zip(lines, fence_states(lines), strict=True)):
+        if fence is not None:
+            continue
+        heading = _ITEM_HEADING.match(line)
+        if heading is not None:
+            number = int(heading["number"])
+            continue
+        if number is not None and _TASK.match(line) and number in keys:
+            lines[index] = f"{line.rstrip()} {item_marker(keys[number])}"
+            number = None
+    return "\n".join(lines)

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from learnd.agents.context import AgentContext, AgentResult
 from learnd.errors import LearndError
-from learnd.facts import facts_block, strip_facts
+from learnd.facts import FactsError, extract_facts, facts_block, strip_facts
 from learnd.inert import markdown_document, markdown_inline
 from learnd.llm.broker import SOCKET_ENV, BrokerProvider, ParentGone, address
 from learnd.llm.completion import Completion, CompletionResult, Message
@@ -47,6 +47,7 @@ from learnd.llm.errors import LLMError, one_line
 from learnd.llm.settings import LLMSettings
 from learnd.pipeline.protocol import atomic_write_json
 from learnd.pipeline.roster import ENGINE_HEADING, PLAN_OUTPUT, PLAN_SYNTHESIZER, TRIPWIRE_EXTRACTOR
+from learnd.plan_items import PlanItems, with_item_markers, without_item_markers
 from learnd.redact import redact_json, redact_text
 from learnd.tripwires import TripwireSchemaError, validate_candidates
 
@@ -140,7 +141,7 @@ def run_llm_agent(
             # The model wrote this plan from untrusted text (PR, review, sessions,
             # docs) and it will be published: HTML, comments, entities and mentions
             # outside its code blocks are made inert, as the built-in plan writes them.
-            content = markdown_document(content)
+            content = _inert_plan(content)
         content = _with_engine_note(ctx, content, record)
     record.update(
         calls=usage.calls,
@@ -154,6 +155,20 @@ def run_llm_agent(
         record["answered_by"] = sorted(usage.models)
     atomic_write_json(ctx.run_dir.llm_record(ctx.slot.output), redact_json(record))
     return AgentResult(builtin.status, content, builtin.reason)
+
+
+def _inert_plan(plan: str) -> str:
+    """The model's plan made inert, then given back what only learnd writes: the
+    built-in plan's hidden facts (its items as data) and each item's key on its
+    checkbox line (:func:`learnd.plan_items.with_item_markers`), by which `learnd
+    apply` reads a tick."""
+    block = facts_block(plan)
+    body = markdown_document(without_item_markers(strip_facts(plan)))
+    try:
+        body = with_item_markers(body, extract_facts(block, PlanItems))
+    except FactsError:
+        return body
+    return f"{body.rstrip()}\n\n{block}"
 
 
 class _Writer:
@@ -177,7 +192,8 @@ class _Writer:
     # -- markdown agents
 
     def prose(self, builtin: str) -> str:
-        analysis = strip_facts(builtin)
+        # The plan's item keys are learnd's to write, never the model's to copy.
+        analysis = without_item_markers(strip_facts(builtin))
         section = input_section(self.ctx)
         parts = self._chunks(section, analysis)
         if len(parts) == 1:

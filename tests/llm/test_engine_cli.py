@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 from learnd.demo import PR_BRANCH, build_demo_repo
+from learnd.facts import extract_facts
+from learnd.plan_items import ITEM_MARKER_PATTERN, PlanItems, ticks
 
 fake_llm = sys.modules["fake_llm"]  # loaded by tests/llm/conftest.py
 gfm = sys.modules["gfm"]  # loaded by tests/conftest.py
@@ -306,7 +308,14 @@ def test_a_plan_the_model_writes_is_made_inert_outside_its_code(rig: Rig, anthro
     assert "Thanks @" in plan  # the model's plan, not a fallback
     page = gfm.read(plan)
     assert page.live_mentions() == []
-    assert "img" not in page.tag_names and page.comments == []
+    # The only comments are learnd's own: each item's key on its checkbox line (put
+    # back after the model's text was made inert) and the hidden facts at the end.
+    facts, *keys = reversed([f"<!--{c}-->" for c in page.comments])
+    assert facts.startswith("<!-- learnd:facts ")
+    found = [m["key"] for k in keys if (m := ITEM_MARKER_PATTERN.fullmatch(k))]
+    assert found and len(found) == len(keys) and sorted(found) == sorted(ticks(plan))
+    assert found[::-1] == [i.key for i in extract_facts(plan, PlanItems).items]
+    assert "img" not in page.tag_names
     assert "<img src=x onerror=alert(1)>" in page.plain() and "&#64;bob" in page.plain()
     # Code is left as written.
     assert "sizes: List<int> = resize(w)  # @maria\n" in plan
