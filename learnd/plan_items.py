@@ -160,21 +160,15 @@ def rule_of(item: DocItem) -> str:
         return RULE_DELETED_DOC
     if item.action == UPDATE_REFERENCES:
         return RULE_STALE
-    if item.action == TRIPWIRE:
-        sources = {e.source for e in item.evidence}
-        if "session" in sources:
-            return RULE_SESSION
-        if "review" in sources:
-            return RULE_REVIEW
-        return RULE_TRIPWIRE
-    if item.symbols and item.action in (NEW_DOC, UPDATE_EXISTING):
+    if item.action != TRIPWIRE and item.symbols and item.action in (NEW_DOC, UPDATE_EXISTING):
         return RULE_SIGNATURE if kind_of(item) == STALE else RULE_NEW_API
+    # Tripwires and lessons: by where their evidence comes from.
     sources = {e.source for e in item.evidence}
     if "session" in sources:
         return RULE_SESSION
     if "review" in sources:
         return RULE_REVIEW
-    return RULE_OTHER
+    return RULE_TRIPWIRE if item.action == TRIPWIRE else RULE_OTHER
 
 
 def score_of(item: DocItem) -> int:
