@@ -487,6 +487,9 @@ def _rewrite(written: str, old_path: str, new_path: str) -> str:
     for size in range(min(len(parts), len(old_parts)), 0, -1):
         if parts[-size:] == old_parts[-size:]:
             keep = parts[:-size]
+            if size == len(old_parts):
+                # The doc writes the old path whole: so is the new one.
+                return ".".join([*keep, *new_parts])
             tail = new_parts[-size:] if len(new_parts) >= size else new_parts
             if keep and len(old_parts) > size and old_parts[-size - 1] != new_parts[-size - 1]:
                 # The owner changed too (a module move): spell the new path whole.

@@ -260,3 +260,19 @@ def test_release_notes_and_migration_guides_keep_old_names() -> None:
         assert resolve_references(page.references, base, merge).stale == (), path
     page = read_markdown("docs/guide.md", "Use `pkg.GenericView` now.\n")
     assert lines(resolve_references(page.references, base, merge)) == [(1, REMOVED)]
+
+
+def test_a_module_moved_one_level_down_is_rewritten_whole() -> None:
+    """`pkg.exceptions` moving to `pkg.errors.exceptions`: the import reads the new
+    module's whole path, not its last two parts (`errors.exceptions`)."""
+    after = merged(
+        {
+            "pkg/exceptions.py": None,
+            "pkg/errors/__init__.py": "",
+            "pkg/errors/exceptions.py": BASE["pkg/exceptions.py"],
+            "pkg/__init__.py": BASE["pkg/__init__.py"].replace(".exceptions", ".errors.exceptions"),
+        }
+    )
+    result = resolve("```python\nfrom pkg.exceptions import HTTPError\n```\n", after)
+    moved = {(s.old, s.new) for s in result.stale if s.reason == MOVED}
+    assert ("pkg.exceptions", "pkg.errors.exceptions") in moved
