@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from learnd import __version__
+from learnd.commands import broken_refs as broken_refs_command
 from learnd.commands import enqueue as enqueue_command
 from learnd.commands import hooks as hooks_command
 from learnd.commands import worker as worker_command
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     enqueue_command.register(sub, common)
     hooks_command.register(sub, common)
     worker_command.register(sub, common)
+    broken_refs_command.register(sub, common)
 
     demo = sub.add_parser(
         "demo", parents=[common], help="build a sample repository with a merged PR and learn it"
@@ -183,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return hooks_command.run(args, config, progress)
         if args.command == "worker":
             return worker_command.run(args, config, progress)
+        if args.command == "broken-refs":
+            return broken_refs_command.run(args, config, progress)
         if args.command == "sessions":
             from learnd.commands import sessions
 

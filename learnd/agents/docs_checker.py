@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 
 from learnd.agents.context import AgentContext, AgentResult
-from learnd.analysis.api_load import load_models, model_cache
+from learnd.analysis.api_load import API_MODEL_CACHE, load_models, model_cache
 from learnd.analysis.wordscan import names_defined, words_present
 from learnd.docs.check import check_docs
 from learnd.docs.index import DOC_SUFFIXES
@@ -24,8 +24,6 @@ from learnd.facts import embed_facts
 from learnd.gather.inputs import DIFF_PATCH, DOCS_INDEX
 from learnd.git import GitRepo
 from learnd.pipeline.protocol import OK, SKIPPED
-
-API_MODEL_CACHE = "api-model.sqlite3"
 
 
 def run(ctx: AgentContext) -> AgentResult:

@@ -222,7 +222,7 @@ def _stale(gaps: GapFacts, items: Sequence[DocItem], citer: Citer) -> list[str]:
     before = (
         [
             f"{gaps.preexisting} doc reference(s) were already broken before this PR; "
-            "not this PR's doing, so not listed.",
+            "not this PR's doing, so not listed (`learnd broken-refs` lists them).",
             "",
         ]
         if gaps.preexisting

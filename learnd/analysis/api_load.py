@@ -34,6 +34,10 @@ MAX_MODULE_BYTES = 2_000_000
 Objects = tuple[ApiObject, ...]
 
 
+# The cache's file name under <state_dir>/cache.
+API_MODEL_CACHE = "api-model.sqlite3"
+
+
 def model_cache(path: Path) -> BlobCache[Objects]:
     return BlobCache(
         path,

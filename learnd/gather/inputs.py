@@ -9,7 +9,7 @@ after the input, so a later attempt reuses only inputs it can prove intact.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,13 +151,18 @@ def gather_review(run_dir: RunDir, fetch: Callable[[], Mapping[str, Any]]) -> bo
 
 
 def _read_docs(repo: GitRepo, target: LearnTarget) -> Iterator[tuple[str, str]]:
+    return read_docs(repo, target.merge_sha, target.docs)
+
+
+def read_docs(repo: GitRepo, commit: str, patterns: Sequence[str]) -> Iterator[tuple[str, str]]:
+    """``(path, text)`` of every doc the configured ``patterns`` select at ``commit``."""
     # Selected by the real name (a configured pattern names real files), read by
     # blob id and indexed under the shown name (learnd.pathnames), in path order: the
     # index lists docs that way, and sorting names, not texts, keeps one doc in memory.
     docs = sorted(
         (e.path, e.blob)
-        for e in repo.tree_blobs(target.merge_sha)
-        if doc_selected(real_name(e.path), target.docs)
+        for e in repo.tree_blobs(commit)
+        if doc_selected(real_name(e.path), patterns)
     )
     for blob in repo.read_blob_ids(docs, max_bytes=MAX_DOC_BYTES):
         if blob.data is not None:

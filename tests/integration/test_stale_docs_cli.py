@@ -195,3 +195,35 @@ def test_every_kind_of_stale_reference_and_nothing_else(
     assert "vanished_long_ago" not in plan
     assert len(stale) == 9, stale
     assert "already broken before this PR" in plan or "pre-existing" in plan.lower()
+
+
+def test_broken_refs_lists_what_a_plan_only_counts(
+    repo_builder: Callable[[str], Any], learnd_cli: Callable[..., Any]
+) -> None:
+    """The plan leaves out what was broken before the PR; `learnd broken-refs` lists it
+    at a commit, and what the merge broke is listed at the merge, not before it."""
+    b = repo_builder("pkg")
+    first = b.commit("Initial", FILES_V1)
+    b.branch("feature/v2")
+    b.commit("Rework the API", FILES_V2)
+    b.checkout("main")
+    b.merge("feature/v2", "Merge pull request #7 from acme/feature/v2\n\nRework the API")
+
+    before = learnd_cli("broken-refs", "--repo", str(b.root), "--rev", first, "--json")
+    assert before.returncode == 0, before.stderr
+    listed = {(r["doc"], r["ref"]) for r in json.loads(before.stdout)["broken"]}
+    assert any("vanished_long_ago" in ref for _, ref in listed), listed
+    assert not any("send" in ref for _, ref in listed)  # still there before the merge
+
+    after = learnd_cli("broken-refs", "--repo", str(b.root))  # HEAD: the merge
+    assert after.returncode == 0, after.stderr
+    assert "vanished_long_ago" in after.stdout
+    assert "docs/api.md:5: .origin (member)" in after.stdout  # renamed by the merge
+    assert "docs/parsers.rst:11: " in after.stdout  # a keyword the merge renamed
+    assert "broken reference(s) at" in after.stderr
+
+    missing = learnd_cli("broken-refs", "--repo", str(b.root), "--rev", "no-such-rev")
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines() == [
+        f"learnd: --rev: no such commit in {b.root}: no-such-rev"
+    ]
