@@ -16,14 +16,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from learnd.analysis.wordscan import words_present
 from learnd.docs.index import DOC_SUFFIXES
 from learnd.docs.model import bare_name
 from learnd.feedback.settings import FeedbackSettings
-from learnd.git import GitRepo
 from learnd.state.reviews import Verdict
-from learnd.state.store import StateDB
+
+if TYPE_CHECKING:
+    # Only the parent, which builds the memory, needs git and the state database; the
+    # PlanSynthesizer reads the memory's data classes.
+    from learnd.git import GitRepo
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,8 @@ def recall(
 ) -> ReviewMemory:
     """``slug``'s memory as of ``merge_sha`` in ``repo``; the plans of PR ``pr`` itself
     (the one being learned) are not earlier sightings of anything."""
+    from learnd.state.store import StateDB
+
     with StateDB.open(state_dir) as db:
         verdicts = db.verdicts(slug)
         plans = db.plans_since(slug, db.reset_at(slug))
