@@ -150,7 +150,7 @@ class Config:
     llm: LLMSettings | None = None
     # The [webhook] settings when the file has that table (webhooks on), else None.
     webhook: WebhookSettings | None = None
-    feedback: FeedbackSettings = FeedbackSettings()
+    feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
 
     def repo_for(self, path: Path) -> RepoSettings:
         """The [[repos]] entry for a local clone, or the defaults when none names it."""

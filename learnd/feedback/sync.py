@@ -4,12 +4,14 @@ One list request per repository and sync, paged only past 100 answers: the issue
 (and pull requests: GitHub lists both) closed and updated since the last sync, which a
 plan issue's closing always is. "Since" is in GitHub's clock (the newest ``updated_at``
 the last sync saw, less a minute), never this machine's; the first sync of a
-repository has no such time and reads all its closed issues once. Only plan issues this state database recorded as
-published and still open here are looked at, and only while their body still carries
-learnd's own run marker for that plan (:mod:`learnd.github.markers`): the number
-alone could point at something else after a transfer. Beyond that list, a sync costs a
-request only for a docs PR not in it (was it merged?) and for the comments of a plan
-too long for one body (where its other boxes are).
+repository has no such time and reads all its closed issues once.
+
+Only plan issues this state database recorded as published and still open here are
+looked at, and only while their body still carries learnd's own run marker for that
+plan (:mod:`learnd.github.markers`): the number alone could point at something else
+after a transfer. Beyond that list, a sync costs a request only for a docs PR not in
+it (was it merged?) and for the comments of a plan too long for one body (where its
+other boxes are).
 
 A review is recorded once (:meth:`ReviewStore.record_review`): a re-sync, or two
 processes syncing at once, count nothing twice. The watermark moves only after every

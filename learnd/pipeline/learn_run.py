@@ -220,9 +220,7 @@ def _learn(
     written = gather_inputs(repo, target, run_dir)
     if extras.fetch_review is not None and gather_review(run_dir, extras.fetch_review):
         written.append(REVIEW_COMMENTS)
-    if extras.review_history is not None and gather_review_history(
-        run_dir, extras.review_history
-    ):
+    if extras.review_history is not None and gather_review_history(run_dir, extras.review_history):
         written.append(REVIEW_HISTORY)
     if written:
         progress.say(f"inputs: wrote {', '.join(written)}")
