@@ -3,10 +3,11 @@
 The scheduler runs five kinds of job, each short: a look into the spool the git
 hooks write, one poll per GitHub repository, one look per GitHub repository for
 closed plan issues whose review to record (:mod:`learnd.feedback.sync`), a dispatcher
-that hands queued runs to workers, and housekeeping. The main thread only waits for signals and pings the
-systemd watchdog, so a hung job shows up as a missed watchdog rather than hiding.
-With ``[webhook]``, a receiver's threads also take GitHub's deliveries, queue what
-they report and wake the dispatcher or the spool job (:mod:`learnd.daemon.webhook`).
+that hands queued runs to workers, and housekeeping. The main thread only waits for
+signals and pings the systemd watchdog, so a hung job shows up as a missed watchdog
+rather than hiding. With ``[webhook]``, a receiver's threads also take GitHub's
+deliveries, queue what they report and wake the dispatcher or the spool job
+(:mod:`learnd.daemon.webhook`).
 
 Every job opens its own database connection: SQLite connections belong to the
 thread that made them, and the queue's state must survive the daemon being killed
