@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from learnd.errors import ConfigError
+from learnd.feedback.settings import FeedbackSettings
 from learnd.github.settings import GitHubSettings
 from learnd.llm.settings import GROUNDING_MODES, PROVIDERS, LLMSettings
 from learnd.pipeline.roster import AGENT_NAMES
@@ -149,6 +150,7 @@ class Config:
     llm: LLMSettings | None = None
     # The [webhook] settings when the file has that table (webhooks on), else None.
     webhook: WebhookSettings | None = None
+    feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
 
     def repo_for(self, path: Path) -> RepoSettings:
         """The [[repos]] entry for a local clone, or the defaults when none names it."""
@@ -332,7 +334,10 @@ def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[s
     check = _Checker(source)
     check.only(
         data,
-        ("state_dir", "github", "daemon", "pipeline", "repos", "llm", "webhook", "queue"),
+        (
+            *("state_dir", "github", "daemon", "pipeline", "repos", "llm", "webhook", "queue"),
+            "feedback",
+        ),
         "",
     )
 
@@ -379,6 +384,7 @@ def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[s
         queue=_queue(check, check.table(data, "queue", "")),
         llm=_llm(check, check.table(data, "llm", ""), pipeline.engine),
         webhook=_webhook(check, data, source),
+        feedback=_feedback(check, check.table(data, "feedback", "")),
     )
 
 
@@ -494,6 +500,29 @@ def _daemon(check: _Checker, table: Mapping[str, Any]) -> DaemonSettings:
     if level is not None:
         values["log_level"] = level
     return replace(defaults, **values)
+
+
+def _feedback(check: _Checker, table: Mapping[str, Any]) -> FeedbackSettings:
+    prefix = "feedback."
+    check.only(table, tuple(f.name for f in fields(FeedbackSettings)), prefix)
+    values: dict[str, Any] = {}
+    enabled = check.boolean(table, "enabled", prefix)
+    if enabled is not None:
+        values["enabled"] = enabled
+    for key in ("min_reviewed", "recurrence_min"):
+        whole = check.whole(table, key, prefix, 1)
+        if whole is not None:
+            values[key] = whole
+    ratio = check.number(table, "decline_ratio", prefix)
+    if ratio is not None:
+        # A share of the reviewed items: 1.0 leaves out only what was always declined.
+        if ratio > 1:
+            raise check.fail(f"{prefix}decline_ratio", f"must be at most 1, got {ratio}")
+        values["decline_ratio"] = ratio
+    interval = check.number(table, "sync_interval", prefix)
+    if interval is not None:
+        values["sync_interval"] = interval
+    return replace(FeedbackSettings(), **values)
 
 
 WEBHOOK_KEYS = tuple(f.name for f in fields(WebhookSettings))

@@ -8,14 +8,14 @@ directory (and so the same resume), the same publishing and its idempotence.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from learnd.config import Config
 from learnd.errors import UsageError
-from learnd.facts import FactsError, extract_facts
+from learnd.facts import FactsError, extract_facts, to_jsonable
 from learnd.gather.github import GitHubAccess, github_access, pr_for_merge, resolve_pr
 from learnd.gather.merge import pr_from_message, resolve_range
 from learnd.gather.sessions import link_query, link_sessions, session_entries, session_roots
@@ -200,6 +200,7 @@ def _learn_and_publish(
         sessions=session_entries(links),
         fetch_review=fetch_review,
         trust_all_commenters=access.settings.trust_all_commenters if access else False,
+        review_history=_review_history(config, repo, target, progress) if target.github else None,
     )
     # Held from the first agent to the last publishing request: a second process on
     # the same run is refused until then, so it can neither clear this one's outputs
@@ -220,6 +221,36 @@ def _learn_and_publish(
         )
         published = _publish(request, config, result, target, target_kind, access, progress)
     return JobResult(result, published, target, target_kind, _requests(access))
+
+
+def _review_history(
+    config: Config, repo: GitRepo, target: LearnTarget, progress: Progress
+) -> Callable[[], Mapping[str, Any]]:
+    """What earlier reviews of this repository's plans taught, re-checked at this merge:
+    the PlanSynthesizer ranks by it (learnd.feedback)."""
+
+    def build() -> Mapping[str, Any]:
+        from learnd.feedback.memory import recall
+
+        assert target.github is not None
+        memory = recall(
+            config.state_dir,
+            repo,
+            slug=target.github,
+            merge_sha=target.merge_sha,
+            pr=target.pr.number,
+            settings=config.feedback,
+        )
+        if memory.verdicts or memory.seen or memory.forgotten:
+            progress.say(
+                f"reviews: {len(memory.verdicts)} earlier verdict(s), {len(memory.seen)} "
+                f"item(s) of other PRs' plans; {len(memory.forgotten)} set aside (a name "
+                "they cite is gone at this merge)"
+            )
+        result: Mapping[str, Any] = to_jsonable(memory)
+        return result
+
+    return build
 
 
 def _publish(

@@ -19,6 +19,7 @@ from typing import NoReturn
 from learnd import __version__
 from learnd.commands import broken_refs as broken_refs_command
 from learnd.commands import enqueue as enqueue_command
+from learnd.commands import feedback as feedback_command
 from learnd.commands import hooks as hooks_command
 from learnd.commands import worker as worker_command
 from learnd.config import default_state_dir, load_config
@@ -117,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("--all", action="store_true", help="every failed run")
 
     enqueue_command.register(sub, common)
+    feedback_command.register(sub, common)
     hooks_command.register(sub, common)
     worker_command.register(sub, common)
     broken_refs_command.register(sub, common)
@@ -179,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             command = importlib.import_module(f"learnd.commands.{args.command}")
             return int(command.run(args, config, progress))
+        if args.command == "feedback":
+            return feedback_command.run(args, config, progress)
         if args.command == "enqueue":
             return enqueue_command.run(args, config, progress)
         if args.command == "hooks":

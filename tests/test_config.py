@@ -92,6 +92,13 @@ publish = "stdout"
         ("[daemon]\ngrace_period = -1\n", "daemon.grace_period: expected a number of seconds"),
         ("[daemon]\nlog_level = 'loud'\n", "daemon.log_level: must be one of debug"),
         ('[[repos]]\npath = "."\nsessions = "~"\n', "repos[0].sessions: expected a list"),
+        ("[feedback]\nmin_reviewd = 3\n", "feedback.min_reviewd: unknown key (did you mean"),
+        ("[feedback]\nmin_reviewed = 0\n", "feedback.min_reviewed: expected a whole number >= 1"),
+        ("[feedback]\ndecline_ratio = 1.5\n", "feedback.decline_ratio: must be at most 1"),
+        ("[feedback]\ndecline_ratio = 0\n", "feedback.decline_ratio: must be greater than 0"),
+        ("[feedback]\nrecurrence_min = 0\n", "feedback.recurrence_min: expected a whole"),
+        ("[feedback]\nsync_interval = -5\n", "feedback.sync_interval: must be greater than 0"),
+        ("[feedback]\nenabled = 'no'\n", "feedback.enabled: expected true or false"),
     ],
 )
 def test_bad_configs_are_refused_naming_file_key_and_reason(
@@ -102,6 +109,13 @@ def test_bad_configs_are_refused_naming_file_key_and_reason(
         load_config(str(path), env=env_for(tmp_path))
     assert str(info.value).startswith(str(path))
     assert message in str(info.value)
+
+
+def test_feedback_settings_are_read_with_defaults_for_the_rest(tmp_path: Path) -> None:
+    path = write(tmp_path, "[feedback]\nmin_reviewed = 3\ndecline_ratio = 1\n")
+    feedback = load_config(str(path), env=env_for(tmp_path)).feedback
+    assert (feedback.min_reviewed, feedback.decline_ratio) == (3, 1.0)
+    assert (feedback.enabled, feedback.recurrence_min, feedback.sync_interval) == (True, 1, 900.0)
 
 
 def test_github_and_daemon_settings_are_read(tmp_path: Path) -> None:

@@ -32,7 +32,10 @@ from learnd.agents.plan_links import Citer, link
 from learnd.agents.plan_order import KIND_WORDS, kind_of, ranked
 from learnd.analysis.changes import DiffFacts
 from learnd.errors import GitError, RunFailed
-from learnd.facts import embed_facts
+from learnd.facts import FactsError, embed_facts, from_jsonable
+from learnd.feedback.memory import ReviewMemory
+from learnd.feedback.ranking import Ranked, rerank, summary_line
+from learnd.gather.inputs import REVIEW_HISTORY
 from learnd.gather.target import LearnTarget
 from learnd.inert import code_span, markdown_line
 from learnd.inert import markdown_inline as text
@@ -59,11 +62,23 @@ def run(ctx: AgentContext) -> AgentResult:
     docs = _tripwire_docs(ctx, gaps)
     # The plan quotes doc lines, commands and session text verbatim, and it is what
     # gets published: it passes the redaction boundary before it is even written.
-    plan = redact_text(render_plan(ctx.target, gaps, diff, docs=docs))
+    memory = _review_memory(ctx)
+    plan = redact_text(render_plan(ctx.target, gaps, diff, docs=docs, memory=memory))
     # What each item would change, for `learnd apply` and for learning from reviews: the
     # same redaction, since drafts quote doc lines.
-    items = PlanItems(plan_items(ranked(gaps.items), merge_sha=ctx.target.merge_sha))
+    kept = rerank(ranked(gaps.items), memory).items
+    items = PlanItems(plan_items(kept, merge_sha=ctx.target.merge_sha))
     return AgentResult(OK, embed_facts(plan, redacted_items(items)))
+
+
+def _review_memory(ctx: AgentContext) -> ReviewMemory | None:
+    """What earlier reviews taught (learnd.feedback), as the parent wrote it; a plan
+    without it (no GitHub, an unreadable file) is ranked as if nothing was reviewed."""
+    try:
+        data = ctx.read_input_json(REVIEW_HISTORY)
+        return None if data is None else from_jsonable(ReviewMemory, data)
+    except (ValueError, FactsError):
+        return None
 
 
 def _tripwire_docs(ctx: AgentContext, gaps: GapFacts) -> dict[str, DocText]:
@@ -95,14 +110,18 @@ def render_plan(
     diff: DiffFacts | None,
     *,
     docs: Mapping[str, DocText] | None = None,
+    memory: ReviewMemory | None = None,
 ) -> str:
     citer = Citer(target, {s.session_id: s.started for s in gaps.sessions})
-    items = ranked(gaps.items)
+    reviewed = rerank(ranked(gaps.items), memory)
+    items = reviewed.items
     out: list[str] = [f"# Documentation Plan: {text(target.pr.title)}", ""]
     out += _context(target, gaps, diff)
     out += _summary(gaps, items)
-    out += _items(items, citer, docs or {})
-    out += _stale(gaps, items, citer)
+    out += _review_note(reviewed)
+    out += _items(items, citer, docs or {}, reviewed.seen_in)
+    # An item left out takes its stale lines with it: they are not listed below either.
+    out += _stale(gaps, [*items, *(item for item, _ in reviewed.left_out)], citer)
     out += _insights(gaps, citer)
     out += _skipped(gaps)
     out += _run_details(target, gaps, citer)
@@ -174,7 +193,18 @@ def _summary(gaps: GapFacts, items: Sequence[DocItem]) -> list[str]:
     return [*lines, ""]
 
 
-def _items(items: Sequence[DocItem], citer: Citer, docs: Mapping[str, DocText]) -> list[str]:
+def _review_note(reviewed: Ranked) -> list[str]:
+    """One line on what earlier reviews of this repository's plans changed, if anything."""
+    line = summary_line(reviewed, code=code_span)
+    return [f"**Earlier reviews:** {line}.", ""] if line else []
+
+
+def _items(
+    items: Sequence[DocItem],
+    citer: Citer,
+    docs: Mapping[str, DocText],
+    seen_in: Sequence[tuple[int, ...]] = (),
+) -> list[str]:
     lines = [ITEMS_HEADING, ""]
     if not items:
         return [*lines, "None.", ""]
@@ -192,6 +222,12 @@ def _items(items: Sequence[DocItem], citer: Citer, docs: Mapping[str, DocText]) 
             + f" {item_marker(key)}"
         )
         lines.append(f"- **Why:** {text(_shortened(item.why, LINE_CHARS))}")
+        earlier = seen_in[n - 1] if n <= len(seen_in) else ()
+        if earlier:
+            # Bare numbers: learnd's own, from the state database, never a reviewer's text.
+            lines.append(
+                f"- **Recurring:** {text('seen in ' + ', '.join(f'#{p}' for p in earlier))}"
+            )
         if item.evidence:
             lines.append(f"- **Evidence:** {citer.evidence(item)}")
         lines += ["", "**Draft:**", ""]

@@ -1,11 +1,13 @@
 """``learnd daemon``: the triggers, the queue and the workers, under APScheduler.
 
-The scheduler runs four kinds of job, each short: a look into the spool the git
-hooks write, one poll per GitHub repository, a dispatcher that hands queued runs to
-workers, and housekeeping. The main thread only waits for signals and pings the
-systemd watchdog, so a hung job shows up as a missed watchdog rather than hiding.
-With ``[webhook]``, a receiver's threads also take GitHub's deliveries, queue what
-they report and wake the dispatcher or the spool job (:mod:`learnd.daemon.webhook`).
+The scheduler runs five kinds of job, each short: a look into the spool the git
+hooks write, one poll per GitHub repository, one look per GitHub repository for
+closed plan issues whose review to record (:mod:`learnd.feedback.sync`), a dispatcher
+that hands queued runs to workers, and housekeeping. The main thread only waits for
+signals and pings the systemd watchdog, so a hung job shows up as a missed watchdog
+rather than hiding. With ``[webhook]``, a receiver's threads also take GitHub's
+deliveries, queue what they report and wake the dispatcher or the spool job
+(:mod:`learnd.daemon.webhook`).
 
 Every job opens its own database connection: SQLite connections belong to the
 thread that made them, and the queue's state must survive the daemon being killed
@@ -359,6 +361,20 @@ class Daemon:
                 misfire_grace_time=max(1, int(interval)),
                 **common,
             )
+        reviews = self.config.feedback.sync_interval
+        for settings in self.config.repos:
+            if settings.github is None:
+                continue
+            self._scheduler.add_job(
+                self._guard(f"reviews:{settings.github}", self.sync_reviews, settings),
+                "interval",
+                seconds=reviews,
+                id=f"reviews:{settings.github}",
+                # After the first polls: a review waits minutes for its issue anyway.
+                next_run_time=now + timedelta(seconds=30),
+                misfire_grace_time=max(1, int(reviews)),
+                **common,
+            )
         self._scheduler.add_job(
             self._guard("housekeeping", self.housekeeping),
             "interval",
@@ -525,6 +541,34 @@ class Daemon:
         )
         if result.enqueued:
             self._wake_dispatch()
+
+    def sync_reviews(self, settings: RepoSettings) -> None:
+        """Record the reviews of the repository's plan issues closed on GitHub."""
+        from learnd.feedback.sync import sync_reviews
+        from learnd.github.auth import find_token
+        from learnd.github.client import GitHubClient
+        from learnd.github.settings import with_environment
+
+        assert settings.github is not None
+        gh = with_environment(self.config.github, self.env)
+        token = find_token(gh, self.env)
+        if token is None:
+            return  # the poll job says so already, once per poll
+        with closing(self.db()) as db, GitHubClient(gh, token) as client:
+            try:
+                result = sync_reviews(client, db, settings.github)
+            except GitHubError as exc:
+                log.warning("review_sync_failed", repo=settings.github, error=str(exc))
+                return
+        (log.info if result.recorded else log.debug)(
+            "reviews_synced",
+            repo=settings.github,
+            recorded=list(result.recorded),
+            accepted=result.accepted,
+            declined=result.declined,
+            waiting=result.open_before - len(result.recorded),
+            requests=result.requests,
+        )
 
     def _wake_dispatch(self) -> None:
         self._wake_job("dispatch")

@@ -1,4 +1,5 @@
-"""Writing a run's ``inputs/``: pr.json, diff.patch, docs-index.jsonl and the review.
+"""Writing a run's ``inputs/``: pr.json, diff.patch, docs-index.jsonl, the review and
+the review history.
 
 The parent gathers these once, before tier 1, so every agent reads the same
 snapshot and a resumed run reuses them rather than asking git again. Each input
@@ -40,6 +41,8 @@ PR_JSON = "pr.json"
 DIFF_PATCH = "diff.patch"
 DOCS_INDEX = "docs-index.jsonl"  # see learnd.docs.index_file
 REVIEW_COMMENTS = "review-comments.json"
+# What earlier reviews of this repository's plans taught (learnd.feedback.memory).
+REVIEW_HISTORY = "review-history.json"
 SESSIONS_DIR = "sessions"
 
 DIGEST_SUFFIX = ".digest.jsonl"  # learnd.sessions.digest.digest_name
@@ -78,7 +81,7 @@ def check_inputs(run_dir: RunDir) -> list[DamagedInput]:
             if (base := entry.name.removesuffix(SENTINEL_SUFFIX)).endswith(DIGEST_SUFFIX)
         }
     )
-    for name in (PR_JSON, DIFF_PATCH, DOCS_INDEX, REVIEW_COMMENTS, *digests):
+    for name in (PR_JSON, DIFF_PATCH, DOCS_INDEX, REVIEW_COMMENTS, REVIEW_HISTORY, *digests):
         found = _damage(run_dir.inputs / name)
         if found is not None:
             damaged.append(DamagedInput(name, *found))
@@ -146,6 +149,18 @@ def gather_review(run_dir: RunDir, fetch: Callable[[], Mapping[str, Any]]) -> bo
         return False
     started = utc_now()
     atomic_write_json(path, fetch())
+    seal_file(path, writer=GATHERER, started=started)
+    return True
+
+
+def gather_review_history(run_dir: RunDir, build: Callable[[], Mapping[str, Any]]) -> bool:
+    """Write ``review-history.json`` unless a sound copy is there: a resumed run keeps
+    the history its first attempt ranked by. True when it was written."""
+    path = run_dir.inputs / REVIEW_HISTORY
+    if valid_sentinel(path) is not None:
+        return False
+    started = utc_now()
+    atomic_write_json(path, build())
     seal_file(path, writer=GATHERER, started=started)
     return True
 

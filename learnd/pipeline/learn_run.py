@@ -20,10 +20,12 @@ from learnd.config import PipelineSettings
 from learnd.facts import FactsError, extract_facts_json, to_jsonable
 from learnd.gather.inputs import (
     REVIEW_COMMENTS,
+    REVIEW_HISTORY,
     DamagedInput,
     check_inputs,
     gather_inputs,
     gather_review,
+    gather_review_history,
 )
 from learnd.gather.target import LearnTarget
 from learnd.git import GitRepo
@@ -99,6 +101,8 @@ class RunExtras:
     # resumed run costs no API requests for it.
     fetch_review: Callable[[], Mapping[str, Any]] | None = None
     trust_all_commenters: bool = False
+    # Builds review-history.json (learnd.feedback.memory), once per run like the review.
+    review_history: Callable[[], Mapping[str, Any]] | None = None
     notes: Mapping[str, Any] = field(default_factory=dict)  # more for run.json
 
 
@@ -216,6 +220,8 @@ def _learn(
     written = gather_inputs(repo, target, run_dir)
     if extras.fetch_review is not None and gather_review(run_dir, extras.fetch_review):
         written.append(REVIEW_COMMENTS)
+    if extras.review_history is not None and gather_review_history(run_dir, extras.review_history):
+        written.append(REVIEW_HISTORY)
     if written:
         progress.say(f"inputs: wrote {', '.join(written)}")
     inputs_changed = _settle_damaged_inputs(run_dir, damaged, repaired)

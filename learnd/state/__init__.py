@@ -14,6 +14,8 @@ and the CLI.
 - ``repos``: watched repositories, the poller's watermark and ETag;
 - ``runs``: the run queue, keyed by (repository, PR, merge commit), with retries;
 - ``deliveries``: webhook delivery ids already taken, so a redelivery is taken once;
+- ``plans``: the plan issues published, with their items as data;
+- ``reviews``: what maintainers decided on each item of a closed plan issue;
 - ``store``: :class:`StateDB`, all of the above on one connection.
 """
 

@@ -124,6 +124,39 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX plan_issues_open ON plan_issues (repo) WHERE closed_at IS NULL",
     ),
+    (
+        # What maintainers decided on each item of a closed plan issue (learnd.feedback):
+        # one row per item, written once, in the transaction that marks the issue closed.
+        # cites: the code names the item relied on, space-separated, re-checked before
+        # the verdict is used again.
+        """
+        CREATE TABLE review_verdicts (
+            repo TEXT NOT NULL,
+            issue INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            pr INTEGER,
+            kind TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            target TEXT NOT NULL,
+            score INTEGER NOT NULL,
+            signature TEXT NOT NULL,
+            cites TEXT NOT NULL,
+            accepted INTEGER NOT NULL,
+            reviewed_at REAL NOT NULL,
+            PRIMARY KEY (repo, issue, key)
+        )
+        """,
+        # Per repository: how far the review sync has read GitHub's closed issues, and
+        # when `learnd feedback --reset` last cleared what it learned (plans published
+        # before then no longer count as sightings).
+        """
+        CREATE TABLE review_sync (
+            repo TEXT PRIMARY KEY,
+            synced_at REAL,
+            reset_at REAL
+        ) WITHOUT ROWID
+        """,
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -448,6 +481,8 @@ def _inspect(conn: sqlite3.Connection, path: Path) -> FileHealth:
     tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     # The tables each migration adds, for the version the file says it is at.
     wanted = {"repos", "runs"} | ({"webhook_deliveries"} if version >= 2 else set())
+    wanted |= {"plan_issues"} if version >= 3 else set()
+    wanted |= {"review_verdicts", "review_sync"} if version >= 4 else set()
     missing = sorted(wanted - tables)
     if missing:
         return FileHealth(

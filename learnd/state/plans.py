@@ -83,6 +83,17 @@ class PlanStore(Database):
             ).fetchall()
         return [_row(r) for r in rows]
 
+    def plans_since(self, repo: str, since: float | None) -> list[tuple[PlanIssue, float]]:
+        """Every plan issue of ``repo`` published at or after ``since`` (all when None),
+        open or closed, with when it was first recorded, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT * FROM plan_issues WHERE repo = ? AND created_at >= ?"
+                " ORDER BY created_at, issue",
+                (repo, since if since is not None else float("-inf")),
+            ).fetchall()
+        return [(_row(r), float(r["created_at"])) for r in rows]
+
     def set_docs_pr(
         self,
         repo: str,

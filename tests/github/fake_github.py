@@ -1462,6 +1462,9 @@ class FakeGitHub:
             n.strip().lower() for n in request.query.get("labels", "").split(",") if n.strip()
         ]
         creator = request.query.get("creator")
+        # GitHub's `since`: only what was updated at or after this time.
+        since = request.query.get("since")
+        after = datetime.fromisoformat(since.replace("Z", "+00:00")) if since else None
         items: list[FakeIssue | FakePull] = [*repo.issues.values(), *repo.pulls.values()]
         items = [
             i
@@ -1469,6 +1472,7 @@ class FakeGitHub:
             if (state == "all" or i.state == state)
             and all(w in [n.lower() for n in i.labels] for w in wanted)
             and (creator is None or i.user == creator)
+            and (after is None or i.updated_at >= after)
         ]
         sort = request.query.get("sort", "created")
 
