@@ -142,7 +142,11 @@ def test_hostile_pr_text_is_inert_in_the_published_issue(
     assert [name for name, _ in page.tags].count("details") == 2
     assert not gfm.document(issue.body).unclosed
     merge = s.repo.git("rev-parse", "HEAD").strip()
-    assert page.comments == [f" learnd:run={SLUG}#{number}@{merge} "]
+    # learnd's comments only: each item's key on its checkbox line, the run marker last.
+    *keys, run_marker = page.comments
+    assert run_marker == f" learnd:run={SLUG}#{number}@{merge} "
+    assert keys and all(re.fullmatch(r" learnd:item [0-9a-f]{12} ", k) for k in keys), keys
+    assert len(keys) == len(gfm.document(issue.body).checkboxes())
     # The hostile text is still there to read, as text.
     text = page.plain()
     assert "<img src=x onerror=alert(1)>" in text
