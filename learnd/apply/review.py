@@ -11,6 +11,7 @@ decision; a comment that fails them is ignored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,37 +60,58 @@ def check_issue(issue: dict[str, Any], plan: PlanIssue, me: str) -> None:
         )
 
 
-def read_review(
-    client: GitHubClient,
+def read_review(client: GitHubClient, plan: PlanIssue) -> Review:
+    """The ticks on plan issue ``plan``: its body, checked, and learnd's follow-up comment."""
+    path = f"{repo_path(plan.repo)}/issues/{plan.issue}"
+    issue, etag = read_issue(client, plan)
+    comments = client.get_all(f"{path}/comments") if has_comments(issue) else []
+    return review_of(issue, comments, plan, client.login(), etag=etag)
+
+
+def read_issue(
+    client: GitHubClient, plan: PlanIssue, *, etag: str | None = None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The plan issue as GitHub has it and its ETag; None when ``etag`` is still current
+    (a 304, which costs no rate limit)."""
+    try:
+        response = client.get(f"{repo_path(plan.repo)}/issues/{plan.issue}", etag=etag)
+    except GitHubRefused as exc:
+        if exc.status in (404, 410):
+            raise NotLearndsIssue(f"issue #{plan.issue} of {plan.repo} is gone") from None
+        raise
+    if response.not_modified:
+        return None, etag
+    return as_object(response.data, "the issue"), response.etag
+
+
+def has_comments(issue: dict[str, Any] | None) -> bool:
+    return bool(issue is not None and int(issue.get("comments") or 0))
+
+
+def review_of(
+    issue: dict[str, Any] | None,
+    comments: Sequence[Any],
     plan: PlanIssue,
+    me: str,
     *,
-    issue: dict[str, Any] | None = None,
     etag: str | None = None,
 ) -> Review:
-    """The ticks on plan issue ``plan``: its body, checked, and learnd's follow-up comment."""
-    me = client.login()
-    path = f"{repo_path(plan.repo)}/issues/{plan.issue}"
+    """The ticks on ``issue`` (checked to be learnd's plan issue for ``plan``) and on
+    those of ``comments`` learnd wrote with the run's marker (its follow-up)."""
     if issue is None:
-        try:
-            response = client.get(path)
-        except GitHubRefused as exc:
-            if exc.status in (404, 410):
-                raise NotLearndsIssue(f"issue #{plan.issue} of {plan.repo} is gone") from None
-            raise
-        issue, etag = as_object(response.data, "the issue"), response.etag
+        raise NotLearndsIssue(f"issue #{plan.issue} of {plan.repo} could not be read")
     check_issue(issue, plan, me)
     found = dict(ticks(str(issue.get("body") or "")))
-    if int(issue.get("comments") or 0):
-        wanted = run_marker(plan)
-        for comment in client.get_all(f"{path}/comments"):
-            if not isinstance(comment, dict):
-                continue
-            user = comment.get("user")
-            if not (isinstance(user, dict) and user.get("login") == me):
-                continue
-            if carries_marker(comment.get("body"), wanted):
-                for key, ticked in ticks(str(comment.get("body") or "")).items():
-                    found.setdefault(key, ticked)
+    wanted = run_marker(plan)
+    for comment in comments:
+        if not isinstance(comment, dict):
+            continue
+        user = comment.get("user")
+        if not (isinstance(user, dict) and user.get("login") == me):
+            continue
+        if carries_marker(comment.get("body"), wanted):
+            for key, ticked in ticks(str(comment.get("body") or "")).items():
+                found.setdefault(key, ticked)
     return Review(
         ticked=frozenset(k for k, v in found.items() if v),
         seen=frozenset(found),
