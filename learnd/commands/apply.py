@@ -6,19 +6,18 @@ import argparse
 import json
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from learnd.apply.review import NotLearndsIssue
-from learnd.apply.run import DONE, DONE_BEFORE, SKIPPED, ApplyResult, apply_plan
 from learnd.config import Config
 from learnd.errors import EXIT_OK, LearndError, UsageError
-from learnd.gather.github import github_access
-from learnd.git import GitRepo
-from learnd.github.errors import NoToken
-from learnd.inert import terminal_text
 from learnd.progress import Progress
-from learnd.state.plans import PlanIssue
-from learnd.state.store import StateDB
+
+if TYPE_CHECKING:
+    # Imported when the command runs: `learnd --help` and every other command load
+    # this module to register it, and should not pay for the apply machinery.
+    from learnd.apply.run import ApplyResult
+    from learnd.state.plans import PlanIssue
+    from learnd.state.store import StateDB
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +42,13 @@ def _positive(text: str) -> int:
 
 
 def run(args: Any, config: Config, progress: Progress) -> int:
+    from learnd.apply.review import NotLearndsIssue
+    from learnd.apply.run import apply_plan
+    from learnd.gather.github import github_access
+    from learnd.git import GitRepo
+    from learnd.github.errors import NoToken
+    from learnd.state.store import StateDB
+
     repo = GitRepo.open(args.repo)
     try:
         settings = config.repo_for(repo.root)
@@ -99,6 +105,9 @@ def _find_plan(db: StateDB, slug: str, *, pr: int | None, issue: int | None) -> 
 
 
 def _print_summary(result: ApplyResult) -> None:
+    from learnd.apply.run import DONE, DONE_BEFORE, SKIPPED
+    from learnd.inert import terminal_text
+
     print(
         f"plan issue #{result.issue}: {result.count(DONE)} applied now, "
         f"{result.count(DONE_BEFORE)} applied before, {result.count(SKIPPED)} skipped, "
