@@ -91,11 +91,14 @@ class Rig:
                 if item in which:
                     lines[i] = "- [x] " + line[len("- [ ] ") :]
         # The web editor sends CRLF line ends: so does this maintainer.
-        body = "\r\n".join(lines)
+        self.api("PATCH", f"/repos/{SLUG}/issues/{number}", {"body": "\r\n".join(lines)})
+
+    def api(self, method: str, path: str, body: object) -> None:
+        """A request to the fake GitHub's API with the maintainer's token (octocat)."""
         request = urllib.request.Request(
-            f"{self.fake.api_url}/repos/{SLUG}/issues/{number}",
-            data=json.dumps({"body": body}).encode(),
-            method="PATCH",
+            f"{self.fake.api_url}{path}",
+            data=json.dumps(body).encode(),
+            method=method,
             headers={"Authorization": f"token {self.tokens.user}"},
         )
         with urllib.request.urlopen(request) as answer:

@@ -57,6 +57,19 @@ def test_ticked_items_become_a_draft_pr_updated_in_place_when_more_are_ticked(
     # Meanwhile a maintainer fixes the sizes doc on main by hand.
     r.repo.commit("Fix sizes doc", {"docs/sizes.md": SIZES_DOC.replace("old_size", "widget_size")})
     r.repo.git("push", "--quiet", "origin", "main")
+    # ... and another adds a commit of their own to the docs branch: it must stay.
+    r.repo.git("fetch", "--quiet", "origin")
+    r.repo.git("checkout", "--quiet", "-b", "maint", f"origin/{branch}")
+    theirs = r.repo.commit(
+        "Title",
+        {
+            "docs/widgets.md": WIDGETS_DOC.replace(
+                "title: Widgets", "title: Widgets and parts"
+            ).replace("make_widget", "create_widget")
+        },
+    )
+    r.repo.git("push", "--quiet", "origin", f"maint:{branch}")
+    r.repo.git("checkout", "--quiet", "main")
     r.tick(issue, rename, sizes, paint)
     out = r.run(learnd_cli, "apply", "--issue", str(issue), "--json")
     assert out.returncode == 0, out.stderr
@@ -66,8 +79,10 @@ def test_ticked_items_become_a_draft_pr_updated_in_place_when_more_are_ticked(
     assert status[paint] == ("applied", "")
     assert status[sizes][0] == "skipped" and "already fixed" in status[sizes][1]
     assert second["docs_pr"] == first["docs_pr"]
-    # A second commit on the same branch, on top of the first.
-    assert r.fake.git(SLUG, "rev-parse", f"{branch}~1").strip() == first["commit"]
+    # A new commit on the same branch, on top of the maintainer's, on top of the first.
+    assert r.fake.git(SLUG, "rev-parse", f"{branch}~1").strip() == theirs
+    assert r.fake.git(SLUG, "rev-parse", f"{branch}~2").strip() == first["commit"]
+    assert "title: Widgets and parts" in r.fake.git(SLUG, "show", f"{branch}:docs/widgets.md")
     body = str(r.fake.repos[SLUG].pulls[second["docs_pr"]].body)
     assert "**Applied (2)**" in body and "**Skipped (1)**" in body and "already fixed" in body
     assert len(_learnd_comments(r, issue)) == 1
@@ -93,6 +108,16 @@ def test_ticked_items_become_a_draft_pr_updated_in_place_when_more_are_ticked(
     assert out.json()["commit"] is None
     assert r.fake.git(SLUG, "rev-parse", branch).strip() == before
     assert len(_learnd_comments(r, issue)) == 1
+
+    # The maintainer closes the docs PR: apply adds nothing more to it.
+    r.api("PATCH", f"/repos/{SLUG}/pulls/{first['docs_pr']}", {"state": "closed"})
+    out = r.run(learnd_cli, "apply", "--pr", str(pr))
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == (
+        f"learnd: docs PR #{first['docs_pr']} for plan issue #{issue} is closed: "
+        "reopen it to apply more items"
+    )
+    assert r.fake.git(SLUG, "rev-parse", branch).strip() == before
 
 
 def test_an_issue_learnds_account_did_not_write_is_refused(
