@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +17,6 @@ if TYPE_CHECKING:
     from learnd.apply.run import ApplyResult
     from learnd.state.plans import PlanIssue
     from learnd.state.store import StateDB
-
-log = logging.getLogger(__name__)
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -42,7 +39,6 @@ def _positive(text: str) -> int:
 
 
 def run(args: Any, config: Config, progress: Progress) -> int:
-    from learnd.apply.review import NotLearndsIssue
     from learnd.apply.run import apply_plan
     from learnd.gather.github import github_access
     from learnd.git import GitRepo
@@ -63,18 +59,16 @@ def run(args: Any, config: Config, progress: Progress) -> int:
         with StateDB.open(config.state_dir) as db:
             plan = _find_plan(db, access.slug, pr=args.pr, issue=args.issue)
         with access.client as client:
-            try:
-                result = apply_plan(
-                    repo,
-                    client,
-                    plan,
-                    progress=progress,
-                    tripwires=config.tripwires_for(settings),
-                    base=settings.default_branch,
-                )
-            except NotLearndsIssue as exc:
-                log.warning("not applying: %s", exc)
-                raise
+            # An issue that is not learnd's (NotLearndsIssue) ends here: its one line
+            # is the error main() prints.
+            result = apply_plan(
+                repo,
+                client,
+                plan,
+                progress=progress,
+                tripwires=config.tripwires_for(settings),
+                base=settings.default_branch,
+            )
             progress.say(f"GitHub: {client.requests} request(s)")
         if result.docs_pr is not None:
             with StateDB.open(config.state_dir) as db:
