@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from learnd.state.store import StateDB
+
 apply_rig = sys.modules["apply_rig"]  # loaded by tests/apply/conftest.py
 SLUG = apply_rig.SLUG
 
@@ -36,6 +38,15 @@ def test_the_daemon_applies_new_ticks_and_updates_the_same_pr(
     issue, titles = apply_rig.publish(r, learnd_cli, pr)
     rename = next(n for n, t in titles.items() if "make_widget" in t)
     paint = next(n for n, t in titles.items() if "paint_widget" in t)
+    # A copy of the plan filed by someone else (marker and all), recorded as a plan
+    # issue: the daemon must refuse it, once, and touch nothing for it.
+    forged = r.fake.add_issue(
+        SLUG, title="[learn] copy", user="hubot", body=r.issue_body(issue).replace("- [ ]", "- [x]")
+    )
+    with StateDB.open(tmp_path / "xdg-state" / "learnd") as db:
+        real = db.plan_issue(SLUG, issue)
+        assert real is not None
+        db.record_plan(SLUG, forged.number, pr=pr, merge_sha=real.merge_sha, items=real.items)
     with r.config.open("a", encoding="utf-8") as fh:
         fh.write(
             "\n[apply]\nwatch = true\nwatch_interval = 0.5\n"
@@ -79,4 +90,9 @@ def test_the_daemon_applies_new_ticks_and_updates_the_same_pr(
     lines = [json.loads(ln) for ln in log_path.read_text().splitlines() if ln.startswith("{")]
     applied = [ln for ln in lines if ln.get("event") == "applied"]
     assert [a["applied"] for a in applied] == [1, 2]
+    assert {a["issue"] for a in applied} == {issue}
+    refused = [ln for ln in lines if ln.get("event") == "apply_refused"]
+    assert [ln["issue"] for ln in refused] == [forged.number]
+    assert "opened by hubot" in refused[0]["reason"]
+    assert len(r.fake.calls("GET", rf"/issues/{forged.number}$")) >= 4
     assert r.tokens.installation not in log_path.read_text()
