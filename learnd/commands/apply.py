@@ -39,6 +39,7 @@ def _positive(text: str) -> int:
 
 
 def run(args: Any, config: Config, progress: Progress) -> int:
+    from learnd.apply.lock import plan_lock
     from learnd.apply.run import apply_plan
     from learnd.gather.github import github_access
     from learnd.git import GitRepo
@@ -58,7 +59,10 @@ def run(args: Any, config: Config, progress: Progress) -> int:
             raise NoToken()
         with StateDB.open(config.state_dir) as db:
             plan = _find_plan(db, access.slug, pr=args.pr, issue=args.issue)
-        with access.client as client:
+        with plan_lock(config.state_dir, plan.repo, plan.issue), access.client as client:
+            # Read again under the lock: another apply may have just recorded more.
+            with StateDB.open(config.state_dir) as db:
+                plan = db.plan_issue(plan.repo, plan.issue) or plan
             # An issue that is not learnd's (NotLearndsIssue) ends here: its one line
             # is the error main() prints.
             result = apply_plan(
@@ -70,9 +74,9 @@ def run(args: Any, config: Config, progress: Progress) -> int:
                 base=settings.default_branch,
             )
             progress.say(f"GitHub: {client.requests} request(s)")
-        if result.docs_pr is not None:
-            with StateDB.open(config.state_dir) as db:
-                db.set_docs_pr(plan.repo, plan.issue, result.docs_pr, result.applied)
+            if result.docs_pr is not None:
+                with StateDB.open(config.state_dir) as db:
+                    db.set_docs_pr(plan.repo, plan.issue, result.docs_pr, result.applied)
     finally:
         repo.close()
     if args.json:

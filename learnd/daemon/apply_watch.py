@@ -7,7 +7,10 @@ current, which costs no rate limit, so an issue nobody touched costs nothing of 
 quota. A changed issue is read whole; it is applied only when its ticked items
 differ from what this process last applied and some ticked item is not applied yet.
 An issue that is not learnd's (author or marker) is refused with one log line, and
-not logged again until it changes.
+not logged again until it changes. A plan that ``learnd apply`` is applying at that
+moment (:mod:`learnd.apply.lock`), or whose apply met a passing trouble (GitHub
+unavailable or rate limited, the branch moved meanwhile), is read in full again at
+the next look; a lasting refusal (a closed docs PR) waits for the issue to change.
 
 What the job remembers between looks (ETags, the ticks it acted on) is in memory: a
 restarted daemon looks once at each issue in full, and applying again what is
@@ -20,6 +23,8 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 
+from learnd.apply.docs_branch import BranchMoved
+from learnd.apply.lock import ApplyBusy, plan_lock
 from learnd.apply.review import (
     NotLearndsIssue,
     has_comments,
@@ -31,6 +36,7 @@ from learnd.config import Config, RepoSettings
 from learnd.errors import LearndError
 from learnd.git import GitRepo
 from learnd.github.client import GitHubClient, repo_path
+from learnd.github.errors import GitHubUnavailable, RateLimited
 from learnd.logs import get_logger
 from learnd.progress import Progress
 from learnd.state.plans import PlanIssue
@@ -130,16 +136,31 @@ class ApplyWatch:
         assert settings.path is not None
         repo = GitRepo.open(settings.path)
         try:
-            result = apply_plan(
-                repo,
-                client,
-                plan,
-                progress=_LogProgress(plan),
-                tripwires=config.tripwires_for(settings),
-                base=settings.default_branch,
-                review=review,
-            )
+            with plan_lock(config.state_dir, plan.repo, plan.issue):
+                with closing(db()) as conn:
+                    plan = conn.plan_issue(plan.repo, plan.issue) or plan
+                result = apply_plan(
+                    repo,
+                    client,
+                    plan,
+                    progress=_LogProgress(plan),
+                    tripwires=config.tripwires_for(settings),
+                    base=settings.default_branch,
+                    review=review,
+                )
+                if result.docs_pr is not None:
+                    with closing(db()) as conn:
+                        conn.set_docs_pr(plan.repo, plan.issue, result.docs_pr, result.applied)
+        except ApplyBusy:
+            seen.issue_etag = None  # `learnd apply` is at it: read in full next time
+            return False
+        except (GitHubUnavailable, RateLimited, BranchMoved) as exc:
+            # Passing troubles: tried again at the next look, changed issue or not.
+            log.warning("apply_failed", repo=plan.repo, issue=plan.issue, error=str(exc))
+            seen.issue_etag = None
+            return False
         except LearndError as exc:
+            # Lasting ones (a closed docs PR): tried again when the issue changes.
             log.warning("apply_failed", repo=plan.repo, issue=plan.issue, error=str(exc))
             return False
         finally:
@@ -147,8 +168,6 @@ class ApplyWatch:
         seen.ticked = review.ticked
         if result.docs_pr is None:
             return False
-        with closing(db()) as conn:
-            conn.set_docs_pr(plan.repo, plan.issue, result.docs_pr, result.applied)
         log.info(
             "applied",
             repo=plan.repo,

@@ -105,3 +105,32 @@ def test_apply_config_is_checked_and_a_repo_may_override_the_tripwire_place() ->
         parse_config({"apply": {"watch_intervall": 5}}, source=None, env={})
     with pytest.raises(ConfigError, match=r"repos\[0\]\.tripwires: must be one of"):
         parse_config({"repos": [{"path": "/r", "tripwires": "wiki"}]}, source=None, env={})
+
+
+def test_one_apply_per_plan_issue_at_a_time_across_processes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from learnd.apply.lock import plan_lock
+
+    probe = (
+        "import sys, pathlib\n"
+        "from learnd.apply.lock import plan_lock, ApplyBusy\n"
+        "try:\n"
+        "    with plan_lock(pathlib.Path(sys.argv[1]), 'acme/widgets', 9):\n"
+        "        print('got it')\n"
+        "except ApplyBusy as exc:\n"
+        "    print(exc)\n"
+    )
+
+    def other_process() -> str:
+        return subprocess.run(
+            [sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    with plan_lock(tmp_path, SLUG, 9):
+        assert other_process() == (
+            "plan issue #9 of acme/widgets is being applied by another learnd process; "
+            "try again when it is done"
+        )
+    assert other_process() == "got it"
