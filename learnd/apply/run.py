@@ -173,11 +173,11 @@ def apply_plan(
     if parent != head:
         # Judged on the default branch as it is now: a line someone fixed there since
         # the branch was cut is skipped, not applied a second time on the branch.
-        outcomes, _ = _apply_items(repo, head, fresh, tripwires)
+        outcomes, _ = apply_items(repo, head, fresh, tripwires)
         fresh_here = [i for i in fresh if outcomes[i.key].status == DONE]
     else:
         fresh_here = fresh
-    on_branch, files = _apply_items(repo, parent, fresh_here, tripwires)
+    on_branch, files = apply_items(repo, parent, fresh_here, tripwires)
     outcomes.update(on_branch)
     done = {k for k, o in outcomes.items() if o.status == DONE}
     applied = plan.applied | done
@@ -295,7 +295,7 @@ def safe_doc_path(path: str) -> bool:
     )
 
 
-def _apply_items(
+def apply_items(
     repo: GitRepo, parent: str, items: list[PlanItem], tripwires: str
 ) -> tuple[dict[str, ItemOutcome], dict[str, str]]:
     """Each item's outcome, and the docs' new text (only those that changed)."""

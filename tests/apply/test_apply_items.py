@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from learnd.apply.run import DONE, SKIPPED, _apply_items
+from learnd.apply.run import DONE, SKIPPED, apply_items
 from learnd.apply.tripwire_places import AGENTS_MD, END, FRONTMATTER, START
 from learnd.plan_items import ADD_SECTION, ADD_TRIPWIRE, REPLACE_LINE, Edit, PlanItem
 
@@ -61,7 +61,7 @@ def test_an_item_is_applied_whole_or_not_at_all_and_items_build_on_each_other(
     outside = _item("6", Edit(ADD_SECTION, "../etc/passwd.md", new="x"))
     code = _item("7", Edit(ADD_SECTION, "widgets/core.py", new="x = 1"))
     items = [good, half, section, wire, manual, outside, code]
-    outcomes, files = _apply_items(repo.repo, sha, items, AGENTS_MD)
+    outcomes, files = apply_items(repo.repo, sha, items, AGENTS_MD)
     status = {o.number: (o.status, o.reason) for o in outcomes.values()}
     assert status[1] == (DONE, "")
     assert status[2] == (SKIPPED, "docs/guide.md: conflicts: line 9 changed since the merge")
@@ -77,7 +77,7 @@ def test_an_item_is_applied_whole_or_not_at_all_and_items_build_on_each_other(
         "AGENTS.md": f"# Agents\n\n{START}\n## Tripwires\n\n- Before X: Do Y.\n{END}\n",
     }
     # The same tripwire, with the default place: the item's own doc, created.
-    outcomes, files = _apply_items(repo.repo, sha, [wire], FRONTMATTER)
+    outcomes, files = apply_items(repo.repo, sha, [wire], FRONTMATTER)
     assert files == {
         "docs/learned/x.md": '---\ntripwires:\n  - action: "Before X"\n    warning: "Do Y."\n---\n'
     }
