@@ -104,6 +104,20 @@ class DaemonSettings:
     log_level: str = "info"
 
 
+# Where `learnd apply` writes a tripwire (learnd.apply.tripwire_places).
+TRIPWIRE_PLACES = ("frontmatter", "agents-md", "claude-md", "cursor")
+
+
+@dataclass(frozen=True)
+class ApplySettings:
+    """[apply]: how a reviewed plan becomes a docs PR (learnd apply, and the daemon)."""
+
+    tripwires: str = "frontmatter"  # one of TRIPWIRE_PLACES; [[repos]] tripwires overrides
+    # The daemon applies new ticks on learnd's open plan issues by itself.
+    watch: bool = False
+    watch_interval: float = 300.0  # seconds between looks at each open plan issue
+
+
 @dataclass(frozen=True)
 class QueueSettings:
     """Where queued runs are run: in the daemon (sqlite) or on Celery workers (celery)."""
@@ -135,6 +149,7 @@ class RepoSettings:
     publish: str | None = None
     labels: tuple[str, ...] | None = None  # None: [github] labels
     sessions: tuple[str, ...] = DEFAULT_SESSION_ROOTS
+    tripwires: str | None = None  # None: [apply] tripwires
 
 
 @dataclass(frozen=True)
@@ -151,6 +166,11 @@ class Config:
     # The [webhook] settings when the file has that table (webhooks on), else None.
     webhook: WebhookSettings | None = None
     feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
+    apply: ApplySettings = field(default_factory=ApplySettings)
+
+    def tripwires_for(self, settings: RepoSettings) -> str:
+        """Where `learnd apply` puts a tripwire in this repository."""
+        return settings.tripwires or self.apply.tripwires
 
     def repo_for(self, path: Path) -> RepoSettings:
         """The [[repos]] entry for a local clone, or the defaults when none names it."""
@@ -336,7 +356,7 @@ def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[s
         data,
         (
             *("state_dir", "github", "daemon", "pipeline", "repos", "llm", "webhook", "queue"),
-            "feedback",
+            *("feedback", "apply"),
         ),
         "",
     )
@@ -354,7 +374,16 @@ def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[s
         prefix = f"repos[{i}]."
         check.only(
             entry,
-            ("path", "github", "default_branch", "docs", "sessions", "publish", "labels"),
+            (
+                "path",
+                "github",
+                "default_branch",
+                "docs",
+                "sessions",
+                "publish",
+                "labels",
+                "tripwires",
+            ),
             prefix,
         )
         raw_path = check.string(entry, "path", prefix)
@@ -372,6 +401,7 @@ def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[s
                 publish=check.choice(entry, "publish", prefix, PUBLISH_TARGETS),
                 labels=_labels(check, entry, prefix),
                 sessions=check.strings(entry, "sessions", prefix) or DEFAULT_SESSION_ROOTS,
+                tripwires=check.choice(entry, "tripwires", prefix, TRIPWIRE_PLACES),
             )
         )
     return Config(
@@ -385,7 +415,24 @@ def parse_config(data: Mapping[str, Any], *, source: Path | None, env: Mapping[s
         llm=_llm(check, check.table(data, "llm", ""), pipeline.engine),
         webhook=_webhook(check, data, source),
         feedback=_feedback(check, check.table(data, "feedback", "")),
+        apply=_apply(check, check.table(data, "apply", "")),
     )
+
+
+def _apply(check: _Checker, table: Mapping[str, Any]) -> ApplySettings:
+    prefix = "apply."
+    check.only(table, tuple(f.name for f in fields(ApplySettings)), prefix)
+    values: dict[str, Any] = {}
+    tripwires = check.choice(table, "tripwires", prefix, TRIPWIRE_PLACES)
+    if tripwires is not None:
+        values["tripwires"] = tripwires
+    watch = check.boolean(table, "watch", prefix)
+    if watch is not None:
+        values["watch"] = watch
+    interval = check.number(table, "watch_interval", prefix)
+    if interval is not None:
+        values["watch_interval"] = interval
+    return replace(ApplySettings(), **values)
 
 
 def _pipeline(check: _Checker, table: Mapping[str, Any]) -> PipelineSettings:

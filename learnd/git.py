@@ -288,6 +288,26 @@ class GitRepo:
                 entries.append(TreeEntry(path, sha.decode(), int(size)))
         return entries
 
+    def tree_of(self, commit: str) -> str:
+        """The id of ``commit``'s tree."""
+        return str(self._repo.commit(self.resolve(commit)).tree.hexsha)
+
+    def file_modes(self, commit: str, paths: Iterable[str]) -> dict[str, str]:
+        """The git mode (``100644``, ``100755``...) of each of ``paths`` at ``commit``
+        that is a file there."""
+        wanted = sorted(set(paths))
+        if not wanted:
+            return {}
+        args: list[str | bytes] = ["--literal-pathspecs", "ls-tree", "-z", "--full-tree", commit]
+        args += ["--", *(to_bytes(p) for p in wanted)]
+        modes: dict[str, str] = {}
+        for entry in self._git_z(*args):
+            meta, raw = entry.split(b"\t", 1)
+            mode, kind, _sha = meta.split()
+            if kind == b"blob":
+                modes[show(raw)] = mode.decode()
+        return modes
+
     def read_blobs(
         self, commit: str, paths: Iterable[str], *, max_bytes: int = MAX_BLOB_BYTES
     ) -> Iterator[Blob]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from learnd import __version__
+from learnd.commands import apply as apply_command
 from learnd.commands import broken_refs as broken_refs_command
 from learnd.commands import enqueue as enqueue_command
 from learnd.commands import feedback as feedback_command
@@ -117,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("runs", nargs="*", type=int, metavar="ID", help="queue ids of failed runs")
     retry.add_argument("--all", action="store_true", help="every failed run")
 
+    apply_command.register(sub, common)
     enqueue_command.register(sub, common)
     feedback_command.register(sub, common)
     hooks_command.register(sub, common)
@@ -183,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(command.run(args, config, progress))
         if args.command == "feedback":
             return feedback_command.run(args, config, progress)
+        if args.command == "apply":
+            return apply_command.run(args, config, progress)
         if args.command == "enqueue":
             return enqueue_command.run(args, config, progress)
         if args.command == "hooks":

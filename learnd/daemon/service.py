@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 
 from learnd.config import Config, RepoSettings
+from learnd.daemon.apply_watch import ApplyWatch
 from learnd.daemon.intake import (
     FETCH_TIMEOUT,
     Deferred,
@@ -140,6 +141,7 @@ class Daemon:
 
             self.remote = RemoteQueue(self.config, env=self.env)
         self._broker_trouble: str | None = None
+        self._apply_watch: ApplyWatch | None = None
 
     # -- database ----------------------------------------------------------------------
 
@@ -375,6 +377,16 @@ class Daemon:
                 misfire_grace_time=max(1, int(reviews)),
                 **common,
             )
+        if self.config.apply.watch:
+            self._scheduler.add_job(
+                self._guard("apply", self.watch_plans),
+                "interval",
+                seconds=self.config.apply.watch_interval,
+                id="apply",
+                next_run_time=now,
+                misfire_grace_time=max(1, int(self.config.apply.watch_interval)),
+                **common,
+            )
         self._scheduler.add_job(
             self._guard("housekeeping", self.housekeeping),
             "interval",
@@ -569,6 +581,26 @@ class Daemon:
             waiting=result.open_before - len(result.recorded),
             requests=result.requests,
         )
+
+    def watch_plans(self) -> None:
+        """``[apply] watch``: new ticks on learnd's open plan issues become docs PRs
+        (:mod:`learnd.daemon.apply_watch`)."""
+        from learnd.github.auth import find_token
+        from learnd.github.client import GitHubClient
+        from learnd.github.settings import with_environment
+
+        gh = with_environment(self.config.github, self.env)
+        token = find_token(gh, self.env)
+        if token is None:
+            log.warning("apply_skipped", reason="no GitHub token")
+            return
+        if self._apply_watch is None:
+            self._apply_watch = ApplyWatch()
+        with GitHubClient(gh, token) as client:
+            try:
+                self._apply_watch.look(self.config, client, self.db, stop=self.stop_event.is_set)
+            except GitHubError as exc:
+                log.warning("apply_watch_failed", error=str(exc))
 
     def _wake_dispatch(self) -> None:
         self._wake_job("dispatch")

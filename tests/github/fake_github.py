@@ -81,7 +81,9 @@ import hmac
 import http.client
 import itertools
 import json
+import os
 import re
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -236,6 +238,8 @@ class FakeRepo:
     issue_comments: list[FakeIssueComment] = field(default_factory=list)
     review_comments: list[FakeReviewComment] = field(default_factory=list)
     reviews: list[FakeReview] = field(default_factory=list)
+    # A bare git repository behind the Git Data routes (attach_git), else None.
+    git_dir: str | None = None
 
     @property
     def full_name(self) -> str:
@@ -753,6 +757,19 @@ class FakeGitHub:
             repo.reviews.append(review)
             return review
 
+    def attach_git(self, full_name: str, git_dir: str) -> None:
+        """Back the repository's Git Data routes (refs, blobs, trees, commits) and the
+        pulls learnd opens with the bare git repository at ``git_dir``: what the API
+        writes is real git objects and refs there, which a test's clone fetches."""
+        with self._lock:
+            self.repos[full_name.lower()].git_dir = git_dir
+
+    def git(self, full_name: str, *args: str, input: bytes | None = None) -> str:
+        """Run git in the repository's attached bare repository; its stdout."""
+        git_dir = self.repos[full_name.lower()].git_dir
+        assert git_dir is not None, f"no git repository attached to {full_name}"
+        return _git(git_dir, *args, input=input)
+
     def merge_pull(self, full_name: str, number: int, *, merge_commit_sha: str) -> FakePull:
         """Merge an open PR now, as GitHub's merge button does: it becomes closed and
         merged, its ``updated_at`` moves on (which is what pollers watch), and the
@@ -1246,6 +1263,14 @@ class FakeGitHub:
             ("PATCH", repo + r"/issues/(?P<number>\d+)", self._edit_issue),
             ("GET", repo + r"/issues/(?P<number>\d+)/comments", self._list_issue_comments),
             ("POST", repo + r"/issues/(?P<number>\d+)/comments", self._create_issue_comment),
+            ("GET", repo + r"/git/ref/(?P<ref>heads/.+)", self._get_git_ref),
+            ("POST", repo + r"/git/blobs", self._create_git_blob),
+            ("POST", repo + r"/git/trees", self._create_git_tree),
+            ("POST", repo + r"/git/commits", self._create_git_commit),
+            ("POST", repo + r"/git/refs", self._create_git_ref),
+            ("PATCH", repo + r"/git/refs/(?P<ref>heads/.+)", self._update_git_ref),
+            ("POST", repo + r"/pulls", self._create_pull),
+            ("PATCH", repo + r"/pulls/(?P<number>\d+)", self._edit_pull),
             ("GET", repo + r"/labels", self._list_labels),
             ("POST", repo + r"/labels", self._create_label),
             ("GET", repo + r"/labels/(?P<label>[^/]+)", self._get_label),
@@ -1390,6 +1415,11 @@ class FakeGitHub:
         repo = self._repo(request, owner, name)
         state = request.query.get("state", "open")
         pulls = [p for p in repo.pulls.values() if state == "all" or p.state == state]
+        head = request.query.get("head")
+        if head:
+            # GitHub's filter: "user:ref-name" (the head's owner, then its branch).
+            user, _, ref = head.partition(":")
+            pulls = [p for p in pulls if user.lower() == repo.owner.lower() and p.head_ref == ref]
         key = request.query.get("sort", "created")
         pulls.sort(
             key=lambda p: (
@@ -1445,6 +1475,283 @@ class FakeGitHub:
                 "/commits/commits#list-pull-requests-associated-with-a-commit",
             )
         return self._paged(request, [self._pull_json(repo, p, full=False) for p in found])
+
+    # git data (backed by a real bare repository: attach_git) and opening pulls
+
+    def _git_repo(self, request: _Request, owner: str, name: str, *, write: bool) -> FakeRepo:
+        repo = self._repo(request, owner, name, write=write)
+        if write and not self._can_push(repo, request):
+            # GitHub answers a write without push access as if the repo were not there.
+            raise _HttpError(404, "Not Found", "/git")
+        if repo.git_dir is None:
+            raise _HttpError(409, "Git Repository is empty.", "/git")
+        return repo
+
+    def _ref_json(self, repo: FakeRepo, ref: str, sha: str) -> dict[str, Any]:
+        api = f"{self.api_url}/repos/{repo.full_name}"
+        return {
+            "ref": ref,
+            "node_id": _node_id("REF", abs(hash(ref)) % 10**9),
+            "url": f"{api}/git/{ref}",
+            "object": {"sha": sha, "type": "commit", "url": f"{api}/git/commits/{sha}"},
+        }
+
+    def _ref_sha(self, repo: FakeRepo, ref: str) -> str | None:
+        assert repo.git_dir is not None
+        try:
+            return _git(repo.git_dir, "rev-parse", "--verify", "--quiet", ref).strip() or None
+        except subprocess.CalledProcessError:
+            return None
+
+    def _get_git_ref(self, request: _Request, owner: str, name: str, ref: str) -> _Reply:
+        repo = self._git_repo(request, owner, name, write=False)
+        sha = self._ref_sha(repo, f"refs/{ref}")
+        if sha is None:
+            raise _HttpError(404, "Not Found", "/git/refs#get-a-reference")
+        return _Reply(200, self._ref_json(repo, f"refs/{ref}", sha))
+
+    def _create_git_blob(self, request: _Request, owner: str, name: str) -> _Reply:
+        repo = self._git_repo(request, owner, name, write=True)
+        body = request.body if isinstance(request.body, dict) else {}
+        content = body.get("content")
+        if not isinstance(content, str):
+            raise _HttpError(422, "Invalid request.", "/git/blobs#create-a-blob")
+        data = _b64decode(content) if body.get("encoding") == "base64" else content.encode("utf-8")
+        assert repo.git_dir is not None
+        sha = _git(repo.git_dir, "hash-object", "-w", "--stdin", input=data).strip()
+        url = f"{self.api_url}/repos/{repo.full_name}/git/blobs/{sha}"
+        return _Reply(201, {"url": url, "sha": sha}, {"Location": url})
+
+    def _create_git_tree(self, request: _Request, owner: str, name: str) -> _Reply:
+        repo = self._git_repo(request, owner, name, write=True)
+        body = request.body if isinstance(request.body, dict) else {}
+        entries = body.get("tree")
+        if not isinstance(entries, list):
+            raise _HttpError(422, "Invalid tree info", "/git/trees#create-a-tree")
+        git_dir = repo.git_dir
+        assert git_dir is not None
+        index = os.path.join(git_dir, f"fake-index-{next(self._ids)}")
+        env = {"GIT_INDEX_FILE": index}
+        try:
+            base = body.get("base_tree")
+            if base:
+                try:
+                    _git(git_dir, "read-tree", str(base), env=env)
+                except subprocess.CalledProcessError:
+                    raise _HttpError(422, "Invalid tree info", "/git/trees") from None
+            else:
+                _git(git_dir, "read-tree", "--empty", env=env)
+            for entry in entries:
+                path, mode = entry.get("path"), entry.get("mode", "100644")
+                if "content" in entry:
+                    data = str(entry["content"]).encode("utf-8")
+                    sha = _git(git_dir, "hash-object", "-w", "--stdin", input=data).strip()
+                else:
+                    sha = entry.get("sha")
+                if sha is None:
+                    _git(git_dir, "update-index", "--force-remove", "--", str(path), env=env)
+                    continue
+                _git(
+                    git_dir, "update-index", "--add", "--cacheinfo", f"{mode},{sha},{path}", env=env
+                )
+            tree = _git(git_dir, "write-tree", env=env).strip()
+        finally:
+            if os.path.exists(index):
+                os.unlink(index)
+        api = f"{self.api_url}/repos/{repo.full_name}/git"
+        listed = []
+        for line in _git(git_dir, "ls-tree", "-l", tree).splitlines():
+            meta, path = line.split("\t", 1)
+            mode, kind, sha, size = meta.split()
+            item = {"path": path, "mode": mode, "type": kind, "sha": sha}
+            if kind == "blob":
+                item["size"] = int(size)
+            item["url"] = f"{api}/{kind}s/{sha}"
+            listed.append(item)
+        out = {"sha": tree, "url": f"{api}/trees/{tree}", "tree": listed, "truncated": False}
+        return _Reply(201, out, {"Location": out["url"]})
+
+    def _create_git_commit(self, request: _Request, owner: str, name: str) -> _Reply:
+        repo = self._git_repo(request, owner, name, write=True)
+        body = request.body if isinstance(request.body, dict) else {}
+        message, tree, parents = body.get("message"), body.get("tree"), body.get("parents", [])
+        if not isinstance(message, str) or not isinstance(tree, str):
+            raise _HttpError(422, "Invalid request.", "/git/commits#create-a-commit")
+        git_dir = repo.git_dir
+        assert git_dir is not None and request.login is not None
+        when = _ts(self._now())
+        person = {
+            "name": request.login,
+            "email": f"{request.login}@users.noreply.github.com",
+            "date": when,
+        }
+        env = {
+            "GIT_AUTHOR_NAME": person["name"],
+            "GIT_AUTHOR_EMAIL": person["email"],
+            "GIT_AUTHOR_DATE": str(when),
+            "GIT_COMMITTER_NAME": "GitHub",
+            "GIT_COMMITTER_EMAIL": "noreply@github.com",
+            "GIT_COMMITTER_DATE": str(when),
+        }
+        args = ["commit-tree", tree]
+        for parent in parents:
+            args += ["-p", str(parent)]
+        try:
+            sha = _git(git_dir, *args, input=message.encode("utf-8"), env=env).strip()
+        except subprocess.CalledProcessError:
+            raise _HttpError(422, "Tree SHA does not exist", "/git/commits") from None
+        api = f"{self.api_url}/repos/{repo.full_name}/git"
+        web = f"{self.web_url}/{repo.full_name}/commit"
+        out = {
+            "sha": sha,
+            "node_id": _node_id("C", int(sha[:7], 16)),
+            "url": f"{api}/commits/{sha}",
+            "html_url": f"{web}/{sha}",
+            "author": person,
+            "committer": {"name": "GitHub", "email": "noreply@github.com", "date": when},
+            "tree": {"sha": tree, "url": f"{api}/trees/{tree}"},
+            "message": message,
+            "parents": [
+                {"sha": p, "url": f"{api}/commits/{p}", "html_url": f"{web}/{p}"} for p in parents
+            ],
+            "verification": {
+                "verified": False,
+                "reason": "unsigned",
+                "signature": None,
+                "payload": None,
+                "verified_at": None,
+            },
+        }
+        return _Reply(201, out, {"Location": out["url"]})
+
+    def _create_git_ref(self, request: _Request, owner: str, name: str) -> _Reply:
+        repo = self._git_repo(request, owner, name, write=True)
+        body = request.body if isinstance(request.body, dict) else {}
+        ref, sha = body.get("ref"), body.get("sha")
+        if not isinstance(ref, str) or not ref.startswith("refs/") or ref.count("/") < 2:
+            raise _HttpError(
+                422,
+                "Reference name must start with 'refs/' and have at least two slashes.",
+                "/git/refs#create-a-reference",
+            )
+        if self._ref_sha(repo, ref) is not None:
+            raise _HttpError(422, "Reference already exists", "/git/refs#create-a-reference")
+        assert repo.git_dir is not None
+        try:
+            _git(repo.git_dir, "update-ref", ref, str(sha), "")
+        except subprocess.CalledProcessError:
+            raise _HttpError(422, "Object does not exist", "/git/refs") from None
+        out = self._ref_json(repo, ref, str(sha))
+        return _Reply(201, out, {"Location": out["url"]})
+
+    def _update_git_ref(self, request: _Request, owner: str, name: str, ref: str) -> _Reply:
+        repo = self._git_repo(request, owner, name, write=True)
+        body = request.body if isinstance(request.body, dict) else {}
+        sha, force = str(body.get("sha")), bool(body.get("force", False))
+        full = f"refs/{ref}"
+        old = self._ref_sha(repo, full)
+        if old is None:
+            raise _HttpError(422, "Reference does not exist", "/git/refs#update-a-reference")
+        assert repo.git_dir is not None
+        if not force:
+            try:
+                _git(repo.git_dir, "merge-base", "--is-ancestor", old, sha)
+            except subprocess.CalledProcessError:
+                raise _HttpError(
+                    422, "Update is not a fast forward", "/git/refs#update-a-reference"
+                ) from None
+        _git(repo.git_dir, "update-ref", full, sha, old)
+        self._sync_pulls(repo, ref.removeprefix("heads/"), sha)
+        return _Reply(200, self._ref_json(repo, full, sha))
+
+    def _sync_pulls(self, repo: FakeRepo, branch: str, sha: str) -> None:
+        """A push to a PR's head branch moves the PR's head, as on GitHub."""
+        for pull in repo.pulls.values():
+            if pull.head_ref == branch and pull.state == "open":
+                pull.head_sha = sha
+                pull.commits.append(sha)
+                pull.updated_at = self._now()
+
+    def _create_pull(self, request: _Request, owner: str, name: str) -> _Reply:
+        repo = self._git_repo(request, owner, name, write=True)
+        body = request.body if isinstance(request.body, dict) else {}
+        head, base = str(body.get("head", "")), str(body.get("base", ""))
+        head_ref = head.split(":", 1)[1] if ":" in head else head
+        doc = "/pulls/pulls#create-a-pull-request"
+        if not isinstance(body.get("title"), str) or not body["title"]:
+            raise _HttpError(
+                422,
+                "Validation Failed",
+                doc,
+                errors=[{"resource": "PullRequest", "code": "missing_field", "field": "title"}],
+            )
+        head_sha = self._ref_sha(repo, f"refs/heads/{head_ref}")
+        base_sha = self._ref_sha(repo, f"refs/heads/{base}")
+        for field_name, found in (("head", head_sha), ("base", base_sha)):
+            if found is None:
+                raise _HttpError(
+                    422,
+                    "Validation Failed",
+                    doc,
+                    errors=[{"resource": "PullRequest", "field": field_name, "code": "invalid"}],
+                )
+        if any(p.head_ref == head_ref and p.state == "open" for p in repo.pulls.values()):
+            raise _HttpError(
+                422,
+                "Validation Failed",
+                doc,
+                errors=[
+                    {
+                        "resource": "PullRequest",
+                        "code": "custom",
+                        "message": f"A pull request already exists for {repo.owner}:{head_ref}.",
+                    }
+                ],
+            )
+        assert request.login is not None and head_sha is not None and base_sha is not None
+        self.add_user(request.login)
+        now = self._now()
+        pull = FakePull(
+            number=repo.next_number(),
+            id=next(self._ids),
+            title=body["title"],
+            body=body.get("body"),
+            user=request.login,
+            state="open",
+            merged=False,
+            head_ref=head_ref,
+            head_sha=head_sha,
+            base_ref=base,
+            base_sha=base_sha,
+            merge_commit_sha=None,
+            commits=[head_sha],
+            created_at=now,
+            updated_at=now,
+            closed_at=None,
+            merged_at=None,
+            merged_by=None,
+            draft=bool(body.get("draft", False)),
+        )
+        repo.pulls[pull.number] = pull
+        out = self._pull_json(repo, pull, full=True)
+        return _Reply(201, out, {"Location": out["url"]})
+
+    def _edit_pull(self, request: _Request, owner: str, name: str, number: str) -> _Reply:
+        repo = self._repo(request, owner, name, write=True)
+        pull = self._pull(repo, number)
+        if request.login != pull.user and not self._can_push(repo, request):
+            raise _HttpError(403, "Must have push access to edit this pull request", "/pulls")
+        body = request.body if isinstance(request.body, dict) else {}
+        if "title" in body:
+            pull.title = str(body["title"])
+        if "body" in body:
+            _check_body(body["body"], "PullRequest")
+            pull.body = body["body"]
+        if body.get("state") in ("open", "closed") and not pull.merged:
+            pull.state = body["state"]
+            pull.closed_at = self._now() if pull.state == "closed" else None
+        pull.updated_at = self._now()
+        return _Reply(200, self._pull_json(repo, pull, full=True))
 
     # issues
 
@@ -2295,6 +2602,25 @@ def _int(value: str | None, default: int) -> int:
         return int(value) if value is not None else default
     except ValueError:
         return default
+
+
+def _git(
+    git_dir: str, *args: str, input: bytes | None = None, env: dict[str, str] | None = None
+) -> str:
+    proc = subprocess.run(
+        ["git", "--git-dir", git_dir, *args],
+        input=input,
+        capture_output=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def _b64decode(text: str) -> bytes:
+    import base64
+
+    return base64.b64decode(text)
 
 
 def _sha(seed: str) -> str:

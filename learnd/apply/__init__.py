@@ -1,0 +1,1 @@
+"""``learnd apply``: a reviewed plan's ticked items, as a draft docs PR."""
