@@ -41,6 +41,11 @@ from learnd.docs.model import bare_name
 from learnd.inert import code_span, fenced, markdown_lines
 from learnd.inert import markdown_inline as text
 
+# Docs whose diffs a grouped item's draft shows; the rest are in the appendix.
+PAGES_SHOWN = 8
+APPENDIX_NAME = "Complete lists"
+APPENDIX_POINTER = f"all of them are under **{APPENDIX_NAME}** at the end of the plan."
+
 
 @dataclass(frozen=True)
 class DocText:
@@ -55,20 +60,20 @@ def draft(item: DocItem, citer: Citer, docs: Mapping[str, DocText]) -> list[str]
     if item.draft:
         return list(item.draft)
     if item.action == UPDATE_REFERENCES:
-        return references(item.stale)
+        return [*(table(item) if item.count else []), *references(item.stale, pages=PAGES_SHOWN)]
     if item.action == DELETE_STALE:
         return [
             f"Delete {code_span(item.target)} ({code_span(f'git rm {item.target}')}), or "
             "rewrite it around what replaced its subject. The lines that name what is gone:",
             "",
-            *references(item.stale, say_gone=False),
+            *references(item.stale, say_gone=False, pages=PAGES_SHOWN),
         ]
     if item.action == TRIPWIRE and item.tripwire is not None:
         return tripwire(item.tripwire, docs.get(item.tripwire.target_doc_path))
     if item.action == UPDATE_EXISTING and all(
         s.change == ch.SIGNATURE_CHANGED for s in item.symbols
     ):
-        return signatures(item.symbols, citer)
+        return table(item) if item.count else signatures(item.symbols, citer)
     if item.action in (NEW_DOC, UPDATE_EXISTING):
         return new_names(item)
     return [text(item.why)]
@@ -77,11 +82,14 @@ def draft(item: DocItem, citer: Citer, docs: Mapping[str, DocText]) -> list[str]
 # -- stale lines ----------------------------------------------------------------
 
 
-def references(stale: Sequence[StaleLine], *, say_gone: bool = True) -> list[str]:
+def references(
+    stale: Sequence[StaleLine], *, say_gone: bool = True, pages: int | None = None
+) -> list[str]:
     """A unified diff per doc fixing ``stale``, then (``say_gone``) what has no
-    replacement."""
+    replacement; the first ``pages`` docs only, saying how many more there are."""
     out: list[str] = []
-    for doc in sorted({s.ref.doc for s in stale}):
+    docs = sorted({s.ref.doc for s in stale})
+    for doc in docs[:pages]:
         changed: dict[int, tuple[str, str]] = {}  # line -> (as written, fixed)
         gone: list[str] = []
         for number in sorted({s.ref.line for s in stale if s.ref.doc == doc}):
@@ -107,7 +115,67 @@ def references(stale: Sequence[StaleLine], *, say_gone: bool = True) -> list[str
         out += [*fenced(unified_diff(doc, changed), "diff"), ""]
         if gone and say_gone:
             out += [*gone, "", "Rewrite or delete the lines that name them.", ""]
+    if pages is not None and len(docs) > pages:
+        out += [f"And {len(docs) - pages:,} more docs: {APPENDIX_POINTER}", ""]
     return out
+
+
+def appendix_references(stale: Sequence[StaleLine]) -> list[str]:
+    """The diffs :func:`references` left out of an item's draft."""
+    docs = sorted({s.ref.doc for s in stale})[PAGES_SHOWN:]
+    keep = set(docs)
+    return references([s for s in stale if s.ref.doc in keep]) if docs else []
+
+
+# -- grouped items ----------------------------------------------------------------
+
+
+def table(item: DocItem) -> list[str]:
+    """The first changes of a grouped item as a table, and how many more there are."""
+    symbols = item.symbols
+    renames = all(s.change == ch.RENAMED for s in symbols)
+    if renames:
+        head = ["old name", "new name", "defined at"]
+        rows = [
+            [code_span(s.old_name or s.name), code_span(s.name), code_span(s.location)]
+            for s in symbols
+        ]
+    elif all(s.change == ch.SIGNATURE_CHANGED for s in symbols):
+        head = ["name", "before", "now"]
+        rows = [
+            [code_span(s.name), code_span(str(s.old_signature)), code_span(str(s.signature))]
+            for s in symbols
+        ]
+    elif all(s.change == ch.REMOVED for s in symbols):
+        head = ["name", "kind", "was at"]
+        rows = [
+            [code_span(s.name), s.kind, code_span(f"{s.old_path or s.path}:{s.old_line}")]
+            for s in symbols
+        ]
+    else:
+        head = ["name", "kind", "defined at", "what it is"]
+        rows = [
+            [code_span(s.name), s.kind, code_span(s.location), text(s.summary or "")]
+            for s in symbols
+        ]
+    out = []
+    if item.pattern:
+        out += [f"The pattern: {code_span(item.pattern)}.", ""]
+    out += [
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+        *("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows),
+        "",
+    ]
+    total = max(item.count, len(symbols))
+    if total > len(symbols):
+        out += [f"And {total - len(symbols):,} more: {APPENDIX_POINTER}", ""]
+    return out
+
+
+def _cell(value: str) -> str:
+    # A pipe ends a table cell even inside a code span; GitHub reads "\|" as one.
+    return value.replace("|", "\\|")
 
 
 def _literal(value: str) -> Callable[[re.Match[str]], str]:
@@ -323,6 +391,13 @@ def signatures(symbols: Sequence[SymbolChange], citer: Citer) -> list[str]:
 
 
 def new_names(item: DocItem) -> list[str]:
+    if item.count:
+        what = "a section" if item.action == UPDATE_EXISTING else "a new page with a section"
+        return [
+            f"Write {what} on these names in {code_span(item.target)}; the first of them:",
+            "",
+            *table(item),
+        ]
     module = item.symbols[0].path if item.symbols else item.target
     if item.action == NEW_DOC:
         title = PurePosixPath(item.target).stem.replace("-", " ").replace("_", " ").capitalize()

@@ -77,8 +77,10 @@ class Citer:
         """The item's evidence on one line, each citation once, the first few shown."""
         shown = list(dict.fromkeys(self._one(item, e) for e in item.evidence))
         line = " · ".join(shown[:EVIDENCE_SHOWN])
-        if len(shown) > EVIDENCE_SHOWN:
-            line += f" · and {len(shown) - EVIDENCE_SHOWN} more"
+        # A grouped item kept only its first citations and counts the others.
+        more = max(len(shown) - EVIDENCE_SHOWN, 0) + item.more_evidence
+        if more:
+            line += f" · and {more:,} more"
         return line
 
     def _one(self, item: DocItem, evidence: Evidence) -> str:
