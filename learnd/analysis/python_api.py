@@ -589,13 +589,15 @@ def _sketch(lines: list[str], masked: set[str]) -> tuple[int, ...]:
 
 
 def body_similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
-    """The estimated share of distinct lines two sketched bodies have in common
-    (Jaccard): 1.0 for the same lines, 0.0 for none or an empty sketch."""
+    """How alike two sketched bodies are, as difflib's ratio is over lines: twice the
+    lines in common over the lines of both (from the sketches' estimate of the
+    Jaccard index J, as 2J / (1 + J)); 1.0 for the same lines, 0.0 for none."""
     if not a or not b:
         return 0.0
     union = sorted(set(a) | set(b))[:_SKETCH_SIZE]
     both = set(a) & set(b)
-    return sum(1 for h in union if h in both) / len(union)
+    jaccard = sum(1 for h in union if h in both) / len(union)
+    return 2 * jaccard / (1 + jaccard)
 
 
 _WORD_SPLIT = re.compile(r"(\w+)")
@@ -1343,8 +1345,8 @@ def _match_renames(
     )
 
 
-# Two bodies sharing this share of their lines are one definition renamed.
-SIMILAR_BODY = 0.75
+# Two bodies this alike (body_similarity) are one definition renamed.
+SIMILAR_BODY = 0.8
 # Bodies of fewer distinct lines (the "def" line included) are not compared.
 _SIMILAR_LINES = 4
 
