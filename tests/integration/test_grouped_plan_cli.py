@@ -104,8 +104,10 @@ def keep():
 
 GUIDE = (
     "\n".join(
-        ["# Guide", "", *(f"Filler line {n}." for n in range(3, 13))]
-        + [
+        [
+            "# Guide",
+            "",
+            *(f"Filler line {n}." for n in range(3, 13)),
             # Lines 13 and 14: one sentence, two renamed functions.
             "Build one with `pkg.tools.make_widget()` and, when done, throw it",
             "away with `pkg.tools.drop_widget()` so nothing leaks.",
