@@ -37,12 +37,12 @@ SHOWN = 20
 EVIDENCE_KEPT = 12
 # Items of one kind (edits of doc pages, new names to document) beyond which
 # pages and modules are grouped by folder.
-PAGE_BUDGET = 10
-MODULE_BUDGET = 10
+PAGE_BUDGET = 6
+MODULE_BUDGET = 8
 # Patterns shown as items; smaller ones fall back to their modules.
-PATTERN_BUDGET = 8
+PATTERN_BUDGET = 6
 # Tripwire items in the plan; every candidate still goes to the tripwire JSON.
-TRIPWIRE_ITEMS = 8
+TRIPWIRE_ITEMS = 6
 # Skipped changes listed one by one up to this many; beyond, one line per kind.
 SKIP_BUDGET = 20
 # Lines of an item's complete list; a pattern's first line states its whole range.

@@ -866,8 +866,9 @@ class _Gaps:
             )
 
     def skip(self, title: str, reason: str, *symbols: SymbolChange) -> None:
-        if len(symbols) > SHOWN:
-            symbols = symbols[:SHOWN]
+        # A skip of several names (a module, a pattern) counts them and keeps the first.
+        count = len(symbols) if len(symbols) > 1 else 0
+        kept = symbols[:SHOWN]
         self.skipped.append(
             DocItem(
                 title=title,
@@ -875,8 +876,9 @@ class _Gaps:
                 priority=LOW,
                 target="",
                 why=reason,
-                evidence=tuple(Evidence("diff", s.location) for s in symbols),
-                symbols=tuple(symbols),
+                evidence=tuple(Evidence("diff", s.location) for s in kept),
+                symbols=tuple(kept),
+                count=count,
             )
         )
 
@@ -926,7 +928,10 @@ def _template_regex(template: str) -> str:
 def groups_by_folder(items: Sequence[DocItem], budget: int) -> list[tuple[str, list[DocItem]]]:
     """``items`` (each editing the page ``target``) by page, in order; by folder
     when there are more pages than ``budget``."""
-    labels = folder_groups((item.target for item in items), budget)
+    lines: dict[str, int] = defaultdict(int)
+    for item in items:
+        lines[item.target] += len(item.stale) or 1
+    labels = folder_groups(lines, budget, lines)
     grouped: dict[str, list[DocItem]] = defaultdict(list)
     for item in items:
         grouped[labels[item.target]].append(item)

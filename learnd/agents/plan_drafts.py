@@ -41,8 +41,19 @@ from learnd.docs.model import bare_name
 from learnd.inert import code_span, fenced, markdown_lines
 from learnd.inert import markdown_inline as text
 
-# Docs whose diffs a grouped item's draft shows; the rest are in the appendix.
-PAGES_SHOWN = 8
+
+@dataclass(frozen=True)
+class Detail:
+    """How much of a grouped item its draft shows: table rows, docs whose diffs are
+    shown, citations. The rest is in the appendix (or counted, for citations)."""
+
+    rows: int
+    pages: int
+    evidence: int
+
+
+# From the most to the least: the plan takes the first whose items fit one issue.
+DETAILS = (Detail(20, 8, 12), Detail(10, 3, 6), Detail(5, 1, 3), Detail(3, 1, 2))
 APPENDIX_NAME = "Complete lists"
 APPENDIX_POINTER = f"all of them are under **{APPENDIX_NAME}** at the end of the plan."
 
@@ -55,27 +66,32 @@ class DocText:
     text: str | None
 
 
-def draft(item: DocItem, citer: Citer, docs: Mapping[str, DocText]) -> list[str]:
+def draft(
+    item: DocItem, citer: Citer, docs: Mapping[str, DocText], detail: Detail = DETAILS[0]
+) -> list[str]:
     """The draft's lines, markdown, to be indented under the item."""
     if item.draft:
         return list(item.draft)
     if item.action == UPDATE_REFERENCES:
-        return [*(table(item) if item.count else []), *references(item.stale, pages=PAGES_SHOWN)]
+        return [
+            *(table(item, detail.rows) if item.count else []),
+            *references(item.stale, pages=detail.pages),
+        ]
     if item.action == DELETE_STALE:
         return [
             f"Delete {code_span(item.target)} ({code_span(f'git rm {item.target}')}), or "
             "rewrite it around what replaced its subject. The lines that name what is gone:",
             "",
-            *references(item.stale, say_gone=False, pages=PAGES_SHOWN),
+            *references(item.stale, say_gone=False, pages=detail.pages),
         ]
     if item.action == TRIPWIRE and item.tripwire is not None:
         return tripwire(item.tripwire, docs.get(item.tripwire.target_doc_path))
     if item.action == UPDATE_EXISTING and all(
         s.change == ch.SIGNATURE_CHANGED for s in item.symbols
     ):
-        return table(item) if item.count else signatures(item.symbols, citer)
+        return table(item, detail.rows) if item.count else signatures(item.symbols, citer)
     if item.action in (NEW_DOC, UPDATE_EXISTING):
-        return new_names(item)
+        return new_names(item, detail.rows)
     return [text(item.why)]
 
 
@@ -120,9 +136,9 @@ def references(
     return out
 
 
-def appendix_references(stale: Sequence[StaleLine]) -> list[str]:
-    """The diffs :func:`references` left out of an item's draft."""
-    docs = sorted({s.ref.doc for s in stale})[PAGES_SHOWN:]
+def appendix_references(stale: Sequence[StaleLine], pages: int) -> list[str]:
+    """The diffs :func:`references` left out of an item's draft (it showed ``pages``)."""
+    docs = sorted({s.ref.doc for s in stale})[pages:]
     keep = set(docs)
     return references([s for s in stale if s.ref.doc in keep]) if docs else []
 
@@ -130,31 +146,32 @@ def appendix_references(stale: Sequence[StaleLine]) -> list[str]:
 # -- grouped items ----------------------------------------------------------------
 
 
-def table(item: DocItem) -> list[str]:
-    """The first changes of a grouped item as a table, and how many more there are."""
-    symbols = item.symbols
+def table(item: DocItem, rows: int = DETAILS[0].rows) -> list[str]:
+    """The first ``rows`` changes of a grouped item as a table, and how many more
+    there are."""
+    symbols = item.symbols[:rows]
     renames = all(s.change == ch.RENAMED for s in symbols)
     if renames:
         head = ["old name", "new name", "defined at"]
-        rows = [
+        cells = [
             [code_span(s.old_name or s.name), code_span(s.name), code_span(s.location)]
             for s in symbols
         ]
     elif all(s.change == ch.SIGNATURE_CHANGED for s in symbols):
         head = ["name", "before", "now"]
-        rows = [
+        cells = [
             [code_span(s.name), code_span(str(s.old_signature)), code_span(str(s.signature))]
             for s in symbols
         ]
     elif all(s.change == ch.REMOVED for s in symbols):
         head = ["name", "kind", "was at"]
-        rows = [
+        cells = [
             [code_span(s.name), s.kind, code_span(f"{s.old_path or s.path}:{s.old_line}")]
             for s in symbols
         ]
     else:
         head = ["name", "kind", "defined at", "what it is"]
-        rows = [
+        cells = [
             [code_span(s.name), s.kind, code_span(s.location), text(s.summary or "")]
             for s in symbols
         ]
@@ -164,10 +181,10 @@ def table(item: DocItem) -> list[str]:
     out += [
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
-        *("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows),
+        *("| " + " | ".join(_cell(c) for c in row) + " |" for row in cells),
         "",
     ]
-    total = max(item.count, len(symbols))
+    total = max(item.count, len(item.symbols))
     if total > len(symbols):
         out += [f"And {total - len(symbols):,} more: {APPENDIX_POINTER}", ""]
     return out
@@ -390,13 +407,13 @@ def signatures(symbols: Sequence[SymbolChange], citer: Citer) -> list[str]:
     return out
 
 
-def new_names(item: DocItem) -> list[str]:
+def new_names(item: DocItem, rows: int = DETAILS[0].rows) -> list[str]:
     if item.count:
         what = "a section" if item.action == UPDATE_EXISTING else "a new page with a section"
         return [
             f"Write {what} on these names in {code_span(item.target)}; the first of them:",
             "",
-            *table(item),
+            *table(item, rows),
         ]
     module = item.symbols[0].path if item.symbols else item.target
     if item.action == NEW_DOC:

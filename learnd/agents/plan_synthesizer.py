@@ -27,7 +27,14 @@ from collections.abc import Mapping, Sequence
 
 from learnd.agents.context import AgentContext, AgentResult
 from learnd.agents.gaps import SKIP, DiffCounts, DocItem, GapFacts
-from learnd.agents.plan_drafts import APPENDIX_NAME, DocText, appendix_references, draft
+from learnd.agents.plan_drafts import (
+    APPENDIX_NAME,
+    DETAILS,
+    Detail,
+    DocText,
+    appendix_references,
+    draft,
+)
 from learnd.agents.plan_links import Citer, link
 from learnd.agents.plan_order import KIND_WORDS, kind_of, ranked
 from learnd.analysis.changes import DiffFacts
@@ -86,6 +93,9 @@ DESCRIPTION_CHARS = 240
 LINE_CHARS = 1_000
 # The docs an item's action line names; a grouped item can edit hundreds.
 TARGETS_SHOWN = 5
+# The items section's size at most, when showing less can get it there: one issue
+# body is 65,536 characters, and the context, counts and run details share it.
+ITEMS_CHARS = 50_000
 # The appendix of complete lists: the plan stays well under a megabyte.
 APPENDIX_CHARS = 600_000
 _PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*\r?\n")
@@ -103,11 +113,17 @@ def render_plan(
     out: list[str] = [f"# Documentation Plan: {text(target.pr.title)}", ""]
     out += _context(target, gaps, diff)
     out += _summary(gaps, items)
-    out += _items(items, citer, docs or {})
+    # The items are what a maintainer acts on: grouped items show less (fewer table
+    # rows, diffs, citations) until the items fit one GitHub issue with room to spare.
+    for detail in DETAILS:
+        shown = _items(items, citer, docs or {}, detail)
+        if sum(len(line) + 1 for line in shown) <= ITEMS_CHARS:
+            break
+    out += shown
     out += _stale(gaps, items, citer)
     out += _insights(gaps, citer)
     out += _skipped(gaps)
-    out += _appendix(items)
+    out += _appendix(items, detail)
     out += _run_details(target, gaps, citer)
     return "\n".join(out).rstrip() + "\n"
 
@@ -172,7 +188,9 @@ def _summary(gaps: GapFacts, items: Sequence[DocItem]) -> list[str]:
     else:
         line = "Nothing in this PR needs documentation."
     if gaps.skipped:
-        line += f" {_count(len(gaps.skipped), 'change')} skipped, each with its reason below."
+        # A grouped line stands for its count of changes.
+        skipped = sum(item.count or 1 for item in gaps.skipped)
+        line += f" {_count(skipped, 'change')} skipped, each with its reason below."
     lines.append(line)
     missing = [s for s in gaps.analyses if s.status not in ("ok", "skipped")]
     if missing:
@@ -185,7 +203,9 @@ def _summary(gaps: GapFacts, items: Sequence[DocItem]) -> list[str]:
     return [*lines, ""]
 
 
-def _items(items: Sequence[DocItem], citer: Citer, docs: Mapping[str, DocText]) -> list[str]:
+def _items(
+    items: Sequence[DocItem], citer: Citer, docs: Mapping[str, DocText], detail: Detail
+) -> list[str]:
     lines = [ITEMS_HEADING, ""]
     if not items:
         return [*lines, "None.", ""]
@@ -201,10 +221,10 @@ def _items(items: Sequence[DocItem], citer: Citer, docs: Mapping[str, DocText]) 
         lines.append(f"- [ ] **Action:** {item.action} — {shown}")
         lines.append(f"- **Why:** {text(_shortened(item.why, LINE_CHARS))}")
         if item.evidence:
-            lines.append(f"- **Evidence:** {citer.evidence(item)}")
+            lines.append(f"- **Evidence:** {citer.evidence(item, detail.evidence)}")
         lines += ["", "**Draft:**", ""]
         # A line that holds line breaks (a quoted answer) as several.
-        lines += "\n".join(draft(item, citer, docs)).strip("\n").split("\n")
+        lines += "\n".join(draft(item, citer, docs, detail)).strip("\n").split("\n")
         lines.append("")
     return lines
 
@@ -259,7 +279,7 @@ def _skipped(gaps: GapFacts) -> list[str]:
     return [*lines, ""]
 
 
-def _appendix(items: Sequence[DocItem]) -> list[str]:
+def _appendix(items: Sequence[DocItem], detail: Detail) -> list[str]:
     """The complete lists of the grouped items, after everything a reader acts on
     (publishing moves it to the plan's second page when the first is full), within
     :data:`APPENDIX_CHARS`."""
@@ -267,7 +287,7 @@ def _appendix(items: Sequence[DocItem]) -> list[str]:
     used = 0
     left_out = 0
     for n, item in enumerate(items, 1):
-        rest = appendix_references(item.stale)
+        rest = appendix_references(item.stale, detail.pages)
         if not item.full and not rest:
             continue
         # Bold, not a heading: publishing counts "### " blocks as items.
