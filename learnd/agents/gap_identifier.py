@@ -494,36 +494,39 @@ class _Gaps:
             )
             self.skip(f"Signature of {_code(symbol, name)} changed", reason, symbol)
             return
-        docs = sorted({doc for doc, _ in mentions})
         where = f"{symbol.path}:{symbol.line}"
         old, new = code_span(str(symbol.old_signature)), code_span(str(symbol.signature))
+        by_doc: dict[str, list[StaleLine]] = defaultdict(list)
         for doc, line in mentions:
             ref = StaleRef(doc=doc, line=line, ref=name, reason="signature", text="")
-            self.stale.append(
-                StaleLine(
-                    ref,
-                    f"signature changed: {old} → {new}",
-                )
+            stale = StaleLine(ref, f"signature changed: {old} → {new}")
+            self.stale.append(stale)
+            by_doc[doc].append(stale)
+        # One item per doc page, holding its lines: a page is one edit.
+        for doc, lines in sorted(by_doc.items()):
+            self.edit(
+                SIGNATURE_EDIT,
+                DocItem(
+                    title=f"Update the documented signature of {_code(symbol, name)}",
+                    action=UPDATE_EXISTING,
+                    priority=MEDIUM,
+                    target=doc,
+                    why=(
+                        f"{_code(symbol, name)} now reads {new} (was {old}, {where}); "
+                        f"{len(mentions)} doc line(s) "
+                        "describe it and may show the old call."
+                    ),
+                    evidence=(
+                        Evidence("diff", where, "signature changed"),
+                        *(
+                            Evidence("docs", f"{s.ref.doc}:{s.ref.line}", "describes it")
+                            for s in lines
+                        ),
+                    ),
+                    symbols=(symbol,),
+                    stale=tuple(lines),
+                ),
             )
-        self.edit(
-            SIGNATURE_EDIT,
-            DocItem(
-                title=f"Update the documented signature of {_code(symbol, name)}",
-                action=UPDATE_EXISTING,
-                priority=MEDIUM,
-                target=docs[0],
-                why=(
-                    f"{_code(symbol, name)} now reads {new} (was {old}, {where}); "
-                    f"{len(mentions)} doc line(s) "
-                    "describe it and may show the old call."
-                ),
-                evidence=(
-                    Evidence("diff", where, "signature changed"),
-                    *(Evidence("docs", f"{d}:{ln}", "describes it") for d, ln in mentions),
-                ),
-                symbols=(symbol,),
-            ),
-        )
 
     def tripwire_for(
         self,
