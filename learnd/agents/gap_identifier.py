@@ -9,7 +9,7 @@ more becomes a candidate: few precise tripwires beat many vague ones.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import PurePosixPath
@@ -621,8 +621,8 @@ class _Gaps:
         patterns, rest = added_patterns(symbols)
         for group in patterns:
             template = shown_template([s.short_name for s in group])
-            modules = [s.path for s in group]
-            home = max(set(modules), key=lambda m: (modules.count(m), m))
+            modules = Counter(s.path for s in group)
+            home = max(modules, key=lambda m: (modules[m], m))
             self.added_module(home, group, pattern=template)
         by_module: dict[str, list[SymbolChange]] = defaultdict(list)
         for symbol in rest:
