@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import PurePosixPath
 
 from learnd.agents.gaps import Evidence
 from learnd.analysis import changes as ch
@@ -60,7 +59,7 @@ def folder_groups(
     unique = sorted(set(paths))
     if len(unique) <= budget:
         return {p: p for p in unique}
-    depth = max(len(PurePosixPath(p).parts) for p in unique) - 1
+    depth = max(len(_parts(p)) for p in unique) - 1
     labels = dict.fromkeys(unique, "")
     while depth > 0:
         labels = {p: _folder(p, depth) for p in unique}
@@ -80,8 +79,12 @@ def folder_groups(
 
 
 def _folder(path: str, depth: int) -> str:
-    parts = PurePosixPath(path).parts
+    parts = _parts(path)
     return path if len(parts) <= depth else "/".join(parts[:depth]) + "/"
+
+
+def _parts(path: str) -> list[str]:
+    return [part for part in path.split("/") if part]
 
 
 def place(label: str) -> str:

@@ -8,6 +8,7 @@ more becomes a candidate: few precise tripwires beat many vague ones.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -161,18 +162,23 @@ def _state(upstream: Upstream) -> AnalysisState:
 SCRIPT_FOLDERS = ("bench", "benchmarks", "scripts")
 
 
+# Cached, and plain string splits rather than pathlib: a merge's tens of thousands
+# of names sit in a few thousand files.
+@functools.cache
 def _is_script_path(path: str) -> bool:
-    return PurePosixPath(path).parts[0] in SCRIPT_FOLDERS
+    return path.split("/", 1)[0] in SCRIPT_FOLDERS
 
 
+@functools.cache
 def _is_test_path(path: str) -> bool:
-    p = PurePosixPath(path)
+    parts = path.split("/")
+    name = parts[-1]
     return (
-        "tests" in p.parts
-        or "test" in p.parts
-        or p.name.startswith("test_")
-        or p.name.endswith("_test.py")
-        or p.name == "conftest.py"
+        "tests" in parts
+        or "test" in parts
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
     )
 
 
