@@ -409,7 +409,9 @@ class _Gaps:
                 out += members
                 continue
             symbols = [m.symbols[0] for m in members]
-            names = ", ".join(_code(s, s.short_name) for s in symbols[:5])
+            # Each name once: a name moved between files is renamed in several.
+            shown = list(dict.fromkeys(_code(s, s.short_name) for s in symbols))
+            names = ", ".join(shown[:5])
             more = f" and {len(symbols) - 5:,} more" if len(symbols) > 5 else ""
             what = {ch.SIGNATURE_CHANGED: "with a changed signature"}.get(change, change)
             out.append(
