@@ -245,6 +245,10 @@ def edits_of(item: DocItem) -> tuple[tuple[Edit, ...], str]:
         return (), f"no replacement is known for {gone} name(s): the lines need rewriting"
     if kind_of(item) == STALE:
         return (), "a changed signature is shown in prose and examples a person rewrites"
+    if item.count > len(item.symbols):
+        # The item shows the first of its names; a section on some of them would read
+        # as if it were the whole change.
+        return (), f"a pattern of {item.count:,} changes is documented by a person"
     if item.section:
         op = CREATE_DOC if item.action == NEW_DOC else ADD_SECTION
         return (Edit(op, item.target, new="\n".join(item.section), heading=item.heading),), ""

@@ -8,14 +8,29 @@ more becomes a candidate: few precise tripwires beat many vague ones.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import PurePosixPath
+from typing import Any
 
 from learnd.agents.context import AgentContext, AgentResult, Upstream
 from learnd.agents.doc_targets import CONTRIBUTOR_DOCS, NEW_CONTRIBUTOR_DOC, DocTargets
+from learnd.agents.gap_groups import (
+    MODULE_BUDGET,
+    PAGE_BUDGET,
+    PATTERN_BUDGET,
+    PATTERN_MIN,
+    SHOWN,
+    SKIP_BUDGET,
+    TRIPWIRE_ITEMS,
+    bounded,
+    folder_groups,
+    full_list,
+    place,
+)
 from learnd.agents.gaps import (
     DELETE_STALE,
     HIGH,
@@ -28,6 +43,7 @@ from learnd.agents.gaps import (
     UPDATE_EXISTING,
     UPDATE_REFERENCES,
     AnalysisState,
+    DiffCounts,
     DocItem,
     Evidence,
     GapFacts,
@@ -40,6 +56,7 @@ from learnd.agents.session_gaps import session_gaps
 from learnd.agents.tripwire_draft import tripwire_draft
 from learnd.analysis import changes as ch
 from learnd.analysis.changes import DiffFacts, SymbolChange
+from learnd.analysis.name_patterns import NUMBER, name_template, rename_rule, shown_template
 from learnd.docs.index_file import DocsIndexFile
 from learnd.docs.model import (
     CODE,
@@ -73,6 +90,15 @@ from learnd.review.model import ReviewFacts
 from learnd.sessions.model import SessionFacts
 
 TRIPWIRE_THRESHOLD = 4
+# The kinds of edit a doc page can need; one item per page and kind.
+RENAME_EDIT, REMOVE_EDIT, DELETE_EDIT, SIGNATURE_EDIT, PATHS_EDIT, CALLS_EDIT = (
+    "rename",
+    "remove",
+    "delete",
+    "signature",
+    "paths",
+    "calls",
+)
 USER_FACING = (ch.CLI_COMMAND, ch.CLI_OPTION, ch.ENV_VAR, ch.CONFIG_KEY)
 SILENTLY_IGNORED = (ch.ENV_VAR, ch.CONFIG_KEY)
 
@@ -136,18 +162,23 @@ def _state(upstream: Upstream) -> AnalysisState:
 SCRIPT_FOLDERS = ("bench", "benchmarks", "scripts")
 
 
+# Cached, and plain string splits rather than pathlib: a merge's tens of thousands
+# of names sit in a few thousand files.
+@functools.cache
 def _is_script_path(path: str) -> bool:
-    return PurePosixPath(path).parts[0] in SCRIPT_FOLDERS
+    return path.split("/", 1)[0] in SCRIPT_FOLDERS
 
 
+@functools.cache
 def _is_test_path(path: str) -> bool:
-    p = PurePosixPath(path)
+    parts = path.split("/")
+    name = parts[-1]
     return (
-        "tests" in p.parts
-        or "test" in p.parts
-        or p.name.startswith("test_")
-        or p.name.endswith("_test.py")
-        or p.name == "conftest.py"
+        "tests" in parts
+        or "test" in parts
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
     )
 
 
@@ -208,6 +239,24 @@ class _Gaps:
             if stale.reason != MOVED:
                 self.stale_by_name[bare_name(stale.ref)].append(stale)
         self.related: dict[str, RelatedDocs] = {r.item: r for r in self.check.related}
+        # Items that edit one doc page, by the kind of edit: merged per page, then
+        # per folder when there are too many (merge_edits).
+        self.edits: dict[str, list[DocItem]] = defaultdict(list)
+
+    def edit(self, kind: str, item: DocItem) -> None:
+        self.edits[kind].append(item)
+
+    def merge_edits(self) -> None:
+        """One item per doc page and kind of edit; pages by folder beyond the budget."""
+        for kind in (RENAME_EDIT, REMOVE_EDIT, DELETE_EDIT, SIGNATURE_EDIT, PATHS_EDIT, CALLS_EDIT):
+            raw = self.edits.get(kind, [])
+            if not raw:
+                continue
+            groups = groups_by_folder(raw, PAGE_BUDGET)
+            for label, members in groups:
+                self.items.append(
+                    members[0] if len(members) == 1 else _merged(kind, label, members)
+                )
 
     # -- removed and renamed names -------------------------------------------------
 
@@ -231,31 +280,153 @@ class _Gaps:
             return
         lines = [StaleLine(r, f"renamed to {code_span(new)}", replacement=new) for r in refs]
         self.stale.extend(lines)
+        # One item per doc page: a page is what a maintainer edits, and every rename
+        # it needs is one diff (merged with the page's other renames later).
+        by_doc: dict[str, list[StaleLine]] = defaultdict(list)
+        for line in lines:
+            by_doc[line.ref.doc].append(line)
+        docs = sorted(by_doc)
+        for doc, on_page in sorted(by_doc.items()):
+            self.edit(
+                RENAME_EDIT,
+                DocItem(
+                    title=(
+                        f"Rename {_code(symbol, old)} to {_code(symbol, new)} in {code_span(doc)}"
+                    ),
+                    action=UPDATE_REFERENCES,
+                    priority=HIGH,
+                    target=doc,
+                    why=(
+                        f"The PR renamed the {_kind_word(symbol)} {_code(symbol, old)} to "
+                        f"{_code(symbol, new)} ({where}), but {len(refs)} doc line(s) in "
+                        f"{len(docs)} doc(s) still use the old name; a reader following them "
+                        "gets an AttributeError or a NameError."
+                    ),
+                    evidence=(
+                        Evidence("diff", where, f"renamed from {old}"),
+                        *(
+                            Evidence("docs", f"{s.ref.doc}:{s.ref.line}", "still names the old one")
+                            for s in on_page
+                        ),
+                    ),
+                    symbols=(symbol,),
+                    stale=tuple(on_page),
+                ),
+            )
+        self.tripwire_for(symbol, old, refs, replacement=new)
+
+    def rename_pattern(self, group: Sequence[SymbolChange]) -> None:
+        """Many names renamed by one rule: one item (or one skip), one tripwire."""
+        first = group[0]
+        olds = [bare_name(s.old_name or s.name) for s in group]
+        old_t, new_t = shown_template(olds), shown_template([s.short_name for s in group])
+        kinds = f"{len(group):,} {_plural(_kind_word(first))}"
+        refs: list[StaleRef] = []
+        lines: list[StaleLine] = []
+        for s, old in zip(group, olds, strict=True):
+            found = self.take_stale(old)
+            refs += found
+            lines += [
+                StaleLine(r, f"renamed to {code_span(s.short_name)}", replacement=s.short_name)
+                for r in found
+            ]
+        pattern = f"{old_t} → {new_t}"
+        if not refs:
+            self.skip(
+                f"{kinds} renamed {_code(first, old_t)} → {_code(first, new_t)}",
+                "no doc mentions any of the old names, so no reference needs updating",
+                *group,
+            )
+            return
+        self.stale.extend(lines)
         docs = sorted({r.doc for r in refs})
+        evidence, more = bounded(
+            [Evidence("diff", s.location, "renamed") for s in group]
+            + [Evidence("docs", f"{r.doc}:{r.line}", "still names the old one") for r in refs]
+        )
         self.items.append(
             DocItem(
-                title=f"Rename {_code(symbol, old)} to {_code(symbol, new)} in the docs",
+                title=(
+                    f"Rename {_code(first, old_t)} to {_code(first, new_t)} in the docs ({kinds})"
+                ),
                 action=UPDATE_REFERENCES,
                 priority=HIGH,
-                target=", ".join(docs),
+                target=", ".join(docs) if len(docs) <= 3 else f"{len(docs)} docs",
                 why=(
-                    f"The PR renamed the {_kind_word(symbol)} {_code(symbol, old)} to "
-                    f"{_code(symbol, new)} ({where}), but {len(refs)} doc line(s) in "
-                    f"{len(docs)} doc(s) still use the old name; a reader following them "
-                    "gets an AttributeError or a NameError."
+                    f"The PR renamed {kinds} by one rule ({_code(first, old_t)} → "
+                    f"{_code(first, new_t)}), but {len(refs)} doc line(s) in {len(docs)} doc(s) "
+                    "still use old names; a reader following them gets an AttributeError or "
+                    "a NameError."
                 ),
-                evidence=(
-                    Evidence("diff", where, f"renamed from {old}"),
-                    *(
-                        Evidence("docs", f"{r.doc}:{r.line}", "still names the old one")
-                        for r in refs
-                    ),
-                ),
-                symbols=(symbol,),
+                evidence=evidence,
+                symbols=tuple(group[:SHOWN]),
                 stale=tuple(lines),
+                count=len(group),
+                more_evidence=more,
+                pattern=pattern,
+                full=full_list(group, pattern),
             )
         )
-        self.tripwire_for(symbol, old, refs, replacement=new)
+        self.tripwire_for(
+            first,
+            old_t,
+            refs,
+            replacement=new_t,
+            pattern=_template_regex(old_t),
+            group=group,
+        )
+
+    def cap_tripwire_items(self) -> None:
+        """The highest-scoring tripwires as items; every candidate stays in the JSON."""
+        wires = [i for i in self.items if i.action == TRIPWIRE]
+        if len(wires) <= TRIPWIRE_ITEMS:
+            return
+        kept = set(
+            sorted(wires, key=lambda i: -(i.tripwire.score if i.tripwire else 0))[:TRIPWIRE_ITEMS]
+        )
+        left = len(wires) - len(kept)
+        self.items = [i for i in self.items if i.action != TRIPWIRE or i in kept]
+        self.skip_text(
+            f"{left:,} more tripwire candidate(s)",
+            "only the highest-scoring are plan items; all are in the tripwire JSON",
+        )
+
+    def group_skipped(self) -> None:
+        """Beyond :data:`SKIP_BUDGET`, skipped changes of one kind and reason as one line."""
+        if len(self.skipped) <= SKIP_BUDGET:
+            return
+        groups: dict[tuple[str, str, str], list[DocItem]] = defaultdict(list)
+        singles: list[DocItem] = []
+        for item in self.skipped:
+            if len(item.symbols) == 1:
+                s = item.symbols[0]
+                groups[(s.change, _kind_word(s), _generic(item.why))].append(item)
+            else:
+                singles.append(item)
+        out = list(singles)
+        for (change, kind, why), members in sorted(groups.items()):
+            if len(members) < 3:
+                out += members
+                continue
+            symbols = [m.symbols[0] for m in members]
+            # Each name once: a name moved between files is renamed in several.
+            shown = list(dict.fromkeys(_code(s, s.short_name) for s in symbols))
+            names = ", ".join(shown[:5])
+            more = f" and {len(symbols) - 5:,} more" if len(symbols) > 5 else ""
+            what = {ch.SIGNATURE_CHANGED: "with a changed signature"}.get(change, change)
+            out.append(
+                DocItem(
+                    title=f"{len(members):,} {_plural(kind)} {what}",
+                    action=SKIP,
+                    priority=LOW,
+                    target="",
+                    why=f"{why}: {names}{more}",
+                    evidence=(),
+                    symbols=tuple(symbols[:SHOWN]),
+                    count=len(symbols),
+                )
+            )
+        self.skipped = out
 
     def removed(self, symbol: SymbolChange) -> None:
         old = symbol.short_name
@@ -284,7 +455,8 @@ class _Gaps:
                 else f"The PR removed the {_kind_word(symbol)} {_code(symbol, old)} ({where}); "
                 f"{code_span(doc)} still mentions it on {len(doc_refs)} line(s)."
             )
-            self.items.append(
+            self.edit(
+                DELETE_EDIT if about_it else REMOVE_EDIT,
                 DocItem(
                     title=(
                         f"Delete or retire {code_span(doc)}"
@@ -301,7 +473,7 @@ class _Gaps:
                     ),
                     symbols=(symbol,),
                     stale=tuple(StaleLine(r, "removed") for r in doc_refs),
-                )
+                ),
             )
         self.tripwire_for(symbol, old, refs, replacement=None)
 
@@ -330,38 +502,49 @@ class _Gaps:
             )
             self.skip(f"Signature of {_code(symbol, name)} changed", reason, symbol)
             return
-        docs = sorted({doc for doc, _ in mentions})
         where = f"{symbol.path}:{symbol.line}"
         old, new = code_span(str(symbol.old_signature)), code_span(str(symbol.signature))
+        by_doc: dict[str, list[StaleLine]] = defaultdict(list)
         for doc, line in mentions:
             ref = StaleRef(doc=doc, line=line, ref=name, reason="signature", text="")
-            self.stale.append(
-                StaleLine(
-                    ref,
-                    f"signature changed: {old} → {new}",
-                )
-            )
-        self.items.append(
-            DocItem(
-                title=f"Update the documented signature of {_code(symbol, name)}",
-                action=UPDATE_EXISTING,
-                priority=MEDIUM,
-                target=docs[0],
-                why=(
-                    f"{_code(symbol, name)} now reads {new} (was {old}, {where}); "
-                    f"{len(mentions)} doc line(s) "
-                    "describe it and may show the old call."
+            stale = StaleLine(ref, f"signature changed: {old} → {new}")
+            self.stale.append(stale)
+            by_doc[doc].append(stale)
+        # One item per doc page, holding its lines: a page is one edit.
+        for doc, lines in sorted(by_doc.items()):
+            self.edit(
+                SIGNATURE_EDIT,
+                DocItem(
+                    title=f"Update the documented signature of {_code(symbol, name)}",
+                    action=UPDATE_EXISTING,
+                    priority=MEDIUM,
+                    target=doc,
+                    why=(
+                        f"{_code(symbol, name)} now reads {new} (was {old}, {where}); "
+                        f"{len(mentions)} doc line(s) "
+                        "describe it and may show the old call."
+                    ),
+                    evidence=(
+                        Evidence("diff", where, "signature changed"),
+                        *(
+                            Evidence("docs", f"{s.ref.doc}:{s.ref.line}", "describes it")
+                            for s in lines
+                        ),
+                    ),
+                    symbols=(symbol,),
+                    stale=tuple(lines),
                 ),
-                evidence=(
-                    Evidence("diff", where, "signature changed"),
-                    *(Evidence("docs", f"{d}:{ln}", "describes it") for d, ln in mentions),
-                ),
-                symbols=(symbol,),
             )
-        )
 
     def tripwire_for(
-        self, symbol: SymbolChange, old: str, refs: Sequence[StaleRef], *, replacement: str | None
+        self,
+        symbol: SymbolChange,
+        old: str,
+        refs: Sequence[StaleRef],
+        *,
+        replacement: str | None,
+        pattern: str | None = None,
+        group: Sequence[SymbolChange] = (),
     ) -> None:
         scored: list[tuple[int, str]] = []  # (points, why), the design's rubric
         docs = sorted({r.doc for r in refs})
@@ -409,9 +592,12 @@ class _Gaps:
             evidence=tuple(evidence),
             score=score,
             reasons=tuple(reasons),
-            pattern=rf"\b{re.escape(old)}\b",
+            pattern=pattern or rf"\b{re.escape(old)}\b",
         )
         self.tripwires.append(candidate)
+        evidence_kept, more = bounded(
+            [Evidence("diff" if i == 0 else "docs", e) for i, e in enumerate(evidence)]
+        )
         self.items.append(
             DocItem(
                 title=f"Tripwire: {action}",
@@ -419,11 +605,11 @@ class _Gaps:
                 priority=HIGH if score >= 6 else MEDIUM,
                 target=target_doc,
                 why=f"Scores {score}: " + "; ".join(reasons) + ".",
-                evidence=tuple(
-                    Evidence("diff" if i == 0 else "docs", e) for i, e in enumerate(evidence)
-                ),
-                symbols=(symbol,),
+                evidence=evidence_kept,
+                symbols=tuple(group[:SHOWN]) or (symbol,),
                 tripwire=candidate,
+                count=len(group) if len(group) > SHOWN else 0,
+                more_evidence=more,
             )
         )
 
@@ -438,22 +624,45 @@ class _Gaps:
     # -- added names -----------------------------------------------------------------
 
     def added(self, symbols: Sequence[SymbolChange]) -> None:
+        """New names: a pattern (``SVC_<N>_TIMEOUT``) is one item wherever its names
+        are; the others one item per module, or per folder when modules are many."""
+        patterns, rest = added_patterns(symbols)
+        for group in patterns:
+            template = shown_template([s.short_name for s in group])
+            modules = Counter(s.path for s in group)
+            home = max(modules, key=lambda m: (modules[m], m))
+            self.added_module(home, group, pattern=template)
         by_module: dict[str, list[SymbolChange]] = defaultdict(list)
-        for symbol in symbols:
+        for symbol in rest:
             by_module[symbol.path].append(symbol)
-        for module, group in sorted(by_module.items()):
-            self.added_module(module, group)
+        labels = folder_groups(by_module, MODULE_BUDGET, {m: len(g) for m, g in by_module.items()})
+        by_label: dict[str, list[SymbolChange]] = defaultdict(list)
+        for module, group in by_module.items():
+            by_label[labels[module]].extend(group)
+        for label, group in sorted(by_label.items()):
+            self.added_module(label, group)
 
-    def added_module(self, module: str, group: list[SymbolChange]) -> None:
-        names = ", ".join(_code(s, s.name) for s in group[:6]) + (
-            f" and {len(group) - 6} more" if len(group) > 6 else ""
-        )
+    def added_module(
+        self, module: str, group: list[SymbolChange], *, pattern: str | None = None
+    ) -> None:
+        """``group``, new in ``module`` (a file, or a folder ending in "/"), or new
+        names following ``pattern`` and mostly in ``module``."""
+        if pattern is not None:
+            names = f"{_code(group[0], pattern)} ({len(group):,} {_plural(_kind_word(group[0]))})"
+        grouped = pattern is not None or len(group) > SHOWN or module.endswith("/") or not module
+        where = place(module)
+        if pattern is None:
+            names = ", ".join(_code(s, s.name) for s in group[:6]) + (
+                f" and {len(group) - 6:,} more" if len(group) > 6 else ""
+            )
+            if grouped:
+                names = f"{len(group):,} new names in {where} ({_few_names(group)})"
         verdicts = [self.related.get(s.name) or self.related.get(s.short_name) for s in group]
         documented = [v for v in verdicts if v is not None and v.verdict == DOCUMENTED]
         if verdicts and len(documented) == len(group):
             docs = sorted({d for v in documented for d in v.docs})
             self.skip(
-                f"New in {code_span(module)}: {names}",
+                f"New in {where}: {names}",
                 "already documented in " + ", ".join(f"{code_span(d)}" for d in docs[:3]),
                 *group,
             )
@@ -464,7 +673,7 @@ class _Gaps:
             if v is not None and v.verdict in (PARTIAL, DOCUMENTED)
             for d in v.docs
         ]
-        evidence = tuple(Evidence("diff", s.location, f"new {_kind_word(s)}") for s in group)
+        evidence = [Evidence("diff", s.location, f"new {_kind_word(s)}") for s in group]
         kinds = {s.kind for s in group}
         if kinds & set(USER_FACING):
             priority = HIGH
@@ -482,13 +691,17 @@ class _Gaps:
                     priority=priority,
                     target=target,
                     why=(
-                        f"The PR added {len(group)} public name(s) in {code_span(module)}; "
+                        f"The PR added {len(group):,} public name(s) in {where}; "
                         f"{code_span(target)} "
                         "covers the same topic but does not mention them yet."
                     ),
-                    evidence=evidence
-                    + tuple(Evidence("docs", d, "related") for docs in related for d in docs[:1]),
-                    symbols=tuple(group),
+                    **self.grouped_fields(
+                        group,
+                        evidence
+                        + [Evidence("docs", d, "related") for ds in related for d in ds[:1]],
+                        grouped=grouped,
+                        pattern=pattern,
+                    ),
                 )
             )
             return
@@ -496,7 +709,7 @@ class _Gaps:
         action = UPDATE_EXISTING if target in self.doc_titles else NEW_DOC
         checked = "" if self.check.docs_indexed or self.doc_titles else " (no docs were indexed)"
         why = (
-            f"The PR added {len(group)} public name(s) in {code_span(module)} and no doc mentions "
+            f"The PR added {len(group):,} public name(s) in {where} and no doc mentions "
             f"them{checked}"
         )
         why += (
@@ -511,10 +724,31 @@ class _Gaps:
                 priority=priority,
                 target=target,
                 why=why,
-                evidence=evidence,
-                symbols=tuple(group),
+                **self.grouped_fields(group, evidence, grouped=grouped, pattern=pattern),
             )
         )
+
+    @staticmethod
+    def grouped_fields(
+        group: Sequence[SymbolChange],
+        evidence: Sequence[Evidence],
+        *,
+        grouped: bool,
+        pattern: str | None,
+    ) -> dict[str, Any]:
+        """An item's symbols and evidence: all of them, or for a grouped item the first
+        ones, the count, and the complete list for the appendix."""
+        if not grouped:
+            return {"evidence": tuple(evidence), "symbols": tuple(group)}
+        kept, more = bounded(evidence)
+        return {
+            "evidence": kept,
+            "symbols": tuple(group[:SHOWN]),
+            "count": len(group),
+            "more_evidence": more,
+            "pattern": pattern,
+            "full": full_list(group, pattern),
+        }
 
     def new_doc_path(self, module: str) -> str:
         """The doc a module's new names belong in: an existing doc named for the module
@@ -538,7 +772,8 @@ class _Gaps:
         for candidate in candidates:
             if candidate in existing:
                 return candidate
-        return candidates[0]
+        # Names from all over the repository: its API reference page.
+        return candidates[0] if candidates else f"{folder}/api.md"
 
     # -- leftovers -------------------------------------------------------------------
 
@@ -555,6 +790,7 @@ class _Gaps:
             by_doc[stale.doc].append(line)
         for doc, lines in sorted(by_doc.items()):
             self.stale_item(
+                PATHS_EDIT,
                 doc,
                 lines,
                 title=f"Fix file paths in {code_span(doc)}",
@@ -578,11 +814,18 @@ class _Gaps:
                 else f"The PR's diff no longer defines {names}; {code_span(doc)} names it."
             )
             self.stale_item(
-                doc, lines, title=f"Fix references to {names} in {code_span(doc)}", why=why
+                CALLS_EDIT,
+                doc,
+                lines,
+                title=f"Fix references to {names} in {code_span(doc)}",
+                why=why,
             )
 
-    def stale_item(self, doc: str, lines: list[StaleLine], *, title: str, why: str) -> None:
-        self.items.append(
+    def stale_item(
+        self, edit: str, doc: str, lines: list[StaleLine], *, title: str, why: str
+    ) -> None:
+        self.edit(
+            edit,
             DocItem(
                 title=title,
                 action=UPDATE_REFERENCES,
@@ -593,7 +836,7 @@ class _Gaps:
                     Evidence("docs", f"{s.ref.doc}:{s.ref.line}", s.fate) for s in lines
                 ),
                 stale=tuple(lines),
-            )
+            ),
         )
 
     def quiet_files(self, symbols: Iterable[SymbolChange]) -> None:
@@ -634,6 +877,9 @@ class _Gaps:
             )
 
     def skip(self, title: str, reason: str, *symbols: SymbolChange) -> None:
+        # A skip of several names (a module, a pattern) counts them and keeps the first.
+        count = len(symbols) if len(symbols) > 1 else 0
+        kept = symbols[:SHOWN]
         self.skipped.append(
             DocItem(
                 title=title,
@@ -641,13 +887,123 @@ class _Gaps:
                 priority=LOW,
                 target="",
                 why=reason,
-                evidence=tuple(Evidence("diff", s.location) for s in symbols),
-                symbols=tuple(symbols),
+                evidence=tuple(Evidence("diff", s.location) for s in kept),
+                symbols=tuple(kept),
+                count=count,
             )
         )
 
     def skip_text(self, title: str, reason: str) -> None:
         self.skipped.append(DocItem(title, SKIP, LOW, "", reason, ()))
+
+
+def rename_patterns(
+    renames: Sequence[SymbolChange],
+) -> tuple[list[list[SymbolChange]], set[SymbolChange]]:
+    """Renames that made one edit to many names (``handle_<N>`` → ``process_<N>``):
+    the largest such groups, and the renames left to be items of their own."""
+    by_rule: dict[tuple[str, str, str], list[SymbolChange]] = defaultdict(list)
+    for s in renames:
+        if s.old_name and bare_name(s.old_name) != s.short_name:
+            by_rule[(s.kind, *rename_rule(bare_name(s.old_name), s.short_name))].append(s)
+    groups = sorted(
+        (g for g in by_rule.values() if len(g) >= PATTERN_MIN), key=lambda g: (-len(g), g[0].name)
+    )[:PATTERN_BUDGET]
+    grouped = {s for g in groups for s in g}
+    return groups, {s for s in renames if s not in grouped}
+
+
+def added_patterns(
+    added: Sequence[SymbolChange],
+) -> tuple[list[list[SymbolChange]], list[SymbolChange]]:
+    """New names sharing one template with a number in it (``SVC_<N>_TIMEOUT``): the
+    largest such groups, and the names left to their modules."""
+    by_template: dict[tuple[str, str], list[SymbolChange]] = defaultdict(list)
+    for s in added:
+        template = name_template(s.short_name)
+        if NUMBER in template:
+            by_template[(s.kind, template)].append(s)
+    groups = sorted(
+        (g for g in by_template.values() if len(g) >= PATTERN_MIN),
+        key=lambda g: (-len(g), g[0].name),
+    )[:PATTERN_BUDGET]
+    grouped = {s for g in groups for s in g}
+    return groups, [s for s in added if s not in grouped]
+
+
+def _template_regex(template: str) -> str:
+    """A tripwire pattern for every name of a template: ``<N>`` matches digits."""
+    return r"\b" + r"\d+".join(re.escape(part) for part in template.split(NUMBER)) + r"\b"
+
+
+def groups_by_folder(items: Sequence[DocItem], budget: int) -> list[tuple[str, list[DocItem]]]:
+    """``items`` (each editing the page ``target``) by page, in order; by folder
+    when there are more pages than ``budget``."""
+    lines: dict[str, int] = defaultdict(int)
+    for item in items:
+        lines[item.target] += len(item.stale) or 1
+    labels = folder_groups(lines, budget, lines)
+    grouped: dict[str, list[DocItem]] = defaultdict(list)
+    for item in items:
+        grouped[labels[item.target]].append(item)
+    return sorted(grouped.items())
+
+
+def _merged(kind: str, label: str, members: Sequence[DocItem]) -> DocItem:
+    """The items of one kind of edit on one page (or the pages of one folder), as one."""
+    symbols = list(dict.fromkeys(s for item in members for s in item.symbols))
+    stale = list(dict.fromkeys(line for item in members for line in item.stale))
+    pages = sorted({line.ref.doc for line in stale} or {item.target for item in members})
+    where = code_span(pages[0]) if len(pages) == 1 else f"{len(pages)} docs in {place(label)}"
+    names = _few_names(symbols)
+    title = {
+        RENAME_EDIT: f"Rename {names} in {where}",
+        REMOVE_EDIT: f"Remove references to {names} from {where}",
+        DELETE_EDIT: f"Delete or retire {where}",
+        SIGNATURE_EDIT: f"Update the documented signatures of {names} in {where}",
+        PATHS_EDIT: f"Fix file paths in {where}",
+    }.get(kind, f"Fix references in {where}")
+    whys = list(dict.fromkeys(item.why for item in members))
+    why = " ".join(whys[:3]) + (f" And {len(whys) - 3:,} more like these." if len(whys) > 3 else "")
+    evidence, more = bounded([e for item in members for e in item.evidence])
+    more += sum(item.more_evidence for item in members)
+    count = len(symbols)
+    return DocItem(
+        title=title,
+        action=members[0].action,
+        priority=min((item.priority for item in members), key=PRIORITIES.index),
+        target=", ".join(pages) if len(pages) <= 3 else label,
+        why=why,
+        evidence=evidence,
+        symbols=tuple(symbols[:SHOWN]),
+        stale=tuple(stale),
+        count=count if count > SHOWN else 0,
+        more_evidence=more,
+        full=full_list(symbols) if count > SHOWN else (),
+    )
+
+
+def _few_names(symbols: Sequence[SymbolChange], limit: int = 3) -> str:
+    def one(s: SymbolChange) -> str:
+        if s.change == ch.RENAMED and s.old_name and s.old_name != s.name:
+            old = bare_name(s.old_name)
+            return f"{_code(s, old)} → {_code(s, s.short_name)}"
+        return _code(s, s.short_name)
+
+    shown = ", ".join(one(s) for s in symbols[:limit])
+    return shown + (f" and {len(symbols) - limit:,} more" if len(symbols) > limit else "")
+
+
+_CODE_SPAN = re.compile(r"`+[^`]*`+")
+
+
+def _generic(reason: str) -> str:
+    """A skip's reason with the names and counts in it taken out, to group by."""
+    return re.sub(r"\b[0-9]+ ", "", _CODE_SPAN.sub("them", reason))
+
+
+def _plural(word: str) -> str:
+    return word + ("es" if word.endswith(("s", "x")) else "s")
 
 
 def _few(paths: Sequence[str], limit: int = 5) -> str:
@@ -677,8 +1033,11 @@ def identify_gaps(
     symbols = [
         s for s in gaps.diff.symbols if not _is_test_path(s.path) and not _is_script_path(s.path)
     ]
+    patterns, singles = rename_patterns([s for s in symbols if s.change == ch.RENAMED])
+    for group in patterns:
+        gaps.rename_pattern(group)
     for symbol in symbols:
-        if symbol.change == ch.RENAMED:
+        if symbol.change == ch.RENAMED and symbol in singles:
             gaps.renamed(symbol)
         elif symbol.change == ch.REMOVED:
             gaps.removed(symbol)
@@ -687,7 +1046,10 @@ def identify_gaps(
     gaps.added([s for s in symbols if s.change == ch.ADDED])
     gaps.moved_paths()
     gaps.unmatched_stale()
+    gaps.merge_edits()
     gaps.quiet_files(symbols)
+    gaps.cap_tripwire_items()
+    gaps.group_skipped()
     if review is not None:
         learned = review_gaps(review, targets, target.pr_label)
         gaps.items += learned.items
@@ -712,6 +1074,14 @@ def identify_gaps(
         insights=tuple(insights),
         analyses=analyses,
         sessions=linked,
+        counts=DiffCounts(
+            files=len(gaps.diff.files),
+            added_lines=sum(f.added_lines for f in gaps.diff.files),
+            removed_lines=sum(f.removed_lines for f in gaps.diff.files),
+            api_changes=len(gaps.diff.symbols),
+        )
+        if diff is not None
+        else None,
     )
 
 

@@ -66,6 +66,15 @@ class DocItem:
     # heading it goes under ("" for the end of the doc): what `learnd apply` writes.
     section: tuple[str, ...] = ()
     heading: str = ""
+    # A grouped item (one pattern of change, or the changes of a folder) keeps only
+    # its first ``symbols`` and ``evidence``: ``count`` is how many changes it
+    # covers, ``more_evidence`` how many citations were left out, ``pattern`` the
+    # template its names share, and ``full`` the complete list as markdown lines
+    # for the plan's appendix. 0 / None / () for an item of one change.
+    count: int = 0
+    more_evidence: int = 0
+    pattern: str | None = None
+    full: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,17 @@ class LinkedSession:
 
 
 @dataclass(frozen=True)
+class DiffCounts:
+    """The size of the change, for the plan's context line: the plan reads these
+    rather than every file and symbol of the diff analysis."""
+
+    files: int
+    added_lines: int
+    removed_lines: int
+    api_changes: int
+
+
+@dataclass(frozen=True)
 class GapFacts:
     items: tuple[DocItem, ...] = ()
     skipped: tuple[DocItem, ...] = ()
@@ -98,3 +118,4 @@ class GapFacts:
     insights: tuple[str, ...] = ()
     analyses: tuple[AnalysisState, ...] = ()
     sessions: tuple[LinkedSession, ...] = ()
+    counts: DiffCounts | None = None

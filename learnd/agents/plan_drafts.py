@@ -43,6 +43,22 @@ from learnd.inert import markdown_inline as text
 
 
 @dataclass(frozen=True)
+class Detail:
+    """How much of a grouped item its draft shows: table rows, docs whose diffs are
+    shown, citations. The rest is in the appendix (or counted, for citations)."""
+
+    rows: int
+    pages: int
+    evidence: int
+
+
+# From the most to the least: the plan takes the first whose items fit one issue.
+DETAILS = (Detail(20, 8, 12), Detail(10, 3, 6), Detail(5, 1, 3), Detail(3, 1, 2))
+APPENDIX_NAME = "Complete lists"
+APPENDIX_POINTER = f"all of them are under **{APPENDIX_NAME}** at the end of the plan."
+
+
+@dataclass(frozen=True)
 class DocText:
     """A doc as it is at the merge commit: its text, or None when there is no such file."""
 
@@ -50,38 +66,46 @@ class DocText:
     text: str | None
 
 
-def draft(item: DocItem, citer: Citer, docs: Mapping[str, DocText]) -> list[str]:
+def draft(
+    item: DocItem, citer: Citer, docs: Mapping[str, DocText], detail: Detail = DETAILS[0]
+) -> list[str]:
     """The draft's lines, markdown, to be indented under the item."""
     if item.draft:
         return list(item.draft)
     if item.action == UPDATE_REFERENCES:
-        return references(item.stale)
+        return [
+            *(table(item, detail.rows) if item.count else []),
+            *references(item.stale, pages=detail.pages),
+        ]
     if item.action == DELETE_STALE:
         return [
             f"Delete {code_span(item.target)} ({code_span(f'git rm {item.target}')}), or "
             "rewrite it around what replaced its subject. The lines that name what is gone:",
             "",
-            *references(item.stale, say_gone=False),
+            *references(item.stale, say_gone=False, pages=detail.pages),
         ]
     if item.action == TRIPWIRE and item.tripwire is not None:
         return tripwire(item.tripwire, docs.get(item.tripwire.target_doc_path))
     if item.action == UPDATE_EXISTING and all(
         s.change == ch.SIGNATURE_CHANGED for s in item.symbols
     ):
-        return signatures(item.symbols, citer)
+        return table(item, detail.rows) if item.count else signatures(item.symbols, citer)
     if item.action in (NEW_DOC, UPDATE_EXISTING):
-        return new_names(item)
+        return new_names(item, detail.rows)
     return [text(item.why)]
 
 
 # -- stale lines ----------------------------------------------------------------
 
 
-def references(stale: Sequence[StaleLine], *, say_gone: bool = True) -> list[str]:
+def references(
+    stale: Sequence[StaleLine], *, say_gone: bool = True, pages: int | None = None
+) -> list[str]:
     """A unified diff per doc fixing ``stale``, then (``say_gone``) what has no
-    replacement."""
+    replacement; the first ``pages`` docs only, saying how many more there are."""
     out: list[str] = []
-    for doc in sorted({s.ref.doc for s in stale}):
+    docs = sorted({s.ref.doc for s in stale})
+    for doc in docs[:pages]:
         changed: dict[int, tuple[str, str]] = {}  # line -> (as written, fixed)
         gone: list[str] = []
         for number in sorted({s.ref.line for s in stale if s.ref.doc == doc}):
@@ -100,6 +124,8 @@ def references(stale: Sequence[StaleLine], *, say_gone: bool = True) -> list[str
         out += [*fenced(unified_diff(doc, changed), "diff"), ""]
         if gone and say_gone:
             out += [*gone, "", "Rewrite or delete the lines that name them.", ""]
+    if pages is not None and len(docs) > pages:
+        out += [f"And {len(docs) - pages:,} more docs: {APPENDIX_POINTER}", ""]
     return out
 
 
@@ -119,6 +145,65 @@ def fixed_line(on_line: Sequence[StaleLine]) -> tuple[str, str]:
             # A function, so that a backslash in the new name is not a group.
             new = re.sub(pattern, _literal(s.replacement), new)
     return old, new
+
+
+def appendix_references(stale: Sequence[StaleLine], pages: int) -> list[str]:
+    """The diffs :func:`references` left out of an item's draft (it showed ``pages``)."""
+    docs = sorted({s.ref.doc for s in stale})[pages:]
+    keep = set(docs)
+    return references([s for s in stale if s.ref.doc in keep]) if docs else []
+
+
+# -- grouped items ----------------------------------------------------------------
+
+
+def table(item: DocItem, rows: int = DETAILS[0].rows) -> list[str]:
+    """The first ``rows`` changes of a grouped item as a table, and how many more
+    there are."""
+    symbols = item.symbols[:rows]
+    renames = all(s.change == ch.RENAMED for s in symbols)
+    if renames:
+        head = ["old name", "new name", "defined at"]
+        cells = [
+            [code_span(s.old_name or s.name), code_span(s.name), code_span(s.location)]
+            for s in symbols
+        ]
+    elif all(s.change == ch.SIGNATURE_CHANGED for s in symbols):
+        head = ["name", "before", "now"]
+        cells = [
+            [code_span(s.name), code_span(str(s.old_signature)), code_span(str(s.signature))]
+            for s in symbols
+        ]
+    elif all(s.change == ch.REMOVED for s in symbols):
+        head = ["name", "kind", "was at"]
+        cells = [
+            [code_span(s.name), s.kind, code_span(f"{s.old_path or s.path}:{s.old_line}")]
+            for s in symbols
+        ]
+    else:
+        head = ["name", "kind", "defined at", "what it is"]
+        cells = [
+            [code_span(s.name), s.kind, code_span(s.location), text(s.summary or "")]
+            for s in symbols
+        ]
+    out = []
+    if item.pattern:
+        out += [f"The pattern: {code_span(item.pattern)}.", ""]
+    out += [
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+        *("| " + " | ".join(_cell(c) for c in row) + " |" for row in cells),
+        "",
+    ]
+    total = max(item.count, len(item.symbols))
+    if total > len(symbols):
+        out += [f"And {total - len(symbols):,} more: {APPENDIX_POINTER}", ""]
+    return out
+
+
+def _cell(value: str) -> str:
+    # A pipe ends a table cell even inside a code span; GitHub reads "\|" as one.
+    return value.replace("|", "\\|")
 
 
 def _literal(value: str) -> Callable[[re.Match[str]], str]:
@@ -333,7 +418,14 @@ def signatures(symbols: Sequence[SymbolChange], citer: Citer) -> list[str]:
     return out
 
 
-def new_names(item: DocItem) -> list[str]:
+def new_names(item: DocItem, rows: int = DETAILS[0].rows) -> list[str]:
+    if item.count:
+        what = "a section" if item.action == UPDATE_EXISTING else "a new page with a section"
+        return [
+            f"Write {what} on these names in {code_span(item.target)}; the first of them:",
+            "",
+            *table(item, rows),
+        ]
     if item.action == NEW_DOC:
         page = new_doc_page(item)
         return [f"New file {code_span(item.target)}:", "", *fenced(page, "markdown", minimum=4)]

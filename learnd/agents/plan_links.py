@@ -73,12 +73,15 @@ class Citer:
         line = _SESSION_FILE.sub(" in the run's session analysis", line)
         return _SESSION_IN_TEXT.sub(lambda m: self.session(m["id"]), line)
 
-    def evidence(self, item: DocItem) -> str:
-        """The item's evidence on one line, each citation once, the first few shown."""
+    def evidence(self, item: DocItem, limit: int = EVIDENCE_SHOWN) -> str:
+        """The item's evidence on one line, each citation once, the first ``limit``
+        shown."""
         shown = list(dict.fromkeys(self._one(item, e) for e in item.evidence))
-        line = " · ".join(shown[:EVIDENCE_SHOWN])
-        if len(shown) > EVIDENCE_SHOWN:
-            line += f" · and {len(shown) - EVIDENCE_SHOWN} more"
+        line = " · ".join(shown[:limit])
+        # A grouped item kept only its first citations and counts the others.
+        more = max(len(shown) - limit, 0) + item.more_evidence
+        if more:
+            line += f" · and {more:,} more"
         return line
 
     def _one(self, item: DocItem, evidence: Evidence) -> str:

@@ -26,8 +26,15 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from learnd.agents.context import AgentContext, AgentResult
-from learnd.agents.gaps import SKIP, DocItem, GapFacts
-from learnd.agents.plan_drafts import DocText, draft
+from learnd.agents.gaps import SKIP, DiffCounts, DocItem, GapFacts
+from learnd.agents.plan_drafts import (
+    APPENDIX_NAME,
+    DETAILS,
+    Detail,
+    DocText,
+    appendix_references,
+    draft,
+)
 from learnd.agents.plan_links import Citer, link
 from learnd.agents.plan_order import KIND_WORDS, kind_of, ranked
 from learnd.analysis.changes import DiffFacts
@@ -58,7 +65,11 @@ def run(ctx: AgentContext) -> AgentResult:
     state, gaps = ctx.upstream_facts(GAP_IDENTIFIER, GAP_OUTPUT, GapFacts)
     if gaps is None:
         raise RunFailed(f"no gap analysis to plan from ({state.status}: {state.reason})")
-    _, diff = ctx.upstream_facts(CODE_DIFF_ANALYZER, DIFF_OUTPUT, DiffFacts)
+    # The gap analysis carries the size of the change; reading the diff analysis's
+    # facts (every file and name of the merge) is needed only without it.
+    diff = None
+    if gaps.counts is None:
+        _, diff = ctx.upstream_facts(CODE_DIFF_ANALYZER, DIFF_OUTPUT, DiffFacts)
     docs = _tripwire_docs(ctx, gaps)
     # The plan quotes doc lines, commands and session text verbatim, and it is what
     # gets published: it passes the redaction boundary before it is even written.
@@ -101,6 +112,13 @@ DESCRIPTION_CHARS = 240
 # cut to this many characters: a page of prose in one line helps no reviewer, and
 # an item must fit on a page with its checkbox.
 LINE_CHARS = 1_000
+# The docs an item's action line names; a grouped item can edit hundreds.
+TARGETS_SHOWN = 5
+# The items section's size at most, when showing less can get it there: one issue
+# body is 65,536 characters, and the context, counts and run details share it.
+ITEMS_CHARS = 50_000
+# The appendix of complete lists: the plan stays well under a megabyte.
+APPENDIX_CHARS = 600_000
 _PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*\r?\n")
 
 
@@ -119,11 +137,18 @@ def render_plan(
     out += _context(target, gaps, diff)
     out += _summary(gaps, items)
     out += _review_note(reviewed)
-    out += _items(items, citer, docs or {}, reviewed.seen_in)
+    # The items are what a maintainer acts on: grouped items show less (fewer table
+    # rows, diffs, citations) until the items fit one GitHub issue with room to spare.
+    for detail in DETAILS:
+        shown = _items(items, citer, docs or {}, detail, reviewed.seen_in)
+        if sum(len(line) + 1 for line in shown) <= ITEMS_CHARS:
+            break
+    out += shown
     # An item left out takes its stale lines with it: they are not listed below either.
     out += _stale(gaps, [*items, *(item for item, _ in reviewed.left_out)], citer)
     out += _insights(gaps, citer)
     out += _skipped(gaps)
+    out += _appendix(items, detail)
     out += _run_details(target, gaps, citer)
     return "\n".join(out).rstrip() + "\n"
 
@@ -142,11 +167,19 @@ def _context(target: LearnTarget, gaps: GapFacts, diff: DiffFacts | None) -> lis
     sha = code_span(target.merge_sha[:7])
     url = target.commit_url(target.merge_sha)
     parts.append(f"{merged} as {link(sha, url) if url else sha}")
+    counts = gaps.counts
     if diff is not None:
-        added = sum(f.added_lines for f in diff.files)
-        removed = sum(f.removed_lines for f in diff.files)
-        parts.append(f"{_count(len(diff.files), 'file')}, +{added} −{removed}")
-        parts.append(_count(len(diff.symbols), "public API change"))
+        counts = DiffCounts(
+            files=len(diff.files),
+            added_lines=sum(f.added_lines for f in diff.files),
+            removed_lines=sum(f.removed_lines for f in diff.files),
+            api_changes=len(diff.symbols),
+        )
+    if counts is not None:
+        parts.append(
+            f"{_count(counts.files, 'file')}, +{counts.added_lines} −{counts.removed_lines}"
+        )
+        parts.append(_count(counts.api_changes, "public API change"))
     if gaps.sessions:
         parts.append(_count(len(gaps.sessions), "agent session") + " linked")
     lines = [CONTEXT_HEADING, "", " · ".join(parts)]
@@ -180,7 +213,9 @@ def _summary(gaps: GapFacts, items: Sequence[DocItem]) -> list[str]:
     else:
         line = "Nothing in this PR needs documentation."
     if gaps.skipped:
-        line += f" {_count(len(gaps.skipped), 'change')} skipped, each with its reason below."
+        # A grouped line stands for its count of changes.
+        skipped = sum(item.count or 1 for item in gaps.skipped)
+        line += f" {_count(skipped, 'change')} skipped, each with its reason below."
     lines.append(line)
     missing = [s for s in gaps.analyses if s.status not in ("ok", "skipped")]
     if missing:
@@ -203,6 +238,7 @@ def _items(
     items: Sequence[DocItem],
     citer: Citer,
     docs: Mapping[str, DocText],
+    detail: Detail,
     seen_in: Sequence[tuple[int, ...]] = (),
 ) -> list[str]:
     lines = [ITEMS_HEADING, ""]
@@ -215,12 +251,12 @@ def _items(
         lines.append("")
         # A tight list (no blank line in it), so that GitHub shows the checkbox on
         # the action's line; the draft, which has blank lines, follows it.
-        lines.append(
-            f"- [ ] **Action:** {item.action} — "
-            + ", ".join(code_span(t) for t in targets)
-            # Invisible on GitHub: ties a tick on this line to the item, for `learnd apply`.
-            + f" {item_marker(key)}"
-        )
+        shown = ", ".join(code_span(t) for t in targets[:TARGETS_SHOWN])
+        if len(targets) > TARGETS_SHOWN:
+            shown += f" and {len(targets) - TARGETS_SHOWN:,} more"
+        # The key is invisible on GitHub: it ties a tick on this line to the item, for
+        # `learnd apply` and the review feedback.
+        lines.append(f"- [ ] **Action:** {item.action} — {shown} {item_marker(key)}")
         lines.append(f"- **Why:** {text(_shortened(item.why, LINE_CHARS))}")
         earlier = seen_in[n - 1] if n <= len(seen_in) else ()
         if earlier:
@@ -229,10 +265,10 @@ def _items(
                 f"- **Recurring:** {text('seen in ' + ', '.join(f'#{p}' for p in earlier))}"
             )
         if item.evidence:
-            lines.append(f"- **Evidence:** {citer.evidence(item)}")
+            lines.append(f"- **Evidence:** {citer.evidence(item, detail.evidence)}")
         lines += ["", "**Draft:**", ""]
         # A line that holds line breaks (a quoted answer) as several.
-        lines += "\n".join(draft(item, citer, docs)).strip("\n").split("\n")
+        lines += "\n".join(draft(item, citer, docs, detail)).strip("\n").split("\n")
         lines.append("")
     return lines
 
@@ -285,6 +321,37 @@ def _skipped(gaps: GapFacts) -> list[str]:
         title = markdown_line(_shortened(item.title, 300))
         lines.append(f"- {title} — {text(_shortened(item.why, LINE_CHARS))}")
     return [*lines, ""]
+
+
+def _appendix(items: Sequence[DocItem], detail: Detail) -> list[str]:
+    """The complete lists of the grouped items, after everything a reader acts on
+    (publishing moves it to the plan's second page when the first is full), within
+    :data:`APPENDIX_CHARS`."""
+    lines: list[str] = []
+    used = 0
+    left_out = 0
+    for n, item in enumerate(items, 1):
+        rest = appendix_references(item.stale, detail.pages)
+        if not item.full and not rest:
+            continue
+        # Bold, not a heading: publishing counts "### " blocks as items.
+        block = [f"**{n}. {text(_shortened(item.title, 300))}**", "", *item.full, ""]
+        if rest:
+            block += [*rest, ""]
+        size = sum(len(line) + 1 for line in block)
+        if used + size > APPENDIX_CHARS:
+            left_out += 1
+            continue
+        lines += block
+        used += size
+    if left_out:
+        lines.append(
+            f"The complete lists of {_count(left_out, 'more item')} are left out: a plan is "
+            f"kept under {APPENDIX_CHARS // 1000:,} kB of lists."
+        )
+    if not lines:
+        return []
+    return [f"## {APPENDIX_NAME}", "", *lines, ""]
 
 
 def _run_details(target: LearnTarget, gaps: GapFacts, citer: Citer) -> list[str]:

@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from learnd.analysis import python_api
 from learnd.analysis.python_api import ApiItem
@@ -126,8 +126,16 @@ def _encode(entry: Entry) -> str:
         return json.dumps({"error": entry})
     # Positional rows, not the generic dataclass codec: a large merge writes a
     # hundred thousand items, and the generic path cost seconds.
-    rows = [[i.kind, i.name, i.line, i.signature, i.summary, i.fingerprint] for i in entry]
+    rows = [
+        [i.kind, i.name, i.line, i.signature, i.summary, i.fingerprint, list(i.sketch)]
+        for i in entry
+    ]
     return json.dumps({"rows": rows}, separators=(",", ":"))
+
+
+def _item(row: list[Any]) -> ApiItem:
+    kind, name, line, signature, summary, fingerprint, sketch = row
+    return ApiItem(kind, name, line, signature, summary, fingerprint, tuple(sketch))
 
 
 def _decode(raw: str) -> Entry | None:
@@ -135,6 +143,6 @@ def _decode(raw: str) -> Entry | None:
         data = json.loads(raw)
         if "error" in data:
             return str(data["error"])
-        return tuple(ApiItem(*row) for row in data["rows"])
+        return tuple(_item(row) for row in data["rows"])
     except (ValueError, KeyError, TypeError):
         return None  # a damaged entry is parsed again, not trusted

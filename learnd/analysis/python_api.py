@@ -71,6 +71,7 @@ import ast
 import hashlib
 import re
 import warnings
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -175,6 +176,9 @@ class ApiItem:
     signature: str | None = None
     summary: str | None = None
     fingerprint: str = ""
+    # The smallest hashes of the definition's normalised lines (its name masked):
+    # two sketches estimate how much of two bodies is the same (body_similarity).
+    sketch: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -265,8 +269,8 @@ def _definitions(tree: ast.Module, text: _SourceText) -> list[_Candidate]:
     for stmt, following in _module_statements(tree.body):
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             if public(stmt.name):
-                fingerprint = text.fingerprint(stmt, {stmt.name})
-                found.append(_function_candidate(stmt, FUNCTION, stmt.name, fingerprint))
+                fingerprint, sketch = text.fingerprint_and_sketch(stmt, {stmt.name})
+                found.append(_function_candidate(stmt, FUNCTION, stmt.name, fingerprint, sketch))
         elif isinstance(stmt, ast.ClassDef):
             if public(stmt.name):
                 found.extend(_class_candidates(stmt, text))
@@ -329,7 +333,11 @@ def _literal_strings(value: ast.expr | None) -> list[str] | None:
 
 
 def _function_candidate(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, kind: str, name: str, fingerprint: str
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    kind: str,
+    name: str,
+    fingerprint: str,
+    sketch: tuple[int, ...] = (),
 ) -> _Candidate:
     item = ApiItem(
         kind=kind,
@@ -338,6 +346,7 @@ def _function_candidate(
         signature=_function_signature(node, with_decorators=kind == METHOD),
         summary=_docstring_summary(node),
         fingerprint=fingerprint,
+        sketch=sketch,
     )
     overload = any(_dotted_tail(d) == "overload" for d in node.decorator_list)
     return _Candidate(item, overload)
@@ -348,11 +357,12 @@ def _class_candidates(node: ast.ClassDef, text: _SourceText) -> list[_Candidate]
     # inside them.
     methods: list[_Candidate] = []
     for stmt in node.body:
-        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-            fingerprint = text.fingerprint(stmt, {stmt.name, node.name})
-            if not stmt.name.startswith("_"):
-                qualified = f"{node.name}.{stmt.name}"
-                methods.append(_function_candidate(stmt, METHOD, qualified, fingerprint))
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and not stmt.name.startswith(
+            "_"
+        ):
+            fingerprint, sketch = text.fingerprint_and_sketch(stmt, {stmt.name, node.name})
+            qualified = f"{node.name}.{stmt.name}"
+            methods.append(_function_candidate(stmt, METHOD, qualified, fingerprint, sketch))
     item = ApiItem(
         kind=CLASS,
         name=node.name,
@@ -535,18 +545,59 @@ class _SourceText:
     def fingerprint(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, masked: set[str]
     ) -> str:
+        return _hash_text("\n".join(self.code_lines(node)), masked)
+
+    def fingerprint_and_sketch(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, masked: set[str]
+    ) -> tuple[str, tuple[int, ...]]:
+        lines = self.code_lines(node)
+        return _hash_text("\n".join(lines), masked), _sketch(lines, masked)
+
+    def code_lines(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> list[str]:
+        """The definition's lines without its docstring."""
         end = node.end_lineno or node.lineno
         skip = range(0)
         body = node.body
         if body and isinstance(body[0], ast.Expr) and _str_const(body[0].value) is not None:
             # The docstring is prose a rename often touches; it is not the code.
             skip = range(body[0].lineno, (body[0].end_lineno or body[0].lineno) + 1)
-        kept = [
+        return [
             self.lines[number - 1]
             for number in range(node.lineno, end + 1)
             if number not in skip and number - 1 < len(self.lines)
         ]
-        return _hash_text("\n".join(kept), masked)
+
+
+# Lines a sketch keeps: bodies up to this many distinct lines compare exactly.
+_SKETCH_SIZE = 32
+
+
+def _sketch(lines: list[str], masked: set[str]) -> tuple[int, ...]:
+    """The :data:`_SKETCH_SIZE` smallest CRC-32s of the distinct non-blank lines,
+    whitespace collapsed and the definition's own name masked (a bottom-k sketch:
+    cheap to keep per definition, and two of them estimate the share of lines two
+    bodies have in common)."""
+    hashes: set[int] = set()
+    for line in lines:
+        norm = " ".join(line.split())
+        if not norm:
+            continue
+        for name in masked:
+            norm = norm.replace(name, "<self>")
+        hashes.add(zlib.crc32(norm.encode("utf-8", "surrogatepass")))
+    return tuple(sorted(hashes)[:_SKETCH_SIZE])
+
+
+def body_similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """How alike two sketched bodies are, as difflib's ratio is over lines: twice the
+    lines in common over the lines of both (from the sketches' estimate of the
+    Jaccard index J, as 2J / (1 + J)); 1.0 for the same lines, 0.0 for none."""
+    if not a or not b:
+        return 0.0
+    union = sorted(set(a) | set(b))[:_SKETCH_SIZE]
+    both = set(a) & set(b)
+    jaccard = sum(1 for h in union if h in both) / len(union)
+    return 2 * jaccard / (1 + jaccard)
 
 
 _WORD_SPLIT = re.compile(r"(\w+)")
@@ -1275,12 +1326,61 @@ def _match_renames(
             taken_old.add(i)
             taken_new.add(j)
 
+    # Edited while renamed, beyond what the scores above tell: the bodies.
+    for key, olds in scored_old.items():
+        news = [j for j in scored_new.get(key, []) if j not in taken_new]
+        olds = [i for i in olds if i not in taken_old]
+        if not news or not olds or len(olds) * len(news) > _MAX_SCORED_PAIRS:
+            continue
+        for i, j in similar_bodies(olds, news, removed, added):
+            pairs.append((removed[i], added[j]))
+            taken_old.add(i)
+            taken_new.add(j)
+
     pairs.sort(key=lambda p: (p[1].path, p[1].item.line))
     return (
         pairs,
         [r for i, r in enumerate(removed) if i not in taken_old],
         [a for j, a in enumerate(added) if j not in taken_new],
     )
+
+
+# Two bodies this alike (body_similarity) are one definition renamed.
+SIMILAR_BODY = 0.8
+# Bodies of fewer distinct lines (the "def" line included) are not compared.
+_SIMILAR_LINES = 4
+
+
+def similar_bodies(
+    olds: list[int], news: list[int], removed: list[_Located], added: list[_Located]
+) -> list[tuple[int, int]]:
+    """Removed and added definitions of one file and class whose bodies are mostly
+    the same (:data:`SIMILAR_BODY` of their lines), each the other's unique best
+    match, nearer lines first among equals: a rename whose docstring and parameters
+    changed too. A tie stays removed + added."""
+
+    def score(i: int, j: int) -> tuple[float, int]:
+        a, b = removed[i].item.sketch, added[j].item.sketch
+        # A body of a line or two ("return x") is shared by unrelated definitions.
+        similarity = body_similarity(a, b) if min(len(a), len(b)) >= _SIMILAR_LINES else 0.0
+        return round(similarity, 6), -abs(removed[i].item.line - added[j].item.line)
+
+    scores = {(i, j): score(i, j) for i in olds for j in news}
+
+    def unique_best(candidates: list[tuple[int, int]]) -> tuple[int, int] | None:
+        ranked = sorted(candidates, key=scores.__getitem__, reverse=True)
+        if not ranked or scores[ranked[0]][0] < SIMILAR_BODY:
+            return None
+        if len(ranked) > 1 and scores[ranked[1]] == scores[ranked[0]]:
+            return None
+        return ranked[0]
+
+    found = []
+    for i in olds:
+        best = unique_best([(i, j) for j in news])
+        if best is not None and unique_best([(k, best[1]) for k in olds]) == best:
+            found.append(best)
+    return found
 
 
 def _anything(_index: int) -> object:

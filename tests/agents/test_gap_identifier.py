@@ -71,16 +71,17 @@ def test_a_rename_named_in_two_docs_is_an_update_and_a_tripwire() -> None:
         docs_indexed=2,
     )
     facts = identify_gaps(TARGET, diff=diff, check=check, index=DocsIndex("m"), analyses=OK)
-    update = next(i for i in facts.items if i.action == UPDATE_REFERENCES)
-    assert update.priority == HIGH
-    assert update.target == "AGENTS.md, docs/a.md"
-    assert {s.replacement for s in update.stale} == {"create_widget"}
-    assert [e.ref for e in update.evidence] == [
+    # One item per doc page: each page is one edit a maintainer makes.
+    updates = {i.target: i for i in facts.items if i.action == UPDATE_REFERENCES}
+    assert sorted(updates) == ["AGENTS.md", "docs/a.md"]
+    assert all(i.priority == HIGH for i in updates.values())
+    assert {s.replacement for i in updates.values() for s in i.stale} == {"create_widget"}
+    assert [e.ref for e in updates["docs/a.md"].evidence] == [
         "w/core.py:5",
         "docs/a.md:3",
-        "AGENTS.md:9",
         "docs/a.md:7",
     ]
+    assert [e.ref for e in updates["AGENTS.md"].evidence] == ["w/core.py:5", "AGENTS.md:9"]
     (tripwire,) = facts.tripwires
     assert tripwire.score == 5  # non-obvious 2 + cross-cutting 2 + repeated 1
     assert tripwire.action == "Before calling `make_widget()`"

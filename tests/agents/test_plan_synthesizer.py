@@ -30,6 +30,8 @@ from learnd.agents.plan_synthesizer import render_plan
 from learnd.analysis.changes import DiffFacts, FileChange, SymbolChange
 from learnd.docs.model import NEW_TOPIC, DocsCheckFacts, DocsIndex, RelatedDocs, StaleRef
 from learnd.gather.target import LearnTarget, PullRequestInfo
+from learnd.github.body import GITHUB_BODY_LIMIT, comment_place, plan_pages
+from learnd.publish.plan import lay_out
 
 gfm = sys.modules["gfm"]  # loaded by tests/conftest.py
 
@@ -367,3 +369,49 @@ def test_insights_cite_sessions_by_label_and_name_no_local_file() -> None:
         "- \\- [ ] not a task, # not a heading",
         "- … and 4 more in the run's session analysis",
     ]
+
+
+def test_a_huge_merge_is_a_few_dozen_items_that_fit_one_issue() -> None:
+    summary = "Compute the totals | counts of one batch of items, a long docstring line " * 3
+    symbols = []
+    for package in range(40):
+        for module in range(25):
+            path = f"app/pkg_{package:02d}/mod_{module:02d}.py"
+            for n, stem in enumerate(("load", "save", "scan", "sort", "emit", "sync")):
+                symbols.append(
+                    SymbolChange(
+                        kind="function",
+                        change="added",
+                        name=f"{stem}_{package}_{module}_{'x' * n}",
+                        path=path,
+                        line=10 * n + 1,
+                        signature=f"{stem}(items, *, limit: int | None = None) -> int",
+                        summary=summary,
+                    )
+                )
+    diff = DiffFacts(
+        files=tuple(
+            FileChange("added", f"app/pkg_{p:02d}/mod_{m:02d}.py")
+            for p in range(40)
+            for m in range(25)
+        ),
+        symbols=tuple(symbols),
+    )
+    plan = plan_for(diff, DocsCheckFacts(), (AnalysisState("CodeDiffAnalyzer", "ok"),))
+    items = [line for line in plan.splitlines() if line.startswith("### ")]
+    assert len(items) <= 30
+    assert len(plan) < 1_000_000
+    reader = lay_out(plan)
+    pages = plan_pages(
+        plan=reader.body,
+        run_details=reader.run_details,
+        tripwires_json=None,
+        marker="<!-- m -->",
+        place=comment_place(None, "<!-- m -->"),
+    )
+    assert len(pages.first) <= GITHUB_BODY_LIMIT
+    doc = gfm.document(pages.first)
+    assert len(doc.checkboxes()) == len(items)
+    # A pipe in a signature or docstring stays inside its table cell.
+    for table in doc.root.find_all("table"):
+        assert all(len(row.find_all("td")) in (0, 4) for row in table.find_all("tr"))

@@ -1096,3 +1096,26 @@ def test_diff_of_a_module_with_itself_is_empty(defs: list[str], path: str) -> No
     module = extract_api(source, path)
     assert diff_api({path: module}, {path: module}, {}) == []
     assert diff_api({"old/" + path: module}, {path: module}, {path: "old/" + path}) == []
+
+
+def test_a_rename_is_found_by_its_body_when_docstring_and_parameters_changed() -> None:
+    body = "\n".join(f"    total += item * {k}" for k in range(8))
+    before = f'def fetch_rows(items):\n    """Fetch."""\n    total = 0\n{body}\n    return total\n'
+    after = (
+        'def load_rows(items, *, scale, strict=False):\n    """Load them all."""\n'
+        f"    total = 0\n{body}\n    return total * scale\n"
+    )
+    changes = diff(before, after)
+    assert [(c.change, c.old_name, c.name) for c in changes] == [
+        (RENAMED, "fetch_rows", "load_rows")
+    ]
+
+
+def test_bodies_that_differ_in_most_lines_stay_removed_and_added() -> None:
+    before = "def fetch_rows(items):\n" + "".join(f"    a{k} = {k}\n" for k in range(6))
+    after = "def load_rows(items, *, scale):\n" + "".join(f"    b{k} = {k}\n" for k in range(6))
+    changes = diff(before, after)
+    assert sorted((c.change, c.name) for c in changes) == [
+        (ADDED, "load_rows"),
+        (REMOVED, "fetch_rows"),
+    ]

@@ -15,6 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from learnd.agents.gaps import GapFacts
+from learnd.facts import extract_facts
+
 # Raw name (bytes, as git stores it) -> how the plan shows it (see learnd.pathnames).
 ODD_DOCS: dict[bytes, str] = {
     b"docs/new\nline.md": "docs/new\\nline.md",
@@ -99,8 +102,16 @@ def test_every_doc_name_git_allows_is_read_and_cited_with_its_own_lines(
 
     # Each doc's own lines, cited by number in its diffs: parse_file's line fixed,
     # drop_me's line in the item that removes its references (first 12 in evidence).
-    removed = re.findall(r"Remove references to `drop_me\(\)` from `([^`\n]+)`", plan)
-    assert sorted(removed) == sorted(ODD_DOCS.values())
+    # Fourteen pages need the same edit: more than the plan keeps apart, so some are
+    # one item for their folder; every page's lines are in the items all the same.
+    gaps = extract_facts(
+        (Path(data["run_dir"]) / "agents" / "gap-analysis.md").read_text(encoding="utf-8"),
+        GapFacts,
+    )
+    removals = [i for i in gaps.items if i.title.startswith("Remove references to `drop_me()`")]
+    assert 1 < len(removals) <= 6
+    covered = sorted(line.ref.doc for item in removals for line in item.stale)
+    assert covered == sorted(ODD_DOCS.values())
     for number, (raw, shown) in enumerate(ODD_DOCS.items()):
         # The cited line exists in that very file and says what the plan quotes.
         lines = (Path(os.fsdecode(b.root)) / os.fsdecode(raw)).read_text().split("\n")
@@ -112,7 +123,6 @@ def test_every_doc_name_git_allows_is_read_and_cited_with_its_own_lines(
             f"-Doc {number} says: call `parse_file(path)` to read.\n"
             f"+Doc {number} says: call `read_file(path)` to read.\n"
         ) in plan
-        assert f"UPDATE_REFERENCES — `{shown}`" in plan
         assert (
             f"@@ -{4 + number} +{3 + number},0 @@\n-Doc {number} also uses `drop_me` here.\n"
             in (plan)
