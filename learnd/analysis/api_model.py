@@ -108,22 +108,35 @@ class ApiModel:
 
     objects: dict[str, ApiObject] = field(default_factory=dict)
     _by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # How many modules each top-level name has. Kept as objects are added: every
+    # reference asks, and a set built from all objects per question made resolving
+    # the references of a big package quadratic (minutes at 5,000 modules).
+    _modules_under: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     @property
     def top_level(self) -> set[str]:
-        return {p.split(".", 1)[0] for p, o in self.objects.items() if o.kind == MODULE}
+        return {top for top, count in self._modules_under.items() if count}
 
     def add(self, obj: ApiObject) -> None:
-        if obj.path not in self.objects:
+        top = obj.path.split(".", 1)[0]
+        previous = self.objects.get(obj.path)
+        if previous is None:
             self._by_name[obj.path.rsplit(".", 1)[-1]].append(obj.path)
+        elif previous.kind == MODULE:
+            self._modules_under[top] -= 1
+        if obj.kind == MODULE:
+            self._modules_under[top] += 1
         self.objects[obj.path] = obj
+
+    def has_top_level(self, name: str) -> bool:
+        return self._modules_under.get(name, 0) > 0
 
     # -- resolution
 
     def resolve(self, dotted: str) -> Resolution:
         """Where ``pkg.mod.Class.member`` leads, following aliases and inheritance."""
         parts = [p for p in dotted.split(".") if p]
-        if not parts or parts[0] not in self.top_level:
+        if not parts or not self.has_top_level(parts[0]):
             return Resolution(UNKNOWN)
         current = self._follow(self.objects.get(parts[0]))
         if current is None:
@@ -220,9 +233,8 @@ class ApiModel:
                 return obj
             target = self.objects.get(obj.target)
             if target is None:
-                resolved = (
-                    self.resolve(obj.target) if obj.target.split(".")[0] in self.top_level else None
-                )
+                known = self.has_top_level(obj.target.split(".")[0])
+                resolved = self.resolve(obj.target) if known else None
                 if resolved is None or resolved.obj is None:
                     return obj  # re-exported from another library: exists, unmodelled
                 target = resolved.obj
