@@ -131,6 +131,16 @@ class ApiModel:
     def has_top_level(self, name: str) -> bool:
         return self._modules_under.get(name, 0) > 0
 
+    def defines(self, name: str) -> bool:
+        """Whether some module or class defines a function, class or attribute ``name``.
+
+        Modules and import aliases do not count: an import of a removed name is as
+        broken as a doc's mention of it.
+        """
+        return any(
+            self.objects[path].kind not in (MODULE, ALIAS) for path in self._by_name.get(name, ())
+        )
+
     # -- resolution
 
     def resolve(self, dotted: str) -> Resolution:
