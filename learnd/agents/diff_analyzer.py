@@ -53,8 +53,10 @@ USAGE_LIMIT = 5
 PARALLEL_FROM = 64
 BATCH_FILES = 16
 API_CACHE = "python-api.sqlite3"
-# Listing every file of a huge merge in markdown helps nobody; the facts keep all.
+# Listing every file, or every change, of a huge merge in markdown helps nobody;
+# the facts keep all of them.
 MARKDOWN_FILE_ROWS = 200
+MARKDOWN_SYMBOL_LINES = 200  # per kind of change
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -68,7 +70,10 @@ def run(ctx: AgentContext) -> AgentResult:
     finally:
         cache.close()
     title = ctx.target.pr.title
-    return AgentResult(OK, embed_facts(render_diff_analysis(title, facts), facts))
+    # Most fields of most changes are unset; the facts leave them out (a huge merge
+    # has a hundred thousand changes), and every reader fills the defaults back in.
+    markdown = render_diff_analysis(title, facts)
+    return AgentResult(OK, embed_facts(markdown, facts, omit_defaults=True))
 
 
 def analyze(
@@ -399,7 +404,9 @@ def render_diff_analysis(title: str, facts: DiffFacts) -> str:
         if not group:
             continue
         lines += [f"### {change.replace('_', ' ').capitalize()} ({len(group)})", ""]
-        lines += [_symbol_line(s) for s in group]
+        lines += [_symbol_line(s) for s in group[:MARKDOWN_SYMBOL_LINES]]
+        if len(group) > MARKDOWN_SYMBOL_LINES:
+            lines.append(f"- … and {len(group) - MARKDOWN_SYMBOL_LINES} more")
         lines.append("")
     if facts.notes:
         lines += ["## Reported and skipped", ""]
