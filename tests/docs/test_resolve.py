@@ -260,3 +260,46 @@ def test_release_notes_and_migration_guides_keep_old_names() -> None:
         assert resolve_references(page.references, base, merge).stale == (), path
     page = read_markdown("docs/guide.md", "Use `pkg.GenericView` now.\n")
     assert lines(resolve_references(page.references, base, merge)) == [(1, REMOVED)]
+
+
+RELAYOUT_BEFORE = (
+    "from .models import Response\n"
+    "\f\n"  # a form feed: a line separator to str.splitlines, not to Python
+    "def get(url: str, *, params=None) -> Response:\n"
+    '    """Fetch one URL."""\n'
+    "    return Response(200, headers={'url': url, 'params': params})\n"
+)
+
+
+def test_a_function_renamed_with_new_parameters_and_a_new_layout_is_found_by_its_body() -> None:
+    # Parameters changed too, so only the body can tell it is the same function.
+    after_client = (
+        "from .models import Response\n"
+        "\f\n"
+        "def fetch(url: str, *, query=None, timeout=5) -> Response:\n"
+        '    """Fetch one URL."""\n'
+        "    return Response(200,\n"
+        "                    headers={'url': url, 'params': params})\n"
+    )
+    before = {**BASE, "pkg/client.py": RELAYOUT_BEFORE}
+    page = read_markdown("docs/api.md", "# API\n\nCall `pkg.client.get()`.\n")
+    result = resolve_references(
+        page.references,
+        build_model(before.items()),
+        build_model({**before, "pkg/client.py": after_client}.items()),
+    )
+    assert lines(result) == [(3, RENAMED)]
+    assert result.stale[0].new == "pkg.client.fetch"
+
+
+def test_a_function_whose_body_changed_while_renamed_is_not_taken_for_the_new_one() -> None:
+    after_client = RELAYOUT_BEFORE.replace("def get(url: str, *, params=None)", "def fetch(url)")
+    after_client = after_client.replace("status", "code").replace("200", "201")
+    before = {**BASE, "pkg/client.py": RELAYOUT_BEFORE}
+    page = read_markdown("docs/api.md", "# API\n\nCall `pkg.client.get()`.\n")
+    result = resolve_references(
+        page.references,
+        build_model(before.items()),
+        build_model({**before, "pkg/client.py": after_client}.items()),
+    )
+    assert lines(result) == [(3, REMOVED)]
