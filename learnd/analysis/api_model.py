@@ -32,6 +32,7 @@ import functools
 import hashlib
 import importlib
 import posixpath
+import re
 import sys
 import warnings
 from collections import defaultdict
@@ -731,7 +732,7 @@ def _class(
             children.append(obj)
             members.append(stmt.name)
             if stmt.name == "__init__" or not stmt.name.startswith("__"):
-                children.extend(_instance_attributes(path, file, stmt, members))
+                children.extend(_instance_attributes(path, file, stmt, lines, members))
         elif isinstance(stmt, ast.ClassDef):
             for obj in _class(f"{path}.{stmt.name}", file, stmt, lines, qualify):
                 children.append(obj)
@@ -775,13 +776,27 @@ def _class(
     yield from children
 
 
+@functools.cache
+def _assigns_attribute(me: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(me)}[\s\\]*\.[\s\\]*\w+[\s\\)]*(?::|=(?!=))")
+
+
 def _instance_attributes(
-    owner: str, file: str, func: ast.FunctionDef | ast.AsyncFunctionDef, members: list[str]
+    owner: str,
+    file: str,
+    func: ast.FunctionDef | ast.AsyncFunctionDef,
+    lines: Sequence[str],
+    members: list[str],
 ) -> Iterator[ApiObject]:
     """``self.x = ...`` in a method: ``x`` is an attribute of every instance."""
     if not func.args.args:
         return
     me = func.args.args[0].arg
+    # Walking a method costs more than parsing it; one whose text assigns to no
+    # attribute of ``self`` (however spaced, parenthesised or continued) is skipped.
+    text = "\n".join(lines[func.lineno - 1 : func.end_lineno or func.lineno])
+    if not _assigns_attribute(me).search(text):
+        return
     for node in ast.walk(func):
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):

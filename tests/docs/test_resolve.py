@@ -303,3 +303,26 @@ def test_a_function_whose_body_changed_while_renamed_is_not_taken_for_the_new_on
         build_model({**before, "pkg/client.py": after_client}.items()),
     )
     assert lines(result) == [(3, REMOVED)]
+
+
+def test_instance_attributes_are_found_however_the_assignment_is_written() -> None:
+    source = (
+        "class Conn:\n"
+        "    def __init__(this, url):\n"
+        "        this.url = url\n"
+        "        this.retries: int\n"
+        "        (this .timeout) = 5\n"
+        "        this.\\\n"
+        "            pool = None\n"
+        "        self_check = this\n"
+        "    def close(this):\n"
+        "        return this.url\n"
+    )
+    model = build_model({"pkg/__init__.py": "", "pkg/conn.py": source}.items())
+    attributes = {p for p, o in model.objects.items() if o.kind == "attribute"}
+    assert attributes == {
+        "pkg.conn.Conn.url",
+        "pkg.conn.Conn.retries",
+        "pkg.conn.Conn.timeout",
+        "pkg.conn.Conn.pool",
+    }
