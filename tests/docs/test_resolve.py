@@ -310,13 +310,16 @@ def test_instance_attributes_are_found_however_the_assignment_is_written() -> No
         "class Conn:\n"
         "    def __init__(this, url):\n"
         "        this.url = url\n"
+        "    def declare(this):\n"
         "        this.retries: int\n"
+        "    def spaced(this):\n"
         "        (this .timeout) = 5\n"
+        "    def continued(this):\n"
         "        this.\\\n"
         "            pool = None\n"
-        "        self_check = this\n"
         "    def close(this):\n"
-        "        return this.url\n"
+        "        self_check = this\n"
+        "        return this.url == self_check\n"
     )
     model = build_model({"pkg/__init__.py": "", "pkg/conn.py": source}.items())
     attributes = {p for p, o in model.objects.items() if o.kind == "attribute"}
