@@ -11,20 +11,22 @@ be the package's modules are read at all: tests, docs and examples never are.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from learnd.analysis import api_model
 from learnd.analysis.api_cache import BlobCache, source_version
 from learnd.analysis.api_model import (
     ApiModel,
     ApiObject,
+    Parameter,
     is_package_file,
     model_of,
     module_objects,
     package_modules,
 )
-from learnd.facts import FactsError, from_jsonable, to_jsonable
 from learnd.git import GitRepo
 
 PYTHON_SUFFIXES = (".py", ".pyi")
@@ -35,13 +37,9 @@ Objects = tuple[ApiObject, ...]
 
 
 def model_cache(path: Path) -> BlobCache[Objects]:
-    return BlobCache(
-        path,
-        table="api_model",
-        version=source_version(api_model),
-        encode=_encode,
-        decode=_decode,
-    )
+    # Keyed by the reader's source and by this module's, which holds the encoding.
+    version = f"{source_version(api_model)}-{source_version(sys.modules[__name__])}"
+    return BlobCache(path, table="api_model", version=version, encode=_encode, decode=_decode)
 
 
 def load_models(
@@ -83,14 +81,66 @@ def load_models(
 
 
 def _encode(objects: Objects) -> str:
-    return json.dumps(to_jsonable(objects), separators=(",", ":"))
+    # Positional rows, not the generic dataclass codec: a cold run of a big package
+    # writes a hundred thousand objects, and the generic path cost seconds.
+    rows = [
+        [
+            o.path,
+            o.kind,
+            o.file,
+            o.line,
+            [[p.name, p.kind, p.default] for p in o.parameters],
+            o.returns,
+            list(o.bases),
+            o.target,
+            list(o.members),
+            o.dynamic,
+            o.fingerprint,
+            list(o.exports) if o.exports is not None else None,
+            list(o.star),
+        ]
+        for o in objects
+    ]
+    return json.dumps(rows, separators=(",", ":"))
 
 
 def _decode(raw: str) -> Objects | None:
     try:
-        return tuple(from_jsonable(ApiObject, item) for item in json.loads(raw))
-    except (ValueError, TypeError, FactsError):
+        return tuple(_object(*row) for row in json.loads(raw))
+    except (ValueError, TypeError):
         return None  # a damaged entry is read again, not trusted
+
+
+def _object(
+    path: str,
+    kind: str,
+    file: str,
+    line: int,
+    parameters: list[list[Any]],
+    returns: str | None,
+    bases: list[str],
+    target: str | None,
+    members: list[str],
+    dynamic: bool,
+    fingerprint: str | None,
+    exports: list[str] | None,
+    star: list[str],
+) -> ApiObject:
+    return ApiObject(
+        path,
+        kind,
+        file,
+        line,
+        tuple(Parameter(*p) for p in parameters),
+        returns,
+        tuple(bases),
+        target,
+        tuple(members),
+        dynamic,
+        fingerprint,
+        tuple(exports) if exports is not None else None,
+        tuple(star),
+    )
 
 
 __all__ = ["load_models", "model_cache"]
