@@ -12,19 +12,17 @@ skipped: one bad file never costs the whole analysis.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
-import os
-from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO
 
 from learnd.agents.context import AgentContext, AgentResult
 from learnd.analysis import changes as ch
 from learnd.analysis.api_cache import ApiCache, Entry
 from learnd.analysis.changes import DiffFacts, FileChange, SymbolChange
 from learnd.analysis.hunks import api_untouched
+from learnd.analysis.pool import PARALLEL_FROM, run_all
 from learnd.analysis.python_api import (
     USAGE_HINTS,
     ModuleApi,
@@ -49,17 +47,11 @@ STATUS_WORDS = {
 }
 PYTHON_SUFFIXES = (".py", ".pyi")
 USAGE_LIMIT = 5
-# Below this many files a process pool costs more to start than it saves.
-PARALLEL_FROM = 64
-BATCH_FILES = 16
 API_CACHE = "python-api.sqlite3"
 # Listing every file, or every change, of a huge merge in markdown helps nobody;
 # the facts keep all of them.
 MARKDOWN_FILE_ROWS = 200
 MARKDOWN_SYMBOL_LINES = 200  # per kind of change
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 def run(ctx: AgentContext) -> AgentResult:
@@ -206,7 +198,7 @@ def _pair_apis(
     ]
     tasks = _pair_tasks(repo.read_blob_ids(requests, max_bytes=MAX_BLOB_BYTES), pairs, skipped)
     fresh: list[tuple[str, Entry]] = []
-    for index, old, new, masked in _run_all(
+    for index, old, new, masked in run_all(
         _extract_pairs, tasks, parallel=len(todo) >= PARALLEL_FROM
     ):
         c, (old_blob, new_blob) = pairs[index], keys[index]
@@ -326,45 +318,7 @@ def _extract(batch: list[tuple[str, str]]) -> list[tuple[str, ModuleApi | str]]:
 def _extract_all(
     texts: Iterator[tuple[str, str]], *, parallel: bool
 ) -> Iterator[tuple[str, ModuleApi | str]]:
-    return _run_all(_extract, texts, parallel=parallel)
-
-
-def _run_all(
-    work: Callable[[list[T]], list[R]], tasks: Iterator[T], *, parallel: bool
-) -> Iterator[R]:
-    """Run ``work`` over every task, across all cores when there are many.
-
-    Parsing is CPU-bound and each file is independent, so a merge of thousands
-    of files is spread over a process pool; batches keep pickling cheap, and a
-    bounded number in flight keeps memory flat however large the merge.
-    """
-    workers = os.cpu_count() or 1
-    if not parallel or workers < 2:
-        for task in tasks:
-            yield from work([task])
-        return
-    # forkserver, not fork: this process runs a thread feeding git, and forking a
-    # process with threads can copy a held lock into the child.
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: deque[Future[list[R]]] = deque()
-        for batch in _batches(tasks, BATCH_FILES):
-            pending.append(pool.submit(work, batch))
-            if len(pending) >= 2 * workers:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
-
-
-def _batches(tasks: Iterator[T], size: int) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for item in tasks:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    return run_all(_extract, texts, parallel=parallel)
 
 
 def _with_usages(repo: GitRepo, merge: str, symbols: list[SymbolChange]) -> list[SymbolChange]:

@@ -27,6 +27,7 @@ from learnd.analysis.api_model import (
     module_objects,
     package_modules,
 )
+from learnd.analysis.pool import PARALLEL_FROM, run_all
 from learnd.git import GitRepo
 
 PYTHON_SUFFIXES = (".py", ".pyi")
@@ -67,17 +68,24 @@ def load_models(
 
     known = cache.get_many(blobs) if cache is not None else {}
     missing = [k for k in blobs if k not in known]
-    fresh: dict[str, Objects] = {}
     # The key rides along as the blob's name: two commits may hold one path twice.
-    for blob in repo.read_blob_ids((key, blobs[key][0]) for key in missing):
-        key = blob.path
-        _, module, path, package = blobs[key]
-        text = (blob.data or b"").decode("utf-8", "replace")
-        fresh[key] = tuple(module_objects(module, path, text, is_package=package))
+    read = repo.read_blob_ids((key, blobs[key][0]) for key in missing)
+    tasks = ((blob.path, *blobs[blob.path][1:], blob.data or b"") for blob in read)
+    fresh = dict(run_all(_read_modules, tasks, parallel=len(missing) >= PARALLEL_FROM))
     if cache is not None and fresh:
         cache.put_many(fresh.items())
     known.update(fresh)
     return [model_of(known[key] for _, key in side.values() if key in known) for side in sides]
+
+
+ModuleTask = tuple[str, str, str, bool, bytes]  # key, module, path, is package, source
+
+
+def _read_modules(batch: list[ModuleTask]) -> list[tuple[str, Objects]]:
+    return [
+        (key, tuple(module_objects(module, path, data.decode("utf-8", "replace"), is_package=pkg)))
+        for key, module, path, pkg, data in batch
+    ]
 
 
 def _encode(objects: Objects) -> str:

@@ -6,8 +6,9 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from learnd.agents.diff_analyzer import PARALLEL_FROM, analyze, render_diff_analysis
+from learnd.agents.diff_analyzer import analyze, render_diff_analysis
 from learnd.analysis.changes import DiffFacts, SymbolChange
+from learnd.analysis.pool import PARALLEL_FROM
 from learnd.facts import embed_facts, extract_facts
 from learnd.git import GitRepo
 

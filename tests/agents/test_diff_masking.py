@@ -12,7 +12,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from learnd.agents.diff_analyzer import PARALLEL_FROM, analyze
+from learnd.agents.diff_analyzer import analyze
+from learnd.analysis.pool import PARALLEL_FROM
 from learnd.analysis.python_api import USAGE_HINTS, diff_api, extract_api
 from learnd.analysis.segments import mask_shared
 from learnd.git import GitRepo

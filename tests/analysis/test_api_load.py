@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from learnd.analysis.api_load import load_models, model_cache
-from learnd.analysis.api_model import CLASS, FOUND, MISSING
+from learnd.analysis.api_model import CLASS, FOUND, MISSING, build_model
+from learnd.analysis.pool import PARALLEL_FROM
 from learnd.git import GitRepo
 
 
@@ -79,3 +80,19 @@ def test_every_field_of_every_kind_of_object_comes_back_from_the_cache(
     assert widget.bases and widget.parameters and widget.members
     assert warm.objects["pkg"].exports == ("W",) and warm.objects["pkg"].star
     assert warm.objects["pkg.core"].dynamic
+
+
+def test_a_big_package_is_read_on_the_pool_as_it_is_read_alone(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    files = {"pkg/__init__.py": "from .m0 import f0\n"}
+    for i in range(PARALLEL_FROM + 6):
+        files[f"pkg/m{i}.py"] = (
+            f"class C{i}:\n    def __init__(self, x={i}):\n        self.x = x\n\n\n"
+            f"def f{i}(a, *, b={i}) -> int:\n    return a + b\n"
+        )
+    b = repo_builder("big")
+    commit = b.commit("big", files)
+    (pooled,) = load_models(GitRepo.open(b.root), [commit])
+    assert pooled.objects == build_model(files.items()).objects
+    assert all(f"pkg.m{i}.f{i}" in pooled.objects for i in range(PARALLEL_FROM + 6))
