@@ -233,8 +233,12 @@ def _pair_tasks(
 ) -> Iterator[PairTask]:
     """(index, old path, old text, new path, new text) per pair; None for a side not read."""
     texts: dict[str, str | None] = {}
+    current = ""
     for blob in blobs:
         index, side = blob.path.split(":")
+        if index != current:  # a side git did not have leaves nothing behind
+            texts.clear()
+            current = index
         c = pairs[int(index)]
         path = c.old_path or c.path if side == "old" else c.path
         texts[side] = _text(Blob(path, blob.size, blob.data), skipped, side)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import io
 import random
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from learnd.agents.diff_analyzer import analyze
+from learnd.analysis.api_cache import ApiCache
 from learnd.analysis.pool import PARALLEL_FROM
 from learnd.analysis.python_api import USAGE_HINTS, diff_api, extract_api
 from learnd.analysis.segments import mask_shared
@@ -210,3 +212,30 @@ def test_random_edits_over_many_files_match_whole_file_parsing(
     facts = analysis(b, base, merge)
     assert len(facts.symbols) > count
     assert reported(facts) == whole_file_changes(b, base, merge)
+
+
+def test_a_masked_pair_is_kept_in_the_cache_and_gives_the_same_answer_again(
+    repo_builder: Callable[[str], Any], tmp_path: Path
+) -> None:
+    b = repo_builder("cached")
+    base = b.commit("init", {"pkg/big.py": big_module(NAMES)})
+    after = big_module(NAMES, step_07=function("step_07", "items, limit=2"))
+    merge = b.commit("limit (#8)", {"pkg/big.py": after})
+    repo = GitRepo.open(b.root)
+
+    def run(cache: ApiCache) -> Any:
+        patch = io.BytesIO()
+        repo.write_diff(base, merge, patch)
+        patch.seek(0)
+        try:
+            return analyze(repo, base, merge, patch, cache=cache)
+        finally:
+            cache.close()
+
+    cold = run(ApiCache(tmp_path / "api.sqlite3"))
+    (change,) = repo.changed_paths(base, merge)
+    cache = ApiCache(tmp_path / "api.sqlite3")
+    pair = f"{change.old_blob}..{change.new_blob}"
+    assert set(cache.get_many([f"{pair}:old", f"{pair}:new"])) == {f"{pair}:old", f"{pair}:new"}
+    assert run(cache) == cold
+    assert [(s.change, s.name) for s in cold.symbols] == [("signature_changed", "step_07")]
