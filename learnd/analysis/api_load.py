@@ -10,6 +10,7 @@ be the package's modules are read at all: tests, docs and examples never are.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Sequence
@@ -119,6 +120,13 @@ def _decode(raw: str) -> Objects | None:
         return None  # a damaged entry is read again, not trusted
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _parameter(name: str, kind: str, default: str | None) -> Parameter:
+    # Parameters repeat across a package (self, path, timeout=None): a frozen value
+    # can be shared, and building each anew was a seventh of reading a warm cache.
+    return Parameter(name, kind, default)
+
+
 def _object(
     path: str,
     kind: str,
@@ -139,7 +147,7 @@ def _object(
         kind,
         file,
         line,
-        tuple(Parameter(*p) for p in parameters),
+        tuple(_parameter(*p) for p in parameters),
         returns,
         tuple(bases),
         target,
