@@ -27,15 +27,43 @@ class FactsError(ValueError):
     """Facts are missing from an output or do not match the expected shape."""
 
 
-def to_jsonable(value: Any) -> Any:
-    """Turn frozen dataclasses (and tuples of them) into plain JSON values."""
+def to_jsonable(value: Any, *, omit_defaults: bool = False) -> Any:
+    """Turn frozen dataclasses (and tuples of them) into plain JSON values.
+
+    ``omit_defaults`` leaves out every field whose value is its default (None,
+    empty), which :func:`from_jsonable` fills in again: the same facts in far
+    fewer bytes when most fields of most values are unset.
+    """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if omit_defaults:
+            return {
+                name: to_jsonable(v, omit_defaults=True)
+                for name, default in _defaults(type(value))
+                if (v := getattr(value, name)) != default or default is _NO_DEFAULT
+            }
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
+        return [to_jsonable(v, omit_defaults=omit_defaults) for v in value]
     if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
+        return {str(k): to_jsonable(v, omit_defaults=omit_defaults) for k, v in value.items()}
     return value
+
+
+_NO_DEFAULT = object()
+
+
+@functools.cache
+def _defaults(tp: type) -> tuple[tuple[str, Any], ...]:
+    """Each field's name and default value (``_NO_DEFAULT`` for a required one)."""
+    out: list[tuple[str, Any]] = []
+    for f in dataclasses.fields(tp):
+        if f.default is not dataclasses.MISSING:
+            out.append((f.name, f.default))
+        elif f.default_factory is not dataclasses.MISSING:
+            out.append((f.name, f.default_factory()))
+        else:
+            out.append((f.name, _NO_DEFAULT))
+    return tuple(out)
 
 
 def from_jsonable(cls: type[T], data: Any) -> T:
@@ -183,9 +211,10 @@ def _scalar_decoder(tp: type) -> Decoder:
     return decode
 
 
-def embed_facts(markdown: str, facts: Any) -> str:
+def embed_facts(markdown: str, facts: Any, *, omit_defaults: bool = False) -> str:
     """Append ``facts`` to ``markdown`` as a hidden one-line JSON comment."""
-    payload = json.dumps(to_jsonable(facts), ensure_ascii=False, separators=(",", ":"))
+    jsonable = to_jsonable(facts, omit_defaults=omit_defaults)
+    payload = json.dumps(jsonable, ensure_ascii=False, separators=(",", ":"))
     # "-->" inside a JSON string would close the comment early, and "<!--" would look
     # like the start of the block to a reader searching from the end; \u003c and
     # \u003e are the same JSON strings, so the round trip is exact.

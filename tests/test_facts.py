@@ -32,6 +32,24 @@ def test_facts_survive_the_trip_through_markdown(value: DiffFacts) -> None:
     assert extract_facts(embed_facts("# Diff\n", value), DiffFacts) == value
 
 
+@given(facts)
+def test_facts_without_their_defaults_come_back_the_same(value: DiffFacts) -> None:
+    assert extract_facts(embed_facts("# Diff\n", value, omit_defaults=True), DiffFacts) == value
+
+
+def test_fields_left_at_their_default_are_not_written() -> None:
+    change = SymbolChange("function", "added", "load", "a.py", 3, summary="Load it.")
+    assert to_jsonable(change, omit_defaults=True) == {
+        "kind": "function",
+        "change": "added",
+        "name": "load",
+        "path": "a.py",
+        "line": 3,
+        "summary": "Load it.",
+    }
+    assert to_jsonable(DiffFacts(), omit_defaults=True) == {}
+
+
 def test_a_comment_closer_inside_a_value_does_not_end_the_block() -> None:
     value = DiffFacts(notes=("a --> b",))
     markdown = embed_facts("x", value)

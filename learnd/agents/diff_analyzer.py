@@ -2,7 +2,9 @@
 
 Every changed file gets a line in the inventory; Python files are also parsed on
 both sides of the diff, so a rename or a signature change is reported as such and
-not as one name removed and another added. A file that cannot be analysed
+not as one name removed and another added; of an edited file, only the
+definitions the two sides do not share are parsed (learnd.analysis.segments).
+A file that cannot be analysed
 (binary, huge, not UTF-8, not valid Python) is reported with the reason and
 skipped: one bad file never costs the whole analysis.
 """
@@ -10,11 +12,8 @@ skipped: one bad file never costs the whole analysis.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
-import os
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from typing import BinaryIO
 
@@ -23,7 +22,15 @@ from learnd.analysis import changes as ch
 from learnd.analysis.api_cache import ApiCache, Entry
 from learnd.analysis.changes import DiffFacts, FileChange, SymbolChange
 from learnd.analysis.hunks import api_untouched
-from learnd.analysis.python_api import ModuleApi, PythonApiError, diff_api, extract_api
+from learnd.analysis.pool import PARALLEL_FROM, run_all
+from learnd.analysis.python_api import (
+    USAGE_HINTS,
+    ModuleApi,
+    PythonApiError,
+    diff_api,
+    extract_api,
+)
+from learnd.analysis.segments import mask_shared
 from learnd.analysis.wordscan import usage_lines
 from learnd.facts import embed_facts
 from learnd.gather.inputs import DIFF_PATCH
@@ -40,12 +47,11 @@ STATUS_WORDS = {
 }
 PYTHON_SUFFIXES = (".py", ".pyi")
 USAGE_LIMIT = 5
-# Below this many files a process pool costs more to start than it saves.
-PARALLEL_FROM = 64
-BATCH_FILES = 16
 API_CACHE = "python-api.sqlite3"
-# Listing every file of a huge merge in markdown helps nobody; the facts keep all.
+# Listing every file, or every change, of a huge merge in markdown helps nobody;
+# the facts keep all of them.
 MARKDOWN_FILE_ROWS = 200
+MARKDOWN_SYMBOL_LINES = 200  # per kind of change
 
 
 def run(ctx: AgentContext) -> AgentResult:
@@ -56,7 +62,10 @@ def run(ctx: AgentContext) -> AgentResult:
     finally:
         cache.close()
     title = ctx.target.pr.title
-    return AgentResult(OK, embed_facts(render_diff_analysis(title, facts), facts))
+    # Most fields of most changes are unset; the facts leave them out (a huge merge
+    # has a hundred thousand changes), and every reader fills the defaults back in.
+    markdown = render_diff_analysis(title, facts)
+    return AgentResult(OK, embed_facts(markdown, facts, omit_defaults=True))
 
 
 def analyze(
@@ -73,10 +82,20 @@ def analyze(
     edited = {c.path for c in python if c.status not in ("A", "D")}
     same_api = api_untouched(patch, edited) if edited else set()
     python = [c for c in python if c.path not in same_api]
-    old_side = [(c.old_path or c.path, c.old_blob) for c in python if c.status != "A"]
-    new_side = [(c.path, c.new_blob) for c in python if c.status != "D"]
+    # An edited file is read on both sides at once, so what the sides share is
+    # parsed on neither (learnd.analysis.segments).
+    pairs = [
+        c
+        for c in python
+        if c.status in ("M", "R") and c.old_blob and c.new_blob and c.old_blob != c.new_blob
+    ]
+    paired = {c.path for c in pairs}
+    single = [c for c in python if c.path not in paired]
+    old_side = [(c.old_path or c.path, c.old_blob) for c in single if c.status != "A"]
+    new_side = [(c.path, c.new_blob) for c in single if c.status != "D"]
     old_apis = _apis(repo, base, old_side, skipped, side="old", cache=cache)
     new_apis = _apis(repo, merge, new_side, skipped, side="new", cache=cache)
+    _pair_apis(repo, pairs, skipped, old_apis, new_apis, cache=cache)
     renamed = {c.path: c.old_path for c in python if c.old_path is not None}
     symbols = diff_api(old_apis, new_apis, renamed)
     symbols = _with_usages(repo, merge, symbols)
@@ -138,19 +157,156 @@ def _apis(
     return apis
 
 
+def _pair_apis(
+    repo: GitRepo,
+    pairs: Sequence[ChangedPath],
+    skipped: dict[str, str],
+    old_apis: dict[str, ModuleApi],
+    new_apis: dict[str, ModuleApi],
+    *,
+    cache: ApiCache | None,
+) -> None:
+    """Add the API of both sides of each edited file to ``old_apis`` and ``new_apis``.
+
+    The whole-file API of a blob is taken from the cache when both sides are
+    there; otherwise both are read, and parsed with their shared segments blanked
+    where that is safe. A masked result describes the pair, not a blob, so it is
+    kept under the pair's key.
+    """
+    keys = [(c.old_blob or "", c.new_blob or "") for c in pairs]
+    wanted = [k for key in keys for k in (*key, _pair_key(*key, "old"), _pair_key(*key, "new"))]
+    known = cache.get_many(wanted) if cache is not None else {}
+    todo: list[int] = []
+
+    def record(c: ChangedPath, old: Entry | None, new: Entry | None) -> None:
+        _record(old_apis, c.old_path or c.path, old, skipped, "old")
+        _record(new_apis, c.path, new, skipped, "new")
+
+    for index, (c, (old_blob, new_blob)) in enumerate(zip(pairs, keys, strict=True)):
+        old, new = known.get(old_blob), known.get(new_blob)
+        if old is None or new is None:
+            old = known.get(_pair_key(old_blob, new_blob, "old"))
+            new = known.get(_pair_key(old_blob, new_blob, "new"))
+        if old is None or new is None:
+            todo.append(index)
+        else:
+            record(c, old, new)
+    requests = [
+        (f"{index}:{side}", blob)
+        for index in todo
+        for side, blob in zip(("old", "new"), keys[index], strict=True)
+    ]
+    tasks = _pair_tasks(repo.read_blob_ids(requests, max_bytes=MAX_BLOB_BYTES), pairs, skipped)
+    fresh: list[tuple[str, Entry]] = []
+    for index, old, new, masked in run_all(
+        _extract_pairs, tasks, parallel=len(todo) >= PARALLEL_FROM
+    ):
+        c, (old_blob, new_blob) = pairs[index], keys[index]
+        record(c, old, new)
+        if masked and old is not None and new is not None:
+            fresh += [(_pair_key(old_blob, new_blob, "old"), old)]
+            fresh += [(_pair_key(old_blob, new_blob, "new"), new)]
+        else:
+            fresh += [(blob, e) for blob, e in ((old_blob, old), (new_blob, new)) if e is not None]
+    if cache is not None and fresh:
+        cache.put_many(fresh)
+
+
+def _pair_key(old_blob: str, new_blob: str, side: str) -> str:
+    return f"{old_blob}..{new_blob}:{side}"
+
+
+def _record(
+    apis: dict[str, ModuleApi], path: str, entry: Entry | None, skipped: dict[str, str], side: str
+) -> None:
+    if isinstance(entry, str):
+        skipped.setdefault(path, f"{entry} ({side} side)")
+    elif entry is not None:
+        apis[path] = ModuleApi(path=path, items=entry)
+
+
+PairTask = tuple[int, str, str | None, str, str | None]
+
+
+def _pair_tasks(
+    blobs: Iterable[Blob], pairs: Sequence[ChangedPath], skipped: dict[str, str]
+) -> Iterator[PairTask]:
+    """(index, old path, old text, new path, new text) per pair; None for a side not read."""
+    texts: dict[str, str | None] = {}
+    current = ""
+    for blob in blobs:
+        index, side = blob.path.split(":")
+        if index != current:  # a side git did not have leaves nothing behind
+            texts.clear()
+            current = index
+        c = pairs[int(index)]
+        path = c.old_path or c.path if side == "old" else c.path
+        texts[side] = _text(Blob(path, blob.size, blob.data), skipped, side)
+        if side == "new":
+            yield int(index), c.old_path or c.path, texts.get("old"), c.path, texts["new"]
+            texts.clear()
+
+
+def _extract_pairs(batch: list[PairTask]) -> list[tuple[int, Entry | None, Entry | None, bool]]:
+    out: list[tuple[int, Entry | None, Entry | None, bool]] = []
+    for index, old_path, old_text, new_path, new_text in batch:
+        if old_text is not None and new_text is not None:
+            masked = _extract_masked(old_path, old_text, new_path, new_text)
+            if masked is not None:
+                out.append((index, masked[0].items, masked[1].items, True))
+                continue
+        out.append((index, _entry(old_path, old_text), _entry(new_path, new_text), False))
+    return out
+
+
+def _extract_masked(
+    old_path: str, old_text: str, new_path: str, new_text: str
+) -> tuple[ModuleApi, ModuleApi] | None:
+    """Both sides parsed with their shared segments blanked, or None to parse them whole."""
+    masked = mask_shared(old_text, new_text, USAGE_HINTS)
+    if masked is None:
+        return None
+    try:
+        old = extract_api(masked.old, old_path, regions=masked.old_regions)
+        new = extract_api(masked.new, new_path, regions=masked.new_regions)
+    except PythonApiError:
+        return None  # the whole text says whether it is really broken
+    # The first definition of a name wins: one in a shared segment would hide, or
+    # be hidden by, the kept one.
+    for api in (old, new):
+        if any(i.name.split(".", 1)[0] in masked.shared_names for i in api.items):
+            return None
+    return old, new
+
+
+def _entry(path: str, text: str | None) -> Entry | None:
+    if text is None:
+        return None
+    try:
+        return extract_api(text, path).items
+    except PythonApiError as exc:
+        return str(exc)
+
+
 def _texts(blobs: Iterable[Blob], skipped: dict[str, str], side: str) -> Iterator[tuple[str, str]]:
     for blob in blobs:
-        if blob.data is None:
-            skipped.setdefault(blob.path, f"too large ({blob.size} bytes)")
-        elif b"\0" in blob.data[:8000]:
-            skipped.setdefault(blob.path, "binary")
-        else:
-            try:
-                yield blob.path, blob.data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                skipped.setdefault(
-                    blob.path, f"invalid UTF-8 on the {side} side at byte {exc.start}"
-                )
+        text = _text(blob, skipped, side)
+        if text is not None:
+            yield blob.path, text
+
+
+def _text(blob: Blob, skipped: dict[str, str], side: str) -> str | None:
+    """The blob as text, or None with the reason in ``skipped``."""
+    if blob.data is None:
+        skipped.setdefault(blob.path, f"too large ({blob.size} bytes)")
+    elif b"\0" in blob.data[:8000]:
+        skipped.setdefault(blob.path, "binary")
+    else:
+        try:
+            return blob.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            skipped.setdefault(blob.path, f"invalid UTF-8 on the {side} side at byte {exc.start}")
+    return None
 
 
 def _extract(batch: list[tuple[str, str]]) -> list[tuple[str, ModuleApi | str]]:
@@ -166,39 +322,7 @@ def _extract(batch: list[tuple[str, str]]) -> list[tuple[str, ModuleApi | str]]:
 def _extract_all(
     texts: Iterator[tuple[str, str]], *, parallel: bool
 ) -> Iterator[tuple[str, ModuleApi | str]]:
-    """Parse every text, across all cores when there are many.
-
-    Parsing is CPU-bound and each file is independent, so a merge of thousands
-    of files is spread over a process pool; batches keep pickling cheap, and a
-    bounded number in flight keeps memory flat however large the merge.
-    """
-    workers = os.cpu_count() or 1
-    if not parallel or workers < 2:
-        for path, text in texts:
-            yield from _extract([(path, text)])
-        return
-    # forkserver, not fork: this process runs a thread feeding git, and forking a
-    # process with threads can copy a held lock into the child.
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: deque[Future[list[tuple[str, ModuleApi | str]]]] = deque()
-        for batch in _batches(texts, BATCH_FILES):
-            pending.append(pool.submit(_extract, batch))
-            if len(pending) >= 2 * workers:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
-
-
-def _batches(texts: Iterator[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
-    batch: list[tuple[str, str]] = []
-    for item in texts:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    return run_all(_extract, texts, parallel=parallel)
 
 
 def _with_usages(repo: GitRepo, merge: str, symbols: list[SymbolChange]) -> list[SymbolChange]:
@@ -238,7 +362,9 @@ def render_diff_analysis(title: str, facts: DiffFacts) -> str:
         if not group:
             continue
         lines += [f"### {change.replace('_', ' ').capitalize()} ({len(group)})", ""]
-        lines += [_symbol_line(s) for s in group]
+        lines += [_symbol_line(s) for s in group[:MARKDOWN_SYMBOL_LINES]]
+        if len(group) > MARKDOWN_SYMBOL_LINES:
+            lines.append(f"- … and {len(group) - MARKDOWN_SYMBOL_LINES} more")
         lines.append("")
     if facts.notes:
         lines += ["## Reported and skipped", ""]

@@ -3,7 +3,10 @@
 It runs beside the CodeDiffAnalyzer in tier 1, so it cannot wait for that
 analysis: it reads the names a PR removed or added straight from the patch's
 definition lines (cheap, no AST), and asks git once per question (one
-``ls-tree``, one ``git grep`` for all names) rather than once per reference.
+``ls-tree``, one ``git grep`` for all names) rather than once per reference. The
+API models of both commits (learnd.analysis.api_load) answer whether a removed
+name is still defined elsewhere as well as where each code reference leads, so
+the code is read once.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import replace
 
 from learnd.agents.context import AgentContext, AgentResult
 from learnd.analysis.api_load import API_MODEL_CACHE, load_models, model_cache
-from learnd.analysis.wordscan import names_defined, words_present
+from learnd.analysis.wordscan import words_present
 from learnd.docs.check import check_docs
 from learnd.docs.index import DOC_SUFFIXES
 from learnd.docs.index_file import DocsIndexFile
@@ -22,7 +25,6 @@ from learnd.docs.patch_names import scan_patch
 from learnd.docs.stale import stale_code
 from learnd.facts import embed_facts
 from learnd.gather.inputs import DIFF_PATCH, DOCS_INDEX
-from learnd.git import GitRepo
 from learnd.pipeline.protocol import OK, SKIPPED
 
 
@@ -38,8 +40,14 @@ def run(ctx: AgentContext) -> AgentResult:
     with ctx.input_path(DIFF_PATCH).open(encoding="utf-8", errors="surrogateescape") as patch:
         names = scan_patch(patch)
     repo, merge = ctx.repo, ctx.target.merge_sha
-    still_defined = _still_defined(repo, merge, names.removed_names)
-    removed = {n: why for n, why in names.removed_reasons().items() if n not in still_defined}
+    # The models answer both which removed names live on elsewhere and, later,
+    # what each code reference in the docs resolves to: the code is read once.
+    cache = model_cache(ctx.run_dir.state_dir / "cache" / API_MODEL_CACHE)
+    try:
+        base_model, merge_model = load_models(repo, [ctx.target.base_sha, merge], cache=cache)
+    finally:
+        cache.close()
+    removed = {n: why for n, why in names.removed_reasons().items() if not merge_model.defines(n)}
     files = set(repo.list_files(merge))
     # Shown names never escape "/", so their folders are shown names too.
     folders = {p.rsplit("/", i)[0] for p in files for i in range(1, p.count("/") + 1)}
@@ -47,13 +55,24 @@ def run(ctx: AgentContext) -> AgentResult:
     def symbols_existing(candidates: Collection[str]) -> set[str]:
         return words_present(repo.text_files(merge, exclude_suffixes=DOC_SUFFIXES), candidates)
 
+    quoted: dict[str, str] = {}
+
     def doc_texts(paths: Sequence[str]) -> Iterator[tuple[str, str]]:
         # One git process for all of them, by blob id: one per doc cost minutes on
         # big doc sets, and a name must not choose what is read (learnd.pathnames).
-        ids = {e.path: e.blob for e in repo.tree_blobs(merge, paths)}
-        for blob in repo.read_blob_ids((path, ids[path]) for path in paths if path in ids):
+        # The few docs the check quotes are kept, not read again when every doc is
+        # resolved; the rest stream through.
+        yield from ((path, quoted[path]) for path in paths if path in quoted)
+        unread = [path for path in paths if path not in quoted]
+        ids = {e.path: e.blob for e in repo.tree_blobs(merge, unread)} if unread else {}
+        for blob in repo.read_blob_ids((path, ids[path]) for path in unread if path in ids):
             if blob.data is not None:
                 yield blob.path, blob.data.decode("utf-8", "replace")
+
+    def quoted_texts(paths: Sequence[str]) -> Iterator[tuple[str, str]]:
+        for path, text in doc_texts(paths):
+            quoted[path] = text
+            yield path, text
 
     facts = check_docs(
         index,
@@ -62,15 +81,10 @@ def run(ctx: AgentContext) -> AgentResult:
         moved_paths=names.moved_paths,
         path_exists=lambda p: p in files or p in folders,
         symbols_existing=symbols_existing,
-        doc_texts=doc_texts,
+        doc_texts=quoted_texts,
         names=False,
     )
     # Code names: resolved against the code at both commits, not matched by name.
-    cache = model_cache(ctx.run_dir.state_dir / "cache" / API_MODEL_CACHE)
-    try:
-        base_model, merge_model = load_models(repo, [ctx.target.base_sha, merge], cache=cache)
-    finally:
-        cache.close()
     paths = [entry.path for entry in index.entries()]
     code = stale_code(doc_texts(paths), base_model, merge_model)
     notes = list(facts.notes)
@@ -89,13 +103,6 @@ def run(ctx: AgentContext) -> AgentResult:
         notes=tuple(notes),
     )
     return AgentResult(OK, embed_facts(render_docs_check(facts, len(removed)), facts))
-
-
-def _still_defined(repo: GitRepo, merge: str, names: Collection[str]) -> set[str]:
-    """Names the patch removed somewhere but that are still defined at the merge commit."""
-    if not names:
-        return set()
-    return names_defined(repo.text_files(merge, suffixes=(".py", ".pyi")), names)
 
 
 def render_docs_check(facts: DocsCheckFacts, removed: int) -> str:

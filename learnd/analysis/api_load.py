@@ -10,21 +10,25 @@ be the package's modules are read at all: tests, docs and examples never are.
 
 from __future__ import annotations
 
+import functools
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from learnd.analysis import api_model
 from learnd.analysis.api_cache import BlobCache, source_version
 from learnd.analysis.api_model import (
     ApiModel,
     ApiObject,
+    Parameter,
     is_package_file,
     model_of,
     module_objects,
     package_modules,
 )
-from learnd.facts import FactsError, from_jsonable, to_jsonable
+from learnd.analysis.pool import PARALLEL_FROM, run_all
 from learnd.git import GitRepo
 
 PYTHON_SUFFIXES = (".py", ".pyi")
@@ -39,13 +43,9 @@ API_MODEL_CACHE = "api-model.sqlite3"
 
 
 def model_cache(path: Path) -> BlobCache[Objects]:
-    return BlobCache(
-        path,
-        table="api_model",
-        version=source_version(api_model),
-        encode=_encode,
-        decode=_decode,
-    )
+    # Keyed by the reader's source and by this module's, which holds the encoding.
+    version = f"{source_version(api_model)}-{source_version(sys.modules[__name__])}"
+    return BlobCache(path, table="api_model", version=version, encode=_encode, decode=_decode)
 
 
 def load_models(
@@ -73,28 +73,94 @@ def load_models(
 
     known = cache.get_many(blobs) if cache is not None else {}
     missing = [k for k in blobs if k not in known]
-    fresh: dict[str, Objects] = {}
     # The key rides along as the blob's name: two commits may hold one path twice.
-    for blob in repo.read_blob_ids((key, blobs[key][0]) for key in missing):
-        key = blob.path
-        _, module, path, package = blobs[key]
-        text = (blob.data or b"").decode("utf-8", "replace")
-        fresh[key] = tuple(module_objects(module, path, text, is_package=package))
+    read = repo.read_blob_ids((key, blobs[key][0]) for key in missing)
+    tasks = ((blob.path, *blobs[blob.path][1:], blob.data or b"") for blob in read)
+    fresh = dict(run_all(_read_modules, tasks, parallel=len(missing) >= PARALLEL_FROM))
     if cache is not None and fresh:
         cache.put_many(fresh.items())
     known.update(fresh)
     return [model_of(known[key] for _, key in side.values() if key in known) for side in sides]
 
 
+ModuleTask = tuple[str, str, str, bool, bytes]  # key, module, path, is package, source
+
+
+def _read_modules(batch: list[ModuleTask]) -> list[tuple[str, Objects]]:
+    return [
+        (key, tuple(module_objects(module, path, data.decode("utf-8", "replace"), is_package=pkg)))
+        for key, module, path, pkg, data in batch
+    ]
+
+
 def _encode(objects: Objects) -> str:
-    return json.dumps(to_jsonable(objects), separators=(",", ":"))
+    # Positional rows, not the generic dataclass codec: a cold run of a big package
+    # writes a hundred thousand objects, and the generic path cost seconds.
+    rows = [
+        [
+            o.path,
+            o.kind,
+            o.file,
+            o.line,
+            [[p.name, p.kind, p.default] for p in o.parameters],
+            o.returns,
+            list(o.bases),
+            o.target,
+            list(o.members),
+            o.dynamic,
+            o.fingerprint,
+            list(o.exports) if o.exports is not None else None,
+            list(o.star),
+        ]
+        for o in objects
+    ]
+    return json.dumps(rows, separators=(",", ":"))
 
 
 def _decode(raw: str) -> Objects | None:
     try:
-        return tuple(from_jsonable(ApiObject, item) for item in json.loads(raw))
-    except (ValueError, TypeError, FactsError):
+        return tuple(_object(*row) for row in json.loads(raw))
+    except (ValueError, TypeError):
         return None  # a damaged entry is read again, not trusted
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parameter(name: str, kind: str, default: str | None) -> Parameter:
+    # Parameters repeat across a package (self, path, timeout=None): a frozen value
+    # can be shared, and building each anew was a seventh of reading a warm cache.
+    return Parameter(name, kind, default)
+
+
+def _object(
+    path: str,
+    kind: str,
+    file: str,
+    line: int,
+    parameters: list[list[Any]],
+    returns: str | None,
+    bases: list[str],
+    target: str | None,
+    members: list[str],
+    dynamic: bool,
+    fingerprint: str | None,
+    exports: list[str] | None,
+    star: list[str],
+) -> ApiObject:
+    return ApiObject(
+        path,
+        kind,
+        file,
+        line,
+        tuple(_parameter(*p) for p in parameters),
+        returns,
+        tuple(bases),
+        target,
+        tuple(members),
+        dynamic,
+        fingerprint,
+        tuple(exports) if exports is not None else None,
+        tuple(star),
+    )
 
 
 __all__ = ["load_models", "model_cache"]

@@ -32,10 +32,11 @@ import functools
 import hashlib
 import importlib
 import posixpath
+import re
 import sys
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from learnd.docs.index import dotted_name
@@ -108,22 +109,45 @@ class ApiModel:
 
     objects: dict[str, ApiObject] = field(default_factory=dict)
     _by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # How many modules each top-level name has. Kept as objects are added: every
+    # reference asks, and a set built from all objects per question made resolving
+    # the references of a big package quadratic (minutes at 5,000 modules).
+    _modules_under: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     @property
     def top_level(self) -> set[str]:
-        return {p.split(".", 1)[0] for p, o in self.objects.items() if o.kind == MODULE}
+        return {top for top, count in self._modules_under.items() if count}
 
     def add(self, obj: ApiObject) -> None:
-        if obj.path not in self.objects:
+        top = obj.path.split(".", 1)[0]
+        previous = self.objects.get(obj.path)
+        if previous is None:
             self._by_name[obj.path.rsplit(".", 1)[-1]].append(obj.path)
+        elif previous.kind == MODULE:
+            self._modules_under[top] -= 1
+        if obj.kind == MODULE:
+            self._modules_under[top] += 1
         self.objects[obj.path] = obj
+
+    def has_top_level(self, name: str) -> bool:
+        return self._modules_under.get(name, 0) > 0
+
+    def defines(self, name: str) -> bool:
+        """Whether some module or class defines a function, class or attribute ``name``.
+
+        Modules and import aliases do not count: an import of a removed name is as
+        broken as a doc's mention of it.
+        """
+        return any(
+            self.objects[path].kind not in (MODULE, ALIAS) for path in self._by_name.get(name, ())
+        )
 
     # -- resolution
 
     def resolve(self, dotted: str) -> Resolution:
         """Where ``pkg.mod.Class.member`` leads, following aliases and inheritance."""
         parts = [p for p in dotted.split(".") if p]
-        if not parts or parts[0] not in self.top_level:
+        if not parts or not self.has_top_level(parts[0]):
             return Resolution(UNKNOWN)
         current = self._follow(self.objects.get(parts[0]))
         if current is None:
@@ -220,9 +244,8 @@ class ApiModel:
                 return obj
             target = self.objects.get(obj.target)
             if target is None:
-                resolved = (
-                    self.resolve(obj.target) if obj.target.split(".")[0] in self.top_level else None
-                )
+                known = self.has_top_level(obj.target.split(".")[0])
+                resolved = self.resolve(obj.target) if known else None
                 if resolved is None or resolved.obj is None:
                     return obj  # re-exported from another library: exists, unmodelled
                 target = resolved.obj
@@ -446,7 +469,10 @@ def module_objects(name: str, path: str, text: str, *, is_package: bool) -> Iter
             # A module that does not parse is still there: its members are unknown.
             yield ApiObject(name, MODULE, path, 1, dynamic=True)
             return
-    reader = _ModuleReader(name, path, is_package)
+    # The lines as the parser numbers them: str.splitlines would also break at form
+    # feeds and other separators, and shift every line after one.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    reader = _ModuleReader(name, path, is_package, lines)
     reader.read(tree.body)
     yield ApiObject(
         name,
@@ -462,7 +488,8 @@ def module_objects(name: str, path: str, text: str, *, is_package: bool) -> Iter
 
 
 class _ModuleReader:
-    def __init__(self, module: str, path: str, is_package: bool) -> None:
+    def __init__(self, module: str, path: str, is_package: bool, lines: Sequence[str]) -> None:
+        self.lines = lines
         self.module = module
         self.path = path
         self.package = module if is_package else module.rsplit(".", 1)[0] if "." in module else ""
@@ -496,9 +523,11 @@ class _ModuleReader:
             elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
                 if stmt.name == "__getattr__":
                     self.dynamic = True
-                self._add(_function(f"{self.module}.{stmt.name}", self.path, stmt, method=False))
+                name = f"{self.module}.{stmt.name}"
+                self._add(_function(name, self.path, stmt, self.lines, method=False))
             elif isinstance(stmt, ast.ClassDef):
-                for obj in _class(f"{self.module}.{stmt.name}", self.path, stmt, self._qualify):
+                name = f"{self.module}.{stmt.name}"
+                for obj in _class(name, self.path, stmt, self.lines, self._qualify):
                     self._add(obj)
             elif isinstance(stmt, ast.AugAssign) and _is_all(stmt.target):
                 self.exports = [*(self.exports or []), *_strings(stmt.value)]
@@ -620,7 +649,12 @@ def parameters(args: ast.arguments, *, drop_first: bool) -> tuple[Parameter, ...
 
 
 def _function(
-    path: str, file: str, node: ast.FunctionDef | ast.AsyncFunctionDef, *, method: bool
+    path: str,
+    file: str,
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    lines: Sequence[str],
+    *,
+    method: bool,
 ) -> ApiObject:
     decorators = {dotted_name(d) or "" for d in node.decorator_list}
     static = "staticmethod" in decorators
@@ -628,7 +662,12 @@ def _function(
     if is_property:
         returns = ast.unparse(node.returns) if node.returns is not None else None
         return ApiObject(
-            path, ATTRIBUTE, file, node.lineno, returns=returns, fingerprint=_body_print(node)
+            path,
+            ATTRIBUTE,
+            file,
+            node.lineno,
+            returns=returns,
+            fingerprint=_body_print(node, lines),
         )
     return ApiObject(
         path,
@@ -637,14 +676,24 @@ def _function(
         node.lineno,
         parameters=parameters(node.args, drop_first=method and not static),
         returns=ast.unparse(node.returns) if node.returns is not None else None,
-        fingerprint=_body_print(node),
+        fingerprint=_body_print(node, lines),
     )
 
 
-def _body_print(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
-    return hashlib.sha256(
-        "\n".join(ast.unparse(stmt) for stmt in node.body).encode("utf-8", "replace")
-    ).hexdigest()[:16]
+def _body_print(node: ast.FunctionDef | ast.AsyncFunctionDef, lines: Sequence[str]) -> str:
+    """What the function does, its name left out: its body's text, layout ignored.
+
+    Read from the source lines rather than unparsed from the tree: unparsing every
+    body cost two thirds of reading a package. Comments count as part of the body.
+    A body that starts on the ``def`` line shares that line with the name, so it
+    is unparsed instead.
+    """
+    first, last = node.body[0].lineno, node.end_lineno or node.lineno
+    if first == node.lineno or last > len(lines):
+        text = "\n".join(ast.unparse(stmt) for stmt in node.body)
+    else:
+        text = " ".join(" ".join(lines[first - 1 : last]).split())
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
 
 
 def _value_print(value: ast.expr | None) -> str | None:
@@ -665,7 +714,11 @@ _FIELD_DECORATORS = frozenset(
 
 
 def _class(
-    path: str, file: str, node: ast.ClassDef, qualify: Callable[[str], str]
+    path: str,
+    file: str,
+    node: ast.ClassDef,
+    lines: Sequence[str],
+    qualify: Callable[[str], str],
 ) -> Iterator[ApiObject]:
     members: list[str] = []
     fields: list[Parameter] = []
@@ -673,15 +726,15 @@ def _class(
     children: list[ApiObject] = []
     for stmt in _flatten(node.body):
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-            obj = _function(f"{path}.{stmt.name}", file, stmt, method=True)
+            obj = _function(f"{path}.{stmt.name}", file, stmt, lines, method=True)
             if stmt.name == "__init__":
                 init = obj
             children.append(obj)
             members.append(stmt.name)
             if stmt.name == "__init__" or not stmt.name.startswith("__"):
-                children.extend(_instance_attributes(path, file, stmt, members))
+                children.extend(_instance_attributes(path, file, stmt, lines, members))
         elif isinstance(stmt, ast.ClassDef):
-            for obj in _class(f"{path}.{stmt.name}", file, stmt, qualify):
+            for obj in _class(f"{path}.{stmt.name}", file, stmt, lines, qualify):
                 children.append(obj)
             members.append(stmt.name)
         elif isinstance(stmt, ast.Assign | ast.AnnAssign):
@@ -723,13 +776,27 @@ def _class(
     yield from children
 
 
+@functools.cache
+def _assigns_attribute(me: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(me)}[\s\\]*\.[\s\\]*\w+[\s\\)]*(?::|=(?!=))")
+
+
 def _instance_attributes(
-    owner: str, file: str, func: ast.FunctionDef | ast.AsyncFunctionDef, members: list[str]
+    owner: str,
+    file: str,
+    func: ast.FunctionDef | ast.AsyncFunctionDef,
+    lines: Sequence[str],
+    members: list[str],
 ) -> Iterator[ApiObject]:
     """``self.x = ...`` in a method: ``x`` is an attribute of every instance."""
     if not func.args.args:
         return
     me = func.args.args[0].arg
+    # Walking a method costs more than parsing it; one whose text assigns to no
+    # attribute of ``self`` (however spaced, parenthesised or continued) is skipped.
+    text = "\n".join(lines[func.lineno - 1 : func.end_lineno or func.lineno])
+    if not _assigns_attribute(me).search(text):
+        return
     for node in ast.walk(func):
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):

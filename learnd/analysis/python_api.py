@@ -73,7 +73,7 @@ import re
 import warnings
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from learnd.analysis.changes import (
@@ -92,14 +92,21 @@ from learnd.analysis.changes import (
     SymbolChange,
 )
 
-__all__ = ["ApiItem", "ModuleApi", "PythonApiError", "diff_api", "extract_api"]
+__all__ = [
+    "USAGE_HINTS",
+    "ApiItem",
+    "ModuleApi",
+    "PythonApiError",
+    "diff_api",
+    "extract_api",
+]
 
 _CONSTANT_VALUE_WIDTH = 80
 _CONSTANT_NAME = re.compile(r"[A-Z][A-Z0-9_]*\Z")
 _CAMEL_OR_SNAKE = re.compile(r"_+|(?<=[a-z0-9])(?=[A-Z])")
 # Lowercased text that every usage the collector recognises must contain. Plain
 # substring tests on the lowered source are far cheaper than one regex search.
-_USAGE_HINTS = (
+USAGE_HINTS = (
     "add_argument",
     "add_parser",
     "environ",
@@ -193,27 +200,82 @@ class ModuleApi:
 # extraction
 
 
-def extract_api(source: str, path: str) -> ModuleApi:
+def extract_api(
+    source: str, path: str, *, regions: Sequence[tuple[int, int]] | None = None
+) -> ModuleApi:
     """Parse ``source`` (the text of ``path``) and list its public items.
 
+    ``regions`` marks ``source`` as masked (:mod:`learnd.analysis.segments`): the
+    1-based inclusive line ranges that hold text, the rest blank. Every top-level
+    statement must then lie inside one of them and every region after the first
+    must begin with one, or the masking cut where Python would not.
+
     Raises :class:`PythonApiError` when the text is not Python this interpreter
-    can parse, or is too deeply nested to analyse.
+    can parse, is too deeply nested to analyse, or does not fit ``regions``.
     """
     tree = _parse(source, path)
+    if regions is not None:
+        _check_regions(tree, regions)
     try:
-        candidates = _definitions(tree, _SourceText(source))
+        text = _SourceText(source)
+        candidates = _definitions(tree, text)
         # Walking every node in Python costs several times the parse; most files
         # cannot contain a CLI, environment or config read, and their text says so.
         lowered = source.lower()
-        if any(hint in lowered for hint in _USAGE_HINTS):
+        if any(hint in lowered for hint in USAGE_HINTS):
             usages = _UsageCollector()
-            usages.visit(tree)
+            for node in _usage_statements(tree, text, lowered):
+                usages.visit(node)
             candidates.extend(_Candidate(item) for item in usages.items)
     except RecursionError:
         # Pathologically deep expressions parse but overflow ast.unparse and the
         # visitors; losing this one file beats losing the run.
         raise PythonApiError("too deeply nested to analyse") from None
     return ModuleApi(path=path, items=_dedupe(candidates))
+
+
+# Where these occur, a definition can hold a usage its own text shows no hint of:
+# ``@app.command`` in a click module, ``E["X"]`` after ``from os import environ as E``.
+_UNHINTED_USAGE = re.compile(r"click|typer|cloup|from[ \t]+os[ \t]+import")
+
+
+def _usage_statements(tree: ast.Module, text: _SourceText, lowered: str) -> Iterator[ast.AST]:
+    """The top-level statements the usage collector must walk, in source order.
+
+    A function or class whose own text holds no usage hint and no ``import`` can
+    add no item and change no state the rest of the walk reads (it has its own
+    argparse scope), so it is skipped; every other statement is walked, as the
+    whole tree is where the module's text leaves that in doubt.
+    """
+    if _UNHINTED_USAGE.search(lowered):
+        yield tree
+        return
+    definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    for stmt in tree.body:
+        if isinstance(stmt, definitions):
+            first = min([stmt.lineno, *(d.lineno for d in stmt.decorator_list)])
+            own = "\n".join(text.lines[first - 1 : stmt.end_lineno or stmt.lineno]).lower()
+            if "import" not in own and not any(hint in own for hint in USAGE_HINTS):
+                continue
+        yield stmt
+
+
+def _check_regions(tree: ast.Module, regions: Sequence[tuple[int, int]]) -> None:
+    spans = []
+    for stmt in tree.body:
+        decorators = getattr(stmt, "decorator_list", ())
+        first = min([stmt.lineno, *(d.lineno for d in decorators)])
+        spans.append((first, stmt.end_lineno or stmt.lineno))
+    starts = {first for first, _ in spans}
+    if any(start not in starts for start, _ in regions[1:]):
+        raise PythonApiError("masked text does not start a statement where a segment starts")
+    ends = sorted(regions)
+    index = 0
+    for first, last in sorted(spans):
+        while index < len(ends) and ends[index][1] < first:
+            index += 1
+        if index == len(ends) or not ends[index][0] <= first <= last <= ends[index][1]:
+            raise PythonApiError("a statement of the masked text crosses a segment")
 
 
 def _parse(source: str, path: str) -> ast.Module:
@@ -600,16 +662,35 @@ def body_similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     return 2 * jaccard / (1 + jaccard)
 
 
-_WORD_SPLIT = re.compile(r"(\w+)")
-
-
 def _hash_text(text: str, masked: set[str]) -> str:
     # Layout does not make code different; names being renamed are masked wherever
-    # they occur (recursion, ``self.method``, ``return Widget(...)``). Splitting on
-    # one precompiled pattern beats compiling a pattern per definition.
-    parts = _WORD_SPLIT.split(" ".join(text.split()))
-    normalised = "".join("<self>" if part in masked else part for part in parts)
+    # they occur as a whole word (recursion, ``self.method``, ``return
+    # Widget(...)``). A masked name occurs a few times in a definition, so finding
+    # those places beats looking at every word of it.
+    flat = " ".join(text.split())
+    places = sorted(place for name in masked if name for place in _whole_words(flat, name))
+    pieces, last = [], 0
+    for start, end in places:
+        pieces += [flat[last:start], "<self>"]
+        last = end
+    pieces.append(flat[last:])
+    normalised = "".join(pieces)
     return hashlib.blake2b(normalised.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def _whole_words(text: str, word: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each place ``word`` occurs in ``text`` as a whole word (``\\w+`` run)."""
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if not _is_word_char(text[start - 1 : start]) and not _is_word_char(text[end : end + 1]):
+            yield start, end
+        start = text.find(word, end)
+
+
+def _is_word_char(char: str) -> bool:
+    # What ``\w`` matches in a str pattern: alphanumerics and the underscore.
+    return bool(char) and (char.isalnum() or char == "_")
 
 
 # small AST helpers ------------------------------------------------------------

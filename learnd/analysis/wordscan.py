@@ -28,11 +28,6 @@ def words_present(files: Iterable[tuple[str, bytes]], words: Collection[str]) ->
     return _first_found(files, words, lambda data: set(_IDENTIFIER.findall(data)))
 
 
-def names_defined(files: Iterable[tuple[str, bytes]], names: Collection[str]) -> set[str]:
-    """Which of ``names`` some file defines (``def``, ``class`` or a top-level assignment)."""
-    return _first_found(files, names, lambda data: {a or b for a, b in _DEFINITION.findall(data)})
-
-
 def _first_found(
     files: Iterable[tuple[str, bytes]],
     wanted: Collection[str],

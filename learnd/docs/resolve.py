@@ -198,7 +198,6 @@ def _name(name: str, context: str | None, model: ApiModel) -> Verdict:
     name = name.strip().removesuffix("()")
     if not name or not all(part.isidentifier() for part in name.split(".")):
         return Verdict(UNKNOWN)
-    tops = model.top_level
     # Relative to an rst context: pkg.Client + send, then pkg + send, then as written.
     if context and not context.endswith("()"):
         parts = context.split(".")
@@ -207,7 +206,7 @@ def _name(name: str, context: str | None, model: ApiModel) -> Verdict:
             resolved = model.resolve(candidate)
             if resolved.status == FOUND and not resolved.partial:
                 return Verdict(FOUND, resolved.obj, looked_up=candidate, anchored=True)
-    if name.split(".")[0] in tops:
+    if model.has_top_level(name.split(".")[0]):
         resolved = model.resolve(name)
         return Verdict(
             resolved.status, resolved.obj, looked_up=name, anchored=True, partial=resolved.partial

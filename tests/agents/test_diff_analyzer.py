@@ -6,7 +6,10 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from learnd.agents.diff_analyzer import PARALLEL_FROM, analyze
+from learnd.agents.diff_analyzer import analyze, render_diff_analysis
+from learnd.analysis.changes import DiffFacts, SymbolChange
+from learnd.analysis.pool import PARALLEL_FROM
+from learnd.facts import embed_facts, extract_facts
 from learnd.git import GitRepo
 
 
@@ -86,3 +89,17 @@ def test_usages_are_found_across_the_tree(repo_builder: Callable[[str], Any]) ->
     facts = run_analysis(b, base, merge)
     (helper,) = [s for s in facts.symbols if s.name == "helper"]
     assert helper.usages == ("b.py:1", "b.py:3")
+
+
+def test_a_huge_change_lists_some_changes_of_each_kind_and_keeps_all_in_the_facts() -> None:
+    added = tuple(SymbolChange("function", "added", f"f{i}", "pkg/a.py", i + 1) for i in range(250))
+    removed = (SymbolChange("class", "removed", "Old", "pkg/b.py", 1),)
+    facts = DiffFacts(symbols=added + removed)
+    markdown = render_diff_analysis("Huge", facts)
+    assert "### Added (250)" in markdown
+    assert "- function `f199` at `pkg/a.py:200`" in markdown
+    assert "`f200`" not in markdown
+    assert "- … and 50 more" in markdown
+    assert "- class `Old` (was at `pkg/b.py:1`)" in markdown
+    output = embed_facts(markdown, facts, omit_defaults=True)
+    assert extract_facts(output, DiffFacts) == facts

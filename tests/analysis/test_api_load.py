@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from learnd.analysis.api_load import load_models, model_cache
-from learnd.analysis.api_model import CLASS, FOUND, MISSING
+from learnd.analysis.api_model import CLASS, FOUND, MISSING, build_model
+from learnd.analysis.pool import PARALLEL_FROM
 from learnd.git import GitRepo
 
 
@@ -41,3 +42,57 @@ def test_both_sides_of_a_merge_and_a_warm_cache_agree(
     again = load_models(GitRepo.open(b.root), [base, merge], cache=warm)
     assert [m.objects for m in again] == [before.objects, after.objects]
     warm.close()
+
+
+def test_every_field_of_every_kind_of_object_comes_back_from_the_cache(
+    repo_builder: Callable[[str], Any], tmp_path: Path
+) -> None:
+    b = repo_builder("rich")
+    commit = b.commit(
+        "rich",
+        {
+            "pkg/__init__.py": (
+                "from .core import *\nfrom .core import Widget as W\n__all__ = ['W']\n"
+            ),
+            "pkg/core.py": (
+                "import os\n"
+                "LIMIT: int = 3\n"
+                "class Base: ...\n"
+                "class Widget(Base):\n"
+                "    size = 2\n"
+                "    def __init__(self, a, /, b=1, *args, c, d='x', **kw) -> None:\n"
+                "        self.a = a\n"
+                "    @property\n"
+                "    def area(self) -> int:\n"
+                "        return 1\n"
+                "def __getattr__(name): ...\n"
+            ),
+        },
+    )
+    cache = model_cache(tmp_path / "cache.sqlite3")
+    (cold,) = load_models(GitRepo.open(b.root), [commit], cache=cache)
+    cache.close()
+    warm_cache = model_cache(tmp_path / "cache.sqlite3")
+    (warm,) = load_models(GitRepo.open(b.root), [commit], cache=warm_cache)
+    warm_cache.close()
+    assert warm.objects == cold.objects
+    widget = warm.objects["pkg.core.Widget"]
+    assert widget.bases and widget.parameters and widget.members
+    assert warm.objects["pkg"].exports == ("W",) and warm.objects["pkg"].star
+    assert warm.objects["pkg.core"].dynamic
+
+
+def test_a_big_package_is_read_on_the_pool_as_it_is_read_alone(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    files = {"pkg/__init__.py": "from .m0 import f0\n"}
+    for i in range(PARALLEL_FROM + 6):
+        files[f"pkg/m{i}.py"] = (
+            f"class C{i}:\n    def __init__(self, x={i}):\n        self.x = x\n\n\n"
+            f"def f{i}(a, *, b={i}) -> int:\n    return a + b\n"
+        )
+    b = repo_builder("big")
+    commit = b.commit("big", files)
+    (pooled,) = load_models(GitRepo.open(b.root), [commit])
+    assert pooled.objects == build_model(files.items()).objects
+    assert all(f"pkg.m{i}.f{i}" in pooled.objects for i in range(PARALLEL_FROM + 6))

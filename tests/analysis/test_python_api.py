@@ -1119,3 +1119,70 @@ def test_bodies_that_differ_in_most_lines_stay_removed_and_added() -> None:
         (ADDED, "load_rows"),
         (REMOVED, "fetch_rows"),
     ]
+
+
+# The usage walk skips definitions whose own text holds no hint; these are the
+# cases where a definition's reads show no hint and the whole module is walked.
+
+
+def test_an_aliased_environ_is_read_in_a_function_whose_text_has_no_hint() -> None:
+    found = api(
+        """
+        from os import environ as E
+        from os import getenv as read
+
+        def token():
+            return E["APP_TOKEN"] + read("APP_REGION")
+        """
+    )
+    assert {(i.kind, i.name) for i in found.items if i.kind == ENV_VAR} == {
+        (ENV_VAR, "APP_TOKEN"),
+        (ENV_VAR, "APP_REGION"),
+    }
+
+
+def test_a_command_of_a_typer_app_needs_no_hint_in_its_own_text() -> None:
+    found = api(
+        """
+        import typer
+
+        app = typer.Typer()
+
+        @app.command()
+        def ship(where: str = "eu"):
+            return where
+        """
+    )
+    assert {(i.kind, i.name) for i in found.items if i.kind in (CLI_COMMAND, CLI_OPTION)} == {
+        (CLI_COMMAND, "ship"),
+        (CLI_OPTION, "ship --where"),
+    }
+
+
+def test_an_import_inside_a_function_without_hints_still_counts_for_later_ones() -> None:
+    found = api(
+        """
+        def setup():
+            import os as system
+            return system
+
+        def port():
+            return system.environ.get("APP_PORT")
+        """
+    )
+    assert [i.name for i in found.items if i.kind == ENV_VAR] == ["APP_PORT"]
+
+
+def test_a_hinted_function_is_walked_and_an_unhinted_one_adds_nothing() -> None:
+    found = api(
+        """
+        import os
+
+        def plain(items):
+            return [item for item in items]
+
+        def limit():
+            return int(os.environ.get("APP_LIMIT", "3"))
+        """
+    )
+    assert [(i.name, i.line) for i in found.items if i.kind == ENV_VAR] == [("APP_LIMIT", 8)]

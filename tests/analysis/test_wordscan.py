@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from hypothesis import given
 from hypothesis import strategies as st
 
-from learnd.analysis.wordscan import names_defined, usage_lines, words_present
+from learnd.analysis.wordscan import usage_lines, words_present
 
 FILES = [
     ("a.py", b"def make_widget(kind):\n    return Widget(kind)\n\nLIMIT = 3\n"),
@@ -23,14 +23,6 @@ def test_words_present_matches_whole_identifiers_only() -> None:
 
 def test_words_present_ignores_what_is_not_an_identifier() -> None:
     assert words_present(FILES, {"--flag", "a b", ""}) == set()
-
-
-def test_names_defined_sees_defs_classes_and_assignments() -> None:
-    assert names_defined(FILES, {"make_widget", "LIMIT", "w", "Widget", "kind"}) == {
-        "make_widget",
-        "LIMIT",
-        "w",
-    }
 
 
 def test_usage_lines_skip_the_definition_and_stop_at_the_limit() -> None:

@@ -276,3 +276,72 @@ def test_a_module_moved_one_level_down_is_rewritten_whole() -> None:
     result = resolve("```python\nfrom pkg.exceptions import HTTPError\n```\n", after)
     moved = {(s.old, s.new) for s in result.stale if s.reason == MOVED}
     assert ("pkg.exceptions", "pkg.errors.exceptions") in moved
+
+
+RELAYOUT_BEFORE = (
+    "from .models import Response\n"
+    "\f\n"  # a form feed: a line separator to str.splitlines, not to Python
+    "def get(url: str, *, params=None) -> Response:\n"
+    '    """Fetch one URL."""\n'
+    "    return Response(200, headers={'url': url, 'params': params})\n"
+)
+
+
+def test_a_function_renamed_with_new_parameters_and_a_new_layout_is_found_by_its_body() -> None:
+    # Parameters changed too, so only the body can tell it is the same function.
+    after_client = (
+        "from .models import Response\n"
+        "\f\n"
+        "def fetch(url: str, *, query=None, timeout=5) -> Response:\n"
+        '    """Fetch one URL."""\n'
+        "    return Response(200,\n"
+        "                    headers={'url': url, 'params': params})\n"
+    )
+    before = {**BASE, "pkg/client.py": RELAYOUT_BEFORE}
+    page = read_markdown("docs/api.md", "# API\n\nCall `pkg.client.get()`.\n")
+    result = resolve_references(
+        page.references,
+        build_model(before.items()),
+        build_model({**before, "pkg/client.py": after_client}.items()),
+    )
+    assert lines(result) == [(3, RENAMED)]
+    assert result.stale[0].new == "pkg.client.fetch"
+
+
+def test_a_function_whose_body_changed_while_renamed_is_not_taken_for_the_new_one() -> None:
+    after_client = RELAYOUT_BEFORE.replace("def get(url: str, *, params=None)", "def fetch(url)")
+    after_client = after_client.replace("status", "code").replace("200", "201")
+    before = {**BASE, "pkg/client.py": RELAYOUT_BEFORE}
+    page = read_markdown("docs/api.md", "# API\n\nCall `pkg.client.get()`.\n")
+    result = resolve_references(
+        page.references,
+        build_model(before.items()),
+        build_model({**before, "pkg/client.py": after_client}.items()),
+    )
+    assert lines(result) == [(3, REMOVED)]
+
+
+def test_instance_attributes_are_found_however_the_assignment_is_written() -> None:
+    source = (
+        "class Conn:\n"
+        "    def __init__(this, url):\n"
+        "        this.url = url\n"
+        "    def declare(this):\n"
+        "        this.retries: int\n"
+        "    def spaced(this):\n"
+        "        (this .timeout) = 5\n"
+        "    def continued(this):\n"
+        "        this.\\\n"
+        "            pool = None\n"
+        "    def close(this):\n"
+        "        self_check = this\n"
+        "        return this.url == self_check\n"
+    )
+    model = build_model({"pkg/__init__.py": "", "pkg/conn.py": source}.items())
+    attributes = {p for p, o in model.objects.items() if o.kind == "attribute"}
+    assert attributes == {
+        "pkg.conn.Conn.url",
+        "pkg.conn.Conn.retries",
+        "pkg.conn.Conn.timeout",
+        "pkg.conn.Conn.pool",
+    }

@@ -1,0 +1,60 @@
+"""Running one CPU-bound function over many independent tasks, on all cores when there are many.
+
+Parsing thousands of files is CPU-bound and each file is independent, so both the
+CodeDiffAnalyzer and the API model spread it over a process pool. Tasks go in
+batches, which keeps pickling cheap, and only a few batches are in flight at once,
+which keeps memory flat however many tasks there are. Results come back in task
+order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Below this many tasks a process pool costs more to start than it saves.
+PARALLEL_FROM = 64
+BATCH = 16
+
+
+def run_all(
+    work: Callable[[list[T]], list[R]], tasks: Iterable[T], *, parallel: bool
+) -> Iterator[R]:
+    """``work`` over every task, a batch at a time; on a pool when ``parallel``.
+
+    ``work`` must be a module-level function, so that a worker can import it.
+    """
+    workers = os.cpu_count() or 1
+    if not parallel or workers < 2:
+        for task in tasks:
+            yield from work([task])
+        return
+    # forkserver, not fork: the caller may run a thread feeding git, and forking a
+    # process with threads can copy a held lock into the child.
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque[Future[list[R]]] = deque()
+        for batch in _batches(tasks, BATCH):
+            pending.append(pool.submit(work, batch))
+            if len(pending) >= 2 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def _batches(tasks: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in tasks:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

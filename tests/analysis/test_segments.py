@@ -1,0 +1,91 @@
+"""Segments of a Python file, and the masking of those both sides of an edit share."""
+
+from __future__ import annotations
+
+import pytest
+
+from learnd.analysis.python_api import USAGE_HINTS, PythonApiError, extract_api
+from learnd.analysis.segments import mask_shared, segments
+
+QUOTING = (
+    '"""Header."""\n'
+    "\n"
+    "def render():\n"
+    '    source = """\n'
+    "def generated(a, b):\n"
+    "    return a\n"
+    '"""\n'
+    "    text = '''\n"
+    "class Quoted:\n"
+    "'''\n"
+    "    # def commented(): a comment is no definition either\n"
+    '    return source + "\\\n'
+    'def continued():"\n'
+    "\n"
+    "@decorated\n"
+    "@twice\n"
+    "def last():\n"
+    "    return 1\n"
+)
+
+
+def test_definitions_quoted_in_strings_do_not_begin_a_segment() -> None:
+    parts = [QUOTING[a:b] for a, b in segments(QUOTING)]
+    assert [p.splitlines()[0] if p else "" for p in parts] == [
+        '"""Header."""',
+        "def render():",
+        "@decorated",
+    ]
+    assert "".join(parts) == QUOTING
+
+
+def test_a_file_that_starts_with_a_definition_has_an_empty_header() -> None:
+    text = "def a():\n    return 1\n\n\ndef b():\n    return 2"
+    second = text.index("def b")
+    assert segments(text) == [(0, 0), (0, second), (second, len(text))]
+
+
+def test_masking_blanks_shared_segments_and_keeps_line_numbers() -> None:
+    old = "X = 1\n\n\ndef a():\n    return 1\n\n\ndef b(x):\n    return x\n"
+    new = "X = 1\n\n\ndef a():\n    return 1\n\n\ndef b(x, y):\n    return x\n"
+    masked = mask_shared(old, new, USAGE_HINTS)
+    assert masked is not None
+    assert masked.new == "X = 1\n\n\n\n\n\n\ndef b(x, y):\n    return x\n"
+    assert masked.new.count("\n") == new.count("\n")
+    assert masked.new_regions == ((1, 3), (8, 9))
+    (item,) = [
+        i
+        for i in extract_api(masked.new, "m.py", regions=masked.new_regions).items
+        if i.kind == "function"
+    ]
+    assert (item.name, item.line) == ("b", 8)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["__all__ = ['a']", "import click", "import typer", "from cloup import command"],
+)
+def test_masking_is_refused_where_a_shared_segment_can_matter_to_the_rest(line: str) -> None:
+    old = f"{line}\n\n\ndef a():\n    return 1\n\n\ndef b(x):\n    return x\n"
+    assert mask_shared(old, old.replace("b(x)", "b(x, y)"), USAGE_HINTS) is None
+
+
+def test_masking_is_refused_when_a_shared_segment_reads_config_or_imports() -> None:
+    for body in ("    return settings['a']\n", "    import os\n    return os\n"):
+        old = f"def a():\n{body}\n\ndef b(x):\n    return x\n"
+        assert mask_shared(old, old.replace("b(x)", "b(x, y)"), USAGE_HINTS) is None
+
+
+def test_a_statement_crossing_a_masked_region_is_refused() -> None:
+    # A string opened in a kept region and closed in a later one: the blanked
+    # lines between were never meant to be inside it.
+    source = 'def a():\n    s = """\n\n\n"""\n    return s\n'
+    extract_api(source, "m.py")
+    with pytest.raises(PythonApiError):
+        extract_api(source, "m.py", regions=[(1, 0), (1, 2), (5, 6)])
+
+
+def test_a_region_that_does_not_start_a_statement_is_refused() -> None:
+    source = "def a(\n    x,\n):\n    return x\n"
+    with pytest.raises(PythonApiError):
+        extract_api(source, "m.py", regions=[(1, 0), (1, 1), (2, 4)])
