@@ -32,6 +32,7 @@ import functools
 import hashlib
 import importlib
 import posixpath
+import re
 import sys
 import warnings
 from collections import defaultdict
@@ -438,16 +439,18 @@ def build_model(files: Iterable[tuple[str, str]]) -> ApiModel:
 
 def module_objects(name: str, path: str, text: str, *, is_package: bool) -> Iterator[ApiObject]:
     """The module itself and everything defined or imported at its top level."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, MemoryError, RecursionError):
-            # A module that does not parse is still there: its members are unknown.
-            yield ApiObject(name, MODULE, path, 1, dynamic=True)
-            return
+    parsed = _parse_tolerant(text)
+    if parsed is None:
+        # A module that does not parse is still there: its members are unknown.
+        yield ApiObject(name, MODULE, path, 1, dynamic=True)
+        return
+    tree, dropped = parsed
     reader = _ModuleReader(name, path, is_package)
     reader.read(tree.body)
+    for line, dropped_name in dropped:
+        # A name defined on a line that had to go still exists; only its shape is lost.
+        if dropped_name not in reader.names:
+            reader.add(ApiObject(f"{name}.{dropped_name}", ATTRIBUTE, path, line))
     yield ApiObject(
         name,
         MODULE,
@@ -459,6 +462,43 @@ def module_objects(name: str, path: str, text: str, *, is_package: bool) -> Iter
         star=tuple(reader.star),
     )
     yield from reader.objects
+
+
+# Lines that old, once valid Python no longer parses with (`asyncio.async(...)` since
+# `async` became a keyword, `print x`, `except E, e`) are replaced one by one by `pass`;
+# past this many the module is too far from today's Python to read.
+_MAX_DROPPED_LINES = 40
+_TOP_LEVEL_NAME = re.compile(r"(?:(?:async\s+)?def|class)\s+([A-Za-z_]\w*)|([A-Za-z_]\w*)\s*[:=]")
+
+
+def _parse_tolerant(text: str) -> tuple[ast.Module, list[tuple[int, str]]] | None:
+    """The module's tree, with the lines today's parser rejects dropped.
+
+    Returns the tree and the top-level names those dropped lines defined, so that a
+    name never looks removed because the code around it stopped parsing; None when
+    the module cannot be read at all.
+    """
+    lines = text.split("\n")
+    dropped: list[tuple[int, str]] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(_MAX_DROPPED_LINES + 1):
+            try:
+                return ast.parse("\n".join(lines)), dropped
+            except SyntaxError as exc:
+                line = exc.lineno
+                if line is None or not 0 < line <= len(lines) or not lines[line - 1].strip():
+                    return None
+                source = lines[line - 1]
+                if not source[:1].isspace() and (found := _TOP_LEVEL_NAME.match(source)):
+                    dropped.append((line, found.group(1) or found.group(2)))
+                indent = source[: len(source) - len(source.lstrip())]
+                # `pass` keeps a block that held only this line a block; where the line
+                # continued a statement (an argument on its own line) it goes entirely.
+                lines[line - 1] = "" if source.strip() == "pass" else f"{indent}pass"
+            except (ValueError, MemoryError, RecursionError):
+                return None
+    return None
 
 
 class _ModuleReader:
@@ -542,6 +582,9 @@ class _ModuleReader:
 
     def _alias(self, local: str, target: str, line: int) -> None:
         self._add(ApiObject(f"{self.module}.{local}", ALIAS, self.path, line, target=target))
+
+    def add(self, obj: ApiObject) -> None:
+        self._add(obj)
 
     def _add(self, obj: ApiObject) -> None:
         name = obj.path[len(self.module) + 1 :]

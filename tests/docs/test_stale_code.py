@@ -1,0 +1,57 @@
+"""Stale doc lines of a real repository's merge: the API model at both commits of git."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from learnd.analysis.api_load import load_models
+from learnd.docs.stale import StaleCode, stale_code
+from learnd.git import GitRepo
+
+
+def stale_at(b: Any, base: str, merge: str, docs: dict[str, str]) -> StaleCode:
+    before, after = load_models(GitRepo.open(b.root), [base, merge])
+    return stale_code(docs.items(), before, after)
+
+
+def test_a_module_that_no_longer_parses_still_yields_its_names(
+    repo_builder: Callable[[str], Any], tmp_path: Path
+) -> None:
+    # Old code that was valid Python once: `asyncio.async` has been a syntax error
+    # since `async` became a keyword. One bad line must not hide the whole package.
+    b = repo_builder("repo")
+    base = b.commit(
+        "base",
+        {
+            "pkg/__init__.py": "from .helpers import *\nfrom .server import *\n",
+            "pkg/helpers.py": (
+                "import asyncio\n"
+                "__all__ = ['ensure_future', 'parse_mimetype']\n"
+                "ensure_future = asyncio.async\n"
+                "def parse_mimetype(value):\n"
+                "    task = asyncio.async(\n"
+                "        value)\n"
+                "    return task\n"
+            ),
+            "pkg/server.py": (
+                "__all__ = ['ServerHttpProtocol']\n"
+                "class ServerHttpProtocol:\n    def handle_request(self, message): ...\n"
+            ),
+        },
+    )
+    merge = b.commit(
+        "drop the low-level server",
+        {"pkg/__init__.py": "from .helpers import *\n", "pkg/server.py": None},
+    )
+    doc = (
+        "Server\n======\n\n"
+        ".. automodule:: pkg.server\n\n"
+        "Subclass :class:`pkg.server.ServerHttpProtocol`::\n\n"
+        "    import pkg.server\n\n"
+        "Helpers: :func:`pkg.parse_mimetype` and :data:`pkg.ensure_future`.\n"
+    )
+    found = stale_at(b, base, merge, {"docs/server.rst": doc})
+    assert [s.line for s in found.stale] == [4, 6, 8]
+    assert found.preexisting == 0
