@@ -547,6 +547,10 @@ class _ModuleReader:
                     self.exports = _strings(stmt.value)
                     continue
                 for target_name in _assigned_names(stmt):
+                    if target_name in self.imports:
+                        # `except ImportError: x = None` after `import x`: the name is
+                        # still the import where it is installed.
+                        continue
                     value = stmt.value
                     aliased = dotted_name(value) if value is not None else None
                     if aliased and aliased.split(".")[0] in self.imports | {

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from learnd.analysis.api_model import (
+    ALIAS,
     CLASS,
     FOUND,
     FUNCTION,
@@ -216,6 +217,11 @@ def _name(name: str, context: str | None, model: ApiModel) -> Verdict:
         # A plain word (`get`, `run`, `request`) names too much to be this package's.
         return Verdict(UNKNOWN, looked_up=name)
     found = model.named(name)
+    if found and "." not in name and all(_borrowed(o, name, tops) for o in found):
+        # Only the package's wrappers of another library's name (`import django_filters`,
+        # `class compile_catalog(babel.compile_catalog)`): a bare mention means that
+        # library's, which the package dropping its wrapper does not change.
+        return Verdict(UNKNOWN, looked_up=name)
     if found:
         return Verdict(FOUND, found[0], looked_up=name)
     head, _, rest = name.partition(".")
@@ -227,6 +233,17 @@ def _name(name: str, context: str | None, model: ApiModel) -> Verdict:
     # Not the package's name as far as this side knows: MISSING only counts after a
     # FOUND on the base side, where it means the last object of that name is gone.
     return Verdict(MISSING, looked_up=name)
+
+
+def _borrowed(obj: ApiObject, name: str, tops: set[str]) -> bool:
+    """An import of another library's ``name``, or a class wrapping its class of that name."""
+    if obj.kind == ALIAS:
+        targets = [obj.target or ""]
+    elif obj.kind == CLASS:
+        targets = list(obj.bases)
+    else:
+        return False
+    return any(t.rsplit(".", 1)[-1] == name and t.split(".", 1)[0] not in tops for t in targets)
 
 
 def _owner_class(owners: str, model: ApiModel) -> list[ApiObject]:

@@ -55,3 +55,38 @@ def test_a_module_that_no_longer_parses_still_yields_its_names(
     found = stale_at(b, base, merge, {"docs/server.rst": doc})
     assert [s.line for s in found.stale] == [4, 6, 8]
     assert found.preexisting == 0
+
+
+def test_a_bare_name_the_package_borrowed_from_another_library_is_that_librarys(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    # The package wrapped Babel's `compile_catalog` command under the same name and
+    # imported `django_filters` when installed; dropping both leaves the docs' bare
+    # mentions of the other libraries' names as true as they were.
+    b = repo_builder("repo")
+    base = b.commit(
+        "base",
+        {
+            "pkg/__init__.py": "from .core import Widget\n",
+            "pkg/core.py": "class Widget:\n    pass\n",
+            "pkg/babel.py": (
+                "from babel.messages import frontend as babel\n"
+                "class compile_catalog(babel.compile_catalog):\n    pass\n"
+            ),
+            "pkg/compat.py": (
+                "try:\n    import django_filters\nexcept ImportError:\n    django_filters = None\n"
+            ),
+        },
+    )
+    merge = b.commit(
+        "drop the wrappers and Widget",
+        {"pkg/babel.py": None, "pkg/compat.py": None, "pkg/__init__.py": "", "pkg/core.py": ""},
+    )
+    doc = (
+        "# Translations\n\n"
+        "Run the `compile_catalog` command before a release.\n\n"
+        "Add `django_filters` to `INSTALLED_APPS`.\n\n"
+        "Use `Widget` to draw.\n"
+    )
+    found = stale_at(b, base, merge, {"docs/i18n.md": doc})
+    assert [(s.line, s.ref) for s in found.stale] == [(7, "Widget")]
