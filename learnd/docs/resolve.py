@@ -169,8 +169,12 @@ def _whole_statements(
 
 def historical(doc: str) -> bool:
     """A changelog or release notes: it records what names were, and must keep them."""
-    stem = doc.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower().replace("_", "-")
-    return stem in _HISTORY_STEMS or any(word in stem for word in _HISTORY_WORDS)
+    *folders, name = doc.lower().replace("_", "-").split("/")
+    stem = name.rsplit(".", 1)[0]
+    # A folder of them, one page per version (docs/releases/v2.2.0.rst), is history too.
+    return any(f in _HISTORY_STEMS for f in folders) or (
+        stem in _HISTORY_STEMS or any(word in stem for word in _HISTORY_WORDS)
+    )
 
 
 _HISTORY_STEMS = frozenset({"changes", "history", "news", "releases", "whatsnew"})

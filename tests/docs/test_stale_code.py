@@ -90,3 +90,19 @@ def test_a_bare_name_the_package_borrowed_from_another_library_is_that_librarys(
     )
     found = stale_at(b, base, merge, {"docs/i18n.md": doc})
     assert [(s.line, s.ref) for s in found.stale] == [(7, "Widget")]
+
+
+def test_release_notes_kept_one_file_per_version_keep_old_names(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    b = repo_builder("repo")
+    base = b.commit("base", {"pkg/__init__.py": "class Widget:\n    allow_draft76 = False\n"})
+    merge = b.commit("drop draft76", {"pkg/__init__.py": "class Widget:\n    pass\n"})
+    mention = "Set :attr:`pkg.Widget.allow_draft76` for old browsers.\n"
+    docs = {
+        "docs/releases/v2.2.0.rst": mention,
+        "docs/whatsnew/3.0.md": "Set `pkg.Widget.allow_draft76` for old browsers.\n",
+        "docs/websocket.rst": mention,
+    }
+    found = stale_at(b, base, merge, docs)
+    assert [s.doc for s in found.stale] == ["docs/websocket.rst"]
