@@ -106,3 +106,23 @@ def test_release_notes_kept_one_file_per_version_keep_old_names(
     }
     found = stale_at(b, base, merge, docs)
     assert [s.doc for s in found.stale] == ["docs/websocket.rst"]
+
+
+def test_a_dropped_keyword_in_a_signature_written_over_lines_points_at_its_own_line(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    b = repo_builder("repo")
+    connector = "class TCPConnector:\n    def __init__(self, *, verify_ssl=True, {}limit=None): ...\n"
+    base = b.commit("base", {"pkg/__init__.py": connector.format("conn_timeout=None, ")})
+    merge = b.commit("conn_timeout moves to the session", {"pkg/__init__.py": connector.format("")})
+    doc = (
+        ".. module:: pkg\n\n"
+        ".. class:: TCPConnector(*, verify_ssl=True, \\\n"
+        "                        conn_timeout=None, \\\n"
+        "                        limit=None)\n\n"
+        "   A connector.\n"
+    )
+    found = stale_at(b, base, merge, {"docs/client.rst": doc})
+    assert [(s.line, s.ref, s.reason) for s in found.stale] == [
+        (4, "conn_timeout", "keyword_removed")
+    ]
