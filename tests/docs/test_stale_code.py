@@ -112,12 +112,12 @@ def test_a_dropped_keyword_in_a_signature_written_over_lines_points_at_its_own_l
     repo_builder: Callable[[str], Any],
 ) -> None:
     b = repo_builder("repo")
-    connector = "class TCPConnector:\n    def __init__(self, *, verify_ssl=True, {}limit=None): ...\n"
+    connector = "class TCPConnector:\n    def __init__(self, *, ssl=True, {}limit=None): ...\n"
     base = b.commit("base", {"pkg/__init__.py": connector.format("conn_timeout=None, ")})
     merge = b.commit("conn_timeout moves to the session", {"pkg/__init__.py": connector.format("")})
     doc = (
         ".. module:: pkg\n\n"
-        ".. class:: TCPConnector(*, verify_ssl=True, \\\n"
+        ".. class:: TCPConnector(*, ssl=True, \\\n"
         "                        conn_timeout=None, \\\n"
         "                        limit=None)\n\n"
         "   A connector.\n"
