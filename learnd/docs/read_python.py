@@ -64,6 +64,8 @@ class PythonScope:
 
     aliases: dict[str, str] = field(default_factory=dict)  # local name -> dotted target
     values: dict[str, str] = field(default_factory=dict)  # variable -> "callee()" it holds
+    # Functions and classes the example itself defines: its own, whatever the package has.
+    defined: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -347,6 +349,8 @@ class _Walker(ast.NodeVisitor):
         bases = [self._meaning(b) for b in (dotted_name(base) for base in node.bases) if b]
         for base in node.bases:
             self.visit(base)
+        if self.class_depth == 0:
+            self._define(node.name)
         self.class_depth += 1
         self._class_body(node, bases)
         self.class_depth -= 1
@@ -366,6 +370,8 @@ class _Walker(ast.NodeVisitor):
         args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
         if self._own_method(args) and not node.name.startswith("__"):
             self._add(node, MEMBER, node.name, f"def {node.name}", owner=self.self_owner)
+        elif self.class_depth == 0:
+            self._define(node.name)
         for arg in args:
             annotation = dotted_name(arg.annotation) if arg.annotation is not None else None
             if annotation is not None and not self._builtin(annotation):
@@ -474,9 +480,15 @@ class _Walker(ast.NodeVisitor):
         first = rest.split(".")[0]
         self._add(node, ATTRIBUTE, first, text, owner=self.scope.values[head])
 
+    def _define(self, name: str) -> None:
+        self.scope.aliases.pop(name, None)
+        self.scope.values.pop(name, None)
+        self.scope.defined.add(name)
+
     def _builtin(self, callee: str) -> bool:
+        """A name that is not the package's: a builtin, or the example's own definition."""
         head = callee.split(".")[0]
-        return head in _BUILTINS and head not in self.scope.aliases
+        return (head in _BUILTINS or head in self.scope.defined) and head not in self.scope.aliases
 
 
 def _unique(refs: list[DocReference]) -> list[DocReference]:

@@ -126,3 +126,26 @@ def test_a_dropped_keyword_in_a_signature_written_over_lines_points_at_its_own_l
     assert [(s.line, s.ref, s.reason) for s in found.stale] == [
         (4, "conn_timeout", "keyword_removed")
     ]
+
+
+def test_a_function_the_example_defines_is_the_examples_own(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    b = repo_builder("repo")
+    source = "def read_body(message, channels):\n    return b''\n"
+    base = b.commit("base", {"pkg/__init__.py": source})
+    merge = b.commit("drop read_body", {"pkg/__init__.py": "def receive(message): ...\n"})
+    doc = (
+        "# Bodies\n\n"
+        "```python\n"
+        "async def read_body(message, channels):\n"
+        "    return message.get('body', b'')\n"
+        "```\n\n"
+        "```python\n"
+        "async def echo(message, channels):\n"
+        "    body = await read_body(message, channels)\n"
+        "```\n\n"
+        "The package used to ship `pkg.read_body`.\n"
+    )
+    found = stale_at(b, base, merge, {"docs/index.md": doc})
+    assert [(s.line, s.ref) for s in found.stale] == [(13, "pkg.read_body")]
