@@ -136,6 +136,8 @@ def resolve_references(refs: Iterable[DocReference], base: ApiModel, merge: ApiM
                 found = _renamed_member(ref, before.obj, merge) or _dropped_own_member(
                     ref, before.obj, merge
                 )
+                if found is None and _module_deleted(before, base, merge):
+                    found = explain(ref, before, Verdict(MISSING), base, merge)
                 if found is not None:
                     stale.append(found)
         elif before.anchored and (before.status == MISSING or before.rejected):
@@ -440,6 +442,26 @@ def _renamed_member(ref: DocReference, old: ApiObject, merge: ApiModel) -> Stale
                 _rewrite(written, short, new),
             )
     return None
+
+
+def _module_deleted(before: Verdict, base: ApiModel, merge: ApiModel) -> bool:
+    """The reference names one of the package's own modules, and that module is gone.
+
+    A star import of another library (``from multidict import *``) makes any name
+    missing from the package unknown, since that library might provide it; a module
+    file the package deleted is not something another library's names bring back.
+    Only a name written through the module counts: ``pkg.Client`` may still lead to
+    a class whose module was deleted, ``pkg.client.Client`` cannot.
+    """
+    if not before.anchored or before.looked_up is None:
+        return False
+    parts = before.looked_up.split(".")
+    for end in range(len(parts), 1, -1):
+        prefix = ".".join(parts[:end])
+        obj = base.objects.get(prefix)
+        if obj is not None and obj.kind == MODULE and obj.file:
+            return prefix not in merge.objects
+    return False
 
 
 def _dropped_own_member(

@@ -149,3 +149,34 @@ def test_a_function_the_example_defines_is_the_examples_own(
     )
     found = stale_at(b, base, merge, {"docs/index.md": doc})
     assert [(s.line, s.ref) for s in found.stale] == [(13, "pkg.read_body")]
+
+
+def test_a_deleted_module_is_gone_though_the_package_star_imports_another_library(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    # `from multidict import *` opens the package's namespace to names learnd cannot
+    # list, but a module file of the package's own that is deleted is gone all the same.
+    b = repo_builder("repo")
+    init = "from multidict import *\nfrom .parsers import *\nfrom .client import *\n"
+    base = b.commit(
+        "base",
+        {
+            "pkg/__init__.py": init,
+            "pkg/parsers.py": "__all__ = ['StreamParser']\nclass StreamParser:\n    pass\n",
+            "pkg/client.py": "__all__ = ['request']\ndef request(method, url): ...\n",
+        },
+    )
+    merge = b.commit(
+        "drop the parsers",
+        {"pkg/__init__.py": init.replace("from .parsers import *\n", ""), "pkg/parsers.py": None},
+    )
+    doc = (
+        ".. automodule:: pkg.parsers\n\n"
+        ".. function:: pkg.client.request(method, url)\n\n"
+        "   :type reader: pkg.parsers.StreamParser\n"
+    )
+    found = stale_at(b, base, merge, {"docs/api.rst": doc})
+    assert [(s.line, s.ref) for s in found.stale] == [
+        (1, "pkg.parsers"),
+        (5, "pkg.parsers.StreamParser"),
+    ]
