@@ -93,6 +93,15 @@ _DECLARATIONS = frozenset(
         "decorator",
         "staticmethod",
         "classmethod",
+        "decoratormethod",
+        "type",
+        # sphinxcontrib-asyncio, which asyncio projects document their coroutines with
+        "coroutinefunction",
+        "coroutinemethod",
+        "corofunction",
+        "coromethod",
+        "cofunction",
+        "comethod",
     }
 )
 _CODE_DIRECTIVES = frozenset({"code-block", "code", "sourcecode", "ipython"})

@@ -180,3 +180,21 @@ def test_a_deleted_module_is_gone_though_the_package_star_imports_another_librar
         (1, "pkg.parsers"),
         (5, "pkg.parsers.StreamParser"),
     ]
+
+
+def test_coroutine_declarations_of_sphinxcontrib_asyncio_are_read(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    b = repo_builder("repo")
+    factory = "class Factory:\n    async def {}(self, timeout): ...\n"
+    base = b.commit("base", {"pkg/__init__.py": factory.format("shutdown")})
+    merge = b.commit("shutdown is close now", {"pkg/__init__.py": factory.format("close")})
+    doc = (
+        ".. module:: pkg\n\n"
+        ".. class:: Factory\n\n"
+        "   .. coroutinemethod:: Factory.shutdown(timeout)\n\n"
+        "      Close every connection.\n\n"
+        ".. cofunction:: pkg.Factory.shutdown(timeout)\n"
+    )
+    found = stale_at(b, base, merge, {"docs/web.rst": doc})
+    assert [(s.line, s.reason) for s in found.stale] == [(5, "renamed"), (9, "renamed")]
