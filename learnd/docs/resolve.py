@@ -140,6 +140,8 @@ def resolve_references(refs: Iterable[DocReference], base: ApiModel, merge: ApiM
                     found = explain(ref, before, Verdict(MISSING), base, merge)
                 if found is not None:
                     stale.append(found)
+        elif (gone := _owner_gone(ref, before, base, merge)) is not None:
+            stale.append(gone)
         elif before.anchored and (before.status == MISSING or before.rejected):
             after = judge(ref, merge)
             if not after.fits:
@@ -442,6 +444,28 @@ def _renamed_member(ref: DocReference, old: ApiObject, merge: ApiModel) -> Stale
                 _rewrite(written, short, new),
             )
     return None
+
+
+def _owner_gone(
+    ref: DocReference, before: Verdict, base: ApiModel, merge: ApiModel
+) -> StaleReference | None:
+    """``Factory.shutdown`` that never existed, on a class ``Factory`` the PR removes.
+
+    The member was already wrong at the base, but the line stood on its class; once
+    the class is gone too, nothing the line names holds, and this PR took the rest.
+    """
+    if before.status != MISSING or ref.kind not in (SYMBOL, CALL) or "." not in ref.name:
+        return None
+    parent_name = ref.name.rpartition(".")[0]
+    parent = replace(ref, kind=SYMBOL, name=parent_name, text=parent_name, keywords=())
+    held = judge(parent, base)
+    if not held.fits or held.obj is None or held.obj.kind != CLASS:
+        return None
+    after = judge(parent, merge)
+    if after.status != MISSING:
+        return None
+    item = explain(parent, held, after, base, merge)
+    return replace(item, ref=replace(item.ref, text=ref.text))
 
 
 def _module_deleted(before: Verdict, base: ApiModel, merge: ApiModel) -> bool:

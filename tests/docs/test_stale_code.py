@@ -198,3 +198,23 @@ def test_coroutine_declarations_of_sphinxcontrib_asyncio_are_read(
     )
     found = stale_at(b, base, merge, {"docs/web.rst": doc})
     assert [(s.line, s.reason) for s in found.stale] == [(5, "renamed"), (9, "renamed")]
+
+
+def test_a_reference_already_wrong_in_its_member_is_stale_once_its_class_goes(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    # `Factory.shutdown` never existed, but the line stood on `Factory`: the PR that
+    # removes the class is the one that leaves nothing of the line true.
+    b = repo_builder("repo")
+    base = b.commit(
+        "base",
+        {"pkg/__init__.py": "class Factory:\n    def finish(self): ...\nclass App: ...\n"},
+    )
+    merge = b.commit("fold the factory into App", {"pkg/__init__.py": "class App: ...\n"})
+    doc = (
+        ".. module:: pkg\n\n"
+        "Call :meth:`Factory.shutdown` first.\n\n"
+        "Then :meth:`App.shutdown`, wrong before and after, not this PR's doing.\n"
+    )
+    found = stale_at(b, base, merge, {"docs/web.rst": doc})
+    assert [(s.line, s.ref, s.reason) for s in found.stale] == [(3, "Factory", "removed")]
