@@ -236,6 +236,9 @@ class _Walker(ast.NodeVisitor):
         self.context = context
         self.self_owner = self_owner
         self.class_depth = 0  # inside a class the example defines, `self` is that class
+        # Classes the example defines, innermost last: their package bases ("|"-joined)
+        # and the methods they define themselves.
+        self.example_classes: list[tuple[str | None, set[str]]] = []
         self.refs: list[DocReference] = []
 
     # -- where a node sits, and what a name means
@@ -351,9 +354,17 @@ class _Walker(ast.NodeVisitor):
             self.visit(base)
         if self.class_depth == 0:
             self._define(node.name)
+        own = {
+            stmt.name
+            for stmt in node.body
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        }
+        package_bases = [b for b in bases if not self._builtin(b)]
+        self.example_classes.append(("|".join(package_bases) or None, own))
         self.class_depth += 1
         self._class_body(node, bases)
         self.class_depth -= 1
+        self.example_classes.pop()
 
     def _class_body(self, node: ast.ClassDef, bases: list[str]) -> None:
         for stmt in node.body:
@@ -401,17 +412,20 @@ class _Walker(ast.NodeVisitor):
                 args = args[1:]
             positional = -1 if starred else len(args)
             head, _, rest = callee.partition(".")
-            if head == "self" and rest and self.self_owner is not None and self.class_depth == 0:
-                # `self.get_queryset()` in a section about a class: that class's method.
+            if head == "self" and rest and (owner := self._self_class(rest)) is not None:
+                # `self.get_queryset()` in a section about a class: that class's method;
+                # in an example's subclass, its package base's (unless it defines it).
                 first = rest.split(".")[0]
                 self._add(
                     node,
                     MEMBER,
                     first,
                     f"self.{first}",
-                    owner=self.self_owner,
+                    owner=owner,
                     keywords=keywords if "." not in rest else (),
                 )
+            elif head == "self" and self.class_depth > 0:
+                pass  # the example's own class: its own methods, or a base learnd cannot see
             elif head in self.scope.values and rest and "." not in rest:
                 # A method called on a value of known origin: `c.send(req, stream=True)`.
                 self._add(
@@ -442,6 +456,13 @@ class _Walker(ast.NodeVisitor):
             self.visit(arg)
         for kw in node.keywords:
             self.visit(kw.value)
+
+    def _self_class(self, rest: str) -> str | None:
+        """The class ``self.rest(...)`` is called on, when the doc makes it known."""
+        if self.class_depth == 0:
+            return self.self_owner
+        owner, own = self.example_classes[-1] if self.example_classes else (None, set())
+        return None if owner is None or rest.split(".")[0] in own else owner
 
     def _own_method(self, args: list[ast.arg]) -> bool:
         """A method of the section's class written on its own: `def x(self, ...)`."""

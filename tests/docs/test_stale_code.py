@@ -218,3 +218,32 @@ def test_a_reference_already_wrong_in_its_member_is_stale_once_its_class_goes(
     )
     found = stale_at(b, base, merge, {"docs/web.rst": doc})
     assert [(s.line, s.ref, s.reason) for s in found.stale] == [(3, "Factory", "removed")]
+
+
+def test_a_method_an_example_subclass_calls_on_self_comes_from_its_package_base(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    b = repo_builder("repo")
+    views = (
+        "class GenericView:\n"
+        "    def get_object(self): ...\n"
+        "    def get_pagination_serializer(self, page): ...\n"
+        "class ModelViewSet(GenericView): ...\n"
+    )
+    base = b.commit("base", {"pkg/__init__.py": views})
+    gone = "    def get_pagination_serializer(self, page): ...\n"
+    merge = b.commit("pagination moves to paginators", {"pkg/__init__.py": views.replace(gone, "")})
+    doc = (
+        "# Viewsets\n\n"
+        "```python\n"
+        "from pkg import ModelViewSet\n\n"
+        "class UserViewSet(ModelViewSet):\n"
+        "    def recent(self, request):\n"
+        "        page = self.paginate(self.get_object())\n"
+        "        serializer = self.get_pagination_serializer(page)\n"
+        "        return self.render(serializer)\n\n"
+        "    def render(self, data): ...\n"
+        "```\n"
+    )
+    found = stale_at(b, base, merge, {"docs/viewsets.md": doc})
+    assert [(s.line, s.ref) for s in found.stale] == [(9, "get_pagination_serializer")]
