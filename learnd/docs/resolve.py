@@ -53,6 +53,7 @@ from learnd.docs.references import (
     CALL,
     IMPORT,
     MEMBER,
+    PYTHON,
     SYMBOL,
     DocReference,
 )
@@ -146,7 +147,29 @@ def resolve_references(refs: Iterable[DocReference], base: ApiModel, merge: ApiM
             after = judge(ref, merge)
             if not after.fits:
                 preexisting.append(ref)
+    stale = _imports_carry_moves(stale)
     return Resolved(tuple(_whole_statements(stale, calls)), tuple(preexisting), checked)
+
+
+def _imports_carry_moves(stale: list[StaleReference]) -> list[StaleReference]:
+    """A name that only moved is fixed on its import line, not on every use.
+
+    ``from pkg.app import Starlette`` is stale once ``pkg.app`` moves; ``app =
+    Starlette()`` below it is right again as soon as the import is, so it is not
+    listed. Uses of a renamed or removed name do need rewriting and stay.
+    """
+    imported = {item.ref.name for item in stale if item.ref.kind == IMPORT}
+    return [
+        item
+        for item in stale
+        if not (
+            item.reason == MOVED
+            and item.ref.kind in (SYMBOL, CALL)
+            and item.ref.context == PYTHON
+            and item.ref.text.split(".")[0] != item.ref.name.split(".")[0]
+            and any(item.ref.name == n or item.ref.name.startswith(n + ".") for n in imported)
+        )
+    ]
 
 
 def _whole_statements(

@@ -247,3 +247,23 @@ def test_a_method_an_example_subclass_calls_on_self_comes_from_its_package_base(
     )
     found = stale_at(b, base, merge, {"docs/viewsets.md": doc})
     assert [(s.line, s.ref) for s in found.stale] == [(9, "get_pagination_serializer")]
+
+
+def test_a_module_move_flags_the_import_not_every_use_of_what_it_imported(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    b = repo_builder("repo")
+    app = "class Starlette:\n    def route(self, path): ...\n"
+    base = b.commit("base", {"pkg/__init__.py": "", "pkg/app.py": app})
+    merge = b.commit("app is applications", {"pkg/app.py": None, "pkg/applications.py": app})
+    doc = (
+        "# Apps\n\n"
+        "```python\n"
+        "from pkg.app import Starlette\n\n"
+        "app = Starlette()\n"
+        "```\n\n"
+        "See `pkg.app.Starlette`.\n"
+    )
+    found = stale_at(b, base, merge, {"docs/index.md": doc})
+    assert sorted({s.line for s in found.stale}) == [4, 9]
+    assert found.stale[-1].replacement == "pkg.applications.Starlette"
