@@ -256,8 +256,12 @@ def _name(name: str, context: str | None, model: ApiModel) -> Verdict:
     if found:
         return Verdict(FOUND, found[0], looked_up=name)
     head, _, rest = name.partition(".")
-    cls = model.conventional_class(head) if rest and head[:1].islower() else None
-    if cls is not None:
+    if rest and head[:1].islower():
+        cls = model.conventional_class(head)
+        if cls is None:
+            # `app.route` with no class `app` spells: a guess that no longer holds
+            # (App became Starlette) says nothing about `route`.
+            return Verdict(UNKNOWN, looked_up=name)
         walked = model.walk(cls, rest.split("."))
         looked_up = f"{cls.path}.{rest}"
         return Verdict(walked.status, walked.obj, looked_up=looked_up, partial=walked.partial)

@@ -267,3 +267,17 @@ def test_a_module_move_flags_the_import_not_every_use_of_what_it_imported(
     found = stale_at(b, base, merge, {"docs/index.md": doc})
     assert sorted({s.line for s in found.stale}) == [4, 9]
     assert found.stale[-1].replacement == "pkg.applications.Starlette"
+
+
+def test_a_variable_read_as_the_class_it_spells_says_nothing_once_no_class_is_spelled_so(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    # `app.route` was read as App.route because `app` spells `App`; after App became
+    # Starlette, `app` is still the application: the guess is gone, not the method.
+    b = repo_builder("repo")
+    app = "class {}:\n    def route(self, path): ...\n    def mount(self, path, app): ...\n"
+    base = b.commit("base", {"pkg/__init__.py": app.format("App")})
+    merge = b.commit("App is Starlette", {"pkg/__init__.py": app.format("Starlette")})
+    doc = "# Apps\n\n* `app.route(path)` adds a route.\n* Create an `App` first.\n"
+    found = stale_at(b, base, merge, {"docs/index.md": doc})
+    assert [(s.line, s.ref, s.reason) for s in found.stale] == [(4, "App", "renamed")]
