@@ -46,6 +46,7 @@ from learnd.docs.read_python import (
     SourceLine,
     looks_like_python,
     python_references,
+    without_example_names,
 )
 from learnd.docs.references import (
     CALL,
@@ -98,6 +99,7 @@ def read_markdown(path: str, text: str) -> DocPage:
     tripwires = _tripwires(meta.get("tripwires"))
     refs = list(_tripwire_references(path, lines[:body_start], tripwires)) + reader.refs
     refs += heading_references(path, reader.headings, members=True)
+    refs = without_example_names(refs, reader.scope)
 
     title = _str_field(meta.get("title"))
     if title is None:

@@ -512,6 +512,19 @@ class _Walker(ast.NodeVisitor):
         return (head in _BUILTINS or head in self.scope.defined) and head not in self.scope.aliases
 
 
+def without_example_names(refs: list[DocReference], scope: PythonScope) -> list[DocReference]:
+    """The doc's references less bare names its own examples define.
+
+    A README whose example defines ``class App`` and then says "run the `App`
+    application" means the example's class, wherever else the package has an App.
+    """
+    return [
+        r
+        for r in refs
+        if not (r.kind in (SYMBOL, CALL) and "." not in r.name and r.name in scope.defined)
+    ]
+
+
 def _unique(refs: list[DocReference]) -> list[DocReference]:
     seen: set[DocReference] = set()
     out: list[DocReference] = []
@@ -529,4 +542,5 @@ __all__ = [
     "PythonScope",
     "SourceLine",
     "python_references",
+    "without_example_names",
 ]

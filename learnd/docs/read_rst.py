@@ -49,7 +49,13 @@ from learnd.docs.read_markdown import (
     heading_references,
     output_names,
 )
-from learnd.docs.read_python import PythonScope, SourceLine, looks_like_python, python_references
+from learnd.docs.read_python import (
+    PythonScope,
+    SourceLine,
+    looks_like_python,
+    python_references,
+    without_example_names,
+)
 from learnd.docs.references import (
     CALL,
     COMMAND,
@@ -170,7 +176,10 @@ def read_rst(path: str, text: str) -> DocPage:
     collector.refs.extend(heading_references(path, headings))
     _read_tree(doctree, collector)
     title = headings[0].text if headings else _file_title(path)
-    refs = sorted(dict.fromkeys(collector.refs), key=lambda r: r.line)
+    refs = sorted(
+        dict.fromkeys(without_example_names(collector.refs, collector.scope)),
+        key=lambda r: r.line,
+    )
     return DocPage(
         path=path,
         format="rst",

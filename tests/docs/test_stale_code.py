@@ -281,3 +281,19 @@ def test_a_variable_read_as_the_class_it_spells_says_nothing_once_no_class_is_sp
     doc = "# Apps\n\n* `app.route(path)` adds a route.\n* Create an `App` first.\n"
     found = stale_at(b, base, merge, {"docs/index.md": doc})
     assert [(s.line, s.ref, s.reason) for s in found.stale] == [(4, "App", "renamed")]
+
+
+def test_prose_naming_a_class_the_docs_example_defines_means_the_examples(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    b = repo_builder("repo")
+    base = b.commit("base", {"pkg/__init__.py": "class App: ...\nclass Response: ...\n"})
+    merge = b.commit("App is Starlette", {"pkg/__init__.py": "class Starlette: ...\n"})
+    example = "```python\nfrom pkg import Response\n\nclass App:\n    pass\n```\n\n"
+    prose = "Run the `App` application; it answers with a `Response`.\n"
+    for path, doc in (("README.md", example + prose), ("docs/index.rst", prose + "\n" + example)):
+        if path.endswith(".rst"):
+            rst_prose = prose.replace("`", "``")
+            doc = rst_prose + "\n.. code-block:: python\n\n    class App:\n        pass\n"
+        found = stale_at(b, base, merge, {path: doc})
+        assert {s.ref for s in found.stale} == {"Response"}, path
