@@ -109,12 +109,14 @@ class ApiModel:
 
     objects: dict[str, ApiObject] = field(default_factory=dict)
     _by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    _parameter_names: set[str] | None = None  # built on first use, after every add
 
     @property
     def top_level(self) -> set[str]:
         return {p.split(".", 1)[0] for p, o in self.objects.items() if o.kind == MODULE}
 
     def add(self, obj: ApiObject) -> None:
+        self._parameter_names = None
         if obj.path not in self.objects:
             self._by_name[obj.path.rsplit(".", 1)[-1]].append(obj.path)
         self.objects[obj.path] = obj
@@ -241,6 +243,12 @@ class ApiModel:
                 if obj is not None and obj not in found:
                     found.append(obj)
         return found
+
+    def takes_keyword(self, name: str) -> bool:
+        """Some callable of the package still takes a parameter called ``name``."""
+        if self._parameter_names is None:
+            self._parameter_names = {p.name for o in self.objects.values() for p in o.parameters}
+        return name in self._parameter_names
 
     def conventional_class(self, variable: str) -> ApiObject | None:
         """The one class a variable's name spells (``request`` -> ``Request``).
@@ -588,6 +596,7 @@ class _ModuleReader:
         self._add(ApiObject(f"{self.module}.{local}", ALIAS, self.path, line, target=target))
 
     def add(self, obj: ApiObject) -> None:
+        self._parameter_names = None
         self._add(obj)
 
     def _add(self, obj: ApiObject) -> None:

@@ -265,6 +265,9 @@ def _name(name: str, context: str | None, model: ApiModel) -> Verdict:
         walked = model.walk(cls, rest.split("."))
         looked_up = f"{cls.path}.{rest}"
         return Verdict(walked.status, walked.obj, looked_up=looked_up, partial=walked.partial)
+    if "." not in name and model.takes_keyword(name):
+        # `secure_proxy_ssl_header` in prose may name the keyword a function still takes.
+        return Verdict(UNKNOWN, looked_up=name)
     # Not the package's name as far as this side knows: MISSING only counts after a
     # FOUND on the base side, where it means the last object of that name is gone.
     return Verdict(MISSING, looked_up=name)

@@ -297,3 +297,19 @@ def test_prose_naming_a_class_the_docs_example_defines_means_the_examples(
             doc = rst_prose + "\n.. code-block:: python\n\n    class App:\n        pass\n"
         found = stale_at(b, base, merge, {path: doc})
         assert {s.ref for s in found.stale} == {"Response"}, path
+
+
+def test_a_bare_name_still_taken_as_a_keyword_is_not_gone(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    b = repo_builder("repo")
+    factory = "class Factory:\n    @property\n    def secure_proxy_ssl_header(self): ...\n"
+    helper = "def make_request(method, path, *, secure_proxy_ssl_header=None): ...\n"
+    base = b.commit("base", {"pkg/__init__.py": factory + helper})
+    merge = b.commit("drop the factory", {"pkg/__init__.py": helper})
+    doc = (
+        "The scheme is ``https`` over TLS or when ``secure_proxy_ssl_header`` matches.\n\n"
+        "Pass a :class:`pkg.Factory`.\n"
+    )
+    found = stale_at(b, base, merge, {"docs/web.rst": doc})
+    assert [s.line for s in found.stale] == [3]
