@@ -231,6 +231,12 @@ def _name(name: str, context: str | None, model: ApiModel) -> Verdict:
     if not name or not all(part.isidentifier() for part in name.split(".")):
         return Verdict(UNKNOWN)
     tops = model.top_level
+    if context and name.split(".")[0] in tops:
+        # Written in full (`pkg.parsers.X`): the package's own name before any reading
+        # relative to the context (which could lead through a module's `import pkg`).
+        resolved = model.resolve(name)
+        if resolved.status == FOUND and not resolved.partial:
+            return Verdict(FOUND, resolved.obj, looked_up=name, anchored=True)
     # Relative to an rst context: pkg.Client + send, then pkg + send, then as written.
     if context and not context.endswith("()"):
         parts = context.split(".")
@@ -511,10 +517,11 @@ def _module_deleted(before: Verdict, base: ApiModel, merge: ApiModel) -> bool:
         return False
     parts = before.looked_up.split(".")
     for end in range(len(parts), 1, -1):
-        prefix = ".".join(parts[:end])
-        obj = base.objects.get(prefix)
+        # Through aliases: `pkg.test_utils.pkg.parsers` is how an rst context reads it.
+        found = base.resolve(".".join(parts[:end]))
+        obj = found.obj if found.status == FOUND and not found.partial else None
         if obj is not None and obj.kind == MODULE and obj.file:
-            return prefix not in merge.objects
+            return obj.path not in merge.objects
     return False
 
 

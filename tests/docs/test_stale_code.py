@@ -313,3 +313,27 @@ def test_a_bare_name_still_taken_as_a_keyword_is_not_gone(
     )
     found = stale_at(b, base, merge, {"docs/web.rst": doc})
     assert [s.line for s in found.stale] == [3]
+
+
+def test_a_full_name_in_a_module_context_is_read_as_written_not_through_its_imports(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    b = repo_builder("repo")
+    base = b.commit(
+        "base",
+        {
+            "pkg/__init__.py": "from multidict import *\n",
+            "pkg/parsers.py": "class StreamParser:\n    pass\n",
+            "pkg/test_utils.py": "import pkg\ndef make_request(reader): ...\n",
+        },
+    )
+    merge = b.commit("drop the parsers", {"pkg/parsers.py": None})
+    doc = (
+        ".. currentmodule:: pkg.test_utils\n\n"
+        ".. function:: make_request(reader)\n\n"
+        "   :type reader: pkg.parsers.StreamParser\n"
+    )
+    found = stale_at(b, base, merge, {"docs/testing.rst": doc})
+    assert [(s.line, s.detail) for s in found.stale] == [
+        (5, "`pkg.parsers.StreamParser` was removed")
+    ]
