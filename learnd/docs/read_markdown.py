@@ -56,6 +56,7 @@ from learnd.docs.references import (
     ENV_VAR,
     FRONTMATTER,
     MEMBER,
+    MODULE,
     OPTION,
     OUTPUT,
     PATH,
@@ -275,6 +276,10 @@ _CODE_HEADING = re.compile(
     r"^(?:class\s+|def\s+)?`?(?P<name>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?:\(.*\))?`?$"
 )
 
+_MODULE_HEADING = re.compile(
+    r"^`?(?P<name>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)`?\s+(?:module|package|subpackage)$"
+)
+
 
 def heading_references(
     path: str, headings: Iterable[DocHeading], *, members: bool = False
@@ -291,6 +296,12 @@ def heading_references(
         text = heading.text.strip()
         above = [t for lv, t in reversed(trail) if lv < heading.level]
         trail = [(lv, t) for lv, t in trail if lv < heading.level] + [(heading.level, text)]
+        module = _MODULE_HEADING.match(text)
+        if module:
+            # sphinx-apidoc's "pkg.websocket module": the page is about that module.
+            name = module.group("name")
+            refs.append(DocReference(path, heading.line, MODULE, name, text, PROSE, section=text))
+            continue
         found = _CODE_HEADING.match(text)
         if not found:
             continue

@@ -337,3 +337,16 @@ def test_a_full_name_in_a_module_context_is_read_as_written_not_through_its_impo
     assert [(s.line, s.detail) for s in found.stale] == [
         (5, "`pkg.parsers.StreamParser` was removed")
     ]
+
+
+def test_an_apidoc_heading_naming_a_module_goes_stale_with_the_module(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    b = repo_builder("repo")
+    ws = "class Reader:\n    pass\n"
+    base = b.commit("base", {"pkg/__init__.py": "", "pkg/websocket.py": ws})
+    merge = b.commit("private now", {"pkg/websocket.py": None, "pkg/_ws_impl.py": ws})
+    rst = "pkg.websocket module\n--------------------\n\nThe websocket module.\n"
+    md = "# API\n\n## pkg.websocket module\n\n## Websocket module\n"
+    found = stale_at(b, base, merge, {"docs/api.rst": rst, "docs/api.md": md})
+    assert [(s.doc, s.line) for s in found.stale] == [("docs/api.md", 3), ("docs/api.rst", 1)]
