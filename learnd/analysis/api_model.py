@@ -520,9 +520,14 @@ class _ModuleReader:
         self.dynamic = False
         self.star: list[str] = []
         self.exports: list[str] | None = None
+        self._fallback = False
 
     def read(self, body: list[ast.stmt]) -> None:
+        fallbacks = _fallback_statements(body)
         for stmt in _flatten(body):
+            # An `else:`/`except:` branch's stub is what stands in when the main branch
+            # cannot run (a library not installed): it does not replace the definition.
+            self._fallback = id(stmt) in fallbacks
             if isinstance(stmt, ast.Import):
                 for alias in stmt.names:
                     local = alias.asname or alias.name.split(".")[0]
@@ -601,6 +606,8 @@ class _ModuleReader:
 
     def _add(self, obj: ApiObject) -> None:
         name = obj.path[len(self.module) + 1 :]
+        if self._fallback and name in self.names and obj.kind != ALIAS:
+            return  # a stub; a fallback import (pure Python for a C module) still counts
         if "." not in name and name not in self.names:
             self.names.append(name)
         self.objects.append(obj)
@@ -620,6 +627,19 @@ def _flatten(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield from _flatten(stmt.finalbody)
         else:
             yield stmt
+
+
+def _fallback_statements(body: list[ast.stmt]) -> set[int]:
+    """The ids of top-level statements under an ``else:`` or ``except:`` branch."""
+    found: set[int] = set()
+    for stmt in body:
+        if isinstance(stmt, ast.If):
+            found |= _fallback_statements(stmt.body)
+            found |= {id(s) for s in _flatten(stmt.orelse)}
+        elif isinstance(stmt, ast.Try):
+            found |= _fallback_statements(stmt.body)
+            found |= {id(s) for h in stmt.handlers for s in _flatten(h.body)}
+    return found
 
 
 def _targets(stmt: ast.Assign | ast.AnnAssign) -> list[ast.expr]:

@@ -76,17 +76,32 @@ def test_a_bare_name_the_package_borrowed_from_another_library_is_that_librarys(
             "pkg/compat.py": (
                 "try:\n    import django_filters\nexcept ImportError:\n    django_filters = None\n"
             ),
+            # The stub for when the library is missing does not replace the wrapper.
+            "pkg/filters.py": (
+                "from pkg.compat import django_filters\n"
+                "if django_filters:\n"
+                "    from django_filters.filterset import FilterSet as DFFilterSet\n"
+                "    class FilterSet(DFFilterSet):\n        pass\n"
+                "else:\n"
+                "    def FilterSet():\n        assert False, 'install django-filter'\n"
+            ),
         },
     )
     merge = b.commit(
         "drop the wrappers and Widget",
-        {"pkg/babel.py": None, "pkg/compat.py": None, "pkg/__init__.py": "", "pkg/core.py": ""},
+        {
+            "pkg/babel.py": None,
+            "pkg/compat.py": None,
+            "pkg/filters.py": None,
+            "pkg/__init__.py": "",
+            "pkg/core.py": "",
+        },
     )
     doc = (
         "# Translations\n\n"
         "Run the `compile_catalog` command before a release.\n\n"
         "Add `django_filters` to `INSTALLED_APPS`.\n\n"
-        "Use `Widget` to draw.\n"
+        "Use `Widget` to draw, and a `FilterSet` to filter.\n"
     )
     found = stale_at(b, base, merge, {"docs/i18n.md": doc})
     assert [(s.line, s.ref) for s in found.stale] == [(7, "Widget")]
