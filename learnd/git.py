@@ -85,6 +85,9 @@ class GitRepo:
     def __init__(self, repo: git.Repo) -> None:
         self._repo = repo
         self.root = Path(repo.working_tree_dir or repo.git_dir).resolve()
+        # Files a tree lists whose blob this clone lacks (a partial or damaged clone):
+        # left out of every listing and read, and named here so a check can say so.
+        self.unreadable: set[str] = set()
 
     @classmethod
     def open(cls, path: str | Path) -> GitRepo:
@@ -264,7 +267,9 @@ class GitRepo:
     def tree_blobs(self, commit: str, paths: Iterable[str] | None = None) -> list[TreeEntry]:
         """Every file (blob) at ``commit``, or only those named in ``paths``, by name.
 
-        Submodules (gitlinks) are not blobs and are left out.
+        Submodules (gitlinks) are not blobs and are left out, and so are files whose
+        blob the clone does not hold (``ls-tree -l`` gives "BAD" for their size): they
+        cannot be read, and are added to :attr:`unreadable` instead.
         """
         # --literal-pathspecs: a name such as ":(glob)x" or "*.md" is a name, not
         # a pattern; "--" keeps a name with a leading dash from being an option.
@@ -284,8 +289,12 @@ class GitRepo:
             if kind != b"blob":
                 continue
             path = show(raw)
-            if wanted is None or path in wanted:
-                entries.append(TreeEntry(path, sha.decode(), int(size)))
+            if wanted is not None and path not in wanted:
+                continue
+            if not size.isdigit():
+                self.unreadable.add(path)
+                continue
+            entries.append(TreeEntry(path, sha.decode(), int(size)))
         return entries
 
     def tree_of(self, commit: str) -> str:

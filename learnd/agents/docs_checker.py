@@ -88,6 +88,13 @@ def run(ctx: AgentContext) -> AgentResult:
     paths = [entry.path for entry in index.entries()]
     code = stale_code(doc_texts(paths), base_model, merge_model)
     notes = list(facts.notes)
+    if repo.unreadable:
+        shown = ", ".join(f"`{p}`" for p in sorted(repo.unreadable)[:5])
+        more = f" and {len(repo.unreadable) - 5} more" if len(repo.unreadable) > 5 else ""
+        notes.append(
+            f"{len(repo.unreadable)} file(s) are missing from this clone and were skipped: "
+            f"{shown}{more}"
+        )
     if code.preexisting:
         notes.append(
             f"{code.preexisting} code reference(s) were already broken before this PR;"

@@ -113,12 +113,14 @@ class ApiModel:
     # reference asks, and a set built from all objects per question made resolving
     # the references of a big package quadratic (minutes at 5,000 modules).
     _modules_under: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    _parameter_names: set[str] | None = None  # built on first use, after every add
 
     @property
     def top_level(self) -> set[str]:
         return {top for top, count in self._modules_under.items() if count}
 
     def add(self, obj: ApiObject) -> None:
+        self._parameter_names = None
         top = obj.path.split(".", 1)[0]
         previous = self.objects.get(obj.path)
         if previous is None:
@@ -263,6 +265,12 @@ class ApiModel:
                 if obj is not None and obj not in found:
                     found.append(obj)
         return found
+
+    def takes_keyword(self, name: str) -> bool:
+        """Some callable of the package still takes a parameter called ``name``."""
+        if self._parameter_names is None:
+            self._parameter_names = {p.name for o in self.objects.values() for p in o.parameters}
+        return name in self._parameter_names
 
     def conventional_class(self, variable: str) -> ApiObject | None:
         """The one class a variable's name spells (``request`` -> ``Request``).
@@ -461,19 +469,21 @@ def build_model(files: Iterable[tuple[str, str]]) -> ApiModel:
 
 def module_objects(name: str, path: str, text: str, *, is_package: bool) -> Iterator[ApiObject]:
     """The module itself and everything defined or imported at its top level."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, MemoryError, RecursionError):
-            # A module that does not parse is still there: its members are unknown.
-            yield ApiObject(name, MODULE, path, 1, dynamic=True)
-            return
+    parsed = _parse_tolerant(text)
+    if parsed is None:
+        # A module that does not parse is still there: its members are unknown.
+        yield ApiObject(name, MODULE, path, 1, dynamic=True)
+        return
+    tree, dropped = parsed
     # The lines as the parser numbers them: str.splitlines would also break at form
     # feeds and other separators, and shift every line after one.
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     reader = _ModuleReader(name, path, is_package, lines)
     reader.read(tree.body)
+    for line, dropped_name in dropped:
+        # A name defined on a line that had to go still exists; only its shape is lost.
+        if dropped_name not in reader.names:
+            reader.add(ApiObject(f"{name}.{dropped_name}", ATTRIBUTE, path, line))
     yield ApiObject(
         name,
         MODULE,
@@ -485,6 +495,43 @@ def module_objects(name: str, path: str, text: str, *, is_package: bool) -> Iter
         star=tuple(reader.star),
     )
     yield from reader.objects
+
+
+# Lines that old, once valid Python no longer parses with (`asyncio.async(...)` since
+# `async` became a keyword, `print x`, `except E, e`) are replaced one by one by `pass`;
+# past this many the module is too far from today's Python to read.
+_MAX_DROPPED_LINES = 40
+_TOP_LEVEL_NAME = re.compile(r"(?:(?:async\s+)?def|class)\s+([A-Za-z_]\w*)|([A-Za-z_]\w*)\s*[:=]")
+
+
+def _parse_tolerant(text: str) -> tuple[ast.Module, list[tuple[int, str]]] | None:
+    """The module's tree, with the lines today's parser rejects dropped.
+
+    Returns the tree and the top-level names those dropped lines defined, so that a
+    name never looks removed because the code around it stopped parsing; None when
+    the module cannot be read at all.
+    """
+    lines = text.split("\n")
+    dropped: list[tuple[int, str]] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(_MAX_DROPPED_LINES + 1):
+            try:
+                return ast.parse("\n".join(lines)), dropped
+            except SyntaxError as exc:
+                line = exc.lineno
+                if line is None or not 0 < line <= len(lines) or not lines[line - 1].strip():
+                    return None
+                source = lines[line - 1]
+                if not source[:1].isspace() and (found := _TOP_LEVEL_NAME.match(source)):
+                    dropped.append((line, found.group(1) or found.group(2)))
+                indent = source[: len(source) - len(source.lstrip())]
+                # `pass` keeps a block that held only this line a block; where the line
+                # continued a statement (an argument on its own line) it goes entirely.
+                lines[line - 1] = "" if source.strip() == "pass" else f"{indent}pass"
+            except (ValueError, MemoryError, RecursionError):
+                return None
+    return None
 
 
 class _ModuleReader:
@@ -499,9 +546,14 @@ class _ModuleReader:
         self.dynamic = False
         self.star: list[str] = []
         self.exports: list[str] | None = None
+        self._fallback = False
 
     def read(self, body: list[ast.stmt]) -> None:
+        fallbacks = _fallback_statements(body)
         for stmt in _flatten(body):
+            # An `else:`/`except:` branch's stub is what stands in when the main branch
+            # cannot run (a library not installed): it does not replace the definition.
+            self._fallback = id(stmt) in fallbacks
             if isinstance(stmt, ast.Import):
                 for alias in stmt.names:
                     local = alias.asname or alias.name.split(".")[0]
@@ -536,6 +588,10 @@ class _ModuleReader:
                     self.exports = _strings(stmt.value)
                     continue
                 for target_name in _assigned_names(stmt):
+                    if target_name in self.imports:
+                        # `except ImportError: x = None` after `import x`: the name is
+                        # still the import where it is installed.
+                        continue
                     value = stmt.value
                     aliased = dotted_name(value) if value is not None else None
                     if aliased and aliased.split(".")[0] in self.imports | {
@@ -572,8 +628,14 @@ class _ModuleReader:
     def _alias(self, local: str, target: str, line: int) -> None:
         self._add(ApiObject(f"{self.module}.{local}", ALIAS, self.path, line, target=target))
 
+    def add(self, obj: ApiObject) -> None:
+        self._parameter_names = None
+        self._add(obj)
+
     def _add(self, obj: ApiObject) -> None:
         name = obj.path[len(self.module) + 1 :]
+        if self._fallback and name in self.names and obj.kind != ALIAS:
+            return  # a stub; a fallback import (pure Python for a C module) still counts
         if "." not in name and name not in self.names:
             self.names.append(name)
         self.objects.append(obj)
@@ -593,6 +655,19 @@ def _flatten(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield from _flatten(stmt.finalbody)
         else:
             yield stmt
+
+
+def _fallback_statements(body: list[ast.stmt]) -> set[int]:
+    """The ids of top-level statements under an ``else:`` or ``except:`` branch."""
+    found: set[int] = set()
+    for stmt in body:
+        if isinstance(stmt, ast.If):
+            found |= _fallback_statements(stmt.body)
+            found |= {id(s) for s in _flatten(stmt.orelse)}
+        elif isinstance(stmt, ast.Try):
+            found |= _fallback_statements(stmt.body)
+            found |= {id(s) for h in stmt.handlers for s in _flatten(h.body)}
+    return found
 
 
 def _targets(stmt: ast.Assign | ast.AnnAssign) -> list[ast.expr]:

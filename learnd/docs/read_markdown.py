@@ -46,6 +46,7 @@ from learnd.docs.read_python import (
     SourceLine,
     looks_like_python,
     python_references,
+    without_example_names,
 )
 from learnd.docs.references import (
     CALL,
@@ -55,6 +56,7 @@ from learnd.docs.references import (
     ENV_VAR,
     FRONTMATTER,
     MEMBER,
+    MODULE,
     OPTION,
     OUTPUT,
     PATH,
@@ -98,6 +100,7 @@ def read_markdown(path: str, text: str) -> DocPage:
     tripwires = _tripwires(meta.get("tripwires"))
     refs = list(_tripwire_references(path, lines[:body_start], tripwires)) + reader.refs
     refs += heading_references(path, reader.headings, members=True)
+    refs = without_example_names(refs, reader.scope)
 
     title = _str_field(meta.get("title"))
     if title is None:
@@ -273,6 +276,10 @@ _CODE_HEADING = re.compile(
     r"^(?:class\s+|def\s+)?`?(?P<name>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?:\(.*\))?`?$"
 )
 
+_MODULE_HEADING = re.compile(
+    r"^`?(?P<name>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)`?\s+(?:module|package|subpackage)$"
+)
+
 
 def heading_references(
     path: str, headings: Iterable[DocHeading], *, members: bool = False
@@ -289,6 +296,12 @@ def heading_references(
         text = heading.text.strip()
         above = [t for lv, t in reversed(trail) if lv < heading.level]
         trail = [(lv, t) for lv, t in trail if lv < heading.level] + [(heading.level, text)]
+        module = _MODULE_HEADING.match(text)
+        if module:
+            # sphinx-apidoc's "pkg.websocket module": the page is about that module.
+            name = module.group("name")
+            refs.append(DocReference(path, heading.line, MODULE, name, text, PROSE, section=text))
+            continue
         found = _CODE_HEADING.match(text)
         if not found:
             continue

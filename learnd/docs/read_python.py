@@ -64,6 +64,8 @@ class PythonScope:
 
     aliases: dict[str, str] = field(default_factory=dict)  # local name -> dotted target
     values: dict[str, str] = field(default_factory=dict)  # variable -> "callee()" it holds
+    # Functions and classes the example itself defines: its own, whatever the package has.
+    defined: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,9 @@ class _Walker(ast.NodeVisitor):
         self.context = context
         self.self_owner = self_owner
         self.class_depth = 0  # inside a class the example defines, `self` is that class
+        # Classes the example defines, innermost last: their package bases ("|"-joined)
+        # and the methods they define themselves.
+        self.example_classes: list[tuple[str | None, set[str]]] = []
         self.refs: list[DocReference] = []
 
     # -- where a node sits, and what a name means
@@ -347,9 +352,19 @@ class _Walker(ast.NodeVisitor):
         bases = [self._meaning(b) for b in (dotted_name(base) for base in node.bases) if b]
         for base in node.bases:
             self.visit(base)
+        if self.class_depth == 0:
+            self._define(node.name)
+        own = {
+            stmt.name
+            for stmt in node.body
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        }
+        package_bases = [b for b in bases if not self._builtin(b)]
+        self.example_classes.append(("|".join(package_bases) or None, own))
         self.class_depth += 1
         self._class_body(node, bases)
         self.class_depth -= 1
+        self.example_classes.pop()
 
     def _class_body(self, node: ast.ClassDef, bases: list[str]) -> None:
         for stmt in node.body:
@@ -366,6 +381,8 @@ class _Walker(ast.NodeVisitor):
         args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
         if self._own_method(args) and not node.name.startswith("__"):
             self._add(node, MEMBER, node.name, f"def {node.name}", owner=self.self_owner)
+        elif self.class_depth == 0:
+            self._define(node.name)
         for arg in args:
             annotation = dotted_name(arg.annotation) if arg.annotation is not None else None
             if annotation is not None and not self._builtin(annotation):
@@ -395,17 +412,20 @@ class _Walker(ast.NodeVisitor):
                 args = args[1:]
             positional = -1 if starred else len(args)
             head, _, rest = callee.partition(".")
-            if head == "self" and rest and self.self_owner is not None and self.class_depth == 0:
-                # `self.get_queryset()` in a section about a class: that class's method.
+            if head == "self" and rest and (owner := self._self_class(rest)) is not None:
+                # `self.get_queryset()` in a section about a class: that class's method;
+                # in an example's subclass, its package base's (unless it defines it).
                 first = rest.split(".")[0]
                 self._add(
                     node,
                     MEMBER,
                     first,
                     f"self.{first}",
-                    owner=self.self_owner,
+                    owner=owner,
                     keywords=keywords if "." not in rest else (),
                 )
+            elif head == "self" and self.class_depth > 0:
+                pass  # the example's own class: its own methods, or a base learnd cannot see
             elif head in self.scope.values and rest and "." not in rest:
                 # A method called on a value of known origin: `c.send(req, stream=True)`.
                 self._add(
@@ -436,6 +456,13 @@ class _Walker(ast.NodeVisitor):
             self.visit(arg)
         for kw in node.keywords:
             self.visit(kw.value)
+
+    def _self_class(self, rest: str) -> str | None:
+        """The class ``self.rest(...)`` is called on, when the doc makes it known."""
+        if self.class_depth == 0:
+            return self.self_owner
+        owner, own = self.example_classes[-1] if self.example_classes else (None, set())
+        return None if owner is None or rest.split(".")[0] in own else owner
 
     def _own_method(self, args: list[ast.arg]) -> bool:
         """A method of the section's class written on its own: `def x(self, ...)`."""
@@ -474,9 +501,28 @@ class _Walker(ast.NodeVisitor):
         first = rest.split(".")[0]
         self._add(node, ATTRIBUTE, first, text, owner=self.scope.values[head])
 
+    def _define(self, name: str) -> None:
+        self.scope.aliases.pop(name, None)
+        self.scope.values.pop(name, None)
+        self.scope.defined.add(name)
+
     def _builtin(self, callee: str) -> bool:
+        """A name that is not the package's: a builtin, or the example's own definition."""
         head = callee.split(".")[0]
-        return head in _BUILTINS and head not in self.scope.aliases
+        return (head in _BUILTINS or head in self.scope.defined) and head not in self.scope.aliases
+
+
+def without_example_names(refs: list[DocReference], scope: PythonScope) -> list[DocReference]:
+    """The doc's references less bare names its own examples define.
+
+    A README whose example defines ``class App`` and then says "run the `App`
+    application" means the example's class, wherever else the package has an App.
+    """
+    return [
+        r
+        for r in refs
+        if not (r.kind in (SYMBOL, CALL) and "." not in r.name and r.name in scope.defined)
+    ]
 
 
 def _unique(refs: list[DocReference]) -> list[DocReference]:
@@ -496,4 +542,5 @@ __all__ = [
     "PythonScope",
     "SourceLine",
     "python_references",
+    "without_example_names",
 ]

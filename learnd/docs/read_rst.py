@@ -49,7 +49,13 @@ from learnd.docs.read_markdown import (
     heading_references,
     output_names,
 )
-from learnd.docs.read_python import PythonScope, SourceLine, looks_like_python, python_references
+from learnd.docs.read_python import (
+    PythonScope,
+    SourceLine,
+    looks_like_python,
+    python_references,
+    without_example_names,
+)
 from learnd.docs.references import (
     CALL,
     COMMAND,
@@ -93,6 +99,15 @@ _DECLARATIONS = frozenset(
         "decorator",
         "staticmethod",
         "classmethod",
+        "decoratormethod",
+        "type",
+        # sphinxcontrib-asyncio, which asyncio projects document their coroutines with
+        "coroutinefunction",
+        "coroutinemethod",
+        "corofunction",
+        "coromethod",
+        "cofunction",
+        "comethod",
     }
 )
 _CODE_DIRECTIVES = frozenset({"code-block", "code", "sourcecode", "ipython"})
@@ -161,7 +176,10 @@ def read_rst(path: str, text: str) -> DocPage:
     collector.refs.extend(heading_references(path, headings))
     _read_tree(doctree, collector)
     title = headings[0].text if headings else _file_title(path)
-    refs = sorted(dict.fromkeys(collector.refs), key=lambda r: r.line)
+    refs = sorted(
+        dict.fromkeys(without_example_names(collector.refs, collector.scope)),
+        key=lambda r: r.line,
+    )
     return DocPage(
         path=path,
         format="rst",
@@ -465,6 +483,7 @@ class _Declaration(Directive):
                 owner=owner,
                 role=role,
                 keywords=documented or (),
+                keyword_lines=_parameter_lines(self.block_text, self.lineno, documented or ()),
             )
         nested_class = role in ("class", "autoclass", "exception", "autoexception") and name
         if nested_class:
@@ -511,6 +530,25 @@ def _read_fields(holder: nodes.Element, collector: _Collector) -> None:
                 continue  # `str`, `int`, `bool`, `or`: builtins and words, never the package's
             line = collector.locate(name, _line_hint(item))
             collector.add(line, SYMBOL, name, name, PROSE, owner=owner, role=words[0])
+
+
+def _parameter_lines(block: str, first: int, names: tuple[str, ...]) -> tuple[int, ...]:
+    """Each parameter's own line in a signature continued over lines with ``\\``.
+
+    A dropped keyword then points at the line that lists it. Empty (the directive's
+    line for all) when a name cannot be placed.
+    """
+    head = block.split("\n\n", 1)[0]
+    start = head.find("(")
+    if start < 0:
+        return ()
+    lines: list[int] = []
+    for name in names:
+        found = re.search(rf"[(,*\s]{re.escape(name)}\s*[=:,)\\]", head[start:])
+        if found is None:
+            return ()
+        lines.append(first + head.count("\n", 0, start + found.start() + 1))
+    return tuple(lines)
 
 
 def documented_parameters(signature: str) -> tuple[str, ...] | None:

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from learnd.analysis.api_model import (
+    ALIAS,
     CLASS,
     FOUND,
     FUNCTION,
@@ -52,6 +53,7 @@ from learnd.docs.references import (
     CALL,
     IMPORT,
     MEMBER,
+    PYTHON,
     SYMBOL,
     DocReference,
 )
@@ -135,13 +137,39 @@ def resolve_references(refs: Iterable[DocReference], base: ApiModel, merge: ApiM
                 found = _renamed_member(ref, before.obj, merge) or _dropped_own_member(
                     ref, before.obj, merge
                 )
+                if found is None and _module_deleted(before, base, merge):
+                    found = explain(ref, before, Verdict(MISSING), base, merge)
                 if found is not None:
                     stale.append(found)
+        elif (gone := _owner_gone(ref, before, base, merge)) is not None:
+            stale.append(gone)
         elif before.anchored and (before.status == MISSING or before.rejected):
             after = judge(ref, merge)
             if not after.fits:
                 preexisting.append(ref)
+    stale = _imports_carry_moves(stale)
     return Resolved(tuple(_whole_statements(stale, calls)), tuple(preexisting), checked)
+
+
+def _imports_carry_moves(stale: list[StaleReference]) -> list[StaleReference]:
+    """A name that only moved is fixed on its import line, not on every use.
+
+    ``from pkg.app import Starlette`` is stale once ``pkg.app`` moves; ``app =
+    Starlette()`` below it is right again as soon as the import is, so it is not
+    listed. Uses of a renamed or removed name do need rewriting and stay.
+    """
+    imported = {item.ref.name for item in stale if item.ref.kind == IMPORT}
+    return [
+        item
+        for item in stale
+        if not (
+            item.reason == MOVED
+            and item.ref.kind in (SYMBOL, CALL)
+            and item.ref.context == PYTHON
+            and item.ref.text.split(".")[0] != item.ref.name.split(".")[0]
+            and any(item.ref.name == n or item.ref.name.startswith(n + ".") for n in imported)
+        )
+    ]
 
 
 def _whole_statements(
@@ -168,8 +196,12 @@ def _whole_statements(
 
 def historical(doc: str) -> bool:
     """A changelog or release notes: it records what names were, and must keep them."""
-    stem = doc.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower().replace("_", "-")
-    return stem in _HISTORY_STEMS or any(word in stem for word in _HISTORY_WORDS)
+    *folders, name = doc.lower().replace("_", "-").split("/")
+    stem = name.rsplit(".", 1)[0]
+    # A folder of them, one page per version (docs/releases/v2.2.0.rst), is history too.
+    return any(f in _HISTORY_STEMS for f in folders) or (
+        stem in _HISTORY_STEMS or any(word in stem for word in _HISTORY_WORDS)
+    )
 
 
 _HISTORY_STEMS = frozenset({"changes", "history", "news", "releases", "whatsnew"})
@@ -198,6 +230,12 @@ def _name(name: str, context: str | None, model: ApiModel) -> Verdict:
     name = name.strip().removesuffix("()")
     if not name or not all(part.isidentifier() for part in name.split(".")):
         return Verdict(UNKNOWN)
+    if context and model.has_top_level(name.split(".")[0]):
+        # Written in full (`pkg.parsers.X`): the package's own name before any reading
+        # relative to the context (which could lead through a module's `import pkg`).
+        resolved = model.resolve(name)
+        if resolved.status == FOUND and not resolved.partial:
+            return Verdict(FOUND, resolved.obj, looked_up=name, anchored=True)
     # Relative to an rst context: pkg.Client + send, then pkg + send, then as written.
     if context and not context.endswith("()"):
         parts = context.split(".")
@@ -215,17 +253,43 @@ def _name(name: str, context: str | None, model: ApiModel) -> Verdict:
         # A plain word (`get`, `run`, `request`) names too much to be this package's.
         return Verdict(UNKNOWN, looked_up=name)
     found = model.named(name)
+    if found and "." not in name and all(_borrowed(o, name, model) for o in found):
+        # Only the package's wrappers of another library's name (`import django_filters`,
+        # `class compile_catalog(babel.compile_catalog)`): a bare mention means that
+        # library's, which the package dropping its wrapper does not change.
+        return Verdict(UNKNOWN, looked_up=name)
     if found:
         return Verdict(FOUND, found[0], looked_up=name)
     head, _, rest = name.partition(".")
-    cls = model.conventional_class(head) if rest and head[:1].islower() else None
-    if cls is not None:
+    if rest and head[:1].islower():
+        cls = model.conventional_class(head)
+        if cls is None:
+            # `app.route` with no class `app` spells: a guess that no longer holds
+            # (App became Starlette) says nothing about `route`.
+            return Verdict(UNKNOWN, looked_up=name)
         walked = model.walk(cls, rest.split("."))
         looked_up = f"{cls.path}.{rest}"
         return Verdict(walked.status, walked.obj, looked_up=looked_up, partial=walked.partial)
+    if "." not in name and model.takes_keyword(name):
+        # `secure_proxy_ssl_header` in prose may name the keyword a function still takes.
+        return Verdict(UNKNOWN, looked_up=name)
     # Not the package's name as far as this side knows: MISSING only counts after a
     # FOUND on the base side, where it means the last object of that name is gone.
     return Verdict(MISSING, looked_up=name)
+
+
+def _borrowed(obj: ApiObject, name: str, model: ApiModel) -> bool:
+    """An import of another library's ``name``, or a class wrapping its class of that name."""
+    if obj.kind == ALIAS:
+        targets = [obj.target or ""]
+    elif obj.kind == CLASS:
+        targets = list(obj.bases)
+    else:
+        return False
+    return any(
+        t.rsplit(".", 1)[-1] == name and not model.has_top_level(t.split(".", 1)[0])
+        for t in targets
+    )
 
 
 def _owner_class(owners: str, model: ApiModel) -> list[ApiObject]:
@@ -418,6 +482,49 @@ def _renamed_member(ref: DocReference, old: ApiObject, merge: ApiModel) -> Stale
                 _rewrite(written, short, new),
             )
     return None
+
+
+def _owner_gone(
+    ref: DocReference, before: Verdict, base: ApiModel, merge: ApiModel
+) -> StaleReference | None:
+    """``Factory.shutdown`` that never existed, on a class ``Factory`` the PR removes.
+
+    The member was already wrong at the base, but the line stood on its class; once
+    the class is gone too, nothing the line names holds, and this PR took the rest.
+    """
+    if before.status != MISSING or ref.kind not in (SYMBOL, CALL) or "." not in ref.name:
+        return None
+    parent_name = ref.name.rpartition(".")[0]
+    parent = replace(ref, kind=SYMBOL, name=parent_name, text=parent_name, keywords=())
+    held = judge(parent, base)
+    if not held.fits or held.obj is None or held.obj.kind != CLASS:
+        return None
+    after = judge(parent, merge)
+    if after.status != MISSING:
+        return None
+    item = explain(parent, held, after, base, merge)
+    return replace(item, ref=replace(item.ref, text=ref.text))
+
+
+def _module_deleted(before: Verdict, base: ApiModel, merge: ApiModel) -> bool:
+    """The reference names one of the package's own modules, and that module is gone.
+
+    A star import of another library (``from multidict import *``) makes any name
+    missing from the package unknown, since that library might provide it; a module
+    file the package deleted is not something another library's names bring back.
+    Only a name written through the module counts: ``pkg.Client`` may still lead to
+    a class whose module was deleted, ``pkg.client.Client`` cannot.
+    """
+    if not before.anchored or before.looked_up is None:
+        return False
+    parts = before.looked_up.split(".")
+    for end in range(len(parts), 1, -1):
+        # Through aliases: `pkg.test_utils.pkg.parsers` is how an rst context reads it.
+        found = base.resolve(".".join(parts[:end]))
+        obj = found.obj if found.status == FOUND and not found.partial else None
+        if obj is not None and obj.kind == MODULE and obj.file:
+            return obj.path not in merge.objects
+    return False
 
 
 def _dropped_own_member(

@@ -478,3 +478,29 @@ def test_a_partial_run_names_what_is_missing_on_stdout(
         "missing: ExistingDocsChecker: agent exited with status 3 without writing a sentinel"
         in result.stdout
     )
+
+
+def test_a_clone_missing_a_blob_skips_that_file_with_one_line(
+    repo_builder: Callable[[str], Any], learnd_cli: Callable[..., Any]
+) -> None:
+    # A partial or damaged clone (a mirror without its largest images): git lists
+    # the file but cannot read it. The docs check must read everything else.
+    b = repo_builder("partial")
+    b.commit(
+        "init",
+        {
+            "src/parser.py": PARSER_V1,
+            "docs/parsing.md": DOC,
+            "docs/logo.png": bytes(range(256)) * 8,
+            "docs/logo.md": "# Logo\n\n![logo](logo.png)\n",
+        },
+    )
+    b.commit("rename parse_file (#5)", {"src/parser.py": PARSER_V2})
+    blob = b.git("rev-parse", "HEAD:docs/logo.png").strip()
+    (b.root / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    data = learnd_cli("learn", "--repo", str(b.root), "--json").json()
+    checker = data["agents"]["ExistingDocsChecker"]
+    assert checker["status"] == "ok", checker
+    report = Path(checker["output"]).read_text()
+    assert "`docs/parsing.md:9` `parse_file`" in report  # the stale line is still found
+    assert "- 1 file(s) are missing from this clone and were skipped: `docs/logo.png`\n" in report
