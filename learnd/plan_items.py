@@ -233,11 +233,14 @@ def edits_of(item: DocItem) -> tuple[tuple[Edit, ...], str]:
     if item.action == DELETE_STALE:
         return (), "a doc whose subject is gone is deleted or rewritten by a person"
     if item.action == UPDATE_REFERENCES:
+        # A line that still names something gone after the known fixes would read as
+        # fixed and still be broken: it is left to a person, like a line of only such.
+        unfixable = {(s.ref.doc, s.ref.line) for s in item.stale if s.replacement is None}
         edits = tuple(
             Edit(REPLACE_LINE, doc, line=n, old=old, new=new)
             for doc, lines in fixed_lines(item).items()
             for n, (old, new) in sorted(lines.items())
-            if new != old
+            if new != old and (doc, n) not in unfixable
         )
         gone = sum(1 for s in item.stale if s.replacement is None)
         if edits:

@@ -99,6 +99,11 @@ RENAME_EDIT, REMOVE_EDIT, DELETE_EDIT, SIGNATURE_EDIT, PATHS_EDIT, CALLS_EDIT = 
     "paths",
     "calls",
 )
+# Edits of different kinds that meet on one doc line (a name removed from an import
+# of a module that moved): one item for that page, or two items would each rewrite
+# the same line their own way.
+MIXED_EDIT = "mixed"
+_LINE_EDITS = (RENAME_EDIT, REMOVE_EDIT, SIGNATURE_EDIT, PATHS_EDIT, CALLS_EDIT)
 USER_FACING = (ch.CLI_COMMAND, ch.CLI_OPTION, ch.ENV_VAR, ch.CONFIG_KEY)
 SILENTLY_IGNORED = (ch.ENV_VAR, ch.CONFIG_KEY)
 
@@ -248,7 +253,9 @@ class _Gaps:
 
     def merge_edits(self) -> None:
         """One item per doc page and kind of edit; pages by folder beyond the budget."""
-        for kind in (RENAME_EDIT, REMOVE_EDIT, DELETE_EDIT, SIGNATURE_EDIT, PATHS_EDIT, CALLS_EDIT):
+        self._mix_shared_lines()
+        kinds = (RENAME_EDIT, REMOVE_EDIT, DELETE_EDIT, SIGNATURE_EDIT, PATHS_EDIT, CALLS_EDIT)
+        for kind in (*kinds, MIXED_EDIT):
             raw = self.edits.get(kind, [])
             if not raw:
                 continue
@@ -257,6 +264,21 @@ class _Gaps:
                 self.items.append(
                     members[0] if len(members) == 1 else _merged(kind, label, members)
                 )
+
+    def _mix_shared_lines(self) -> None:
+        """The edits of a page whose lines two kinds of edit both change, as one kind."""
+        kinds_of_line: dict[tuple[str, int], set[str]] = defaultdict(set)
+        for kind in _LINE_EDITS:
+            for item in self.edits.get(kind, []):
+                for line in item.stale:
+                    kinds_of_line[(line.ref.doc, line.ref.line)].add(kind)
+        shared = {doc for (doc, _), kinds in kinds_of_line.items() if len(kinds) > 1}
+        if not shared:
+            return
+        for kind in _LINE_EDITS:
+            items = self.edits.get(kind, [])
+            self.edits[kind] = [i for i in items if not {s.ref.doc for s in i.stale} & shared]
+            self.edits[MIXED_EDIT] += [i for i in items if {s.ref.doc for s in i.stale} & shared]
 
     # -- removed and renamed names -------------------------------------------------
 
@@ -268,8 +290,20 @@ class _Gaps:
     def renamed(self, symbol: SymbolChange) -> None:
         old = bare_name(symbol.old_name or symbol.name)
         new = symbol.short_name
-        refs = self.take_stale(old)
         where = f"{symbol.path}:{symbol.line}"
+        if old == new:
+            # Only its module changed: a doc naming it bare is still right, and one naming
+            # the old module is the resolver's finding, with the new module's path.
+            moved_from = symbol.old_path or "its old module"
+            self.skip(
+                f"{_kind_word(symbol).capitalize()} {_code(symbol, new)} moved from "
+                f"{code_span(moved_from)} to {code_span(symbol.path)}",
+                "its name is unchanged; a doc line naming its old module is listed with "
+                "that module",
+                symbol,
+            )
+            return
+        refs = self.take_stale(old)
         if not refs:
             self.skip(
                 f"{_kind_word(symbol).capitalize()} {_code(symbol, old)} renamed to "
@@ -962,6 +996,7 @@ def _merged(kind: str, label: str, members: Sequence[DocItem]) -> DocItem:
         DELETE_EDIT: f"Delete or retire {where}",
         SIGNATURE_EDIT: f"Update the documented signatures of {names} in {where}",
         PATHS_EDIT: f"Fix file paths in {where}",
+        MIXED_EDIT: f"Fix references to {names} in {where}",
     }.get(kind, f"Fix references in {where}")
     whys = list(dict.fromkeys(item.why for item in members))
     why = " ".join(whys[:3]) + (f" And {len(whys) - 3:,} more like these." if len(whys) > 3 else "")

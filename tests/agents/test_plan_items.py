@@ -55,6 +55,7 @@ def _items() -> tuple[DocItem, DocItem]:
         stale=(
             _stale(3, "Call `make_widget()` or `old_size()`.\n", "make_widget", "create_widget"),
             _stale(3, "Call `make_widget()` or `old_size()`.\n", "old_size", None),
+            _stale(5, "Then `make_widget()` again.\n", "make_widget", "create_widget"),
             _stale(7, "`gone()` is gone.\n", "gone", None),
         ),
     )
@@ -79,11 +80,12 @@ def test_edits_replace_only_lines_with_a_known_fix_and_keys_are_stable() -> None
         RULE_TRIPWIRE,
         "docs/b.md",
     )
-    # Line 3 keeps the name with no replacement as written; line 7 has nothing to apply.
+    # Only line 5 is wholly fixed by a known replacement: line 3 would still name the
+    # gone `old_size()`, and line 7 has nothing to apply.
     [edit] = s.edits
-    assert (edit.op, edit.line) == (REPLACE_LINE, 3)
-    assert edit.old == "Call `make_widget()` or `old_size()`."
-    assert edit.new == "Call `create_widget()` or `old_size()`."
+    assert (edit.op, edit.line) == (REPLACE_LINE, 5)
+    assert edit.old == "Then `make_widget()` again."
+    assert edit.new == "Then `create_widget()` again."
     assert s.signature == "stale-reference:gone,make_widget,old_size"
     assert w.edits[0].op == ADD_TRIPWIRE and w.edits[0].warning == "Pass a name."
     assert "create_widget" in w.cites

@@ -283,3 +283,33 @@ def test_a_rename_with_a_mostly_same_body_is_renamed_not_removed_and_added(
     assert "+Read with `pkg.store.load_rows()`." in plan
     assert "Remove references to `fetch_rows()`" not in plan
     assert "Document `load_rows" not in plan
+
+
+def test_one_doc_line_two_kinds_of_edit_is_one_item(
+    repo_builder: Callable[[str], Any], learnd_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    """A module moved and one of the names a doc imports from it removed: the import
+    line needs both fixes, so its page gets one item and one diff, not an item per kind
+    of edit each rewriting the same line its own way."""
+    b = repo_builder("pkg")
+    events = "# Events\n\nSet it up:\n\n```python\nfrom pkg.lifespan import Context\n```\n"
+    lifespan = (
+        "class Context:\n    def enter(self):\n        return self\n\n\n"
+        "def lifespan(app):\n    return app\n"
+    )
+    _merge(
+        b,
+        {"pkg/__init__.py": "", "pkg/lifespan.py": lifespan, "docs/events.md": events},
+        {
+            "pkg/lifespan.py": None,
+            "pkg/middleware/__init__.py": "",
+            "pkg/middleware/lifespan.py": "def lifespan(app):\n    return app\n",
+        },
+    )
+    plan, gaps, _ = _learn(b, learnd_cli, tmp_path)
+    on_line = [i for i in gaps.items if any(s.ref.doc == "docs/events.md" for s in i.stale)]
+    assert len(on_line) == 1, _items(plan)
+    [item] = on_line
+    assert {s.ref.line for s in item.stale} == {6}
+    assert len({(s.ref.ref, s.fate) for s in item.stale}) == 2  # the move and the removal
+    assert plan.count("+++ b/docs/events.md") == 1
