@@ -30,6 +30,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from learnd.github.settings import GitHubSettings
+
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "ghs_" + "b3nch" * 8
 MAINTAINER = "ghp_" + "m41nt" * 8
@@ -146,7 +148,14 @@ def main() -> int:
                 return 1
             issue = json.loads(out.stdout)["published"]["issue"]
             [found] = [i for i in fake.issues(SLUG) if i.number == issue]
-            body = re.sub(r"^- \[ \] ", "- [x] ", str(found.body), flags=re.M)
+            # The renames' boxes: the plan also proposes a tripwire for the pattern,
+            # which the plain script below would not write.
+            body = re.sub(
+                r"^- \[ \] (\*\*Action:\*\* UPDATE_REFERENCES)",
+                r"- [x] \1",
+                str(found.body),
+                flags=re.M,
+            )
             request = urllib.request.Request(
                 f"{fake.api_url}/repos/{SLUG}/issues/{issue}",
                 data=json.dumps({"body": body}).encode(),
@@ -188,20 +197,31 @@ def main() -> int:
             git(plain, "fetch", "-q", "origin")
             same = git(plain, "diff", "--stat", "HEAD", "origin/learnd/docs-for-1", "--", "docs")
             same = same.strip()
+            # git grep exits 1 when nothing matches: every old name was renamed.
+            left = subprocess.run(
+                ["git", "grep", "-c", "make_part_", "origin/learnd/docs-for-1", "--", "docs"],
+                cwd=plain,
+                capture_output=True,
+                text=True,
+            ).stdout
+            left_count = sum(int(line.rsplit(":", 1)[1]) for line in left.splitlines() if line)
         finally:
             fake.stop()
-    print(f"plan: {ticked} items ticked; learnd apply applied {applied}")
+    print(
+        f"plan: {args.items} renamed functions quoted in the docs; {ticked} grouped item(s) "
+        f"ticked, learnd apply applied {applied}; old names left on its branch: {left_count}"
+    )
     print(f"learnd apply (process, wall clock): {took:.2f} s, {requests} GitHub requests")
-    # GitHub asks for a second between writes (learnd.github.settings.write_spacing):
-    # n writes cost at least n - 1 seconds of waiting, whatever the plan's size.
-    spacing = max(writes - 1, 0) * 1.0
+    # GitHub asks for a second between writes (learnd.github.settings: write_spacing),
+    # after a burst of write_burst: n writes wait about n - burst seconds.
+    spacing = max(writes - GitHubSettings().write_burst, 0) * GitHubSettings().write_spacing
     print(
         f"  of which: start-up and imports {floor:.2f} s, write spacing {spacing:.0f} s "
         f"({writes} writes), the rest {max(took - floor - spacing, 0):.2f} s"
     )
     print(f"plain edits + git commit: {committed:.3f} s; + git push to a branch: {pushed:.3f} s")
     print(f"same docs on both branches: {'yes' if not same else 'no: ' + same}")
-    return 0 if applied == args.items and not same else 1
+    return 0 if applied == ticked and not left_count and not same else 1
 
 
 if __name__ == "__main__":

@@ -157,7 +157,8 @@ class GitHubClient:
             per_page=PER_PAGE,
             retry=None,
             seconds_between_requests=0,
-            seconds_between_writes=settings.write_spacing,
+            # Writes are paced here (_pace_write), with a small burst allowed.
+            seconds_between_writes=0,
             api_version=API_VERSION,
         )
         self._requester = self._github.requester
@@ -169,6 +170,10 @@ class GitHubClient:
         self._base_path = base.path.rstrip("/")
         self.host = base.netloc
         self._requests = 0
+        # A token bucket for writes: ``write_burst`` tokens, one back each
+        # ``write_spacing`` seconds.
+        self._write_tokens = float(max(1, settings.write_burst))
+        self._write_refilled = clock()
         self._rate: RateLimitStatus | None = None
         self._login: str | None = None
 
@@ -261,6 +266,8 @@ class GitHubClient:
             if etag is not None:
                 request_headers["If-None-Match"] = etag
             self._requests += 1
+            if verb != "GET":
+                self._pace_write()
             try:
                 status, raw_headers, text = self._requester.requestJson(
                     verb, url, parameters=parameters, headers=request_headers, input=body
@@ -407,6 +414,23 @@ class GitHubClient:
             if found is not None:
                 return found
         return None
+
+    def _pace_write(self) -> None:
+        """Wait, if need be, so that writes keep GitHub's pace: at most ``write_burst``
+        at once, then one each ``write_spacing`` seconds."""
+        spacing = self.settings.write_spacing
+        if spacing <= 0:
+            return
+        burst = float(max(1, self.settings.write_burst))
+        now = self._clock()
+        self._write_tokens = min(burst, self._write_tokens + (now - self._write_refilled) / spacing)
+        self._write_refilled = now
+        if self._write_tokens < 1.0:
+            wait = (1.0 - self._write_tokens) * spacing
+            self._sleep(wait)
+            self._write_tokens = 1.0
+            self._write_refilled = self._clock()
+        self._write_tokens -= 1.0
 
     def _ask_login(self) -> str:
         if self.token_kind != "installation":

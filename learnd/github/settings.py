@@ -25,9 +25,12 @@ class GitHubSettings:
     comment_on_pr: bool = False
     publish_empty: bool = False
     trust_all_commenters: bool = False
-    # GitHub asks integrations to space content-creating requests at least a second
-    # apart to stay clear of secondary rate limits; tests set 0.
+    # GitHub asks integrations making many writes to space them at least a second
+    # apart, to stay clear of secondary rate limits; tests set 0. A short burst of
+    # ``write_burst`` writes goes out at once (a docs PR is a tree, a commit, a ref,
+    # the PR and a comment): the sustained pace stays one write a ``write_spacing``.
     write_spacing: float = 1.0
+    write_burst: int = 3
     # Seconds for one HTTP request (connect and each read) before it counts as failed.
     request_timeout: int = 30
 

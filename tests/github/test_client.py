@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 
 import pytest
@@ -285,16 +284,42 @@ def test_the_token_never_leaves_in_urls_bodies_messages_or_logs(
 
 
 def test_writes_are_spaced_apart(
-    make_client: Callable[..., GitHubClient], world: World, fake_github: FakeGitHub
+    make_client: Callable[..., GitHubClient],
+    world: World,
+    fake_github: FakeGitHub,
+    clock: FakeClock,
 ) -> None:
-    client = make_client(write_spacing=0.2)
+    client = make_client(write_spacing=0.2, write_burst=1)
     issue = fake_github.add_issue(world.slug, title="t", user="octocat")
     path = f"/repos/{world.slug}/issues/{issue.number}"
-    started = time.monotonic()
     client.patch(path, {"body": "one"})
     client.get(path)  # reads are not spaced
     client.patch(path, {"body": "two"})
-    assert time.monotonic() - started >= 0.2
+    assert len(clock.sleeps) == 1 and 0.19 < clock.sleeps[0] <= 0.2
+
+
+def test_a_short_burst_of_writes_goes_at_once_then_the_pace_holds(
+    make_client: Callable[..., GitHubClient],
+    world: World,
+    fake_github: FakeGitHub,
+    clock: FakeClock,
+) -> None:
+    """Three writes go out at once (a docs PR's tree, commit and ref); the fourth and
+    fifth wait a spacing each, so the sustained pace stays one write per spacing."""
+    client = make_client(write_spacing=0.5, write_burst=3)
+    issue = fake_github.add_issue(world.slug, title="t", user="octocat")
+    path = f"/repos/{world.slug}/issues/{issue.number}"
+    for n in range(3):
+        client.patch(path, {"body": str(n)})
+    assert clock.sleeps == []
+    client.patch(path, {"body": "3"})
+    client.patch(path, {"body": "4"})
+    assert len(clock.sleeps) == 2 and all(0.49 < s <= 0.5 for s in clock.sleeps)
+    # Idle for a while: the burst is back.
+    clock.now += 10
+    for n in range(3):
+        client.patch(path, {"body": f"again {n}"})
+    assert len(clock.sleeps) == 2
 
 
 @pytest.mark.parametrize("ghe", [False, True])
