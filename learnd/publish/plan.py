@@ -32,6 +32,7 @@ from learnd.pipeline.roster import (
     TRIPWIRES_OUTPUT,
 )
 from learnd.pipeline.rundir import RunDir
+from learnd.plan_items import without_item_markers
 
 RUN_DETAILS_SUMMARY = "Run details"
 # Headings that only label what follows: the context line, the counts, the items.
@@ -45,9 +46,11 @@ class ReaderPlan:
     run_details: str  # a collapsed <details> block
 
     def whole(self) -> str:
-        """The plan as one document (a file, stdout): title, body, run details."""
+        """The plan as one document (a file, stdout): title, body, run details, without
+        the items' keys: only ticks in a GitHub issue are read by them, and in a
+        terminal they are noise."""
         title = f"# {self.title}\n\n" if self.title else ""
-        return f"{title}{self.body.rstrip()}\n\n{self.run_details}\n"
+        return without_item_markers(f"{title}{self.body.rstrip()}\n\n{self.run_details}\n")
 
 
 def reader_plan(result: RunResult) -> ReaderPlan:

@@ -381,6 +381,9 @@ def test_demo_builds_a_repository_and_learns_from_it(
     assert shown.stdout.split("<details>")[0] == published.split("<details>")[0]
     assert "## Context" not in shown.stdout and "<summary>Run details</summary>" in shown.stdout
     assert "demo: plan written to" in shown.stderr
+    # The items' keys are for ticks in a GitHub issue; a file or a terminal gets none.
+    assert "learnd:item" not in shown.stdout and "learnd:item" not in published
+    assert "learnd:item" in Path(data["plan_path"]).read_text()  # the run keeps them
 
 
 def test_a_repository_without_docs_still_gets_a_plan(
