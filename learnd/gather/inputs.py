@@ -144,23 +144,22 @@ def gather_inputs(repo: GitRepo, target: LearnTarget, run_dir: RunDir) -> list[s
 def gather_review(run_dir: RunDir, fetch: Callable[[], Mapping[str, Any]]) -> bool:
     """Fetch the review discussion into ``review-comments.json`` unless a sound copy is
     there (a resumed run costs no requests for it); True when it was fetched."""
-    path = run_dir.inputs / REVIEW_COMMENTS
-    if valid_sentinel(path) is not None:
-        return False
-    started = utc_now()
-    atomic_write_json(path, fetch())
-    seal_file(path, writer=GATHERER, started=started)
-    return True
+    return _gather_once(run_dir, REVIEW_COMMENTS, fetch)
 
 
 def gather_review_history(run_dir: RunDir, build: Callable[[], Mapping[str, Any]]) -> bool:
     """Write ``review-history.json`` unless a sound copy is there: a resumed run keeps
     the history its first attempt ranked by. True when it was written."""
-    path = run_dir.inputs / REVIEW_HISTORY
+    return _gather_once(run_dir, REVIEW_HISTORY, build)
+
+
+def _gather_once(run_dir: RunDir, name: str, make: Callable[[], Mapping[str, Any]]) -> bool:
+    """``inputs/<name>`` from ``make()``, sealed, unless a sealed copy is there already."""
+    path = run_dir.inputs / name
     if valid_sentinel(path) is not None:
         return False
     started = utc_now()
-    atomic_write_json(path, build())
+    atomic_write_json(path, make())
     seal_file(path, writer=GATHERER, started=started)
     return True
 
