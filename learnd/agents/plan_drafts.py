@@ -123,7 +123,8 @@ def references(
         # in them, so a line of ``` cannot end the block and turn the rest into markdown.
         out += [*fenced(unified_diff(doc, changed), "diff"), ""]
         if gone and say_gone:
-            out += [*gone, "", "Rewrite or delete the lines that name them.", ""]
+            # A name gone from several lines of the page is said once.
+            out += [*dict.fromkeys(gone), "", "Rewrite or delete the lines that name them.", ""]
     if pages is not None and len(docs) > pages:
         out += [f"And {len(docs) - pages:,} more docs: {APPENDIX_POINTER}", ""]
     return out

@@ -119,3 +119,20 @@ def test_ticks_are_read_from_task_lines_only_never_from_a_quoted_block() -> None
     quoted = plan.replace("- [ ] **Action:** UPDATE", "- [X] **Action:** UPDATE")
     block = "\n".join(["````markdown", *quoted.splitlines(), "````"])
     assert ticks(f"{plan}\n{block}\n") == {first: False, second: False}
+
+
+def test_a_name_gone_from_several_lines_of_a_page_is_said_once() -> None:
+    item = DocItem(
+        "Fix docs/a.md",
+        UPDATE_REFERENCES,
+        MEDIUM,
+        "docs/a.md",
+        "stale",
+        (),
+        stale=(
+            _stale(3, "Use `gone()`.\n", "gone", None),
+            _stale(9, "Or `gone()`.\n", "gone", None),
+        ),
+    )
+    plan = render_plan(TARGET, GapFacts(items=(item,)), None)
+    assert plan.count("`gone` is gone") == 1
