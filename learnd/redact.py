@@ -81,7 +81,7 @@ _ABOUT_A_SECRET = re.compile(
     r"(?i:public|publishable|tokeniz|(?:url|uri|endpoint|path|file|dir|name|type|length|len"
     r"|size|count|limit|ttl|expiry|expires(?:_in|_at)?|timeout|header|field|prompt)$)"
 )
-# Values of a secret-sounding name that are code or placeholders, not secrets:
+# Values of a secret-sounding name that are code or fill-in examples, not secrets:
 # ``token: str``, ``password = None``, ``TOKEN=$GITHUB_TOKEN``, ``api_key=<your key>``.
 _NOT_A_SECRET = re.compile(
     r"(?:None|null|nil|true|false|True|False|str|int|bytes|bool|Optional.*|Any|string"

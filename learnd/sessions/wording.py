@@ -70,7 +70,7 @@ _GAP = re.compile(r"^\[… \d+ lines …\]$")
 
 
 def scrub(text: str) -> str:
-    """``text`` with one-off temporary paths replaced by a placeholder."""
+    """``text`` with one-off temporary paths replaced by one fixed stand-in (TEMP)."""
     return _TEMP_PATH.sub(TEMP, text)
 
 
