@@ -39,7 +39,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from report import Summary, heading  # noqa: E402 (bench/report.py, beside this script)
+from tree_rss import TreeRss  # noqa: E402
 
 from learnd.demo import PR_BRANCH, build_demo_repo  # noqa: E402
 
@@ -86,53 +86,6 @@ class Measured:
         return self.tree_kib * 1024 / MB
 
 
-class TreeRss:
-    """Samples the summed RSS of a process and all its descendants from /proc."""
-
-    def __init__(self, pid: int, interval: float = 0.1) -> None:
-        self.pid = pid
-        self.interval = interval
-        self.peak_kib = 0
-        self._stop = threading.Event()
-        self._page_kib = os.sysconf("SC_PAGE_SIZE") // 1024
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def __enter__(self) -> TreeRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.peak_kib = max(self.peak_kib, self._sample())
-
-    def _sample(self) -> int:
-        children: dict[int, list[int]] = {}
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/stat", "rb") as fh:
-                    stat = fh.read()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(b")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry.name))
-        total, todo = 0, list(children.get(self.pid, ()))  # the wrapper itself left out
-        while todo:
-            pid = todo.pop()
-            todo.extend(children.get(pid, ()))
-            try:
-                with open(f"/proc/{pid}/statm", "rb") as fh:
-                    total += int(fh.read().split()[1]) * self._page_kib
-            except OSError:
-                continue
-        return total
-
-
 def measure(argv: list[str], work: Path, env: dict[str, str]) -> Measured:
     out, err = work / "cmd.out", work / "cmd.err"
     proc = subprocess.Popen(
@@ -144,7 +97,7 @@ def measure(argv: list[str], work: Path, env: dict[str, str]) -> Measured:
         stdout=subprocess.PIPE,
         text=True,
     )
-    with TreeRss(proc.pid) as tree:
+    with TreeRss(proc.pid, include_root=False) as tree:
         report, _ = proc.communicate()
     data = json.loads(report)
     return Measured(

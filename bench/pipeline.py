@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -33,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 
 from report import Summary, heading  # bench/report.py; scripts run from bench/
+from tree_rss import TreeRss
 
 from learnd.config import Config, PipelineSettings, load_config
 from learnd.demo import build_demo_repo
@@ -874,53 +874,6 @@ def build_scale_repo(root: Path, files: int, *, seed: int = SEED) -> tuple[GitRe
         "untouched python": plan.untouched,
     }
     return repo, counts
-
-
-class TreeRss:
-    """Samples the summed RSS of a process and all its descendants from /proc."""
-
-    def __init__(self, pid: int, interval: float = 0.1) -> None:
-        self.pid = pid
-        self.interval = interval
-        self.peak_kib = 0
-        self._stop = threading.Event()
-        self._page_kib = os.sysconf("SC_PAGE_SIZE") // 1024
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def __enter__(self) -> TreeRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.peak_kib = max(self.peak_kib, self._sample())
-
-    def _sample(self) -> int:
-        children: dict[int, list[int]] = {}
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/stat", "rb") as fh:
-                    stat = fh.read()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(b")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry.name))
-        total, todo = 0, [self.pid]
-        while todo:
-            pid = todo.pop()
-            todo.extend(children.get(pid, ()))
-            try:
-                with open(f"/proc/{pid}/statm", "rb") as fh:
-                    total += int(fh.read().split()[1]) * self._page_kib
-            except OSError:
-                continue
-        return total
 
 
 def scale_worker(repo_path: str, state_dir: str, home: str, timeout: str) -> int:
