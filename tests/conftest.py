@@ -168,6 +168,7 @@ load("fake_llm", TESTS / "llm" / "fake_llm.py")
 load("gfm", TESTS / "gfm.py")
 load("secret_samples", TESTS / "secret_samples.py")
 load("claude_transcript", TESTS / "claude_transcript.py")
+load("forge_repos", TESTS / "forge_repos.py")
 load("transcript_builder", TESTS / "sessions" / "transcript_builder.py")
 fake_module = load("fake_github", TESTS / "github" / "fake_github.py")
 Tokens = fake_module.Tokens

@@ -7,25 +7,17 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from forge_repos import wait_for
+
 from learnd.state.store import StateDB
 
 apply_rig = sys.modules["apply_rig"]  # loaded by tests/apply/conftest.py
+
 SLUG = apply_rig.SLUG
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def test_the_daemon_applies_new_ticks_and_updates_the_same_pr(

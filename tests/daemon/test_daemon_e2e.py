@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -16,31 +15,9 @@ from typing import Any
 
 import fake_llm
 import pytest
+from forge_repos import git, seed_forge, wait_for
 
 SLUG = "acme/widgets"
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "T Tester",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "T Tester",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-    }
-    return subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 class World:
@@ -52,24 +29,9 @@ class World:
         self.fake = fake
         self.tokens = tokens
         self.env = env
-        self.remote = tmp_path / "remote.git"
-        self.dev = tmp_path / "dev"
-        self.clone = tmp_path / "clone"
         self.state = tmp_path / "state"
         self.config = tmp_path / "learnd.toml"
-        git(tmp_path, "init", "--bare", "-b", "main", str(self.remote))
-        git(tmp_path, "clone", "-q", str(self.remote), str(self.dev))
-        git(self.dev, "checkout", "-q", "-b", "main")
-        (self.dev / "widgets").mkdir()
-        (self.dev / "widgets" / "upload.py").write_text("def upload(path):\n    return path\n")
-        (self.dev / "docs").mkdir()
-        (self.dev / "docs" / "uploads.md").write_text(
-            "# Uploads\n\n`upload(path)` in `widgets/upload.py` sends one file.\n"
-        )
-        git(self.dev, "add", "-A")
-        git(self.dev, "commit", "-q", "-m", "Initial")
-        git(self.dev, "push", "-q", "origin", "main")
-        git(tmp_path, "clone", "-q", str(self.remote), str(self.clone))
+        self.remote, self.dev, self.clone = seed_forge(tmp_path)
         fake.add_repo(SLUG, owner_login="octocat")
         self.n = 0
 

@@ -12,13 +12,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
+from forge_repos import git, seed_forge, wait_for
 
 from learnd.state.runs import RunRow
 from learnd.state.store import StateDB
@@ -26,29 +26,6 @@ from learnd.state.store import StateDB
 SLUG = "acme/widgets"
 SECRET = "b3f1c0de9a8e7d6c5b4a39281706f5e4"
 MARKER = "PAYLOAD-MARKER-3f9a"  # text that must never reach the log
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "T Tester",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "T Tester",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-    }
-    return subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 class World:
@@ -59,25 +36,14 @@ class World:
         self.tmp = tmp
         self.fake = fake
         self.env = env
-        self.remote = tmp / "remote.git"
-        self.dev = tmp / "dev"
-        self.clone = tmp / "clone"
         self.state = tmp / "state"
         self.config = tmp / "learnd.toml"
         self.log = tmp / "daemon.log"
         self.secret_file = tmp / "webhook-secret"
         self.secret_file.write_text(SECRET + "\n")
-        git(tmp, "init", "--bare", "-b", "main", str(self.remote))
-        git(tmp, "clone", "-q", str(self.remote), str(self.dev))
-        git(self.dev, "checkout", "-q", "-b", "main")
-        (self.dev / "widgets").mkdir()
-        (self.dev / "widgets" / "upload.py").write_text("def upload(path):\n    return path\n")
-        (self.dev / "docs").mkdir()
-        (self.dev / "docs" / "uploads.md").write_text("# Uploads\n\n`upload(path)` sends a file.\n")
-        git(self.dev, "add", "-A")
-        git(self.dev, "commit", "-q", "-m", "Initial")
-        git(self.dev, "push", "-q", "origin", "main")
-        git(tmp, "clone", "-q", str(self.remote), str(self.clone))
+        self.remote, self.dev, self.clone = seed_forge(
+            tmp, doc="# Uploads\n\n`upload(path)` sends a file.\n"
+        )
         fake.add_repo(SLUG, owner_login="octocat")
         self.n = 0
 

@@ -6,17 +6,16 @@ configuration and state directory."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import redis
+from forge_repos import git, seed_forge, wait_for
 
 SLUG = "acme/widgets"
 # Short enough for a test, in the order the configuration demands:
@@ -30,16 +29,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 class RedisServer:
@@ -108,19 +97,6 @@ class RedisServer:
         return redis.Redis.from_url(self.url, decode_responses=True)
 
 
-def git(cwd: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "T Tester",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "T Tester",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-    }
-    return subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
 class Forge:
     def __init__(
         self, tmp: Path, fake: Any, tokens: Any, env: dict[str, str], redis_url: str
@@ -130,25 +106,10 @@ class Forge:
         self.env = env
         self.tokens = tokens
         self.redis_url = redis_url
-        self.remote = tmp / "remote.git"
-        self.dev = tmp / "dev"
-        self.clone = tmp / "clone"
         self.procs: list[subprocess.Popen[str]] = []
         self.run_timeout: float = RUN_TIMEOUT
         self.visibility_timeout: float = VISIBILITY_TIMEOUT
-        git(tmp, "init", "--bare", "-b", "main", str(self.remote))
-        git(tmp, "clone", "-q", str(self.remote), str(self.dev))
-        git(self.dev, "checkout", "-q", "-b", "main")
-        (self.dev / "widgets").mkdir()
-        (self.dev / "widgets" / "upload.py").write_text("def upload(path):\n    return path\n")
-        (self.dev / "docs").mkdir()
-        (self.dev / "docs" / "uploads.md").write_text(
-            "# Uploads\n\n`upload(path)` in `widgets/upload.py` sends one file.\n"
-        )
-        git(self.dev, "add", "-A")
-        git(self.dev, "commit", "-q", "-m", "Initial")
-        git(self.dev, "push", "-q", "origin", "main")
-        git(tmp, "clone", "-q", str(self.remote), str(self.clone))
+        self.remote, self.dev, self.clone = seed_forge(tmp)
         fake.add_repo(SLUG, owner_login="octocat")
         self.n = 0
 
