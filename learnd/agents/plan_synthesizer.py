@@ -74,10 +74,10 @@ def run(ctx: AgentContext) -> AgentResult:
     # The plan quotes doc lines, commands and session text verbatim, and it is what
     # gets published: it passes the redaction boundary before it is even written.
     memory = _review_memory(ctx)
-    plan = redact_text(render_plan(ctx.target, gaps, diff, docs=docs, memory=memory))
+    written, kept = _plan(ctx.target, gaps, diff, docs=docs, memory=memory)
+    plan = redact_text(written)
     # What each item would change, for `learnd apply` and for learning from reviews: the
     # same redaction, since drafts quote doc lines.
-    kept = rerank(ranked(gaps.items), memory).items
     items = PlanItems(plan_items(kept, merge_sha=ctx.target.merge_sha))
     return AgentResult(OK, embed_facts(plan, redacted_items(items)))
 
@@ -130,9 +130,23 @@ def render_plan(
     docs: Mapping[str, DocText] | None = None,
     memory: ReviewMemory | None = None,
 ) -> str:
+    return _plan(target, gaps, diff, docs=docs, memory=memory)[0]
+
+
+def _plan(
+    target: LearnTarget,
+    gaps: GapFacts,
+    diff: DiffFacts | None,
+    *,
+    docs: Mapping[str, DocText] | None,
+    memory: ReviewMemory | None,
+) -> tuple[str, Sequence[DocItem]]:
+    """The plan's text, and its items in the order it shows them (earlier reviews'
+    leaving-out and reranking applied)."""
     citer = Citer(target, {s.session_id: s.started for s in gaps.sessions})
     reviewed = rerank(ranked(gaps.items), memory)
     items = reviewed.items
+    keys = item_keys(items, merge_sha=target.merge_sha)
     out: list[str] = [f"# Documentation Plan: {text(target.pr.title)}", ""]
     out += _context(target, gaps, diff)
     out += _summary(gaps, items)
@@ -140,7 +154,7 @@ def render_plan(
     # The items are what a maintainer acts on: grouped items show less (fewer table
     # rows, diffs, citations) until the items fit one GitHub issue with room to spare.
     for detail in DETAILS:
-        shown = _items(items, citer, docs or {}, detail, reviewed.seen_in)
+        shown = _items(items, keys, citer, docs or {}, detail, reviewed.seen_in)
         if sum(len(line) + 1 for line in shown) <= ITEMS_CHARS:
             break
     out += shown
@@ -150,7 +164,7 @@ def render_plan(
     out += _skipped(gaps)
     out += _appendix(items, detail)
     out += _run_details(target, gaps, citer)
-    return "\n".join(out).rstrip() + "\n"
+    return "\n".join(out).rstrip() + "\n", items
 
 
 def _context(target: LearnTarget, gaps: GapFacts, diff: DiffFacts | None) -> list[str]:
@@ -236,6 +250,7 @@ def _review_note(reviewed: Ranked) -> list[str]:
 
 def _items(
     items: Sequence[DocItem],
+    keys: Sequence[str],
     citer: Citer,
     docs: Mapping[str, DocText],
     detail: Detail,
@@ -244,7 +259,6 @@ def _items(
     lines = [ITEMS_HEADING, ""]
     if not items:
         return [*lines, "None.", ""]
-    keys = item_keys(items, merge_sha=citer.target.merge_sha)
     for n, (item, key) in enumerate(zip(items, keys, strict=True), 1):
         targets = sorted({s.ref.doc for s in item.stale}) or [item.target]
         lines.append(f"### {n}. [{item.priority}] {text(_shortened(item.title, 300))}")
