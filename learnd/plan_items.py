@@ -33,7 +33,7 @@ from learnd.agents.gaps import (
     UPDATE_REFERENCES,
     DocItem,
 )
-from learnd.agents.plan_drafts import fixed_line, new_doc_page, symbol_sections
+from learnd.agents.plan_drafts import fixed_line, new_doc_page, stale_by_line, symbol_sections
 from learnd.agents.plan_order import STALE, TRIPWIRES, kind_of
 from learnd.analysis import changes as ch
 from learnd.docs.model import bare_name
@@ -264,14 +264,11 @@ def edits_of(item: DocItem) -> tuple[tuple[Edit, ...], str]:
 
 
 def fixed_lines(item: DocItem) -> dict[str, dict[int, tuple[str, str]]]:
-    out: dict[str, dict[int, tuple[str, str]]] = {}
-    for s in item.stale:
-        out.setdefault(s.ref.doc, {})
-    for doc, lines in out.items():
-        for number in sorted({s.ref.line for s in item.stale if s.ref.doc == doc}):
-            on_line = [s for s in item.stale if s.ref.doc == doc and s.ref.line == number]
-            lines[number] = fixed_line(on_line)
-    return out
+    """Each stale doc line of ``item`` as written and as its draft fixes it."""
+    return {
+        doc: {number: fixed_line(on_line) for number, on_line in lines.items()}
+        for doc, lines in stale_by_line(item.stale).items()
+    }
 
 
 def redacted_items(plan: PlanItems) -> PlanItems:

@@ -104,13 +104,12 @@ def references(
     """A unified diff per doc fixing ``stale``, then (``say_gone``) what has no
     replacement; the first ``pages`` docs only, saying how many more there are."""
     out: list[str] = []
-    docs = sorted({s.ref.doc for s in stale})
+    by_doc = stale_by_line(stale)
+    docs = sorted(by_doc)
     for doc in docs[:pages]:
         changed: dict[int, tuple[str, str]] = {}  # line -> (as written, fixed)
         gone: list[str] = []
-        for number in sorted({s.ref.line for s in stale if s.ref.doc == doc}):
-            # Several stale refs can share a line: shown once, with every fix applied.
-            on_line = [s for s in stale if s.ref.doc == doc and s.ref.line == number]
+        for number, on_line in sorted(by_doc[doc].items()):
             # One list item each: a paragraph of several would let a link opened in
             # one line take in the next.
             gone += [
@@ -127,6 +126,15 @@ def references(
             out += [*dict.fromkeys(gone), "", "Rewrite or delete the lines that name them.", ""]
     if pages is not None and len(docs) > pages:
         out += [f"And {len(docs) - pages:,} more docs: {APPENDIX_POINTER}", ""]
+    return out
+
+
+def stale_by_line(stale: Iterable[StaleLine]) -> dict[str, dict[int, list[StaleLine]]]:
+    """``stale`` by doc, then by line: several stale refs can share a line, which is
+    shown (and fixed) once, with every fix applied."""
+    out: dict[str, dict[int, list[StaleLine]]] = {}
+    for s in stale:
+        out.setdefault(s.ref.doc, {}).setdefault(s.ref.line, []).append(s)
     return out
 
 
