@@ -11,18 +11,17 @@ the code is read once.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from learnd.agents.context import AgentContext, AgentResult
 from learnd.analysis.api_load import API_MODEL_CACHE, load_models, model_cache
-from learnd.analysis.wordscan import words_present
 from learnd.docs.check import check_docs
-from learnd.docs.index import DOC_SUFFIXES
 from learnd.docs.index_file import DocsIndexFile
 from learnd.docs.model import DocsCheckFacts
 from learnd.docs.patch_names import scan_patch
 from learnd.docs.stale import stale_code
+from learnd.docs.tree_lookups import TreeLookups
 from learnd.facts import embed_facts
 from learnd.gather.inputs import DIFF_PATCH, DOCS_INDEX
 from learnd.pipeline.protocol import OK, SKIPPED
@@ -48,13 +47,7 @@ def run(ctx: AgentContext) -> AgentResult:
     finally:
         cache.close()
     removed = {n: why for n, why in names.removed_reasons().items() if not merge_model.defines(n)}
-    files = set(repo.list_files(merge))
-    # Shown names never escape "/", so their folders are shown names too.
-    folders = {p.rsplit("/", i)[0] for p in files for i in range(1, p.count("/") + 1)}
-
-    def symbols_existing(candidates: Collection[str]) -> set[str]:
-        return words_present(repo.text_files(merge, exclude_suffixes=DOC_SUFFIXES), candidates)
-
+    tree = TreeLookups(repo, merge)
     quoted: dict[str, str] = {}
 
     def doc_texts(paths: Sequence[str]) -> Iterator[tuple[str, str]]:
@@ -79,8 +72,8 @@ def run(ctx: AgentContext) -> AgentResult:
         removed=removed,
         added=names.added_names,
         moved_paths=names.moved_paths,
-        path_exists=lambda p: p in files or p in folders,
-        symbols_existing=symbols_existing,
+        path_exists=tree.path_exists,
+        symbols_existing=tree.symbols_existing,
         doc_texts=quoted_texts,
         names=False,
     )

@@ -10,18 +10,17 @@ that point at no file (:func:`learnd.docs.check.check_docs`).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from learnd.analysis.api_load import API_MODEL_CACHE, load_models, model_cache
-from learnd.analysis.wordscan import words_present
 from learnd.docs.check import check_docs
-from learnd.docs.index import DOC_SUFFIXES, RST_SUFFIXES, index_docs
-from learnd.docs.read_markdown import read_markdown
-from learnd.docs.read_rst import read_rst
+from learnd.docs.index import index_docs
 from learnd.docs.references import MEMBER
 from learnd.docs.resolve import resolve_references
+from learnd.docs.stale import read_page
+from learnd.docs.tree_lookups import TreeLookups
 from learnd.gather.inputs import read_docs
 from learnd.git import GitRepo
 
@@ -40,11 +39,7 @@ def broken_refs(
 ) -> list[BrokenRef]:
     """Every reference in the docs ``patterns`` select that fails at ``commit``."""
     docs = dict(read_docs(repo, commit, patterns))
-    files = set(repo.list_files(commit))
-    folders = {p.rsplit("/", i)[0] for p in files for i in range(1, p.count("/") + 1)}
-
-    def symbols_existing(candidates: Collection[str]) -> set[str]:
-        return words_present(repo.text_files(commit, exclude_suffixes=DOC_SUFFIXES), candidates)
+    tree = TreeLookups(repo, commit)
 
     def doc_texts(paths: Sequence[str]) -> Iterator[tuple[str, str]]:
         return ((p, docs[p]) for p in paths if p in docs)
@@ -54,8 +49,8 @@ def broken_refs(
         removed={},
         added=(),
         moved_paths={},
-        path_exists=lambda p: p in files or p in folders,
-        symbols_existing=symbols_existing,
+        path_exists=tree.path_exists,
+        symbols_existing=tree.symbols_existing,
         doc_texts=doc_texts,
         names=False,
     )
@@ -68,8 +63,7 @@ def broken_refs(
     finally:
         cache.close()
     for path, text in docs.items():
-        page = read_rst(path, text) if path.lower().endswith(RST_SUFFIXES) else None
-        page = page or read_markdown(path, text)
+        page = read_page(path, text)
         # The commit on both sides: what fails there was broken "before" it.
         for ref in resolve_references(page.references, model, model).preexisting:
             if ref.kind == MEMBER and ref.text.startswith("def "):

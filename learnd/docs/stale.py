@@ -18,6 +18,7 @@ from learnd.docs.index import RST_SUFFIXES
 from learnd.docs.model import StaleRef
 from learnd.docs.read_markdown import read_markdown
 from learnd.docs.read_rst import read_rst
+from learnd.docs.references import DocPage
 from learnd.docs.resolve import MOVED, resolve_references
 
 # The resolver's "moved" is an API move (a module or an export); the docs check
@@ -32,13 +33,18 @@ class StaleCode:
     checked: int  # code references resolved
 
 
+def read_page(path: str, text: str) -> DocPage:
+    """The references of one doc, read with the reader for its format."""
+    page = read_rst(path, text) if path.lower().endswith(RST_SUFFIXES) else None
+    return page or read_markdown(path, text)
+
+
 def stale_code(docs: Iterable[tuple[str, str]], base: ApiModel, merge: ApiModel) -> StaleCode:
     """Every ``(path, text)`` doc at the merge commit against the two models."""
     stale: list[StaleRef] = []
     preexisting = checked = 0
     for path, text in docs:
-        page = read_rst(path, text) if path.lower().endswith(RST_SUFFIXES) else None
-        page = page or read_markdown(path, text)
+        page = read_page(path, text)
         resolved = resolve_references(page.references, base, merge)
         preexisting += len(resolved.preexisting)
         checked += resolved.checked
