@@ -8,7 +8,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from learnd.config import Config
-from learnd.errors import EXIT_OK, LearndError, UsageError
+from learnd.errors import EXIT_OK, LearndError
 from learnd.progress import Progress
 
 if TYPE_CHECKING:
@@ -41,25 +41,18 @@ def _positive(text: str) -> int:
 def run(args: Any, config: Config, progress: Progress) -> int:
     from learnd.apply.lock import plan_lock
     from learnd.apply.run import apply_plan
-    from learnd.gather.github import github_access
+    from learnd.gather.github import github_access, github_client
     from learnd.git import GitRepo
-    from learnd.github.errors import NoToken
     from learnd.state.store import StateDB
 
     repo = GitRepo.open(args.repo)
     try:
         settings = config.repo_for(repo.root)
         access = github_access(config, settings, repo, os.environ)
-        if access is None:
-            raise UsageError(
-                'apply needs the repository\'s GitHub name: set github = "owner/name" in its '
-                "[[repos]] entry, or give the clone an origin remote on GitHub"
-            )
-        if access.client is None:
-            raise NoToken()
+        slug, client = github_client(access, "apply")
         with StateDB.open(config.state_dir) as db:
-            plan = _find_plan(db, access.slug, pr=args.pr, issue=args.issue)
-        with plan_lock(config.state_dir, plan.repo, plan.issue), access.client as client:
+            plan = _find_plan(db, slug, pr=args.pr, issue=args.issue)
+        with plan_lock(config.state_dir, plan.repo, plan.issue), client:
             # Read again under the lock: another apply may have just recorded more.
             with StateDB.open(config.state_dir) as db:
                 plan = db.plan_issue(plan.repo, plan.issue) or plan

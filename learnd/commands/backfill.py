@@ -9,10 +9,9 @@ from typing import Any
 from learnd.config import Config
 from learnd.daemon.poller import backfill, parse_since
 from learnd.daemon.service import repo_key
-from learnd.errors import EXIT_OK, UsageError
-from learnd.gather.github import github_access
+from learnd.errors import EXIT_OK
+from learnd.gather.github import github_access, github_client
 from learnd.git import GitRepo
-from learnd.github.errors import NoToken
 from learnd.progress import Progress
 from learnd.state.store import StateDB
 
@@ -23,22 +22,16 @@ def run(args: Any, config: Config, progress: Progress) -> int:
     try:
         settings = config.repo_for(repo.root)
         access = github_access(config, settings, repo, os.environ)
-        if access is None:
-            raise UsageError(
-                f'{repo.root} has no GitHub name: set github = "owner/name" in its '
-                "[[repos]] entry, or give the clone an origin remote on GitHub"
-            )
-        if access.client is None:
-            raise NoToken()
-        key = repo_key(settings) if settings.github else access.slug
+        slug, client = github_client(access, f"backfill of {repo.root}")
+        key = repo_key(settings) if settings.github else slug
         with closing(StateDB.open(config.state_dir, verify=True)) as db:
-            db.upsert_repo(key, path=repo.root, github=access.slug)
-            progress.say(f"listing merges of {access.slug} since {since:%Y-%m-%d %H:%M} UTC")
-            queued = backfill(access.client, db, key, access.slug, since=since)
+            db.upsert_repo(key, path=repo.root, github=slug)
+            progress.say(f"listing merges of {slug} since {since:%Y-%m-%d %H:%M} UTC")
+            queued = backfill(client, db, key, slug, since=since)
     finally:
         repo.close()
     print(
-        f"{queued} merge(s) of {access.slug} queued "
-        f"({access.client.requests} GitHub request(s)); the daemon learns them"
+        f"{queued} merge(s) of {slug} queued "
+        f"({client.requests} GitHub request(s)); the daemon learns them"
     )
     return EXIT_OK

@@ -35,6 +35,21 @@ class GitHubAccess:
     client: GitHubClient | None
 
 
+def github_client(access: GitHubAccess | None, what: str) -> tuple[str, GitHubClient]:
+    """The repository's GitHub name and a client for it, or the one-line error that
+    says what ``what`` (an option, a command) lacks: the name, or a token."""
+    if access is None:
+        raise UsageError(
+            f'{what} needs the repository\'s GitHub name: set github = "owner/name" in its '
+            "[[repos]] entry, or give the clone an origin remote on GitHub"
+        )
+    if access.client is None:
+        from learnd.github.errors import NoToken
+
+        raise NoToken()
+    return access.slug, access.client
+
+
 def slug_from_remote(url: str | None, api_url: str) -> str | None:
     """``owner/name`` from an origin URL on github.com or on the configured host."""
     if not url:
@@ -79,21 +94,13 @@ def resolve_pr(
     repo: GitRepo, access: GitHubAccess | None, number: int, base: str | None
 ) -> tuple[MergeRange, PullRequestInfo]:
     """``--pr N``: the PR's facts from GitHub, and its merge commit in the clone."""
-    if access is None:
-        raise UsageError(
-            '--pr needs the repository\'s GitHub name: set github = "owner/name" in its '
-            "[[repos]] entry, or give the clone an origin remote on GitHub"
-        )
-    if access.client is None:
-        from learnd.github.errors import NoToken
-
-        raise NoToken()
-    facts = pull_request(access.client, access.slug, number)
+    slug, client = github_client(access, "--pr")
+    facts = pull_request(client, slug, number)
     if facts.merge_sha is None:
-        raise GitError(f"GitHub names no merge commit for {access.slug}#{number}")
+        raise GitError(f"GitHub names no merge commit for {slug}#{number}")
     if not repo.has_commit(facts.merge_sha):
         raise GitError(
-            f"the merge commit {facts.merge_sha[:12]} of {access.slug}#{number} is not in "
+            f"the merge commit {facts.merge_sha[:12]} of {slug}#{number} is not in "
             "this clone; git fetch origin, then run again"
         )
     return resolve_range(repo, facts.merge_sha, base), pr_info(facts)

@@ -15,11 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from learnd.errors import UsageError
-from learnd.gather.github import GitHubAccess
+from learnd.gather.github import GitHubAccess, github_client
 from learnd.gather.inputs import REVIEW_COMMENTS
 from learnd.gather.target import LearnTarget
-from learnd.github.client import GitHubClient
-from learnd.github.errors import NoToken
 from learnd.github.markers import marker
 from learnd.github.publish import comment_on_pr, gist_key, publish_gist, publish_issue
 from learnd.inert import plain_line
@@ -28,17 +26,6 @@ from learnd.pipeline.rundir import RunDir
 from learnd.publish import Published
 from learnd.publish.ledger import ledger_entry
 from learnd.publish.plan import reader_plan
-
-
-def _client(access: GitHubAccess | None, kind: str) -> tuple[str, GitHubClient]:
-    if access is None:
-        raise UsageError(
-            f"--publish {kind} needs the repository's GitHub name: set github = "
-            '"owner/name" in its [[repos]] entry, or give the clone an origin remote on GitHub'
-        )
-    if access.client is None:
-        raise NoToken()
-    return access.slug, access.client
 
 
 def publish_github(
@@ -54,7 +41,7 @@ def publish_github(
     """Publish as ``issue`` or ``gist``; ``record`` is called as soon as something exists
     on GitHub, so a failure after that point (the PR comment, say) is never repeated as
     a second issue."""
-    slug, client = _client(access, kind)
+    slug, client = github_client(access, f"--publish {kind}")
     assert result.plan_path is not None
     # The issue's or gist's title is the PR's: the plan's own title line is left out.
     plan = reader_plan(result)
