@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from learnd.analysis.wordscan import words_present
-from learnd.docs.index import DOC_SUFFIXES
 from learnd.docs.model import bare_name
+from learnd.docs.tree_lookups import TreeLookups
 from learnd.feedback.settings import FeedbackSettings
 from learnd.state.reviews import Verdict
 
@@ -148,7 +147,7 @@ def names_gone(repo: GitRepo, merge_sha: str, names: Iterable[str]) -> set[str]:
             by_word.setdefault(word, set()).add(name)
     if not by_word:
         return set()
-    present = words_present(repo.text_files(merge_sha, exclude_suffixes=DOC_SUFFIXES), by_word)
+    present = TreeLookups(repo, merge_sha).symbols_existing(by_word)
     return {name for word, named in by_word.items() if word not in present for name in named}
 
 
