@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Generic, TypeVar
 
-from learnd.analysis import python_api, segments
+from learnd.analysis import python_api, segments, skeleton
 from learnd.analysis.python_api import ApiItem
 
 Entry = tuple[ApiItem, ...] | str  # the items, or why the blob could not be analysed
@@ -35,8 +35,9 @@ def source_version(module: ModuleType) -> str:
 
 def extractor_version() -> str:
     # What the two sides of an edited file offer is also kept, parsed masked
-    # (learnd.analysis.segments): the masking's source counts as well.
-    return f"{source_version(python_api)}-{source_version(segments)}"
+    # (learnd.analysis.segments) and outlined (learnd.analysis.skeleton): the
+    # masking's and the outline's sources count as well.
+    return "-".join(source_version(m) for m in (python_api, segments, skeleton))
 
 
 class BlobCache(Generic[V]):

@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from learnd.analysis import api_model
+import msgspec
+
+from learnd.analysis import api_model, skeleton
 from learnd.analysis.api_cache import BlobCache, source_version
 from learnd.analysis.api_model import (
     ApiModel,
@@ -38,13 +40,18 @@ MAX_MODULE_BYTES = 2_000_000
 Objects = tuple[ApiObject, ...]
 
 
+_to_json = msgspec.json.Encoder().encode
+_from_json = msgspec.json.Decoder().decode
+
 # The cache's file name under <state_dir>/cache.
 API_MODEL_CACHE = "api-model.sqlite3"
 
 
 def model_cache(path: Path) -> BlobCache[Objects]:
-    # Keyed by the reader's source and by this module's, which holds the encoding.
-    version = f"{source_version(api_model)}-{source_version(sys.modules[__name__])}"
+    # Keyed by the reader's source, the outline's it parses with, and this module's,
+    # which holds the encoding.
+    modules = (api_model, skeleton, sys.modules[__name__])
+    version = "-".join(source_version(m) for m in modules)
     return BlobCache(path, table="api_model", version=version, encode=_encode, decode=_decode)
 
 
@@ -114,13 +121,18 @@ def _encode(objects: Objects) -> str:
         ]
         for o in objects
     ]
-    return json.dumps(rows, separators=(",", ":"))
+    try:
+        # msgspec writes what json.dumps would, several times faster; a lone
+        # surrogate (which it refuses) goes to json.
+        return _to_json(rows).decode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(rows, separators=(",", ":"))
 
 
 def _decode(raw: str) -> Objects | None:
     try:
-        return tuple(_object(*row) for row in json.loads(raw))
-    except (ValueError, TypeError):
+        return tuple(_object(*row) for row in _from_json(raw))
+    except (ValueError, TypeError, msgspec.DecodeError):
         return None  # a damaged entry is read again, not trusted
 
 

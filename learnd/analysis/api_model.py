@@ -39,6 +39,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from learnd.analysis.skeleton import parse_outline
 from learnd.docs.index import dotted_name
 
 MODULE = "module"
@@ -114,13 +115,15 @@ class ApiModel:
     # the references of a big package quadratic (minutes at 5,000 modules).
     _modules_under: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     _parameter_names: set[str] | None = None  # built on first use, after every add
+    _folded_names: dict[str, list[str]] | None = None  # the same
+    _children: dict[str, list[str]] | None = None  # the same
 
     @property
     def top_level(self) -> set[str]:
         return {top for top, count in self._modules_under.items() if count}
 
     def add(self, obj: ApiObject) -> None:
-        self._parameter_names = None
+        self._parameter_names = self._folded_names = self._children = None
         top = obj.path.split(".", 1)[0]
         previous = self.objects.get(obj.path)
         if previous is None:
@@ -258,13 +261,15 @@ class ApiModel:
         """Objects whose path ends with ``suffix`` (``Client.send``, ``Response``)."""
         last = suffix.rsplit(".", 1)[-1]
         dotted = "." + suffix
-        found: list[ApiObject] = []
+        found: dict[str, ApiObject] = {}
         for path in self._by_name.get(last, ()):
             if path == suffix or path.endswith(dotted):
                 obj = self._follow(self.objects[path])
-                if obj is not None and obj not in found:
-                    found.append(obj)
-        return found
+                # By path, not by value: comparing frozen objects field by field was
+                # most of the time a big package's references took.
+                if obj is not None:
+                    found.setdefault(obj.path, obj)
+        return list(found.values())
 
     def takes_keyword(self, name: str) -> bool:
         """Some callable of the package still takes a parameter called ``name``."""
@@ -289,9 +294,9 @@ class ApiModel:
         if not classes:
             classes = {
                 o.path: o
-                for name, paths in self._by_name.items()
+                for name in self._folded().get(key, ())
                 if name.lower() == key
-                for path in paths
+                for path in self._by_name[name]
                 if (o := self._follow(self.objects[path])) is not None and o.kind == CLASS
             }
         return next(iter(classes.values())) if len(classes) == 1 else None
@@ -301,11 +306,33 @@ class ApiModel:
         key = words.replace("_", "").lower()
         return [
             obj
-            for name, paths in self._by_name.items()
-            if name.replace("_", "").lower() == key
-            for path in paths
+            for name in self._folded().get(key, ())
+            for path in self._by_name[name]
             if (obj := self._follow(self.objects[path])) is not None
         ]
+
+    def children(self, path: str) -> list[str]:
+        """The paths one level below ``path`` (``pkg.mod`` for ``pkg``), in the order added."""
+        if self._children is None:
+            # Built on first use: looking through every object for each question was
+            # seconds per hundred questions on a big package.
+            self._children = defaultdict(list)
+            for child in self.objects:
+                if "." in child:
+                    self._children[child.rsplit(".", 1)[0]].append(child)
+        return self._children.get(path, [])
+
+    def _folded(self) -> dict[str, list[str]]:
+        """Names by their lowercase, underscore-free spelling; built on first use.
+
+        Each question used to look at every name of the package: a second per
+        hundred questions on a big one.
+        """
+        if self._folded_names is None:
+            self._folded_names = defaultdict(list)
+            for name in self._by_name:
+                self._folded_names[name.replace("_", "").lower()].append(name)
+        return self._folded_names
 
     def class_of(self, annotation: str | None, context: str) -> ApiObject | None:
         """The package class a return annotation names, read in ``context``'s module."""
@@ -467,9 +494,17 @@ def build_model(files: Iterable[tuple[str, str]]) -> ApiModel:
     )
 
 
-def module_objects(name: str, path: str, text: str, *, is_package: bool) -> Iterator[ApiObject]:
-    """The module itself and everything defined or imported at its top level."""
-    parsed = _parse_tolerant(text)
+def module_objects(
+    name: str, path: str, text: str, *, is_package: bool, outline: bool = True
+) -> Iterator[ApiObject]:
+    """The module itself and everything defined or imported at its top level.
+
+    ``outline=False`` parses every function body too (learnd.analysis.skeleton);
+    the objects are the same either way.
+    """
+    # Bodies matter only where a method may set `self.x`; the rest are left out.
+    tree = parse_outline(text, _ATTRIBUTE_ASSIGNED.search) if outline else None
+    parsed = (tree, []) if tree is not None else _parse_tolerant(text)
     if parsed is None:
         # A module that does not parse is still there: its members are unknown.
         yield ApiObject(name, MODULE, path, 1, dynamic=True)
@@ -849,6 +884,10 @@ def _class(
         members=tuple(dict.fromkeys(members)),
     )
     yield from children
+
+
+# Any `.y = ...` or `.y: T`, whatever it is of: a superset of _assigns_attribute's.
+_ATTRIBUTE_ASSIGNED = re.compile(r"\.[\s\\]*\w+[\s\\)]*(?::|=(?!=))")
 
 
 @functools.cache

@@ -91,6 +91,7 @@ from learnd.analysis.changes import (
     SIGNATURE_CHANGED,
     SymbolChange,
 )
+from learnd.analysis.skeleton import parse_outline
 
 __all__ = [
     "USAGE_HINTS",
@@ -201,7 +202,11 @@ class ModuleApi:
 
 
 def extract_api(
-    source: str, path: str, *, regions: Sequence[tuple[int, int]] | None = None
+    source: str,
+    path: str,
+    *,
+    regions: Sequence[tuple[int, int]] | None = None,
+    outline: bool = True,
 ) -> ModuleApi:
     """Parse ``source`` (the text of ``path``) and list its public items.
 
@@ -210,10 +215,19 @@ def extract_api(
     statement must then lie inside one of them and every region after the first
     must begin with one, or the masking cut where Python would not.
 
+    ``outline=False`` parses every function body too (learnd.analysis.skeleton);
+    the items are the same either way.
+
     Raises :class:`PythonApiError` when the text is not Python this interpreter
     can parse, is too deeply nested to analyse, or does not fit ``regions``.
     """
-    tree = _parse(source, path)
+    lowered = source.lower()
+    # Bodies are left out of the parse unless the usage walk below needs them; in a
+    # click or typer module it may need any of them.
+    walks_all = _UNHINTED_USAGE.search(lowered)
+    tree = parse_outline(source, _walked) if outline and not walks_all else None
+    if tree is None:
+        tree = _parse(source, path)
     if regions is not None:
         _check_regions(tree, regions)
     try:
@@ -221,7 +235,6 @@ def extract_api(
         candidates = _definitions(tree, text)
         # Walking every node in Python costs several times the parse; most files
         # cannot contain a CLI, environment or config read, and their text says so.
-        lowered = source.lower()
         if any(hint in lowered for hint in USAGE_HINTS):
             usages = _UsageCollector()
             for node in _usage_statements(tree, text, lowered):
@@ -237,6 +250,12 @@ def extract_api(
 # Where these occur, a definition can hold a usage its own text shows no hint of:
 # ``@app.command`` in a click module, ``E["X"]`` after ``from os import environ as E``.
 _UNHINTED_USAGE = re.compile(r"click|typer|cloup|from[ \t]+os[ \t]+import")
+
+
+def _walked(body: str) -> bool:
+    """Whether the usage walk needs this function body (see _usage_statements)."""
+    lowered = body.lower()
+    return "import" in lowered or any(hint in lowered for hint in USAGE_HINTS)
 
 
 def _usage_statements(tree: ast.Module, text: _SourceText, lowered: str) -> Iterator[ast.AST]:

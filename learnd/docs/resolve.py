@@ -605,11 +605,7 @@ def _rewrite(written: str, old_path: str, new_path: str) -> str:
 
 
 def _siblings(path: str, model: ApiModel) -> list[ApiObject]:
-    parent = path.rsplit(".", 1)[0]
-    prefix = parent + "."
-    return [
-        o for p, o in model.objects.items() if p.startswith(prefix) and "." not in p[len(prefix) :]
-    ]
+    return [model.objects[p] for p in model.children(path.rsplit(".", 1)[0])]
 
 
 def _renamed_to(old: ApiObject, base: ApiModel, merge: ApiModel) -> ApiObject | None:
