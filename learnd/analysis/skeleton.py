@@ -49,8 +49,10 @@ from collections.abc import Callable, Iterator
 
 # A function's start at any indentation, and the quotes that open and close the
 # strings that can span lines.
-_DEF = re.compile(r"^([ \t]*)(?:async[ \t]+)?def[ \t]", re.MULTILINE)
-_TRIPLE = re.compile(r"\"\"\"|\'\'\'")
+# (Searched for as the literal word and then checked: a pattern anchored at line
+# starts is tried at every character, a literal is found by a fast search.)
+_DEF_WORD = re.compile(r"def[ \t]")
+_ASYNC = re.compile(r"([ \t]*)async[ \t]+")
 # A one-line string that may be a docstring, from its quote.
 _SHORT_STRING = re.compile(r"""(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
 # A one-line string literal inside a header: no escapes, no quote of the other kind
@@ -118,15 +120,19 @@ def _long_strings(source: str) -> dict[int, int]:
     """
     found: dict[int, int] = {}
     at = 0
-    while (opening := _TRIPLE.search(source, at)) is not None:
-        quote = opening.group()
-        close = source.find(quote, opening.end())
+    while True:
+        double, single = source.find('"""', at), source.find("'''", at)
+        if double == -1 and single == -1:
+            break
+        start = single if double == -1 or -1 < single < double else double
+        quote = source[start : start + 3]
+        close = source.find(quote, start + 3)
         while close != -1 and _escaped(source, close):
             close = source.find(quote, close + 1)
         if close == -1:
-            found[opening.start()] = len(source)
+            found[start] = len(source)
             break
-        found[opening.start()] = at = close + 3
+        found[start] = at = close + 3
     return found
 
 
@@ -168,15 +174,21 @@ def _outline(
     long_starts = list(longs)
     defs: list[tuple[int, int, str]] = []  # (line index, offset, indent)
     line, counted = 0, 0
-    for match in _DEF.finditer(source):
-        start = match.start()
+    for match in _DEF_WORD.finditer(source):
+        keyword = match.start()
+        start = source.rfind("\n", 0, keyword) + 1
+        before = source[start:keyword]
+        if before.strip(" \t"):
+            found = _ASYNC.fullmatch(before)
+            if found is None:
+                continue  # not the line's first word: `undef x`, a comment, an expression
+            before = found.group(1)
         at = bisect.bisect_right(long_starts, start) - 1
         if at >= 0 and longs[long_starts[at]] > start:
             continue  # quoted in a string
-        indent = match.group(1)
         line += source.count("\n", counted, start)
         counted = start
-        defs.append((line, start + len(indent), indent))
+        defs.append((line, start + len(before), before))
     ends: dict[int, int] = {}
     kept_defs: set[int] = set()
     blank_until = -1  # index of the last line of the latest blanked body
