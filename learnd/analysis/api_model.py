@@ -39,6 +39,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from learnd.analysis.expr_text import expr_text
 from learnd.analysis.skeleton import parse_outline
 from learnd.docs.index import dotted_name
 
@@ -742,13 +743,13 @@ def parameters(args: ast.arguments, *, drop_first: bool) -> tuple[Parameter, ...
     for index, arg in enumerate(positional):
         kind = POSITIONAL_ONLY if index < len(args.posonlyargs) else POSITIONAL_OR_KEYWORD
         default = defaults[index]
-        out.append(Parameter(arg.arg, kind, ast.unparse(default) if default is not None else None))
+        out.append(Parameter(arg.arg, kind, expr_text(default) if default is not None else None))
     if args.vararg is not None:
         out.append(Parameter(args.vararg.arg, VAR_POSITIONAL))
     for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
         out.append(
             Parameter(
-                arg.arg, KEYWORD_ONLY, ast.unparse(kw_default) if kw_default is not None else None
+                arg.arg, KEYWORD_ONLY, expr_text(kw_default) if kw_default is not None else None
             )
         )
     if args.kwarg is not None:
@@ -770,7 +771,7 @@ def _function(
     static = "staticmethod" in decorators
     is_property = bool(decorators & {"property", "cached_property", "functools.cached_property"})
     if is_property:
-        returns = ast.unparse(node.returns) if node.returns is not None else None
+        returns = expr_text(node.returns) if node.returns is not None else None
         return ApiObject(
             path,
             ATTRIBUTE,
@@ -785,7 +786,7 @@ def _function(
         file,
         node.lineno,
         parameters=parameters(node.args, drop_first=method and not static),
-        returns=ast.unparse(node.returns) if node.returns is not None else None,
+        returns=expr_text(node.returns) if node.returns is not None else None,
         fingerprint=_body_print(node, lines),
     )
 
