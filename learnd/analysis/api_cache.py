@@ -93,9 +93,13 @@ class BlobCache(Generic[V]):
         return found
 
     def put_many(self, entries: Iterable[tuple[str, V]]) -> None:
+        self.put_encoded((blob, self._encode(entry)) for blob, entry in entries)
+
+    def put_encoded(self, entries: Iterable[tuple[str, str]]) -> None:
+        """Store entries already in the cache's own encoding (see ``encode``)."""
         if self._db is None:
             return
-        rows = [(self.version, blob, self._encode(entry)) for blob, entry in entries]
+        rows = [(self.version, blob, text) for blob, text in entries]
         try:
             with self._db:
                 self._db.executemany(

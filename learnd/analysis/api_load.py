@@ -83,20 +83,27 @@ def load_models(
     # The key rides along as the blob's name: two commits may hold one path twice.
     read = repo.read_blob_ids((key, blobs[key][0]) for key in missing)
     tasks = ((blob.path, *blobs[blob.path][1:], blob.data or b"") for blob in read)
+    # Workers send each module's objects in the cache's encoding: a string pickles
+    # for nothing, a hundred thousand objects did not, and the cache takes it as is.
     fresh = dict(run_all(_read_modules, tasks, parallel=len(missing) >= PARALLEL_FROM))
     if cache is not None and fresh:
-        cache.put_many(fresh.items())
-    known.update(fresh)
+        cache.put_encoded(fresh.items())
+    for key, text in fresh.items():
+        objects = _decode(text)
+        if objects is not None:
+            known[key] = objects
     return [model_of(known[key] for _, key in side.values() if key in known) for side in sides]
 
 
 ModuleTask = tuple[str, str, str, bool, bytes]  # key, module, path, is package, source
 
 
-def _read_modules(batch: list[ModuleTask]) -> list[tuple[str, Objects]]:
+def _read_modules(batch: list[ModuleTask]) -> list[tuple[str, str]]:
+    """Each module's objects, encoded as the cache keeps them."""
     return [
-        (key, tuple(module_objects(module, path, data.decode("utf-8", "replace"), is_package=pkg)))
+        (key, _encode(tuple(module_objects(module, path, text, is_package=pkg))))
         for key, module, path, pkg, data in batch
+        for text in (data.decode("utf-8", "replace"),)
     ]
 
 

@@ -659,18 +659,14 @@ def _sketch(lines: list[str], masked: set[str]) -> tuple[int, ...]:
     bodies have in common)."""
     # All lines at once, each step a C loop: the same as collapsing, masking and
     # hashing line by line, which was a tenth of reading a big merge.
-    text = _SPACES.sub(" ", "\n".join(lines))
+    text = "\n".join(map(" ".join, map(str.split, lines)))
     # Longest first: masking `Breakpoint` inside `clearBreakpoints` first would leave
     # `clear<self>s`, and a set's order changes from one process to the next.
     for name in sorted(masked, key=lambda n: (-len(n), n)):
         text = text.replace(name, "<self>")
     rows = text.encode("utf-8", "surrogatepass").split(b"\n")
-    hashes = set(map(zlib.crc32, filter(None, map(bytes.strip, rows))))
+    hashes = set(map(zlib.crc32, filter(None, rows)))
     return tuple(sorted(hashes)[:_SKETCH_SIZE])
-
-
-# Runs of whitespace within a line (a line's own breaks stay).
-_SPACES = re.compile(r"[^\S\n]+")
 
 
 def body_similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
