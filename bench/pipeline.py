@@ -34,6 +34,7 @@ from pathlib import Path
 from report import Summary, heading  # bench/report.py; scripts run from bench/
 from tree_rss import TreeRss
 
+from learnd.analysis.api_load import API_MODEL_CACHE, load_models, model_cache
 from learnd.config import Config, PipelineSettings, load_config
 from learnd.demo import build_demo_repo
 from learnd.git import GitRepo
@@ -877,8 +878,18 @@ def build_scale_repo(root: Path, files: int, *, seed: int = SEED) -> tuple[GitRe
 
 
 def scale_worker(repo_path: str, state_dir: str, home: str, timeout: str) -> int:
-    """Child-process side of the scale run, so rusage covers exactly this run's tree."""
+    """Child-process side of the scale run, so rusage covers exactly this run's tree.
+
+    A timeout of "warm-base:<s>" first reads the base commit's API model into the
+    state directory's cache, as the run for the merge before this one leaves it
+    there when a daemon follows a branch, and then times the run as usual.
+    """
     repo = GitRepo.open(repo_path)
+    if timeout.startswith("warm-base:"):
+        timeout = timeout.split(":", 1)[1]
+        cache = model_cache(Path(state_dir) / "cache" / API_MODEL_CACHE)
+        load_models(repo, [repo.resolve("HEAD^1")], cache=cache)
+        cache.close()
     config = isolated_config(Path(home), Path(state_dir))
     if timeout != "default":
         pipeline = replace(config.pipeline, agent_timeout=float(timeout))
@@ -920,6 +931,41 @@ def scale_worker(repo_path: str, state_dir: str, home: str, timeout: str) -> int
     }
     print(json.dumps(report))
     return 0
+
+
+def _scale_steady_state(
+    work: Path, root: Path, baseline: float, agent_timeout: float | None, summary: Summary
+) -> None:
+    """The same merge with the base commit's API model already cached, as a daemon
+    following the branch has it: the run for the merge before left it there."""
+    timeout = "default" if agent_timeout is None else str(agent_timeout)
+    worker = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--scale-worker",
+            str(root),
+            str(work / "scale-state-warm"),
+            str(work / "home"),
+            f"warm-base:{timeout}",
+        ],
+        stdout=subprocess.PIPE,
+        check=False,
+    )
+    if worker.returncode != 0:
+        print(f"  steady-state run failed with status {worker.returncode}")
+        summary.add("scale, base model cached", "FAILED", "")
+        return
+    report = json.loads(worker.stdout.decode().strip().splitlines()[-1])
+    ratio = report["seconds"] / baseline
+    agents = ", ".join(
+        f"{a['key']} {a['seconds']:.1f} s" for a in report["agents"] if a["tier"] == 1
+    )
+    print(
+        f"  steady state (base commit's API model cached): learn() {report['seconds']:.2f} s"
+        f" = {ratio:.1f}x git diff; tier 1: {agents}"
+    )
+    summary.add("scale, base model cached: learn / git diff", f"{ratio:.1f}x", "")
 
 
 def _size(path: Path) -> int:
@@ -1052,6 +1098,7 @@ def bench_scale(
     summary.add("scale: peak tree RSS (sum)", mb(sampler.peak_kib), "")
     plan_ok = 0 < plan_bytes <= SCALE_PLAN_BYTES
     summary.add("scale: plan size", f"{plan_bytes / 1e6:.2f} MB", "<= 1 MB", plan_ok)
+    _scale_steady_state(work, root, baseline, agent_timeout, summary)
     if keep:
         print(
             f"  kept: profile an agent with: {sys.executable} -m cProfile -o /tmp/agent.prof "
