@@ -968,6 +968,17 @@ def _scale_steady_state(
     summary.add("scale, base model cached: learn / git diff", f"{ratio:.1f}x", "")
 
 
+def _busy_cpu_seconds() -> float | None:
+    """Non-idle CPU time of the whole machine so far (Linux /proc/stat), or None."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    ticks = [int(f) for f in fields]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle and iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -1046,8 +1057,10 @@ def bench_scale(
         ],
         stdout=subprocess.PIPE,
     )
+    busy_before = _busy_cpu_seconds()
     with TreeRss(worker.pid) as sampler:
         out, _ = worker.communicate()
+    busy_after = _busy_cpu_seconds()
     if worker.returncode != 0:
         print(f"  scale worker failed with status {worker.returncode}")
         summary.add("scale run", "FAILED", "")
@@ -1062,6 +1075,10 @@ def bench_scale(
     )
     print(f"  learn() wall: {seconds:.2f} s   (git diff again afterwards: {after:.3f} s)")
     print(f"  ratio learn / git diff: {ratio:.1f}x  (target <= {SCALE_RATIO}x)")
+    if busy_before is not None and busy_after is not None:
+        # Steadier than wall time on shared cores, and it counts the pool workers,
+        # which rusage misses (they are not this process's waited children).
+        print(f"  busy CPU of the whole machine during the run: {busy_after - busy_before:.1f} s")
     print(
         f"  gather inputs: {report['gather']:.2f} s; "
         f"agents' critical path: {report['critical_path']:.2f} s"

@@ -22,7 +22,7 @@ from learnd.analysis import changes as ch
 from learnd.analysis.api_cache import ApiCache, Entry
 from learnd.analysis.changes import DiffFacts, FileChange, SymbolChange
 from learnd.analysis.hunks import api_untouched
-from learnd.analysis.pool import PARALLEL_FROM, run_all
+from learnd.analysis.pool import PARALLEL_FROM, batches, run_all
 from learnd.analysis.python_api import (
     USAGE_HINTS,
     ModuleApi,
@@ -334,12 +334,44 @@ def _with_usages(repo: GitRepo, merge: str, symbols: list[SymbolChange]) -> list
     }
     if not wanted:
         return symbols
-    files = repo.text_files(merge, suffixes=PYTHON_SUFFIXES)
-    found = usage_lines(files, wanted, limit=USAGE_LIMIT)
+    found = _usages(repo.text_files(merge, suffixes=PYTHON_SUFFIXES), wanted)
     return [
         replace(s, usages=tuple(found.get(s.short_name, ()))) if s.short_name in wanted else s
         for s in symbols
     ]
+
+
+# Files per task of the usage scan on the pool: a task carries every wanted name.
+USAGE_CHUNK = 256
+
+UsageTask = tuple[frozenset[str], list[tuple[str, bytes]]]
+
+
+def _usages(files: Iterable[tuple[str, bytes]], wanted: set[str]) -> dict[str, list[str]]:
+    """usage_lines over the files, on the pool when there are many.
+
+    It is the last long step and the docs checker is usually done by then, so it
+    would have one core of two to itself. Each chunk of files gives the first
+    places in it per name; in file order those are the first places overall.
+    """
+    names = frozenset(wanted)
+    chunks = ((names, chunk) for chunk in batches(files, USAGE_CHUNK))
+    first = next(chunks, None)
+    if first is None:
+        return {}
+    second = next(chunks, None)
+    tasks = itertools.chain([first], [second] if second is not None else [], chunks)
+    found: dict[str, list[str]] = defaultdict(list)
+    for places in run_all(_usage_chunk, tasks, parallel=second is not None, batch=1):
+        for name, lines in places.items():
+            room = USAGE_LIMIT - len(found[name])
+            if room > 0:
+                found[name].extend(lines[:room])
+    return dict(found)
+
+
+def _usage_chunk(batch: list[UsageTask]) -> list[dict[str, list[str]]]:
+    return [usage_lines(files, names, limit=USAGE_LIMIT) for names, files in batch]
 
 
 def render_diff_analysis(title: str, facts: DiffFacts) -> str:

@@ -25,9 +25,13 @@ BATCH = 16
 
 
 def run_all(
-    work: Callable[[list[T]], list[R]], tasks: Iterable[T], *, parallel: bool
+    work: Callable[[list[T]], list[R]],
+    tasks: Iterable[T],
+    *,
+    parallel: bool,
+    batch: int = BATCH,
 ) -> Iterator[R]:
-    """``work`` over every task, a batch at a time; on a pool when ``parallel``.
+    """``work`` over every task, ``batch`` tasks at a time; on a pool when ``parallel``.
 
     ``work`` must be a module-level function, so that a worker can import it.
     """
@@ -41,15 +45,16 @@ def run_all(
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: deque[Future[list[R]]] = deque()
-        for batch in _batches(tasks, BATCH):
-            pending.append(pool.submit(work, batch))
+        for chunk in batches(tasks, batch):
+            pending.append(pool.submit(work, chunk))
             if len(pending) >= 2 * workers:
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
 
 
-def _batches(tasks: Iterable[T], size: int) -> Iterator[list[T]]:
+def batches(tasks: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``tasks`` in lists of ``size`` (the last one shorter), in order."""
     batch: list[T] = []
     for item in tasks:
         batch.append(item)
