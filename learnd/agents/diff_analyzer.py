@@ -274,7 +274,7 @@ def _extract_masked(
     # The first definition of a name wins: one in a shared segment would hide, or
     # be hidden by, the kept one.
     for api in (old, new):
-        if any(i.name.split(".", 1)[0] in masked.shared_names for i in api.items):
+        if any(masked.may_define(i.name.split(".", 1)[0]) for i in api.items):
             return None
     return old, new
 

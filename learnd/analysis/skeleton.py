@@ -112,7 +112,7 @@ def parse_outline(source: str, keep: Callable[[str], object]) -> ast.Module | No
     return tree if seen == defs else None
 
 
-def _long_strings(source: str) -> dict[int, int]:
+def long_strings(source: str) -> dict[int, int]:
     """Triple-quoted strings, opening quote offset -> end offset, in order.
 
     Quotes are paired in turn; a triple quote inside a comment or a one-line string
@@ -170,7 +170,7 @@ def _outline(
     lines = source.split("\n")
     # Line k starts at lengths[k] + k (each line's "\n" after it).
     lengths = [0, *itertools.accumulate(map(len, lines))]
-    longs = _long_strings(source)
+    longs = long_strings(source)
     long_starts = list(longs)
     defs: list[tuple[int, int, str]] = []  # (line index, offset, indent)
     line, counted = 0, 0
