@@ -40,17 +40,44 @@ def run_all(
         for task in tasks:
             yield from work([task])
         return
-    # forkserver, not fork: the caller may run a thread feeding git, and forking a
-    # process with threads can copy a held lock into the child.
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: deque[Future[list[R]]] = deque()
+    pool = _shared_pool(workers)
+    pending: deque[Future[list[R]]] = deque()
+    try:
         for chunk in batches(tasks, batch):
             pending.append(pool.submit(work, chunk))
             if len(pending) >= 2 * workers:
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
+    except Exception:
+        # A worker that died breaks the pool for good: the next call starts anew.
+        _discard_pool()
+        raise
+    finally:
+        for future in pending:  # a caller that stopped early leaves no work behind
+            future.cancel()
+
+
+_pool: ProcessPoolExecutor | None = None
+
+
+def _shared_pool(workers: int) -> ProcessPoolExecutor:
+    """One pool per process, kept between calls: starting one and importing the
+    work's modules in each worker took 0.15 s, and an agent makes several calls."""
+    global _pool
+    if _pool is None:
+        # forkserver, not fork: the caller may run a thread feeding git, and forking
+        # a process with threads can copy a held lock into the child.
+        context = multiprocessing.get_context("forkserver")
+        _pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return _pool
+
+
+def _discard_pool() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
 
 
 def batches(tasks: Iterable[T], size: int) -> Iterator[list[T]]:
