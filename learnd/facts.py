@@ -34,6 +34,8 @@ def to_jsonable(value: Any, *, omit_defaults: bool = False) -> Any:
     empty), which :func:`from_jsonable` fills in again: the same facts in far
     fewer bytes when most fields of most values are unset.
     """
+    if type(value) in _PLAIN:
+        return value  # most values are; the checks below cost more than the answer
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         if omit_defaults:
             return {
@@ -50,6 +52,7 @@ def to_jsonable(value: Any, *, omit_defaults: bool = False) -> Any:
 
 
 _NO_DEFAULT = object()
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 @functools.cache
