@@ -283,9 +283,9 @@ class _Scanner:
 
 
 def _may_define(line: str) -> bool:
-    """A cheap test that lets through every hunk line _defined_name could accept."""
-    first = line[1:2]
-    return first.isupper() or first.isspace() or first in ("d", "a", "c")
+    """A cheap test that lets through every hunk line _defined_name could accept:
+    a constant starts upper case, a definition holds ``def`` or ``class``."""
+    return line[1:2].isupper() or "def" in line or "class" in line
 
 
 def _defined_name(code: str) -> tuple[str, str] | None:
