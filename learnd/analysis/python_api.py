@@ -75,6 +75,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from learnd.analysis.changes import (
     ADDED,
@@ -129,6 +130,8 @@ _TOP_LEVEL_KINDS = frozenset({FUNCTION, CLASS, CONSTANT})
 # score (a value), so only their exact-value renames are found.
 _SCORED_KINDS = frozenset({FUNCTION, METHOD, CLASS})
 _RENAME_THRESHOLD = 3
+# What a rename matcher ranks candidate pairs by (an int, a tuple of them).
+_Score = TypeVar("_Score", int, tuple[float, int])
 # Scoring is quadratic within one file and class; a rewrite bigger than this
 # gets exact (fingerprint) rename matching only.
 _MAX_SCORED_PAIRS = 40_000
@@ -253,9 +256,10 @@ def extract_api(
 _UNHINTED_USAGE = re.compile(r"click|typer|cloup|from[ \t]+os[ \t]+import")
 
 
-def _walked(body: str) -> bool:
-    """Whether the usage walk needs this function body (see _usage_statements)."""
-    lowered = body.lower()
+def _walked(text: str) -> bool:
+    """Whether the usage walk needs this definition or body: it holds a usage hint
+    or an ``import`` (see _usage_statements)."""
+    lowered = text.lower()
     return "import" in lowered or any(hint in lowered for hint in USAGE_HINTS)
 
 
@@ -274,8 +278,7 @@ def _usage_statements(tree: ast.Module, text: _SourceText, lowered: str) -> Iter
     for stmt in tree.body:
         if isinstance(stmt, definitions):
             first = min([stmt.lineno, *(d.lineno for d in stmt.decorator_list)])
-            own = "\n".join(text.lines[first - 1 : stmt.end_lineno or stmt.lineno]).lower()
-            if "import" not in own and not any(hint in own for hint in USAGE_HINTS):
+            if not _walked("\n".join(text.lines[first - 1 : stmt.end_lineno or stmt.lineno])):
                 continue
         yield stmt
 
@@ -1417,25 +1420,17 @@ def _match_renames(
         if j not in taken_new and located.item.kind in _SCORED_KINDS:
             owner = located.item.name.rpartition(".")[0]
             scored_new[(located.item.kind, located.path, owner)].append(j)
-    for key, olds in scored_old.items():
-        news = scored_new.get(key)
-        if not news or len(olds) * len(news) > _MAX_SCORED_PAIRS:
-            continue
-        for i, j in _mutual_best(olds, news, removed, added):
-            pairs.append((removed[i], added[j]))
-            taken_old.add(i)
-            taken_new.add(j)
-
-    # Edited while renamed, beyond what the scores above tell: the bodies.
-    for key, olds in scored_old.items():
-        news = [j for j in scored_new.get(key, []) if j not in taken_new]
-        olds = [i for i in olds if i not in taken_old]
-        if not news or not olds or len(olds) * len(news) > _MAX_SCORED_PAIRS:
-            continue
-        for i, j in similar_bodies(olds, news, removed, added):
-            pairs.append((removed[i], added[j]))
-            taken_old.add(i)
-            taken_new.add(j)
+    # First by those scores, then, for what they cannot tell, by the bodies.
+    for matcher in (_scored_renames, similar_bodies):
+        for key, group in scored_old.items():
+            news = [j for j in scored_new.get(key, []) if j not in taken_new]
+            olds = [i for i in group if i not in taken_old]
+            if not news or not olds or len(olds) * len(news) > _MAX_SCORED_PAIRS:
+                continue
+            for i, j in matcher(olds, news, removed, added):
+                pairs.append((removed[i], added[j]))
+                taken_old.add(i)
+                taken_new.add(j)
 
     pairs.sort(key=lambda p: (p[1].path, p[1].item.line))
     return (
@@ -1465,22 +1460,7 @@ def similar_bodies(
         similarity = body_similarity(a, b) if min(len(a), len(b)) >= _SIMILAR_LINES else 0.0
         return round(similarity, 6), -abs(removed[i].item.line - added[j].item.line)
 
-    scores = {(i, j): score(i, j) for i in olds for j in news}
-
-    def unique_best(candidates: list[tuple[int, int]]) -> tuple[int, int] | None:
-        ranked = sorted(candidates, key=scores.__getitem__, reverse=True)
-        if not ranked or scores[ranked[0]][0] < SIMILAR_BODY:
-            return None
-        if len(ranked) > 1 and scores[ranked[1]] == scores[ranked[0]]:
-            return None
-        return ranked[0]
-
-    found = []
-    for i in olds:
-        best = unique_best([(i, j) for j in news])
-        if best is not None and unique_best([(k, best[1]) for k in olds]) == best:
-            found.append(best)
-    return found
+    return _mutual_best(olds, news, score, lambda best: best[0] >= SIMILAR_BODY)
 
 
 def _anything(_index: int) -> object:
@@ -1488,16 +1468,21 @@ def _anything(_index: int) -> object:
 
 
 def _mutual_best(
-    olds: list[int], news: list[int], removed: list[_Located], added: list[_Located]
+    olds: list[int],
+    news: list[int],
+    score: Callable[[int, int], _Score],
+    good_enough: Callable[[_Score], bool],
 ) -> list[tuple[int, int]]:
-    scores = {(i, j): _rename_score(removed[i].item, added[j].item) for i in olds for j in news}
+    """Pairs of a removed and an added index that are each other's unique best by
+    ``score``, and score ``good_enough``; a tie is a guess and pairs nothing."""
+    scores = {(i, j): score(i, j) for i in olds for j in news}
 
     def unique_best(candidates: Iterable[tuple[int, int]]) -> tuple[int, int] | None:
         ranked = sorted(candidates, key=scores.__getitem__, reverse=True)
-        if not ranked or scores[ranked[0]] < _RENAME_THRESHOLD:
+        if not ranked or not good_enough(scores[ranked[0]]):
             return None
         if len(ranked) > 1 and scores[ranked[1]] == scores[ranked[0]]:
-            return None  # a tie is a guess
+            return None
         return ranked[0]
 
     found = []
@@ -1506,6 +1491,18 @@ def _mutual_best(
         if best is not None and unique_best((k, best[1]) for k in olds) == best:
             found.append(best)
     return found
+
+
+def _scored_renames(
+    olds: list[int], news: list[int], removed: list[_Located], added: list[_Located]
+) -> list[tuple[int, int]]:
+    """Renamed while edited, told by docstring, parameters and name (_rename_score)."""
+    return _mutual_best(
+        olds,
+        news,
+        lambda i, j: _rename_score(removed[i].item, added[j].item),
+        lambda best: best >= _RENAME_THRESHOLD,
+    )
 
 
 def _rename_score(old: ApiItem, new: ApiItem) -> int:
