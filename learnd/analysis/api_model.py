@@ -519,7 +519,7 @@ def module_objects(
     for line, dropped_name in dropped:
         # A name defined on a line that had to go still exists; only its shape is lost.
         if dropped_name not in reader.names:
-            reader.add(ApiObject(f"{name}.{dropped_name}", ATTRIBUTE, path, line))
+            reader._add(ApiObject(f"{name}.{dropped_name}", ATTRIBUTE, path, line))
     yield ApiObject(
         name,
         MODULE,
@@ -663,10 +663,6 @@ class _ModuleReader:
 
     def _alias(self, local: str, target: str, line: int) -> None:
         self._add(ApiObject(f"{self.module}.{local}", ALIAS, self.path, line, target=target))
-
-    def add(self, obj: ApiObject) -> None:
-        self._parameter_names = None
-        self._add(obj)
 
     def _add(self, obj: ApiObject) -> None:
         name = obj.path[len(self.module) + 1 :]

@@ -106,7 +106,7 @@ def parse_outline(source: str, keep: Callable[[str], object]) -> ast.Module | No
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             seen.add(node.lineno)
         if node.end_lineno in ends:
-            # The placeholder closes every statement it ends: the function, a class
+            # The `...` line closes every statement it ends: the function, a class
             # whose last method it was, an `if` around it.
             node.end_lineno = ends[node.end_lineno]
     return tree if seen == defs else None
@@ -164,7 +164,7 @@ _BLOCKS = ("body", "orelse", "finalbody", "handlers")
 def _outline(
     source: str, keep: Callable[[str], object]
 ) -> tuple[str, dict[int, int], set[int]] | None:
-    """The blanked text, {placeholder line: real last line}, and the def lines kept."""
+    """The blanked text, {`...` line: the body's real last line}, and the def lines kept."""
     if not source.endswith("\n"):
         source += "\n"  # the last line is then a line like the others
     lines = source.split("\n")
