@@ -138,8 +138,7 @@ def _apis(
     texts = _texts(blobs, skipped, side)
     by_path: dict[str, Entry] = {}
     fresh: list[tuple[str, Entry]] = []
-    for path, result in _extract_all(texts, parallel=len(todo) >= PARALLEL_FROM):
-        entry: Entry = result.items if isinstance(result, ModuleApi) else result
+    for path, entry in run_all(_extract, texts, parallel=len(todo) >= PARALLEL_FROM):
         by_path[path] = entry
         if blob := blob_of.get(path):
             fresh.append((blob, entry))
@@ -255,7 +254,9 @@ def _extract_pairs(batch: list[PairTask]) -> list[tuple[int, Entry | None, Entry
             if masked is not None:
                 out.append((index, masked[0].items, masked[1].items, True))
                 continue
-        out.append((index, _entry(old_path, old_text), _entry(new_path, new_text), False))
+        old = _entry(old_path, old_text) if old_text is not None else None
+        new = _entry(new_path, new_text) if new_text is not None else None
+        out.append((index, old, new, False))
     return out
 
 
@@ -279,9 +280,8 @@ def _extract_masked(
     return old, new
 
 
-def _entry(path: str, text: str | None) -> Entry | None:
-    if text is None:
-        return None
+def _entry(path: str, text: str) -> Entry:
+    """The file's public items, or why it cannot be analysed."""
     try:
         return extract_api(text, path).items
     except PythonApiError as exc:
@@ -309,20 +309,8 @@ def _text(blob: Blob, skipped: dict[str, str], side: str) -> str | None:
     return None
 
 
-def _extract(batch: list[tuple[str, str]]) -> list[tuple[str, ModuleApi | str]]:
-    out: list[tuple[str, ModuleApi | str]] = []
-    for path, text in batch:
-        try:
-            out.append((path, extract_api(text, path)))
-        except PythonApiError as exc:
-            out.append((path, str(exc)))
-    return out
-
-
-def _extract_all(
-    texts: Iterator[tuple[str, str]], *, parallel: bool
-) -> Iterator[tuple[str, ModuleApi | str]]:
-    return run_all(_extract, texts, parallel=parallel)
+def _extract(batch: list[tuple[str, str]]) -> list[tuple[str, Entry]]:
+    return [(path, _entry(path, text)) for path, text in batch]
 
 
 def _with_usages(repo: GitRepo, merge: str, symbols: list[SymbolChange]) -> list[SymbolChange]:
