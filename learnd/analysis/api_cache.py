@@ -26,7 +26,19 @@ from learnd.analysis.python_api import ApiItem
 Entry = tuple[ApiItem, ...] | str  # the items, or why the blob could not be analysed
 
 _to_json = msgspec.json.Encoder().encode
-_from_json = msgspec.json.Decoder().decode
+# What a cache entry's JSON decodes with; damaged text raises a ValueError
+# (msgspec.DecodeError is one).
+entry_json = msgspec.json.Decoder().decode
+
+
+def compact_json(value: object) -> str:
+    """``value`` as compact JSON, the text ``json.dumps(value, separators=(",", ":"))``
+    gives: msgspec writes it several times faster, and a lone surrogate, which it
+    refuses, goes to json."""
+    try:
+        return _to_json(value).decode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":"))
 
 
 V = TypeVar("V")
@@ -142,12 +154,7 @@ def _encode(entry: Entry) -> str:
         [i.kind, i.name, i.line, i.signature, i.summary, i.fingerprint, list(i.sketch)]
         for i in entry
     ]
-    try:
-        # msgspec writes what json.dumps would, several times faster; a lone
-        # surrogate (which it refuses) goes to json.
-        return _to_json({"rows": rows}).decode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps({"rows": rows}, separators=(",", ":"))
+    return compact_json({"rows": rows})
 
 
 def _item(row: list[Any]) -> ApiItem:
@@ -157,9 +164,9 @@ def _item(row: list[Any]) -> ApiItem:
 
 def _decode(raw: str) -> Entry | None:
     try:
-        data = _from_json(raw)
+        data = entry_json(raw)
         if "error" in data:
             return str(data["error"])
         return tuple(_item(row) for row in data["rows"])
-    except (ValueError, KeyError, TypeError, msgspec.DecodeError):
+    except (ValueError, KeyError, TypeError):
         return None  # a damaged entry is parsed again, not trusted

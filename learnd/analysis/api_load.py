@@ -11,16 +11,13 @@ be the package's modules are read at all: tests, docs and examples never are.
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from learnd.analysis import api_model, skeleton
-from learnd.analysis.api_cache import BlobCache, source_version
+from learnd.analysis.api_cache import BlobCache, compact_json, entry_json, source_version
 from learnd.analysis.api_model import (
     ApiModel,
     ApiObject,
@@ -39,9 +36,6 @@ MAX_MODULE_BYTES = 2_000_000
 
 Objects = tuple[ApiObject, ...]
 
-
-_to_json = msgspec.json.Encoder().encode
-_from_json = msgspec.json.Decoder().decode
 
 # The cache's file name under <state_dir>/cache.
 API_MODEL_CACHE = "api-model.sqlite3"
@@ -128,18 +122,13 @@ def _encode(objects: Objects) -> str:
         ]
         for o in objects
     ]
-    try:
-        # msgspec writes what json.dumps would, several times faster; a lone
-        # surrogate (which it refuses) goes to json.
-        return _to_json(rows).decode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(rows, separators=(",", ":"))
+    return compact_json(rows)
 
 
 def _decode(raw: str) -> Objects | None:
     try:
-        return tuple(_object(*row) for row in _from_json(raw))
-    except (ValueError, TypeError, msgspec.DecodeError):
+        return tuple(_object(*row) for row in entry_json(raw))
+    except (ValueError, TypeError):
         return None  # a damaged entry is read again, not trusted
 
 
