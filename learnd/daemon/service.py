@@ -64,6 +64,7 @@ from learnd.systemd import child_env
 from learnd.webhook.intake import WEBHOOK_HOOK
 
 if TYPE_CHECKING:
+    from learnd.github.client import GitHubClient
     from learnd.queue.remote import RemoteQueue
 
 log = get_logger(__name__)
@@ -349,6 +350,7 @@ class Daemon:
         )
         # With webhooks, polls are only the safety net: see learnd.daemon.webhook.
         interval = poll_interval(self.config)
+        reviews = self.config.feedback.sync_interval
         for settings in self.config.repos:
             if settings.github is None:
                 continue
@@ -363,10 +365,6 @@ class Daemon:
                 misfire_grace_time=max(1, int(interval)),
                 **common,
             )
-        reviews = self.config.feedback.sync_interval
-        for settings in self.config.repos:
-            if settings.github is None:
-                continue
             self._scheduler.add_job(
                 self._guard(f"reviews:{settings.github}", self.sync_reviews, settings),
                 "interval",
@@ -525,19 +523,25 @@ class Daemon:
             )
         return sum(new for _, new in queued)
 
-    def poll(self, settings: RepoSettings) -> None:
-        from learnd.daemon.poller import poll_repo
+    def _github_client(self) -> GitHubClient | None:
+        """A client for the configured GitHub (not yet opened), or None without a token."""
         from learnd.github.auth import find_token
         from learnd.github.client import GitHubClient
         from learnd.github.settings import with_environment
 
-        assert settings.github is not None
         gh = with_environment(self.config.github, self.env)
         token = find_token(gh, self.env)
-        if token is None:
+        return GitHubClient(gh, token) if token is not None else None
+
+    def poll(self, settings: RepoSettings) -> None:
+        from learnd.daemon.poller import poll_repo
+
+        assert settings.github is not None
+        github = self._github_client()
+        if github is None:
             log.warning("poll_skipped", repo=settings.github, reason="no GitHub token")
             return
-        with closing(self.db()) as db, GitHubClient(gh, token) as client:
+        with closing(self.db()) as db, github as client:
             try:
                 result = poll_repo(client, db, settings.github, settings.github, now=time.time())
             except GitHubError as exc:
@@ -557,16 +561,12 @@ class Daemon:
     def sync_reviews(self, settings: RepoSettings) -> None:
         """Record the reviews of the repository's plan issues closed on GitHub."""
         from learnd.feedback.sync import sync_reviews
-        from learnd.github.auth import find_token
-        from learnd.github.client import GitHubClient
-        from learnd.github.settings import with_environment
 
         assert settings.github is not None
-        gh = with_environment(self.config.github, self.env)
-        token = find_token(gh, self.env)
-        if token is None:
+        github = self._github_client()
+        if github is None:
             return  # the poll job says so already, once per poll
-        with closing(self.db()) as db, GitHubClient(gh, token) as client:
+        with closing(self.db()) as db, github as client:
             try:
                 result = sync_reviews(client, db, settings.github)
             except GitHubError as exc:
@@ -585,18 +585,13 @@ class Daemon:
     def watch_plans(self) -> None:
         """``[apply] watch``: new ticks on learnd's open plan issues become docs PRs
         (:mod:`learnd.daemon.apply_watch`)."""
-        from learnd.github.auth import find_token
-        from learnd.github.client import GitHubClient
-        from learnd.github.settings import with_environment
-
-        gh = with_environment(self.config.github, self.env)
-        token = find_token(gh, self.env)
-        if token is None:
+        github = self._github_client()
+        if github is None:
             log.warning("apply_skipped", reason="no GitHub token")
             return
         if self._apply_watch is None:
             self._apply_watch = ApplyWatch()
-        with GitHubClient(gh, token) as client:
+        with github as client:
             try:
                 self._apply_watch.look(self.config, client, self.db, stop=self.stop_event.is_set)
             except GitHubError as exc:
