@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from learnd import wal
 from learnd.analysis import python_api, segments, skeleton
 from learnd.analysis.python_api import ApiItem
 
@@ -77,8 +78,7 @@ class BlobCache(Generic[V]):
         self._db: sqlite3.Connection | None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=10)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db, _ = wal.connect(path, timeout=10)
             self._db.execute(
                 f"CREATE TABLE IF NOT EXISTS {table} ("
                 " version TEXT NOT NULL, blob TEXT NOT NULL, entry TEXT NOT NULL,"

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
+from learnd import wal
 from learnd.errors import EXIT_USAGE, LearndError
 
 log = logging.getLogger(__name__)
@@ -355,15 +356,14 @@ class Database:
 def _connect(path: Path) -> sqlite3.Connection:
     # isolation_level=None: the sqlite3 module would otherwise open transactions
     # behind our back (and as DEFERRED); every transaction here is explicit.
-    conn = sqlite3.connect(
+    conn, mode = wal.connect(
         path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
     )
     try:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
+        if mode != "wal":
             # A filesystem without shared memory (some network mounts) cannot do
             # WAL; the database still works, readers just wait for writers.
             log.warning("state database %s runs in %s mode, not WAL", path, mode)
