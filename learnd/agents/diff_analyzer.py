@@ -12,7 +12,7 @@ skipped: one bad file never costs the whole analysis.
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import BinaryIO
@@ -29,6 +29,7 @@ from learnd.analysis.python_api import (
     PythonApiError,
     diff_api,
     extract_api,
+    extract_pair_api,
 )
 from learnd.analysis.segments import mask_shared
 from learnd.analysis.wordscan import usage_lines
@@ -90,12 +91,16 @@ def analyze(
         if c.status in ("M", "R") and c.old_blob and c.new_blob and c.old_blob != c.new_blob
     ]
     paired = {c.path for c in pairs}
+    # A file whose old path another entry also renames or copies from may be matched
+    # to that one instead (python_api's _pair_files): its pair needs every print.
+    sources = Counter(c.old_path for c in python if c.old_path is not None)
+    alone = [sources[c.old_path or c.path] == (1 if c.old_path else 0) for c in pairs]
     single = [c for c in python if c.path not in paired]
     old_side = [(c.old_path or c.path, c.old_blob) for c in single if c.status != "A"]
     new_side = [(c.path, c.new_blob) for c in single if c.status != "D"]
     old_apis = _apis(repo, base, old_side, skipped, side="old", cache=cache)
     new_apis = _apis(repo, merge, new_side, skipped, side="new", cache=cache)
-    _pair_apis(repo, pairs, skipped, old_apis, new_apis, cache=cache)
+    _pair_apis(repo, pairs, alone, skipped, old_apis, new_apis, cache=cache)
     renamed = {c.path: c.old_path for c in python if c.old_path is not None}
     symbols = diff_api(old_apis, new_apis, renamed)
     symbols = _with_usages(repo, merge, symbols)
@@ -159,6 +164,7 @@ def _apis(
 def _pair_apis(
     repo: GitRepo,
     pairs: Sequence[ChangedPath],
+    alone: Sequence[bool],
     skipped: dict[str, str],
     old_apis: dict[str, ModuleApi],
     new_apis: dict[str, ModuleApi],
@@ -170,10 +176,16 @@ def _pair_apis(
     The whole-file API of a blob is taken from the cache when both sides are
     there; otherwise both are read, and parsed with their shared segments blanked
     where that is safe. A masked result describes the pair, not a blob, so it is
-    kept under the pair's key.
+    kept under the pair's key; where the pair is ``alone`` (diff_api matches its
+    sides to each other), it lacks the prints of items matched by name, and its
+    key says so.
     """
     keys = [(c.old_blob or "", c.new_blob or "") for c in pairs]
-    wanted = [k for key in keys for k in (*key, _pair_key(*key, "old"), _pair_key(*key, "new"))]
+    wanted = [
+        k
+        for key, lone in zip(keys, alone, strict=True)
+        for k in (*key, _pair_key(*key, "old", lone), _pair_key(*key, "new", lone))
+    ]
     known = cache.get_many(wanted) if cache is not None else {}
     todo: list[int] = []
 
@@ -184,8 +196,8 @@ def _pair_apis(
     for index, (c, (old_blob, new_blob)) in enumerate(zip(pairs, keys, strict=True)):
         old, new = known.get(old_blob), known.get(new_blob)
         if old is None or new is None:
-            old = known.get(_pair_key(old_blob, new_blob, "old"))
-            new = known.get(_pair_key(old_blob, new_blob, "new"))
+            old = known.get(_pair_key(old_blob, new_blob, "old", alone[index]))
+            new = known.get(_pair_key(old_blob, new_blob, "new", alone[index]))
         if old is None or new is None:
             todo.append(index)
         else:
@@ -195,7 +207,8 @@ def _pair_apis(
         for index in todo
         for side, blob in zip(("old", "new"), keys[index], strict=True)
     ]
-    tasks = _pair_tasks(repo.read_blob_ids(requests, max_bytes=MAX_BLOB_BYTES), pairs, skipped)
+    blobs = repo.read_blob_ids(requests, max_bytes=MAX_BLOB_BYTES)
+    tasks = _pair_tasks(blobs, pairs, alone, skipped)
     fresh: list[tuple[str, Entry]] = []
     for index, old, new, masked in run_all(
         _extract_pairs, tasks, parallel=len(todo) >= PARALLEL_FROM
@@ -203,16 +216,16 @@ def _pair_apis(
         c, (old_blob, new_blob) = pairs[index], keys[index]
         record(c, old, new)
         if masked and old is not None and new is not None:
-            fresh += [(_pair_key(old_blob, new_blob, "old"), old)]
-            fresh += [(_pair_key(old_blob, new_blob, "new"), new)]
+            fresh += [(_pair_key(old_blob, new_blob, "old", alone[index]), old)]
+            fresh += [(_pair_key(old_blob, new_blob, "new", alone[index]), new)]
         else:
             fresh += [(blob, e) for blob, e in ((old_blob, old), (new_blob, new)) if e is not None]
     if cache is not None and fresh:
         cache.put_many(fresh)
 
 
-def _pair_key(old_blob: str, new_blob: str, side: str) -> str:
-    return f"{old_blob}..{new_blob}:{side}"
+def _pair_key(old_blob: str, new_blob: str, side: str, alone: bool) -> str:
+    return f"{old_blob}..{new_blob}:{side}" + (":alone" if alone else "")
 
 
 def _record(
@@ -224,13 +237,17 @@ def _record(
         apis[path] = ModuleApi(path=path, items=entry)
 
 
-PairTask = tuple[int, str, str | None, str, str | None]
+PairTask = tuple[int, str, str | None, str, str | None, bool]
 
 
 def _pair_tasks(
-    blobs: Iterable[Blob], pairs: Sequence[ChangedPath], skipped: dict[str, str]
+    blobs: Iterable[Blob],
+    pairs: Sequence[ChangedPath],
+    alone: Sequence[bool],
+    skipped: dict[str, str],
 ) -> Iterator[PairTask]:
-    """(index, old path, old text, new path, new text) per pair; None for a side not read."""
+    """(index, old path, old text, new path, new text, alone) per pair; None for a side
+    not read."""
     texts: dict[str, str | None] = {}
     current = ""
     for blob in blobs:
@@ -242,15 +259,16 @@ def _pair_tasks(
         path = c.old_path or c.path if side == "old" else c.path
         texts[side] = _text(Blob(path, blob.size, blob.data), skipped, side)
         if side == "new":
-            yield int(index), c.old_path or c.path, texts.get("old"), c.path, texts["new"]
+            at = int(index)
+            yield at, c.old_path or c.path, texts.get("old"), c.path, texts["new"], alone[at]
             texts.clear()
 
 
 def _extract_pairs(batch: list[PairTask]) -> list[tuple[int, Entry | None, Entry | None, bool]]:
     out: list[tuple[int, Entry | None, Entry | None, bool]] = []
-    for index, old_path, old_text, new_path, new_text in batch:
+    for index, old_path, old_text, new_path, new_text, alone in batch:
         if old_text is not None and new_text is not None:
-            masked = _extract_masked(old_path, old_text, new_path, new_text)
+            masked = _extract_masked(old_path, old_text, new_path, new_text, alone)
             if masked is not None:
                 out.append((index, masked[0].items, masked[1].items, True))
                 continue
@@ -261,15 +279,24 @@ def _extract_pairs(batch: list[PairTask]) -> list[tuple[int, Entry | None, Entry
 
 
 def _extract_masked(
-    old_path: str, old_text: str, new_path: str, new_text: str
+    old_path: str, old_text: str, new_path: str, new_text: str, alone: bool
 ) -> tuple[ModuleApi, ModuleApi] | None:
-    """Both sides parsed with their shared segments blanked, or None to parse them whole."""
+    """Both sides parsed with their shared segments blanked, or None to parse them whole.
+
+    ``alone``: diff_api matches the two sides to each other, so items on both need
+    no prints (python_api.extract_pair_api)."""
     masked = mask_shared(old_text, new_text, USAGE_HINTS)
     if masked is None:
         return None
     try:
-        old = extract_api(masked.old, old_path, regions=masked.old_regions)
-        new = extract_api(masked.new, new_path, regions=masked.new_regions)
+        if alone:
+            old, new = extract_pair_api(
+                (masked.old, old_path, masked.old_regions),
+                (masked.new, new_path, masked.new_regions),
+            )
+        else:
+            old = extract_api(masked.old, old_path, regions=masked.old_regions)
+            new = extract_api(masked.new, new_path, regions=masked.new_regions)
     except PythonApiError:
         return None  # the whole text says whether it is really broken
     # The first definition of a name wins: one in a shared segment would hide, or

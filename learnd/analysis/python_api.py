@@ -74,7 +74,7 @@ import warnings
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from learnd.analysis.changes import (
@@ -102,6 +102,7 @@ __all__ = [
     "PythonApiError",
     "diff_api",
     "extract_api",
+    "extract_pair_api",
 ]
 
 _CONSTANT_VALUE_WIDTH = 80
@@ -225,6 +226,54 @@ def extract_api(
     Raises :class:`PythonApiError` when the text is not Python this interpreter
     can parse, is too deeply nested to analyse, or does not fit ``regions``.
     """
+    chosen = _extract(source, path, regions=regions, outline=outline, prints=True)
+    return ModuleApi(path=path, items=tuple(c.item for c in chosen))
+
+
+def extract_pair_api(
+    old: tuple[str, str, Sequence[tuple[int, int]] | None],
+    new: tuple[str, str, Sequence[tuple[int, int]] | None],
+) -> tuple[ModuleApi, ModuleApi]:
+    """The items of both sides of one edited file, each ``(source, path, regions)`` as
+    for :func:`extract_api`, with fingerprints and sketches left empty where
+    :func:`diff_api` never reads them.
+
+    Those are what rename matching compares, and it only sees the items one side
+    lacks: a function or class whose kind and name are on both sides is matched by
+    name (a method when its class is on both sides too, since a class renamed away
+    takes its methods along). Hashing every body was an eighth of
+    reading a big merge's edited files, most of whose definitions keep their names.
+
+    Only for a pair :func:`diff_api` will match to each other: the old path is
+    neither renamed nor copied anywhere else.
+    """
+    old_chosen = _extract(*old[:2], regions=old[2], outline=True, prints=False)
+    new_chosen = _extract(*new[:2], regions=new[2], outline=True, prints=False)
+    old_keys = {(c.item.kind, c.item.name) for c in old_chosen}
+    new_keys = {(c.item.kind, c.item.name) for c in new_chosen}
+    both = old_keys & new_keys
+
+    def matched(item: ApiItem) -> bool:
+        if (item.kind, item.name) not in both:
+            return False
+        return item.kind != METHOD or (CLASS, item.name.rpartition(".")[0]) in both
+
+    def items(chosen: list[_Candidate]) -> tuple[ApiItem, ...]:
+        return tuple(c.item if c.prints is None or matched(c.item) else c.printed() for c in chosen)
+
+    return ModuleApi(old[1], items(old_chosen)), ModuleApi(new[1], items(new_chosen))
+
+
+def _extract(
+    source: str,
+    path: str,
+    *,
+    regions: Sequence[tuple[int, int]] | None,
+    outline: bool,
+    prints: bool,
+) -> list[_Candidate]:
+    """The module's chosen candidates in item order; ``prints=False`` leaves
+    definitions' fingerprints and sketches to :meth:`_Candidate.printed`."""
     lowered = source.lower()
     # Bodies are left out of the parse unless the usage walk below needs them; in a
     # click or typer module it may need any of them.
@@ -236,7 +285,7 @@ def extract_api(
         _check_regions(tree, regions)
     try:
         text = _SourceText(source)
-        candidates = _definitions(tree, text)
+        candidates = _definitions(tree, text, prints)
         # Walking every node in Python costs several times the parse; most files
         # cannot contain a CLI, environment or config read, and their text says so.
         if any(hint in lowered for hint in USAGE_HINTS):
@@ -248,7 +297,7 @@ def extract_api(
         # Pathologically deep expressions parse but overflow ast.unparse and the
         # visitors; losing this one file beats losing the run.
         raise PythonApiError("too deeply nested to analyse") from None
-    return ModuleApi(path=path, items=_dedupe(candidates))
+    return _dedupe(candidates)
 
 
 # Where these occur, a definition can hold a usage its own text shows no hint of:
@@ -330,9 +379,17 @@ def _line_of(source: str, needle: str) -> int:
 class _Candidate:
     item: ApiItem
     overload: bool = False
+    # Computes the fingerprint and sketch the item was built without, if it was.
+    prints: Callable[[], tuple[str, tuple[int, ...]]] | None = None
+
+    def printed(self) -> ApiItem:
+        if self.prints is None:
+            return self.item
+        fingerprint, sketch = self.prints()
+        return replace(self.item, fingerprint=fingerprint, sketch=sketch)
 
 
-def _dedupe(candidates: Iterable[_Candidate]) -> tuple[ApiItem, ...]:
+def _dedupe(candidates: Iterable[_Candidate]) -> list[_Candidate]:
     # The first definition wins, except that a typing.overload stub yields to the
     # implementation, whose signature is the one callers actually get.
     chosen: dict[tuple[str, str], _Candidate] = {}
@@ -341,10 +398,10 @@ def _dedupe(candidates: Iterable[_Candidate]) -> tuple[ApiItem, ...]:
         current = chosen.get(key)
         if current is None or (current.overload and not candidate.overload):
             chosen[key] = candidate
-    return tuple(sorted((c.item for c in chosen.values()), key=lambda i: (i.line, i.kind, i.name)))
+    return sorted(chosen.values(), key=lambda c: (c.item.line, c.item.kind, c.item.name))
 
 
-def _definitions(tree: ast.Module, text: _SourceText) -> list[_Candidate]:
+def _definitions(tree: ast.Module, text: _SourceText, prints: bool) -> list[_Candidate]:
     exported = _literal_all(tree)
 
     def public(name: str) -> bool:
@@ -354,11 +411,10 @@ def _definitions(tree: ast.Module, text: _SourceText) -> list[_Candidate]:
     for stmt, following in _module_statements(tree.body):
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             if public(stmt.name):
-                fingerprint, sketch = text.fingerprint_and_sketch(stmt, {stmt.name})
-                found.append(_function_candidate(stmt, FUNCTION, stmt.name, fingerprint, sketch))
+                found.append(_function_candidate(stmt, FUNCTION, stmt.name, text, prints))
         elif isinstance(stmt, ast.ClassDef):
             if public(stmt.name):
-                found.extend(_class_candidates(stmt, text))
+                found.extend(_class_candidates(stmt, text, prints))
         elif isinstance(stmt, ast.Assign | ast.AnnAssign):
             found.extend(_constant_candidates(stmt, following, public))
     return found
@@ -421,9 +477,18 @@ def _function_candidate(
     node: ast.FunctionDef | ast.AsyncFunctionDef,
     kind: str,
     name: str,
-    fingerprint: str,
-    sketch: tuple[int, ...] = (),
+    text: _SourceText,
+    prints: bool,
+    owner: str | None = None,
 ) -> _Candidate:
+    # Methods mask the class name too: a class rename rewrites ``Widget(...)``
+    # inside them.
+    masked = {node.name} if owner is None else {node.name, owner}
+
+    def compute() -> tuple[str, tuple[int, ...]]:
+        return text.fingerprint_and_sketch(node, masked)
+
+    fingerprint, sketch = compute() if prints else ("", ())
     item = ApiItem(
         kind=kind,
         name=name,
@@ -434,29 +499,30 @@ def _function_candidate(
         sketch=sketch,
     )
     overload = any(_dotted_tail(d) == "overload" for d in node.decorator_list)
-    return _Candidate(item, overload)
+    return _Candidate(item, overload, None if prints else compute)
 
 
-def _class_candidates(node: ast.ClassDef, text: _SourceText) -> list[_Candidate]:
-    # Methods mask the class name too: a class rename rewrites ``Widget(...)``
-    # inside them.
+def _class_candidates(node: ast.ClassDef, text: _SourceText, prints: bool) -> list[_Candidate]:
     methods: list[_Candidate] = []
     for stmt in node.body:
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and not stmt.name.startswith(
             "_"
         ):
-            fingerprint, sketch = text.fingerprint_and_sketch(stmt, {stmt.name, node.name})
             qualified = f"{node.name}.{stmt.name}"
-            methods.append(_function_candidate(stmt, METHOD, qualified, fingerprint, sketch))
+            methods.append(_function_candidate(stmt, METHOD, qualified, text, prints, node.name))
+
+    def compute() -> tuple[str, tuple[int, ...]]:
+        return text.fingerprint(node, {node.name}), ()
+
     item = ApiItem(
         kind=CLASS,
         name=node.name,
         line=node.lineno,
         signature=_class_signature(node),
         summary=_docstring_summary(node),
-        fingerprint=text.fingerprint(node, {node.name}),
+        fingerprint=compute()[0] if prints else "",
     )
-    return [_Candidate(item), *methods]
+    return [_Candidate(item, prints=None if prints else compute), *methods]
 
 
 def _constant_candidates(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import textwrap
 
@@ -31,6 +33,7 @@ from learnd.analysis.python_api import (
     PythonApiError,
     diff_api,
     extract_api,
+    extract_pair_api,
 )
 from learnd.facts import from_jsonable, to_jsonable
 
@@ -1186,3 +1189,31 @@ def test_a_hinted_function_is_walked_and_an_unhinted_one_adds_nothing() -> None:
         """
     )
     assert [(i.name, i.line) for i in found.items if i.kind == ENV_VAR] == [("APP_LIMIT", 8)]
+
+
+def test_a_pair_hashes_only_what_one_side_lacks() -> None:
+    old_source = textwrap.dedent(
+        """\
+        def kept(items):
+            return sum(items)
+
+        def gone(items):
+            return max(items)
+
+        class Box:
+            def open(self):
+                return 1
+        """
+    )
+    new_source = old_source.replace("def gone(", "def went(").replace("return 1", "return 2")
+    old, new = extract_pair_api((old_source, "m.py", None), (new_source, "m.py", None))
+    whole_old, whole_new = extract_api(old_source, "m.py"), extract_api(new_source, "m.py")
+    # The same items, signatures and lines as read alone ...
+    strip = functools.partial(dataclasses.replace, fingerprint="", sketch=())
+    assert [strip(i) for i in old.items] == [strip(i) for i in whole_old.items]
+    assert [strip(i) for i in new.items] == [strip(i) for i in whole_new.items]
+    # ... with the prints of the one-sided names only: those a rename could concern.
+    printed = {i.name for i in (*old.items, *new.items) if i.fingerprint}
+    assert printed == {"gone", "went"}
+    assert {i.name: i for i in old.items}["gone"] == {i.name: i for i in whole_old.items}["gone"]
+    assert {i.name: i for i in new.items}["went"] == {i.name: i for i in whole_new.items}["went"]
