@@ -120,8 +120,15 @@ def long_strings(source: str) -> dict[int, int]:
     """
     found: dict[int, int] = {}
     at = 0
+    # Each kind's next opening is searched for again only once passed: searching
+    # both from every string's end scanned the rest of the module for the kind it
+    # does not use, once per docstring.
+    double = single = -2
     while True:
-        double, single = source.find('"""', at), source.find("'''", at)
+        if -1 < double < at or double == -2:
+            double = source.find('"""', at)
+        if -1 < single < at or single == -2:
+            single = source.find("'''", at)
         if double == -1 and single == -1:
             break
         start = single if double == -1 or -1 < single < double else double
