@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -33,6 +33,10 @@ MAX_BLOB_BYTES = 2_000_000
 # every tree entry it walks: about 70 microseconds a pathspec); more are found in
 # one listing of the whole tree, which costs about 15 ms for 20,000 files.
 PATHSPEC_PATHS = 64
+# Paths git counts the lines of by name after a patch counted the rest (a file
+# renamed unchanged); more than this many and it counts the whole diff again, as
+# one command line could not carry them.
+COUNTED_PATHS = 4096
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,10 @@ class ChangedPath:
     removed: int | None
     old_blob: str | None = None  # None on the side where the file does not exist
     new_blob: str | None = None
+
+
+# A --raw entry: status letter, path, old path, old blob, new blob.
+_Listed = tuple[str, str, str | None, str | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -214,11 +222,49 @@ class GitRepo:
             output_stream=dest,
         )
 
-    def changed_paths(self, base: str, merge: str) -> list[ChangedPath]:
+    def changed_paths(
+        self,
+        base: str,
+        merge: str,
+        *,
+        line_counts: Mapping[str, tuple[int | None, int | None]] | None = None,
+    ) -> list[ChangedPath]:
+        """Every changed file, renames found (``-M``), with its changed lines.
+
+        ``line_counts``: each path's (added, removed) as the caller already counted
+        them from the same diff's patch (learnd.analysis.hunks.summarize). Listing
+        the changes without counting lines is half of git's work on a big merge.
+        Paths missing from the counts (a file renamed unchanged: only git knows
+        whether it is binary) are counted by git, those paths alone.
+        """
+        if line_counts is None:
+            entries, counts = self._listed(base, merge, numstat=True)
+        else:
+            entries, _ = self._listed(base, merge, numstat=False)
+            counts = dict(line_counts)
+            unknown = {p for e in entries if e[1] not in counts for p in (e[1], e[2]) if p}
+            if unknown and len(unknown) <= COUNTED_PATHS:
+                counts.update(self._listed(base, merge, numstat=True, paths=unknown)[1])
+            if any(e[1] not in counts for e in entries):
+                entries, counts = self._listed(base, merge, numstat=True)
+        return [
+            ChangedPath(letter, path, old, *counts.get(path, (None, None)), old_blob, new_blob)
+            for letter, path, old, old_blob, new_blob in entries
+        ]
+
+    def _listed(
+        self, base: str, merge: str, *, numstat: bool, paths: Iterable[str] = ()
+    ) -> tuple[list[_Listed], dict[str, tuple[int | None, int | None]]]:
+        """``git diff --raw`` entries, and with ``numstat`` the line counts by path;
+        of ``paths`` only, when given (both names of a rename, for it to be one)."""
         # --raw and --numstat in one call: git computes the diff once, not twice,
         # which matters for a merge of thousands of files.
-        fields = self._git_z("diff", "--raw", "--numstat", "--no-abbrev", "-M", "-z", base, merge)
-        entries: list[tuple[str, str, str | None, str | None, str | None]] = []
+        options = ["--raw", "--numstat"] if numstat else ["--raw"]
+        limit: list[str | bytes] = ["--", *sorted(to_bytes(p) for p in paths)] if paths else []
+        fields = self._git_z(
+            "--literal-pathspecs", "diff", *options, "--no-abbrev", "-M", "-z", base, merge, *limit
+        )
+        entries: list[_Listed] = []
         counts: dict[str, tuple[int | None, int | None]] = {}
         i = 0
         while i < len(fields):
@@ -244,10 +290,7 @@ class GitRepo:
                 int(added) if added != b"-" else None,
                 int(removed) if removed != b"-" else None,
             )
-        return [
-            ChangedPath(letter, path, old, *counts.get(path, (None, None)), old_blob, new_blob)
-            for letter, path, old, old_blob, new_blob in entries
-        ]
+        return entries, counts
 
     def _git_z(self, *args: str | bytes) -> list[bytes]:
         """The non-empty NUL-separated fields git prints for ``args``, as bytes.

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from learnd.analysis.hunks import summarize
 from learnd.docs.patch_names import git_line_paths, scan_patch
 from learnd.git import PATHSPEC_PATHS, GitRepo
 
@@ -212,3 +213,53 @@ def test_diff_headers_give_the_same_names_as_raw_output_under_any_config(
     assert all(h.isascii() for h in headers)  # every odd byte quoted
     seen = {git_line_paths(h[len(b"diff --git ") :].decode())[1] for h in headers}
     assert seen == {c.path for c in raw}
+
+
+def test_line_counts_from_the_patch_give_what_git_counts_itself(
+    repo_builder: Callable[[str], Any], tmp_path: Path
+) -> None:
+    # Every way a file can change, odd names included; some of them the patch cannot
+    # count (a binary file renamed unchanged: only git knows it is binary).
+    b, _ = _odd_repo(repo_builder)
+    text = "".join(f"line {i}\n" for i in range(30))
+    base = b.commit(
+        "before",
+        {
+            "blob.bin": b"\0\1\2" * 50,
+            "moved.bin": b"\0\3\4" * 50,
+            "moved.txt": text,
+            "edited then moved.txt": text,
+            "script.sh": "echo hi\n",
+            "becomes link.txt": "target\n",
+            "empty gone.txt": "",
+        },
+    )
+    (b.root / "becomes link.txt").unlink()
+    os.symlink("script.sh", b.root / "becomes link.txt")
+    (b.root / "script.sh").chmod(0o755)
+    changes: dict[str, str | bytes | None] = {
+        "blob.bin": b"\0\7\7" * 50,
+        "moved.bin": None,
+        "elsewhere/moved.bin": b"\0\3\4" * 50,
+        "moved.txt": None,
+        "elsewhere/moved.txt": text,
+        "edited then moved.txt": None,
+        "elsewhere/edited then moved.txt": text + "one more\n",
+        "empty gone.txt": None,
+        "empty new.txt": "",
+        "brand new.txt": "hello\n",
+        "sp ace.md": "changed\n",
+        os.fsdecode(b"bad\xff.md"): None,
+    }
+    merge = b.commit("every kind of change", changes)
+    repo = GitRepo.open(b.root)
+    with (tmp_path / "diff.patch").open("w+b") as patch:
+        repo.write_diff(base, merge, patch)
+        patch.seek(0)
+        counted = summarize(patch, lambda _path: True).counts
+    assert "elsewhere/moved.bin" not in counted  # the patch cannot tell
+    from_git = repo.changed_paths(base, merge)
+    assert {c.status for c in from_git} >= {"A", "D", "M", "R", "T"}
+    assert repo.changed_paths(base, merge, line_counts=counted) == from_git
+    moved = {c.path: c for c in from_git}["elsewhere/moved.bin"]
+    assert (moved.status, moved.added, moved.removed) == ("R", None, None)

@@ -21,7 +21,7 @@ from learnd.agents.context import AgentContext, AgentResult
 from learnd.analysis import changes as ch
 from learnd.analysis.api_cache import ApiCache, Entry
 from learnd.analysis.changes import DiffFacts, FileChange, SymbolChange
-from learnd.analysis.hunks import api_untouched
+from learnd.analysis.hunks import summarize
 from learnd.analysis.pool import PARALLEL_FROM, batches, run_all
 from learnd.analysis.python_api import (
     USAGE_HINTS,
@@ -72,17 +72,20 @@ def run(ctx: AgentContext) -> AgentResult:
 def analyze(
     repo: GitRepo, base: str, merge: str, patch: BinaryIO, *, cache: ApiCache | None = None
 ) -> DiffFacts:
-    changed = repo.changed_paths(base, merge)
+    # One pass over the patch counts every file's lines, which git then need not
+    # count again, and finds the edited Python files whose changed lines cannot touch
+    # their API (see learnd.analysis.hunks): most edits do not.
+    summary = summarize(patch, lambda path: path.endswith(PYTHON_SUFFIXES))
+    changed = repo.changed_paths(base, merge, line_counts=summary.counts)
     skipped: dict[str, str] = {}
     for c in changed:
         if c.added is None:
             skipped[c.path] = "binary"
     python = [c for c in changed if c.path.endswith(PYTHON_SUFFIXES) and c.path not in skipped]
     # Files added or deleted change the API wholesale; edited ones only when their
-    # changed lines could (see learnd.analysis.hunks), and most edits do not.
+    # changed lines could.
     edited = {c.path for c in python if c.status not in ("A", "D")}
-    same_api = api_untouched(patch, edited) if edited else set()
-    python = [c for c in python if c.path not in same_api]
+    python = [c for c in python if c.path not in summary.untouched or c.path not in edited]
     # An edited file is read on both sides at once, so what the sides share is
     # parsed on neither (learnd.analysis.segments).
     pairs = [

@@ -11,7 +11,8 @@ would lose a change.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from learnd.docs.patch_names import git_line_paths
@@ -49,22 +50,57 @@ def _files(patch: BinaryIO, block: int = 1 << 22) -> Iterator[bytes]:
         yield pending
 
 
-def api_untouched(patch: BinaryIO, paths: Collection[str]) -> set[str]:
-    """The ``paths`` (new-side names) whose hunks in ``patch`` touch nothing API-like."""
-    wanted = set(paths)
+@dataclass(frozen=True)
+class PatchSummary:
+    """What one pass over a patch tells about its files, by new-side name."""
+
+    # (added, removed) lines per file as ``git diff --numstat`` counts them; (None,
+    # None) for a binary file. Left out, as git's to count: a file without hunks or
+    # a "Binary files" line (renamed or re-moded unchanged: whether git takes it for
+    # binary the patch does not say), and a name the patch holds twice (a type
+    # change shows as a deletion and an addition).
+    counts: dict[str, tuple[int | None, int | None]]
+    # The asked-about files, neither added nor deleted, whose changed lines touch
+    # nothing API-like.
+    untouched: set[str]
+
+
+def summarize(patch: BinaryIO, asked: Callable[[str], bool]) -> PatchSummary:
+    """Count every file's changed lines, and check the ``asked`` edited ones for API lines."""
+    counts: dict[str, tuple[int | None, int | None]] = {}
     untouched: set[str] = set()
+    seen: set[str] = set()
     for part in _files(patch):
         if not part.startswith(_FILE_START):
             continue
         header_end = part.find(b"\n")
         header = part[len(_FILE_START) : header_end].decode("utf-8", "surrogateescape")
         _old, new = git_line_paths(header)
-        if new not in wanted:
+        if new is None:
             continue
         hunks = part.find(b"\n@@")
-        body = part[hunks:].lower() if hunks >= 0 else b""
-        # Header lines ("--- a/x", "+++ b/x") come before the first hunk, so the
-        # search over hunks never mistakes them for changed lines.
-        if not _API_LINE.search(body):
+        # Every line of a hunk starts with " ", "+", "-" or "\\", so these words at
+        # a line's start can only be git's own, above the hunks.
+        extended = part[:hunks] if hunks >= 0 else part
+        body = part[hunks:] if hunks >= 0 else b""
+        if new in seen:  # met again: neither counted nor untouched
+            counts.pop(new, None)
+            untouched.discard(new)
+            continue
+        seen.add(new)
+        if b"\nBinary files " in extended:
+            counts[new] = (None, None)
+        elif hunks >= 0:
+            # The "--- a/x" and "+++ b/x" lines come before the first hunk.
+            counts[new] = (body.count(b"\n+"), body.count(b"\n-"))
+        if not asked(new) or b"\nnew file mode " in extended or b"\ndeleted file mode " in extended:
+            continue
+        if not _API_LINE.search(body.lower()):
             untouched.add(new)
-    return untouched
+    return PatchSummary(counts, untouched)
+
+
+def api_untouched(patch: BinaryIO, paths: Collection[str]) -> set[str]:
+    """The ``paths`` (new-side names) whose hunks in ``patch`` touch nothing API-like."""
+    wanted = set(paths)
+    return summarize(patch, wanted.__contains__).untouched

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from learnd.analysis.hunks import api_untouched
+from learnd.analysis.hunks import api_untouched, summarize
 from learnd.git import GitRepo
 
 BODY_ONLY = b"""\
@@ -112,3 +112,23 @@ def test_files_with_odd_names_are_told_apart_in_a_real_patch(
     patch.seek(0)
     shown = {c.path for c in repo.changed_paths(base, merge)}
     assert api_untouched(patch, shown) == {"pkg/new\\nline b/x.py", "pkg/a b/c d.py"}
+
+
+def test_summarize_counts_lines_as_numstat_and_leaves_out_what_it_cannot_tell() -> None:
+    patch = (
+        BODY_ONLY
+        + b"diff --git a/q.sql b/q.sql\nindex 1..2 100644\n--- a/q.sql\n+++ b/q.sql\n"
+        + b"@@ -1,2 +1,2 @@\n--- old comment\n+-- new comment\n select 1;\n"
+        + b"diff --git a/pic.png b/pic.png\nindex 1..2 100644\n"
+        + b"Binary files a/pic.png and b/pic.png differ\n"
+        + b"diff --git a/old.bin b/new.bin\nsimilarity index 100%\n"
+        + b"rename from old.bin\nrename to new.bin\n"
+        + b"diff --git a/link b/link\ndeleted file mode 100644\nindex 1..0\n"
+        + b"--- a/link\n+++ /dev/null\n@@ -1 +0,0 @@\n-target\n"
+        + b"diff --git a/link b/link\nnew file mode 120000\nindex 0..2\n"
+        + b"--- /dev/null\n+++ b/link\n@@ -0,0 +1 @@\n+elsewhere\n\\ No newline at end of file\n"
+    )
+    summary = summarize(io.BytesIO(patch), lambda path: path.endswith(".py"))
+    # A "--"-led removed line is a line like any other; headers are not lines.
+    assert summary.counts == {"pkg/body.py": (1, 1), "q.sql": (1, 1), "pic.png": (None, None)}
+    assert summary.untouched == {"pkg/body.py"}
