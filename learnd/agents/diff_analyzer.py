@@ -287,8 +287,9 @@ def _extract_masked(
     """Both sides parsed with their shared segments blanked, or None to parse them whole.
 
     ``alone``: diff_api matches the two sides to each other, so items on both need
-    no prints (python_api.extract_pair_api)."""
-    masked = mask_shared(old_text, new_text, USAGE_HINTS)
+    no prints (python_api.extract_pair_api), and definitions whose outlines the
+    sides share (only their bodies differ) are left out of both like shared text."""
+    masked = mask_shared(old_text, new_text, USAGE_HINTS, outlines=alone)
     if masked is None:
         return None
     try:

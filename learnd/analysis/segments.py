@@ -43,7 +43,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from learnd.analysis.skeleton import long_strings
+from learnd.analysis.skeleton import long_strings, outline_text
 
 # A segment's start in column 0, found from the newline before it (a pattern that
 # begins with a literal is searched for quickly; one anchored at line starts is
@@ -102,39 +102,98 @@ def segments(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in itertools.pairwise(starts) if b > a or a == 0]
 
 
-def mask_shared(old: str, new: str, hints: tuple[str, ...]) -> Masked | None:
+def mask_shared(
+    old: str, new: str, hints: tuple[str, ...], *, outlines: bool = False
+) -> Masked | None:
     """Both sides with the segments they share blanked; None when that is not safe.
 
     ``hints`` are the lowercase words the usage collector needs to see in a text
-    before it can find anything there.
+    before it can find anything there. ``outlines``: segments that differ only
+    inside function bodies count as shared too (see :func:`_keys`); only for a
+    pair whose two sides the diff compares with each other alone, since their
+    items then leave both sides at once.
     """
     if any(word in old or word in new for word in _FILE_REFUSALS):
         return None
     old_parts, new_parts = segments(old), segments(new)
     old_texts = [old[a:b] for a, b in old_parts[1:]]
     new_texts = [new[a:b] for a, b in new_parts[1:]]
-    shared = Counter(old_texts) & Counter(new_texts)
+    if outlines and Counter(old_texts) != Counter(new_texts):
+        same = set(old_texts) & set(new_texts)
+        old_keys = _keys(old, old_parts, old_texts, same, hints)
+        new_keys = _keys(new, new_parts, new_texts, same, hints)
+    else:
+        old_keys, new_keys = old_texts, new_texts
+    shared = Counter(old_keys) & Counter(new_keys)
     if not shared:
         return None
-    shared_text = "".join(shared.elements())
+    old_masked, old_regions = _blank(old, old_parts, old_texts, old_keys, shared)
+    new_masked, new_regions = _blank(new, new_parts, new_texts, new_keys, shared)
+    # What the blanked segments may define or read: their text, or for one shared by
+    # its outline that outline, which holds every line a module-level name can be
+    # bound on (a function's body binds none).
+    shared_text = "".join(key.lstrip("\0") for key in shared.elements())
     lowered = shared_text.lower()
     if "import" in lowered or any(hint in lowered for hint in hints):
         return None
-    old_masked, old_regions = _blank(old, old_parts, old_texts, Counter(shared))
-    new_masked, new_regions = _blank(new, new_parts, new_texts, Counter(shared))
     return Masked(old_masked, new_masked, old_regions, new_regions, shared_text)
 
 
+def _keys(
+    text: str,
+    parts: list[tuple[int, int]],
+    texts: list[str],
+    same: set[str],
+    hints: tuple[str, ...],
+) -> list[str]:
+    """Each segment's key: its text where the other side has that text, else its
+    outline (learnd.analysis.skeleton: function bodies left out) without blank
+    lines, after a NUL so that it never equals a text.
+
+    Public items are read from what an outline keeps (signatures, decorators,
+    docstrings, statements between definitions), so two segments with one key offer
+    the same items. A segment with an ``import`` or a usage hint anywhere is keyed
+    by its text: the usage collector reads bodies too.
+    """
+    outline = outline_text(text, _no_body)
+    if outline is None:
+        return texts
+    lines = outline.split("\n")
+    keys: list[str] = []
+    line = text.count("\n", 0, parts[0][1])  # the first segment's line, from 0
+    for segment in texts:
+        count = segment.count("\n")
+        lowered = segment.lower()
+        if segment in same or "import" in lowered or any(h in lowered for h in hints):
+            keys.append(segment)
+        else:
+            # The outline keeps every line where it was; the file's last segment
+            # may lack a final newline.
+            chunk = lines[line : line + count + (0 if segment.endswith("\n") else 1)]
+            keys.append("\0" + "\n".join(row for row in chunk if row.strip()))
+        line += count
+    return keys
+
+
+def _no_body(_body: str) -> bool:
+    return False
+
+
 def _blank(
-    text: str, parts: list[tuple[int, int]], texts: list[str], shared: Counter[str]
+    text: str,
+    parts: list[tuple[int, int]],
+    texts: list[str],
+    keys: list[str],
+    shared: Counter[str],
 ) -> tuple[str, tuple[tuple[int, int], ...]]:
+    left = Counter(shared)
     out: list[str] = [text[parts[0][0] : parts[0][1]]]
     line = text.count("\n", 0, parts[0][1]) + 1
     regions = [(1, line - 1)]  # the header, perhaps empty: (1, 0)
-    for segment in texts:
+    for segment, key in zip(texts, keys, strict=True):
         lines = segment.count("\n")
-        if shared[segment] > 0:
-            shared[segment] -= 1
+        if left[key] > 0:
+            left[key] -= 1
             out.append("\n" * lines)
         else:
             out.append(segment)

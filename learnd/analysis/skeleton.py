@@ -112,6 +112,15 @@ def parse_outline(source: str, keep: Callable[[str], object]) -> ast.Module | No
     return tree if seen == defs else None
 
 
+def outline_text(source: str, keep: Callable[[str], object]) -> str | None:
+    """The text :func:`parse_outline` would parse (bodies left out, line numbers
+    kept), unparsed and so unchecked; None where it would parse the whole text."""
+    if "\r" in source:
+        return None
+    outline = _outline(source, keep)
+    return outline[0] if outline is not None else None
+
+
 def long_strings(source: str) -> dict[int, int]:
     """Triple-quoted strings, opening quote offset -> end offset, in order.
 

@@ -157,6 +157,29 @@ def test_classes_renamed_or_kept_in_a_big_file_match_whole_file_parsing(
     assert reported(facts) == whole_file_changes(b, base, merge)
 
 
+def test_definitions_only_their_bodies_changed_match_whole_file_parsing(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    # Body-only edits are blanked by their outlines; what follows a function in its
+    # segment (module code binding names under an `if`) is outline too, and a name
+    # a blanked segment binds must not hide a later definition's change.
+    def module(body: int, helper: str, value: str) -> str:
+        return big_module(
+            NAMES[:12],
+            step_03=function("step_03", body=body)
+            + f"if LIMIT:\n    def {helper}:\n        return LIMIT\n\n\n",
+            step_07=function("step_07", body=body + 1) + f"step_08 = {value}\n\n\n",
+        )
+
+    b = repo_builder("bodies")
+    base = b.commit("init", {"pkg/big.py": module(1, "helper(a)", "None")})
+    merge = b.commit("bodies (#10)", {"pkg/big.py": module(2, "helper(a, b)", "len")})
+    facts = analysis(b, base, merge)
+    changes = {(s.change, s.name) for s in facts.symbols}
+    assert ("signature_changed", "helper") in changes
+    assert reported(facts) == whole_file_changes(b, base, merge)
+
+
 def test_a_removed_decorator_moves_a_segment_boundary_and_is_still_seen(
     repo_builder: Callable[[str], Any],
 ) -> None:

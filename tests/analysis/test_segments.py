@@ -89,3 +89,52 @@ def test_a_region_that_does_not_start_a_statement_is_refused() -> None:
     source = "def a(\n    x,\n):\n    return x\n"
     with pytest.raises(PythonApiError):
         extract_api(source, "m.py", regions=[(1, 0), (1, 1), (2, 4)])
+
+
+def _module(bodies: dict[str, str], *, signature: str = "def c(x):") -> str:
+    return (
+        '"""Module."""\n\nLIMIT = 3\n\n\n'
+        'def a(items):\n    """Sum them."""\n'
+        + bodies.get("a", "    t = 0\n    return t\n")
+        + "\n\n"
+        'class B:\n    """A B."""\n\n    def m(self, x):\n        """M it."""\n'
+        + bodies.get("m", "        y = x\n        return y\n")
+        + "\n\n"
+        + f"{signature}\n    z = x\n    return z\n\n\n"
+        + 'def d():\n    """Read the setting."""\n'
+        + bodies.get("d", "    v = 1\n    return os.environ.get('D', v)\n")
+    )
+
+
+def test_outlines_blank_definitions_whose_bodies_alone_differ() -> None:
+    old = _module({})
+    new = _module(
+        {
+            "a": "    t = 0\n    for i in items:\n        t += i\n    return t\n",
+            "m": "        y = x * 2\n        return y\n",
+            "d": "    v = 2\n    return os.environ.get('D', v)\n",
+        },
+        signature="def c(x, y=1):",
+    )
+    by_text = mask_shared(old, new, USAGE_HINTS)
+    by_outline = mask_shared(old, new, USAGE_HINTS, outlines=True)
+    assert by_text is None  # no segment is the same text on both sides
+    assert by_outline is not None
+    kept = [line for line in by_outline.new.split("\n") if line.strip()]
+    # a and B only changed inside bodies: gone from both sides. c's signature
+    # changed, and d's body reads a setting, which the usage walk must see.
+    assert kept == [
+        '"""Module."""',
+        "LIMIT = 3",
+        "def c(x, y=1):",
+        "    z = x",
+        "    return z",
+        "def d():",
+        '    """Read the setting."""',
+        "    v = 2",
+        "    return os.environ.get('D', v)",
+    ]
+    assert by_outline.new.count("\n") == new.count("\n")
+    # What the blanked segments hold for the first-definition check is their outline.
+    assert "def a(items):" in by_outline.shared_text
+    assert "t += i" not in by_outline.shared_text
