@@ -19,6 +19,13 @@ blanked) or starts one inside a string, which the caller's check below refuses.
 On 22,183 real files the segments were those of a full tokenising scan in all but
 50, where two segments were joined.
 
+With ``outlines`` (a pair the diff compares only with each other), a segment
+also counts as shared when the two sides' versions differ only inside function
+bodies: most edits are to bodies, which offer no public items. Such segments are
+compared by their outlines (learnd.analysis.skeleton), blank lines dropped, and
+only when their text holds no ``import`` or usage hint, since the usage collector
+reads bodies too.
+
 Masking is refused (``None``: parse the whole file) whenever a shared segment
 could matter to the rest of the file:
 
