@@ -3,9 +3,13 @@
 Parsing both sides of a file costs milliseconds; a merge of thousands of files
 pays that thousands of times. A file whose changed lines hold no definition,
 decorator, signature line, module constant, ``__all__``, environment, CLI or
-config read keeps the API it had, so it need not be parsed at all. The test is
-deliberately generous: a false "touched" costs a parse, a false "untouched"
-would lose a change.
+config read, and lie inside definitions (a module constant's list or string runs
+over lines no pattern can read alone), keeps the API it had, so it need not be
+parsed at all. The test is deliberately generous: a false "touched" costs a
+parse, a false "untouched" would lose a change.
+
+The same pass counts each file's changed lines, so that git need not count them
+again (learnd.git.GitRepo.changed_paths).
 """
 
 from __future__ import annotations
@@ -95,9 +99,43 @@ def summarize(patch: BinaryIO, asked: Callable[[str], bool]) -> PatchSummary:
             counts[new] = (body.count(b"\n+"), body.count(b"\n-"))
         if not asked(new) or b"\nnew file mode " in extended or b"\ndeleted file mode " in extended:
             continue
-        if not _API_LINE.search(body.lower()):
+        if not _API_LINE.search(body.lower()) and not _outside_definitions(body):
             untouched.add(new)
     return PatchSummary(counts, untouched)
+
+
+# A line that opens a definition's body: what follows it, indented, is that body.
+_DEFINITION = re.compile(rb"[ \t]*(?:(?:async[ \t]+)?def[ \t]|class[ \t]|@)")
+
+
+def _outside_definitions(body: bytes) -> bool:
+    """Whether a changed line may be module-level code no line pattern can judge: a
+    line in column 0 (``)``, ``if X:``, a call), or an indented one that continues
+    a module-level statement (an entry of a constant's list, a line of its string).
+
+    A line is placed by the last column-0 line above it, in the hunk or, before the
+    hunk's first, the one git names after its ``@@`` (the enclosing "function"
+    line). Below a ``def``, a ``class`` or a decorator it is in a definition; below
+    anything else, or nothing, it may not be. Only files the line patterns call
+    untouched get here, so a slower look costs little.
+    """
+    for hunk in body.split(b"\n@@")[1:]:
+        header_end = hunk.find(b"\n")
+        if header_end < 0:
+            continue
+        _ranges, _at, above = hunk[:header_end].partition(b"@@")
+        above = above.strip()
+        for line in hunk[header_end + 1 :].split(b"\n"):
+            mark, content = line[:1], line[1:]
+            if mark not in (b" ", b"+", b"-") or not content.strip():
+                continue  # "\ No newline at end of file", a blank line
+            if content[:1] not in (b" ", b"\t"):
+                if mark != b" " and not content.startswith(b"#"):
+                    return True
+                above = content
+            elif mark != b" " and not _DEFINITION.match(above):
+                return True
+    return False
 
 
 def api_untouched(patch: BinaryIO, paths: Collection[str]) -> set[str]:

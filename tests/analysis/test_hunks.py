@@ -27,7 +27,7 @@ index 1..2 100644
 def patch_with(line: str) -> bytes:
     return (
         b"diff --git a/pkg/api.py b/pkg/api.py\n--- a/pkg/api.py\n+++ b/pkg/api.py\n"
-        b"@@ -1,2 +1,2 @@\n context\n" + line.encode() + b"\n"
+        b"@@ -1,3 +1,3 @@\n def compute(x):\n     context = x\n" + line.encode() + b"\n"
     )
 
 
@@ -132,3 +132,29 @@ def test_summarize_counts_lines_as_numstat_and_leaves_out_what_it_cannot_tell() 
     # A "--"-led removed line is a line like any other; headers are not lines.
     assert summary.counts == {"pkg/body.py": (1, 1), "q.sql": (1, 1), "pic.png": (None, None)}
     assert summary.untouched == {"pkg/body.py"}
+
+
+MODULE_LEVEL = [
+    # An entry of a constant's list: its first line is in the hunk's context ...
+    b'@@ -9,4 +9,5 @@ TIMEOUT = 3\n FEATURES = [\n     "a",\n+    "b",\n ]\n',
+    # ... or only in the line git names after "@@", the last one in column 0 above.
+    b'@@ -30,3 +30,3 @@ COMMANDS = {\n     "x": 1,\n-    "y": 2,\n+    "y": 3,\n',
+    # A line of a module-level string, in column 0.
+    b'@@ -5,3 +5,3 @@ def run():\n TEMPLATE = """\n-import re\n+import regex\n',
+    # Module-level code in column 0 that no line pattern names.
+    b"@@ -1,2 +1,2 @@\n-register(handler)\n+register(other)\n",
+]
+
+
+@pytest.mark.parametrize("hunk", MODULE_LEVEL)
+def test_changes_outside_definitions_count(hunk: bytes) -> None:
+    patch = b"diff --git a/pkg/c.py b/pkg/c.py\n--- a/pkg/c.py\n+++ b/pkg/c.py\n" + hunk
+    assert api_untouched(io.BytesIO(patch), {"pkg/c.py"}) == set()
+
+
+def test_a_body_below_the_def_git_names_in_the_hunk_header_does_not_count() -> None:
+    hunk = (
+        b"@@ -20,3 +20,3 @@ class Widget:\n         y = 1\n-        return y\n+        return -y\n"
+    )
+    patch = b"diff --git a/pkg/w.py b/pkg/w.py\n--- a/pkg/w.py\n+++ b/pkg/w.py\n" + hunk
+    assert api_untouched(io.BytesIO(patch), {"pkg/w.py"}) == {"pkg/w.py"}
