@@ -241,8 +241,8 @@ def extract_pair_api(
     Those are what rename matching compares, and it only sees the items one side
     lacks: a function or class whose kind and name are on both sides is matched by
     name (a method when its class is on both sides too, since a class renamed away
-    takes its methods along). Hashing every body was an eighth of
-    reading a big merge's edited files, most of whose definitions keep their names.
+    takes its methods along). Most definitions of an edited file keep their names,
+    and hashing them all cost about 5% of the analyzer on a big merge.
 
     Only for a pair :func:`diff_api` will match to each other: the old path is
     neither renamed nor copied anywhere else.
