@@ -3,10 +3,10 @@
 Every changed file gets a line in the inventory; Python files are also parsed on
 both sides of the diff, so a rename or a signature change is reported as such and
 not as one name removed and another added; of an edited file, only the
-definitions the two sides do not share are parsed (learnd.analysis.segments).
-A file that cannot be analysed
-(binary, huge, not UTF-8, not valid Python) is reported with the reason and
-skipped: one bad file never costs the whole analysis.
+definitions the two sides do not share, word for word or outside function bodies,
+are parsed (learnd.analysis.segments). A file that cannot be analysed (binary,
+huge, not UTF-8, not valid Python) is reported with the reason and skipped: one
+bad file never costs the whole analysis.
 """
 
 from __future__ import annotations
