@@ -134,16 +134,22 @@ def mask_shared(
     shared = Counter(old_keys) & Counter(new_keys)
     if not shared:
         return None
-    old_masked, old_regions = _blank(old, old_parts, old_texts, old_keys, shared)
-    new_masked, new_regions = _blank(new, new_parts, new_texts, new_keys, shared)
     # What the blanked segments may define or read: their text, or for one shared by
     # its outline that outline, which holds every line a module-level name can be
     # bound on (a function's body binds none).
     shared_text = "".join(key.lstrip("\0") for key in shared.elements())
-    lowered = shared_text.lower()
-    if "import" in lowered or any(hint in lowered for hint in hints):
+    if _read_whole(shared_text, hints):
         return None
+    old_masked, old_regions = _blank(old, old_parts, old_texts, old_keys, shared)
+    new_masked, new_regions = _blank(new, new_parts, new_texts, new_keys, shared)
     return Masked(old_masked, new_masked, old_regions, new_regions, shared_text)
+
+
+def _read_whole(text: str, hints: tuple[str, ...]) -> bool:
+    """Whether the usage collector may find something in ``text``: an ``import`` or
+    one of its ``hints``, in any case."""
+    lowered = text.lower()
+    return "import" in lowered or any(hint in lowered for hint in hints)
 
 
 def _keys(
@@ -170,8 +176,7 @@ def _keys(
     line = text.count("\n", 0, parts[0][1])  # the first segment's line, from 0
     for segment in texts:
         count = segment.count("\n")
-        lowered = segment.lower()
-        if segment in same or "import" in lowered or any(h in lowered for h in hints):
+        if segment in same or _read_whole(segment, hints):
             keys.append(segment)
         else:
             # The outline keeps every line where it was; the file's last segment
