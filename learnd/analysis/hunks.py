@@ -15,7 +15,7 @@ again (learnd.git.GitRepo.changed_paths).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -136,9 +136,3 @@ def _outside_definitions(body: bytes) -> bool:
             elif mark != b" " and not _DEFINITION.match(above):
                 return True
     return False
-
-
-def api_untouched(patch: BinaryIO, paths: Collection[str]) -> set[str]:
-    """The ``paths`` (new-side names) whose hunks in ``patch`` touch nothing API-like."""
-    wanted = set(paths)
-    return summarize(patch, wanted.__contains__).untouched

@@ -2,14 +2,20 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pytest
 
-from learnd.analysis.hunks import api_untouched, summarize
+from learnd.analysis.hunks import summarize
 from learnd.git import GitRepo
+
+
+def api_untouched(patch: BinaryIO, paths: Collection[str]) -> set[str]:
+    """The asked edited files whose changed lines touch nothing API-like."""
+    return summarize(patch, set(paths).__contains__).untouched
+
 
 BODY_ONLY = b"""\
 diff --git a/pkg/body.py b/pkg/body.py
