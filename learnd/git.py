@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -64,6 +65,8 @@ class ChangedPath:
 
 # A --raw entry: status letter, path, old path, old blob, new blob.
 _Listed = tuple[str, str, str | None, str | None, str | None]
+# A path's (added, removed) lines; None for a binary file.
+LineCounts = Mapping[str, tuple[int | None, int | None]]
 
 
 @dataclass(frozen=True)
@@ -227,21 +230,29 @@ class GitRepo:
         base: str,
         merge: str,
         *,
-        line_counts: Mapping[str, tuple[int | None, int | None]] | None = None,
+        line_counts: LineCounts | Callable[[], LineCounts] | None = None,
     ) -> list[ChangedPath]:
         """Every changed file, renames found (``-M``), with its changed lines.
 
-        ``line_counts``: each path's (added, removed) as the caller already counted
-        them from the same diff's patch (learnd.analysis.hunks.summarize). Listing
-        the changes without counting lines is half of git's work on a big merge.
+        ``line_counts``: each path's (added, removed) as the caller counts them from
+        the same diff's patch (learnd.analysis.hunks.summarize). Listing the changes
+        without counting lines is half of git's work on a big merge. Given as a
+        function, it is called while git lists the changes: on a big merge the two
+        take about as long, and git needs none of the caller's CPU meanwhile.
         Paths missing from the counts (a file renamed unchanged: only git knows
         whether it is binary) are counted by git, those paths alone.
         """
         if line_counts is None:
             entries, counts = self._listed(base, merge, numstat=True)
         else:
-            entries, _ = self._listed(base, merge, numstat=False)
-            counts = dict(line_counts)
+            if callable(line_counts):
+                with ThreadPoolExecutor(max_workers=1) as listing:
+                    listed = listing.submit(self._listed, base, merge, numstat=False)
+                    counts = dict(line_counts())
+                    entries, _ = listed.result()
+            else:
+                entries, _ = self._listed(base, merge, numstat=False)
+                counts = dict(line_counts)
             unknown = {p for e in entries if e[1] not in counts for p in (e[1], e[2]) if p}
             if unknown and len(unknown) <= COUNTED_PATHS:
                 counts.update(self._listed(base, merge, numstat=True, paths=unknown)[1])

@@ -261,5 +261,14 @@ def test_line_counts_from_the_patch_give_what_git_counts_itself(
     from_git = repo.changed_paths(base, merge)
     assert {c.status for c in from_git} >= {"A", "D", "M", "R", "T"}
     assert repo.changed_paths(base, merge, line_counts=counted) == from_git
+    # Given as a function, the counting runs once, while git lists: the same answer.
+    calls: list[int] = []
+
+    def count() -> dict[str, tuple[int | None, int | None]]:
+        calls.append(1)
+        return dict(counted)
+
+    assert repo.changed_paths(base, merge, line_counts=count) == from_git
+    assert calls == [1]
     moved = {c.path: c for c in from_git}["elsewhere/moved.bin"]
     assert (moved.status, moved.added, moved.removed) == ("R", None, None)

@@ -21,7 +21,7 @@ from learnd.agents.context import AgentContext, AgentResult
 from learnd.analysis import changes as ch
 from learnd.analysis.api_cache import ApiCache, Entry
 from learnd.analysis.changes import DiffFacts, FileChange, SymbolChange
-from learnd.analysis.hunks import summarize
+from learnd.analysis.hunks import PatchSummary, summarize
 from learnd.analysis.pool import PARALLEL_FROM, batches, run_all
 from learnd.analysis.python_api import (
     USAGE_HINTS,
@@ -35,7 +35,7 @@ from learnd.analysis.segments import mask_shared
 from learnd.analysis.wordscan import usage_lines
 from learnd.facts import embed_facts
 from learnd.gather.inputs import DIFF_PATCH
-from learnd.git import MAX_BLOB_BYTES, Blob, ChangedPath, GitRepo
+from learnd.git import MAX_BLOB_BYTES, Blob, ChangedPath, GitRepo, LineCounts
 from learnd.pipeline.protocol import OK
 
 STATUS_WORDS = {
@@ -75,8 +75,15 @@ def analyze(
     # One pass over the patch counts every file's lines, which git then need not
     # count again, and finds the edited Python files whose changed lines cannot touch
     # their API (see learnd.analysis.hunks): most edits do not.
-    summary = summarize(patch, lambda path: path.endswith(PYTHON_SUFFIXES))
-    changed = repo.changed_paths(base, merge, line_counts=summary.counts)
+    # git lists the changes meanwhile: the two take about as long on a big merge.
+    summaries: list[PatchSummary] = []
+
+    def counted() -> LineCounts:
+        summaries.append(summarize(patch, lambda path: path.endswith(PYTHON_SUFFIXES)))
+        return summaries[0].counts
+
+    changed = repo.changed_paths(base, merge, line_counts=counted)
+    (summary,) = summaries
     skipped: dict[str, str] = {}
     for c in changed:
         if c.added is None:
