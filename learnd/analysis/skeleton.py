@@ -89,8 +89,6 @@ def parse_outline(source: str, keep: Callable[[str], object]) -> ast.Module | No
     whether it must be parsed as written. Raises nothing for text that is
     not Python: that is None too, and the caller's own parse reports it.
     """
-    if "\r" in source:
-        return None
     outline = _outline(source, keep)
     if outline is None:
         return None
@@ -115,8 +113,6 @@ def parse_outline(source: str, keep: Callable[[str], object]) -> ast.Module | No
 def outline_text(source: str, keep: Callable[[str], object]) -> str | None:
     """The text :func:`parse_outline` would parse (bodies left out, line numbers
     kept), unparsed and so unchecked; None where it would parse the whole text."""
-    if "\r" in source:
-        return None
     outline = _outline(source, keep)
     return outline[0] if outline is not None else None
 
@@ -132,11 +128,11 @@ def long_strings(source: str) -> dict[int, int]:
     # Each kind's next opening is searched for again only once passed: searching
     # both from every string's end scanned the rest of the module for the kind it
     # does not use, once per docstring.
-    double = single = -2
+    double, single = source.find('"""'), source.find("'''")
     while True:
-        if -1 < double < at or double == -2:
+        if -1 < double < at:
             double = source.find('"""', at)
-        if -1 < single < at or single == -2:
+        if -1 < single < at:
             single = source.find("'''", at)
         if double == -1 and single == -1:
             break
@@ -180,7 +176,10 @@ _BLOCKS = ("body", "orelse", "finalbody", "handlers")
 def _outline(
     source: str, keep: Callable[[str], object]
 ) -> tuple[str, dict[int, int], set[int]] | None:
-    """The blanked text, {`...` line: the body's real last line}, and the def lines kept."""
+    """The blanked text, {`...` line: the body's real last line}, and the def lines
+    kept; None for none blanked, and for text with a ``\\r`` (see the module doc)."""
+    if "\r" in source:
+        return None
     if not source.endswith("\n"):
         source += "\n"  # the last line is then a line like the others
     lines = source.split("\n")
