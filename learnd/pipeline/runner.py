@@ -23,6 +23,7 @@ from learnd.pipeline.protocol import (
     SentinelError,
     atomic_write_bytes,
     checked_sentinel,
+    sentinel_path,
 )
 from learnd.pipeline.roster import GAP_IDENTIFIER, PLAN_SYNTHESIZER, AgentSlot
 from learnd.pipeline.rundir import RunDir
@@ -106,7 +107,7 @@ class PipelineRunner:
         try:
             return self._run(slots)
         finally:
-            self._stop_warm()  # their tier never came: an interrupt, a crash
+            self.stop_warm()  # their tier never came: an interrupt, a crash
             self._clear_go_files()
             # Agents that wrote their sentinel are only exiting; waiting for that
             # between tiers would delay the next tier for nothing.
@@ -147,7 +148,7 @@ class PipelineRunner:
             ]
             if failed_essential:
                 blocked_by = failed_essential[0].name
-                self._stop_warm()  # nothing after a blocked tier runs
+                self.stop_warm()  # nothing after a blocked tier runs
         return tuple(records)
 
     def _earlier(self, slot: AgentSlot) -> Sentinel | None:
@@ -175,7 +176,26 @@ class PipelineRunner:
     def _go_file(self, tier: int) -> Path:
         return self.run_dir.agents / f".tier-{tier}.go"
 
-    def _stop_warm(self) -> None:
+    def prestart(self, slots: Sequence[AgentSlot]) -> None:
+        """Start the first tier's agents ahead of :meth:`run`, while the caller gathers
+        their inputs, when ``warm_start`` is on; they import their code, then wait for
+        their go file. Only agents with no earlier output or sentinel: starting one
+        clears its output, which a resumed run may reuse. :meth:`stop_warm` kills
+        them should :meth:`run` not follow."""
+        if not self.warm_start or not slots:
+            return
+        first = min(s.tier for s in slots)
+        self._prestart(
+            [
+                s
+                for s in slots
+                if s.tier == first
+                and not self.run_dir.output(s).exists()
+                and not sentinel_path(self.run_dir.output(s)).exists()
+            ]
+        )
+
+    def stop_warm(self) -> None:
         """Kill the agents started ahead of a tier that will not start now."""
         for agent in self._warm.values():
             agent.kill_group()
