@@ -78,3 +78,35 @@ def test_missing_or_broken_blocks_are_errors() -> None:
     with pytest.raises(FactsError, match="not valid JSON"):
         extract_facts("<!-- learnd:facts {broken -->", DiffFacts)
     assert to_jsonable(DiffFacts()) == {"files": [], "symbols": [], "notes": []}
+
+
+def _block(payload: str) -> str:
+    return f"# Diff\n\n<!-- learnd:facts {payload} -->\n"
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ('{"files": [{"status": "added"}]}', "DiffFacts.files[0]: missing field 'path'"),
+        ('{"symbols": [{"kind": 1}]}', "DiffFacts.symbols[0].kind: expected str, got int"),
+        ('{"symbols": [{"kind": true}]}', "DiffFacts.symbols[0].kind: expected str, got bool"),
+        ('{"files": "nope"}', "DiffFacts.files: expected a list, got str"),
+        ("[]", "DiffFacts: expected an object, got list"),
+    ],
+)
+def test_bad_facts_in_an_output_name_the_path_to_the_bad_value(payload: str, message: str) -> None:
+    with pytest.raises(FactsError) as info:
+        extract_facts(_block(payload), DiffFacts)
+    assert str(info.value) == message
+
+
+def test_values_the_fast_reader_refuses_are_read_as_before() -> None:
+    # json.loads takes both; msgspec refuses the lone surrogate (the big number it
+    # reads as json.loads does).
+    payload = (
+        '{"symbols": [{"kind": "function", "change": "added", "name": "f", "path": "a.py",'
+        ' "line": 1180591620717411303424}], "notes": ["\\ud800"]}'
+    )
+    facts = extract_facts(_block(payload), DiffFacts)
+    assert facts.symbols[0].line == 2**70
+    assert facts.notes == ("\ud800",)
