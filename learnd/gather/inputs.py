@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,22 +124,34 @@ def gather_inputs(repo: GitRepo, target: LearnTarget, run_dir: RunDir) -> list[s
         seal_file(pr_path, writer=GATHERER, started=started)
         written.append(PR_JSON)
     diff_path = run_dir.inputs / DIFF_PATCH
-    if not diff_path.exists():
-        started = utc_now()
-        with atomic_stream(diff_path) as fh:
-            repo.write_diff(target.base_sha, target.merge_sha, fh)
-        seal_file(diff_path, writer=GATHERER, started=started)
-        written.append(DIFF_PATCH)
     index_path = run_dir.inputs / DOCS_INDEX
-    if not index_path.exists():
-        started = utc_now()
-        # A doc at a time: read, indexed, written, forgotten.
-        entries = (index_doc(path, text) for path, text in _read_docs(repo, target))
-        with atomic_stream(index_path) as fh:
-            write_docs_index(fh, target.merge_sha, entries)
-        seal_file(index_path, writer=GATHERER, started=started)
+    indexed = False
+    # git writes the patch (seconds on a big merge, nearly all of them git's own)
+    # while this thread indexes the docs; leaving the pool waits for the patch, and
+    # its failure is raised here like the index's.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        patch = None if diff_path.exists() else pool.submit(_write_patch, repo, target, diff_path)
+        if not index_path.exists():
+            started = utc_now()
+            # A doc at a time: read, indexed, written, forgotten.
+            entries = (index_doc(path, text) for path, text in _read_docs(repo, target))
+            with atomic_stream(index_path) as fh:
+                write_docs_index(fh, target.merge_sha, entries)
+            seal_file(index_path, writer=GATHERER, started=started)
+            indexed = True
+        if patch is not None:
+            patch.result()
+            written.append(DIFF_PATCH)
+    if indexed:
         written.append(DOCS_INDEX)
     return written
+
+
+def _write_patch(repo: GitRepo, target: LearnTarget, path: Path) -> None:
+    started = utc_now()
+    with atomic_stream(path) as fh:
+        repo.write_diff(target.base_sha, target.merge_sha, fh)
+    seal_file(path, writer=GATHERER, started=started)
 
 
 def gather_review(run_dir: RunDir, fetch: Callable[[], Mapping[str, Any]]) -> bool:
