@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -383,8 +383,9 @@ class GitRepo:
 
     def read_blob_ids(
         self, files: Iterable[tuple[str, str]], *, max_bytes: int = MAX_BLOB_BYTES
-    ) -> Iterator[Blob]:
-        """Yield the blob of each ``(path, blob id)``, in order; unknown ids are left out."""
+    ) -> Generator[Blob, None, None]:
+        """Yield the blob of each ``(path, blob id)``, in order; unknown ids are left out.
+        Closing the generator early stops git."""
         chosen = list(files)
         answers = self._cat_file([blob.encode() for _, blob in chosen], max_bytes)
         for (path, _), (kind, size, data) in zip(chosen, answers, strict=True):

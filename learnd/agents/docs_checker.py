@@ -11,11 +11,11 @@ the code is read once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
 from learnd.agents.context import AgentContext, AgentResult
-from learnd.analysis.api_load import API_MODEL_CACHE, load_models, model_cache
+from learnd.analysis.api_load import API_MODEL_CACHE, load_models, model_cache, warm_cache
 from learnd.docs.check import check_docs
 from learnd.docs.index_file import DocsIndexFile
 from learnd.docs.model import DocsCheckFacts
@@ -25,6 +25,17 @@ from learnd.docs.tree_lookups import TreeLookups
 from learnd.facts import embed_facts
 from learnd.gather.inputs import DIFF_PATCH, DOCS_INDEX
 from learnd.pipeline.protocol import OK, SKIPPED
+
+
+def prepare(ctx: AgentContext, stop: Callable[[], bool]) -> None:
+    """Read the modules both models need into the cache until ``stop()``: run when
+    this agent starts ahead of its tier, while the inputs are gathered
+    (learnd.agents.host). It needs no input, only git."""
+    cache = model_cache(ctx.run_dir.state_dir / "cache" / API_MODEL_CACHE)
+    try:
+        warm_cache(ctx.repo, [ctx.target.base_sha, ctx.target.merge_sha], cache, stop=stop)
+    finally:
+        cache.close()
 
 
 def run(ctx: AgentContext) -> AgentResult:

@@ -12,8 +12,11 @@ import argparse
 import contextlib
 import importlib
 import os
+import signal
+import sys
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 from learnd.agents.context import AgentContext, AgentResult
@@ -34,6 +37,8 @@ from learnd.pipeline.rundir import RunDir
 
 # How often a warm agent looks for its go file: well under the time its tier runs.
 GO_POLL_SECONDS = 0.01
+# The niceness of an agent's prepare process: the lowest priority there is.
+PREPARE_NICENESS = 19
 
 # Imported by name so an agent process loads only its own agent's dependencies.
 MODULES = {
@@ -89,6 +94,40 @@ def _wait_for_go(go: Path) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def _prepared(run_dir: RunDir, slot: AgentSlot) -> Iterator[None]:
+    """While the block waits for the agent's tier, run its ``prepare`` (if it has one),
+    work that needs no input, in a child process of the lowest priority.
+
+    An agent started ahead of tier 1 waits while the inputs are gathered, and git
+    does most of that on one core: the other is free. At the lowest priority the
+    child takes only what nobody else wants, so gathering is not slowed. It is
+    killed when the block ends (a thread at that priority would have to be waited
+    for, and it gets next to no CPU once the tier's agents run); ``prepare`` keeps
+    its work in small steps, so little is lost. Failures are the run's to meet.
+    """
+    prepare = getattr(sys.modules.get(MODULES[slot.name]), "prepare", None)
+    if prepare is None:
+        yield
+        return
+    agent = os.getpid()
+    child = os.fork()  # no threads yet: nothing held is copied
+    if child == 0:
+        code = 1
+        try:
+            os.nice(PREPARE_NICENESS)
+            prepare(AgentContext.load(run_dir, slot), lambda: os.getppid() != agent)
+            code = 0
+        finally:
+            os._exit(code)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+
+
 def main(argv: list[str], *, started: str) -> int:
     parser = argparse.ArgumentParser(prog="python -m learnd.agents")
     parser.add_argument("agent", choices=sorted(MODULES))
@@ -101,8 +140,9 @@ def main(argv: list[str], *, started: str) -> int:
     go = os.environ.get(GO_ENV)
     if go:
         _preload(run_dir, slot)
-        if not _wait_for_go(Path(go)):
-            return 1  # the parent is gone: nobody wants this agent any more
+        with _prepared(run_dir, slot):
+            if not _wait_for_go(Path(go)):
+                return 1  # the parent is gone: nobody wants this agent any more
         started = utc_now()  # the agent's time is its work, not its wait
     try:
         module = importlib.import_module(MODULES[slot.name])

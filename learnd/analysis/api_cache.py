@@ -109,6 +109,25 @@ class BlobCache(Generic[V]):
             return found
         return found
 
+    def present(self, blobs: Iterable[str]) -> set[str]:
+        """Which of ``blobs`` have an entry, none of them decoded."""
+        if self._db is None:
+            return set()
+        wanted = sorted(set(blobs))
+        found: set[str] = set()
+        try:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT blob FROM {self._table} WHERE version = ? AND blob IN ({marks})",
+                    (self.version, *chunk),
+                )
+                found.update(blob for (blob,) in rows)
+        except sqlite3.Error:
+            return found
+        return found
+
     def put_many(self, entries: Iterable[tuple[str, V]]) -> None:
         self.put_encoded((blob, self._encode(entry)) for blob, entry in entries)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from learnd.analysis.api_model import (
     module_objects,
     package_modules,
 )
-from learnd.analysis.pool import PARALLEL_FROM, run_all
+from learnd.analysis.pool import PARALLEL_FROM, batches, run_all
 from learnd.git import GitRepo
 
 PYTHON_SUFFIXES = (".py", ".pyi")
@@ -56,22 +56,7 @@ def load_models(
     cache: BlobCache[Objects] | None = None,
 ) -> list[ApiModel]:
     """One model per commit, each module read once whatever side it is on."""
-    sides: list[dict[str, tuple[str, str]]] = []  # module -> (path, key)
-    blobs: dict[str, tuple[str, str, str, bool]] = {}  # key -> (blob, module, path, package)
-    for commit in commits:
-        entries = {
-            e.path: e
-            for e in repo.tree_blobs(commit)
-            if e.path.endswith(PYTHON_SUFFIXES) and e.size <= MAX_MODULE_BYTES
-        }
-        side: dict[str, tuple[str, str]] = {}
-        for module, path in package_modules(entries).items():
-            package = is_package_file(path)
-            key = f"{entries[path].blob}:{module}:{int(package)}"
-            side[module] = (path, key)
-            blobs.setdefault(key, (entries[path].blob, module, path, package))
-        sides.append(side)
-
+    sides, blobs = _module_keys(repo, commits)
     known = cache.get_many(blobs) if cache is not None else {}
     missing = [k for k in blobs if k not in known]
     # The key rides along as the blob's name: two commits may hold one path twice.
@@ -87,6 +72,68 @@ def load_models(
         if objects is not None:
             known[key] = objects
     return [model_of(known[key] for _, key in side.values() if key in known) for side in sides]
+
+
+# Modules read between two checks of warm_cache's ``stop``, and between two writes:
+# its process may be killed at any moment, and loses at most what it had not written.
+WARM_STEP = 4
+WARM_WRITE = 16
+
+
+def warm_cache(
+    repo: GitRepo, commits: Sequence[str], cache: BlobCache[Objects], *, stop: Callable[[], bool]
+) -> int:
+    """Read the modules :func:`load_models` would read into ``cache``, in this process,
+    until all are read or ``stop()`` says to stop; return how many were read.
+
+    For time that would go unused otherwise (learnd.agents.host runs it while the
+    run's inputs are gathered, in a process it kills when the agent's tier starts):
+    whatever it wrote, load_models finds in the cache.
+    """
+    _, blobs = _module_keys(repo, commits)
+    present = cache.present(blobs)
+    missing = [k for k in blobs if k not in present]
+    read = repo.read_blob_ids((key, blobs[key][0]) for key in missing)
+    tasks = ((blob.path, *blobs[blob.path][1:], blob.data or b"") for blob in read)
+    done: list[tuple[str, str]] = []
+    count = 0
+    try:
+        for step in batches(tasks, WARM_STEP):
+            if stop():
+                break
+            done += _read_modules(step)
+            if len(done) >= WARM_WRITE:
+                cache.put_encoded(done)
+                count += len(done)
+                done = []
+    finally:
+        read.close()  # stops git
+        cache.put_encoded(done)
+    return count + len(done)
+
+
+ModuleSides = list[dict[str, tuple[str, str]]]  # per commit: module -> (path, key)
+ModuleBlobs = dict[str, tuple[str, str, str, bool]]  # key -> (blob, module, path, package)
+
+
+def _module_keys(repo: GitRepo, commits: Sequence[str]) -> tuple[ModuleSides, ModuleBlobs]:
+    """Each commit's modules with their cache keys, and what each key reads."""
+    sides: ModuleSides = []
+    blobs: ModuleBlobs = {}
+    for commit in commits:
+        entries = {
+            e.path: e
+            for e in repo.tree_blobs(commit)
+            if e.path.endswith(PYTHON_SUFFIXES) and e.size <= MAX_MODULE_BYTES
+        }
+        side: dict[str, tuple[str, str]] = {}
+        for module, path in package_modules(entries).items():
+            package = is_package_file(path)
+            key = f"{entries[path].blob}:{module}:{int(package)}"
+            side[module] = (path, key)
+            blobs.setdefault(key, (entries[path].blob, module, path, package))
+        sides.append(side)
+    return sides, blobs
 
 
 ModuleTask = tuple[str, str, str, bool, bytes]  # key, module, path, is package, source

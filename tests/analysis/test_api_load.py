@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from learnd.analysis.api_load import load_models, model_cache
+from learnd.analysis.api_load import WARM_STEP, load_models, model_cache, warm_cache
 from learnd.analysis.api_model import CLASS, FOUND, MISSING, build_model
 from learnd.analysis.pool import PARALLEL_FROM
 from learnd.git import GitRepo
@@ -96,3 +96,31 @@ def test_a_big_package_is_read_on_the_pool_as_it_is_read_alone(
     (pooled,) = load_models(GitRepo.open(b.root), [commit])
     assert pooled.objects == build_model(files.items()).objects
     assert all(f"pkg.m{i}.f{i}" in pooled.objects for i in range(PARALLEL_FROM + 6))
+
+
+def test_a_warmed_cache_gives_the_models_a_cold_reading_gives_whenever_it_stopped(
+    repo_builder: Callable[[str], Any], tmp_path: Path
+) -> None:
+    b = repo_builder("many")
+    files = {f"pkg/mod_{i:02d}.py": f"def f{i}(x, y={i}):\n    return x\n" for i in range(40)}
+    base = b.commit("base", {"pkg/__init__.py": "from .mod_00 import f0\n", **files})
+    merge = b.commit("edit", {"pkg/mod_03.py": "def g3(x):\n    return x\n"})
+    repo = GitRepo.open(b.root)
+    cold = load_models(repo, [base, merge])
+    for steps in (0, 3, 1_000):
+        path = tmp_path / f"cache-{steps}.sqlite3"
+        asked: list[int] = []
+
+        def stop(limit: int = steps, asked: list[int] = asked) -> bool:
+            asked.append(1)
+            return len(asked) > limit
+
+        cache = model_cache(path)
+        read = warm_cache(repo, [base, merge], cache, stop=stop)
+        cache.close()
+        # 41 modules at the base, one more version of one at the merge.
+        assert read == min(42, steps * WARM_STEP)
+        cache = model_cache(path)
+        warm = load_models(repo, [base, merge], cache=cache)
+        cache.close()
+        assert [m.objects for m in warm] == [m.objects for m in cold]

@@ -3,6 +3,8 @@ inputs are gathered or the tier before runs, then wait for their go file."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +12,10 @@ from typing import Any
 
 import pytest
 
+from learnd.analysis.api_load import API_MODEL_CACHE
 from learnd.config import PipelineSettings
+from learnd.facts import to_jsonable
+from learnd.gather.inputs import gather_inputs
 from learnd.gather.target import LearnTarget, PullRequestInfo
 from learnd.git import GitRepo
 from learnd.pipeline.launcher import Launcher
@@ -117,3 +122,52 @@ def test_agents_started_ahead_are_stopped_when_gathering_fails(
     assert seen and seen[0] and GAP_IDENTIFIER not in seen[0]
     (run,) = (p for p in runs.iterdir() if p.is_dir())
     assert agents_running(run) == set()
+
+
+def test_the_docs_checker_reads_modules_while_it_waits_and_nothing_outlives_it(
+    repo_builder: Callable[[str], Any], tmp_path: Path
+) -> None:
+    b = repo_builder("repo")
+    modules = {f"pkg/mod_{i}.py": f"def f{i}(x):\n    return x\n" for i in range(20)}
+    base = b.commit("init", {"docs/use.md": "Call `f1()`.\n", **modules})
+    merge = b.commit("rename", {"pkg/mod_1.py": "def g1(x):\n    return x\n"})
+    target = LearnTarget(
+        repo_path=str(b.root),
+        repo_name="repo",
+        github=None,
+        merge_sha=merge,
+        base_sha=base,
+        pr=PullRequestInfo(1, "Rename f1", "", None, "dev", "merge-message"),
+        docs=("docs/**",),
+    )
+    run_dir = RunDir(tmp_path / "state" / "runs" / "repo-pr1")
+    run_dir.create()
+    run_dir.write_manifest({"target": to_jsonable(target)})
+    slots = [s for s in roster() if s.name == EXISTING_DOCS_CHECKER]
+    runner = PipelineRunner(
+        run_dir, Launcher(run_dir), timeout_for=lambda name: 60.0, warm_start=True
+    )
+    runner.prestart(slots)
+    cache = run_dir.state_dir / "cache" / API_MODEL_CACHE
+    try:
+        # Before its tier starts, and before any input exists, the model cache fills.
+        assert wait_until(lambda: _cached(cache) == 21)  # 20 at the base, 1 new version
+        assert not run_dir.inputs.exists() or not any(run_dir.inputs.iterdir())
+        gather_inputs(GitRepo.open(b.root), target, run_dir)
+        (record,) = runner.run(slots)
+    finally:
+        runner.stop_warm()
+    assert record.status == "ok"
+    check = run_dir.output(slots[0]).read_text()
+    assert "`docs/use.md:1` `f1`" in check
+    assert wait_until(lambda: not agents_running(run_dir.path))
+
+
+def _cached(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(path, timeout=5)) as db:
+        try:
+            return int(db.execute("SELECT count(*) FROM api_model").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0  # the table is not there yet
