@@ -716,7 +716,10 @@ class _Gaps:
         else:
             priority = LOW
         if partial_docs:
-            target = max(set(partial_docs), key=lambda d: (partial_docs.count(d), d))
+            # The doc most of them touch; a Counter, since counting the list once per
+            # doc was quadratic in a module of thousands of new names.
+            touched = Counter(partial_docs)
+            target = max(touched, key=lambda d: (touched[d], d))
             related = [v.docs for v in verdicts if v is not None and v.verdict == PARTIAL]
             self.items.append(
                 DocItem(
