@@ -14,6 +14,7 @@ import importlib
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -107,11 +108,12 @@ def _prepared(run_dir: RunDir, slot: AgentSlot) -> Iterator[None]:
     its work in small steps, so little is lost. Failures are the run's to meet.
     """
     prepare = getattr(sys.modules.get(MODULES[slot.name]), "prepare", None)
-    if prepare is None:
+    # Forking a process with threads can copy a lock another thread holds.
+    if prepare is None or threading.active_count() > 1:
         yield
         return
     agent = os.getpid()
-    child = os.fork()  # no threads yet: nothing held is copied
+    child = os.fork()
     if child == 0:
         code = 1
         try:
