@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from learnd.gather.target import LearnTarget, PullRequestInfo
 from learnd.git import GitRepo
 
 DATE = "2026-11-01T10:00:00+00:00"
@@ -68,6 +69,18 @@ class RepoBuilder:
     def merge(self, branch: str, message: str) -> str:
         return self.repo.merge_no_ff(
             branch, message, author="T Tester", email="t@example.com", date=self._date()
+        )
+
+    def target(self, base: str, merge: str, title: str = "Change") -> LearnTarget:
+        """What a run of the PR ``base``..``merge`` learns from, docs under ``docs/``."""
+        return LearnTarget(
+            repo_path=str(self.root),
+            repo_name=self.root.name,
+            github=None,
+            merge_sha=merge,
+            base_sha=base,
+            pr=PullRequestInfo(1, title, "", None, "dev", "merge-message"),
+            docs=("docs/**",),
         )
 
     def git(self, *args: str) -> str:

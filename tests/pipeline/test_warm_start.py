@@ -16,7 +16,6 @@ from learnd.analysis.api_load import API_MODEL_CACHE
 from learnd.config import PipelineSettings
 from learnd.facts import to_jsonable
 from learnd.gather.inputs import gather_inputs
-from learnd.gather.target import LearnTarget, PullRequestInfo
 from learnd.git import GitRepo
 from learnd.pipeline.launcher import Launcher
 from learnd.pipeline.learn_run import RunExtras, learn
@@ -93,15 +92,7 @@ def test_agents_started_ahead_are_stopped_when_gathering_fails(
     b = repo_builder("repo")
     base = b.commit("init", {"pkg/core.py": "def parse(x):\n    return x\n"})
     merge = b.commit("change", {"pkg/core.py": "def parse(x, y=1):\n    return x\n"})
-    target = LearnTarget(
-        repo_path=str(b.root),
-        repo_name="repo",
-        github=None,
-        merge_sha=merge,
-        base_sha=base,
-        pr=PullRequestInfo(1, "Change", "", None, "dev", "merge-message"),
-        docs=("docs/**",),
-    )
+    target = b.target(base, merge)
     seen: list[set[str]] = []
     runs = tmp_path / "state" / "runs"
 
@@ -131,15 +122,7 @@ def test_the_docs_checker_reads_modules_while_it_waits_and_nothing_outlives_it(
     modules = {f"pkg/mod_{i}.py": f"def f{i}(x):\n    return x\n" for i in range(20)}
     base = b.commit("init", {"docs/use.md": "Call `f1()`.\n", **modules})
     merge = b.commit("rename", {"pkg/mod_1.py": "def g1(x):\n    return x\n"})
-    target = LearnTarget(
-        repo_path=str(b.root),
-        repo_name="repo",
-        github=None,
-        merge_sha=merge,
-        base_sha=base,
-        pr=PullRequestInfo(1, "Rename f1", "", None, "dev", "merge-message"),
-        docs=("docs/**",),
-    )
+    target = b.target(base, merge, "Rename f1")
     run_dir = RunDir(tmp_path / "state" / "runs" / "repo-pr1")
     run_dir.create()
     run_dir.write_manifest({"target": to_jsonable(target)})
