@@ -17,8 +17,6 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-import msgspec
-
 T = TypeVar("T")
 
 _FACTS_OPEN = "<!-- learnd:facts "
@@ -241,7 +239,7 @@ def extract_facts(markdown: str, cls: type[T]) -> T:
         # where the value is wrong.
         try:
             return typing.cast(T, fast(payload))
-        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+        except (ValueError, RecursionError):  # msgspec's errors are ValueErrors
             pass
     return from_jsonable(cls, _json(payload))
 
@@ -250,6 +248,10 @@ def extract_facts(markdown: str, cls: type[T]) -> T:
 def _typed_decoder(cls: Any) -> Callable[[str], Any] | None:
     """msgspec's decoder for ``cls``, or None for a type it cannot take (a union of
     two dataclasses, say), which then always goes the slower way."""
+    # Imported here: `learnd hooks` and `learnd enqueue` import this module and must
+    # run with none of learnd's dependencies installed (tests/hooks/test_packaging).
+    import msgspec
+
     try:
         return msgspec.json.Decoder(cls).decode
     except (TypeError, ValueError):
