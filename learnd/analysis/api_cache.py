@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Generic, TypeVar
@@ -88,45 +88,33 @@ class BlobCache(Generic[V]):
             self._db = None
 
     def get_many(self, blobs: Iterable[str]) -> dict[str, V]:
-        if self._db is None:
-            return {}
-        wanted = sorted(set(blobs))
         found: dict[str, V] = {}
-        try:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    f"SELECT blob, entry FROM {self._table}"
-                    f" WHERE version = ? AND blob IN ({marks})",
-                    (self.version, *chunk),
-                )
-                for blob, raw in rows:
-                    entry = self._decode(raw)
-                    if entry is not None:
-                        found[blob] = entry
-        except sqlite3.Error:
-            return found
+        for blob, raw in self._rows(blobs, "blob, entry"):
+            entry = self._decode(raw)
+            if entry is not None:
+                found[blob] = entry
         return found
 
     def present(self, blobs: Iterable[str]) -> set[str]:
         """Which of ``blobs`` have an entry, none of them decoded."""
+        return {blob for (blob,) in self._rows(blobs, "blob")}
+
+    def _rows(self, blobs: Iterable[str], columns: str) -> Iterator[tuple[str, ...]]:
+        """``columns`` of the rows of ``blobs``, 500 keys a query; on a database error,
+        the rows read until then."""
         if self._db is None:
-            return set()
+            return
         wanted = sorted(set(blobs))
-        found: set[str] = set()
         try:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    f"SELECT blob FROM {self._table} WHERE version = ? AND blob IN ({marks})",
+                yield from self._db.execute(
+                    f"SELECT {columns} FROM {self._table} WHERE version = ? AND blob IN ({marks})",
                     (self.version, *chunk),
                 )
-                found.update(blob for (blob,) in rows)
         except sqlite3.Error:
-            return found
-        return found
+            return
 
     def put_many(self, entries: Iterable[tuple[str, V]]) -> None:
         self.put_encoded((blob, self._encode(entry)) for blob, entry in entries)
