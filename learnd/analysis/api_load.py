@@ -10,9 +10,10 @@ be the package's modules are read at all: tests, docs and examples never are.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +60,7 @@ def load_models(
     sides, blobs = _module_keys(repo, commits)
     known = cache.get_many(blobs) if cache is not None else {}
     missing = [k for k in blobs if k not in known]
-    # The key rides along as the blob's name: two commits may hold one path twice.
-    read = repo.read_blob_ids((key, blobs[key][0]) for key in missing)
-    tasks = ((blob.path, *blobs[blob.path][1:], blob.data or b"") for blob in read)
+    tasks = _module_tasks(repo, blobs, missing)
     # Workers send each module's objects in the cache's encoding: a string pickles
     # for nothing, a hundred thousand objects did not, and the cache takes it as is.
     fresh = dict(run_all(_read_modules, tasks, parallel=len(missing) >= PARALLEL_FROM))
@@ -92,9 +91,7 @@ def warm_cache(
     """
     _, blobs = _module_keys(repo, commits)
     present = cache.present(blobs)
-    missing = [k for k in blobs if k not in present]
-    read = repo.read_blob_ids((key, blobs[key][0]) for key in missing)
-    tasks = ((blob.path, *blobs[blob.path][1:], blob.data or b"") for blob in read)
+    tasks = _module_tasks(repo, blobs, [k for k in blobs if k not in present])
     done: list[tuple[str, str]] = []
     count = 0
     try:
@@ -107,7 +104,7 @@ def warm_cache(
                 count += len(done)
                 done = []
     finally:
-        read.close()  # stops git
+        tasks.close()  # stops git
         cache.put_encoded(done)
     return count + len(done)
 
@@ -137,6 +134,17 @@ def _module_keys(repo: GitRepo, commits: Sequence[str]) -> tuple[ModuleSides, Mo
 
 
 ModuleTask = tuple[str, str, str, bool, bytes]  # key, module, path, is package, source
+
+
+def _module_tasks(
+    repo: GitRepo, blobs: ModuleBlobs, keys: Sequence[str]
+) -> Generator[ModuleTask, None, None]:
+    """What :func:`_read_modules` needs for each of ``keys``, read from git in order;
+    closing the generator stops git."""
+    # The key rides along as the blob's name: two commits may hold one path twice.
+    with contextlib.closing(repo.read_blob_ids((key, blobs[key][0]) for key in keys)) as read:
+        for blob in read:
+            yield (blob.path, *blobs[blob.path][1:], blob.data or b"")
 
 
 def _read_modules(batch: list[ModuleTask]) -> list[tuple[str, str]]:
