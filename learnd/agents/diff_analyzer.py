@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 from typing import BinaryIO
 
 from learnd.agents.context import AgentContext, AgentResult
@@ -22,7 +21,7 @@ from learnd.analysis import changes as ch
 from learnd.analysis.api_cache import ApiCache, Entry
 from learnd.analysis.changes import DiffFacts, FileChange, SymbolChange
 from learnd.analysis.hunks import PatchSummary, summarize
-from learnd.analysis.pool import PARALLEL_FROM, batches, run_all
+from learnd.analysis.pool import PARALLEL_FROM, run_all
 from learnd.analysis.python_api import (
     USAGE_HINTS,
     ModuleApi,
@@ -32,7 +31,6 @@ from learnd.analysis.python_api import (
     extract_pair_api,
 )
 from learnd.analysis.segments import mask_shared
-from learnd.analysis.wordscan import usage_lines
 from learnd.facts import embed_facts
 from learnd.gather.inputs import DIFF_PATCH
 from learnd.git import MAX_BLOB_BYTES, Blob, ChangedPath, GitRepo, LineCounts
@@ -47,7 +45,6 @@ STATUS_WORDS = {
     "T": ch.TYPE_CHANGED,
 }
 PYTHON_SUFFIXES = (".py", ".pyi")
-USAGE_LIMIT = 5
 API_CACHE = "python-api.sqlite3"
 # Listing every file, or every change, of a huge merge in markdown helps nobody;
 # the facts keep all of them.
@@ -113,7 +110,6 @@ def analyze(
     _pair_apis(repo, pairs, alone, skipped, old_apis, new_apis, cache=cache)
     renamed = {c.path: c.old_path for c in python if c.old_path is not None}
     symbols = diff_api(old_apis, new_apis, renamed)
-    symbols = _with_usages(repo, merge, symbols)
     files = tuple(_file_change(c, skipped.get(c.path)) for c in changed)
     notes = tuple(f"{path}: {reason}" for path, reason in sorted(skipped.items()))
     return DiffFacts(files=files, symbols=tuple(symbols), notes=notes)
@@ -349,55 +345,6 @@ def _text(blob: Blob, skipped: dict[str, str], side: str) -> str | None:
 
 def _extract(batch: list[tuple[str, str]]) -> list[tuple[str, Entry]]:
     return [(path, _entry(path, text)) for path, text in batch]
-
-
-def _with_usages(repo: GitRepo, merge: str, symbols: list[SymbolChange]) -> list[SymbolChange]:
-    """Attach call sites at the merge commit to new and changed functions and classes."""
-    wanted = {
-        s.short_name
-        for s in symbols
-        if s.change != ch.REMOVED and s.kind in (ch.FUNCTION, ch.CLASS, ch.METHOD)
-    }
-    if not wanted:
-        return symbols
-    found = _usages(repo.text_files(merge, suffixes=PYTHON_SUFFIXES), wanted)
-    return [
-        replace(s, usages=tuple(found.get(s.short_name, ()))) if s.short_name in wanted else s
-        for s in symbols
-    ]
-
-
-# Files per task of the usage scan on the pool: a task carries every wanted name.
-USAGE_CHUNK = 256
-
-UsageTask = tuple[frozenset[str], list[tuple[str, bytes]]]
-
-
-def _usages(files: Iterable[tuple[str, bytes]], wanted: set[str]) -> dict[str, list[str]]:
-    """usage_lines over the files, on the pool when there are many.
-
-    It is the last long step and the docs checker is usually done by then, so it
-    would have one core of two to itself. Each chunk of files gives the first
-    places in it per name; in file order those are the first places overall.
-    """
-    names = frozenset(wanted)
-    chunks = ((names, chunk) for chunk in batches(files, USAGE_CHUNK))
-    first = next(chunks, None)
-    if first is None:
-        return {}
-    second = next(chunks, None)
-    tasks = itertools.chain([first], [second] if second is not None else [], chunks)
-    found: dict[str, list[str]] = defaultdict(list)
-    for places in run_all(_usage_chunk, tasks, parallel=second is not None, batch=1):
-        for name, lines in places.items():
-            room = USAGE_LIMIT - len(found[name])
-            if room > 0:
-                found[name].extend(lines[:room])
-    return dict(found)
-
-
-def _usage_chunk(batch: list[UsageTask]) -> list[dict[str, list[str]]]:
-    return [usage_lines(files, names, limit=USAGE_LIMIT) for names, files in batch]
 
 
 def render_diff_analysis(title: str, facts: DiffFacts) -> str:

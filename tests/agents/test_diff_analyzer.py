@@ -6,16 +6,9 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from learnd.agents.diff_analyzer import (
-    USAGE_CHUNK,
-    USAGE_LIMIT,
-    _usages,
-    analyze,
-    render_diff_analysis,
-)
+from learnd.agents.diff_analyzer import analyze, render_diff_analysis
 from learnd.analysis.changes import DiffFacts, SymbolChange
 from learnd.analysis.pool import PARALLEL_FROM
-from learnd.analysis.wordscan import usage_lines
 from learnd.facts import embed_facts, extract_facts
 from learnd.git import GitRepo
 
@@ -81,42 +74,6 @@ def test_a_signature_change_inside_a_multiline_signature_is_seen(
         "load(path, strict: bool = False)",
         "load(path, strict: bool = True)",
     )
-
-
-def test_usages_are_found_across_the_tree(repo_builder: Callable[[str], Any]) -> None:
-    b = repo_builder("use")
-    base = b.commit("init", {"a.py": "X = 1\n"})
-    merge = b.commit(
-        "add (#3)",
-        {
-            "a.py": "X = 1\n\n\ndef helper():\n    return X\n",
-            "b.py": "from a import helper\n\nhelper()\n",
-        },
-    )
-    facts = run_analysis(b, base, merge)
-    (helper,) = [s for s in facts.symbols if s.name == "helper"]
-    assert helper.usages == ("b.py:1", "b.py:3")
-
-
-def test_usages_found_on_the_pool_are_the_first_places_in_file_order() -> None:
-    # Over USAGE_CHUNK files the scan runs on the pool, a chunk of files per task;
-    # each name's places must still be its first USAGE_LIMIT in file order.
-    files = [
-        (f"pkg/m{i:04d}.py", f"from pkg import helper_{i % 7}\nhelper_{i % 7}()\n".encode())
-        for i in range(USAGE_CHUNK * 3 + 10)
-    ]
-    files.append(("pkg/defs.py", b"def helper_0():\n    return helper_0\n"))
-    wanted = {f"helper_{k}" for k in range(7)} | {"unused"}
-    pooled = _usages(iter(files), wanted)
-    assert pooled == usage_lines(files, wanted, limit=USAGE_LIMIT)
-    assert pooled["helper_3"] == [
-        "pkg/m0003.py:1",
-        "pkg/m0003.py:2",
-        "pkg/m0010.py:1",
-        "pkg/m0010.py:2",
-        "pkg/m0017.py:1",
-    ]
-    assert "unused" not in pooled
 
 
 def test_a_huge_change_lists_some_changes_of_each_kind_and_keeps_all_in_the_facts() -> None:
