@@ -127,8 +127,8 @@ def mask_shared(
     new_texts = [new[a:b] for a, b in new_parts[1:]]
     if outlines and Counter(old_texts) != Counter(new_texts):
         same = set(old_texts) & set(new_texts)
-        old_keys = _keys(old, old_parts, old_texts, same, hints)
-        new_keys = _keys(new, new_parts, new_texts, same, hints)
+        old_keys = _keys(old_texts, same, hints)
+        new_keys = _keys(new_texts, same, hints)
     else:
         old_keys, new_keys = old_texts, new_texts
     shared = Counter(old_keys) & Counter(new_keys)
@@ -153,8 +153,6 @@ def _read_whole(text: str, hints: tuple[str, ...]) -> bool:
 
 
 def _keys(
-    text: str,
-    parts: list[tuple[int, int]],
     texts: list[str],
     same: set[str],
     hints: tuple[str, ...],
@@ -167,23 +165,36 @@ def _keys(
     docstrings, statements between definitions), so two segments with one key offer
     the same items. A segment with an ``import`` or a usage hint anywhere is keyed
     by its text: the usage collector reads bodies too.
+
+    Only the segments keyed by their outline are outlined, as one text: each starts
+    a top-level statement in column 0, so together they outline as they do in the
+    file, and most edits leave most of a file's segments the same on both sides.
     """
-    outline = outline_text(text, _no_body)
-    if outline is None:
+    by_outline = [segment not in same and not _read_whole(segment, hints) for segment in texts]
+    if not any(by_outline):
         return texts
-    lines = outline.split("\n")
+    # The file's last segment may lack a final newline: each gets one, so that the
+    # next starts on a line of its own.
+    joined = "".join(
+        segment if segment.endswith("\n") else segment + "\n"
+        for segment, outlined in zip(texts, by_outline, strict=True)
+        if outlined
+    )
+    if "\r" in joined:
+        return texts  # the outline refuses it (learnd.analysis.skeleton)
+    # None here means no body was left out: the text is its own outline.
+    outline = outline_text(joined, _no_body) or joined
+    # The outline keeps every line where it was.
+    lines = iter(outline.split("\n"))
     keys: list[str] = []
-    line = text.count("\n", 0, parts[0][1])  # the first segment's line, from 0
-    for segment in texts:
-        count = segment.count("\n")
-        if segment in same or _read_whole(segment, hints):
-            keys.append(segment)
-        else:
-            # The outline keeps every line where it was; the file's last segment
-            # may lack a final newline.
-            chunk = lines[line : line + count + (0 if segment.endswith("\n") else 1)]
+    for segment, outlined in zip(texts, by_outline, strict=True):
+        if outlined:
+            chunk = itertools.islice(
+                lines, segment.count("\n") + (0 if segment.endswith("\n") else 1)
+            )
             keys.append("\0" + "\n".join(row for row in chunk if row.strip()))
-        line += count
+        else:
+            keys.append(segment)
     return keys
 
 

@@ -52,10 +52,9 @@ def test_the_analyzer_takes_known_blobs_from_the_cache(
     repo_builder: Callable[[str], Any], tmp_path: Path
 ) -> None:
     b = repo_builder("r")
-    base = b.commit("init", {"m.py": "def old():\n    return 1\n"})
-    merge = b.commit(
-        "change (#1)", {"m.py": "def old():\n    return 1\n\n\ndef new():\n    pass\n"}
-    )
+    base = b.commit("init", {"README.md": "# r\n"})
+    # An added module is read whole, and its blob's items are cached.
+    merge = b.commit("change (#1)", {"m.py": "def new():\n    pass\n"})
     repo = GitRepo.open(b.root)
     cache = ApiCache(tmp_path / "c.sqlite3")
 

@@ -138,3 +138,38 @@ def test_outlines_blank_definitions_whose_bodies_alone_differ() -> None:
     # What the blanked segments hold for the first-definition check is their outline.
     assert "def a(items):" in by_outline.shared_text
     assert "t += i" not in by_outline.shared_text
+
+
+def test_only_differing_definitions_are_outlined_and_keep_their_lines() -> None:
+    # b is the same text on both sides, between a and c that differ in their bodies
+    # only; c is the file's last segment, without a final newline.
+    def module(a_body: str, c_body: str, c_name: str = "c") -> str:
+        return (
+            "import os\n\n\n"
+            f"def a(items):\n    t = 0\n{a_body}    return t\n\n\n"
+            "def b():\n    return 2\n\n\n"
+            f"def {c_name}(x):\n    y = x\n{c_body}    return y"
+        )
+
+    old = module("    t += 1\n", "    y += 1\n")
+    new = module("    t += 2\n    t -= 1\n", "    y -= 1\n")
+    masked = mask_shared(old, new, USAGE_HINTS, outlines=True)
+    assert masked is not None
+    assert [line for line in masked.new.split("\n") if line.strip()] == ["import os"]
+    assert masked.new.count("\n") == new.count("\n")
+    # A renamed last definition stays, on its own lines, on both sides.
+    renamed = module("    t += 1\n", "    y += 1\n", c_name="d")
+    masked = mask_shared(old, renamed, USAGE_HINTS, outlines=True)
+    assert masked is not None
+    assert masked.new_regions == ((1, 3), (14, 17))
+    assert masked.new.split("\n")[13:] == renamed.split("\n")[13:]
+
+
+def test_definitions_that_differ_in_blank_lines_alone_are_shared() -> None:
+    # No body here is long enough to leave out: each text is its own outline.
+    old = "def old():\n    return 1\n"
+    new = "def old():\n    return 1\n\n\ndef new():\n    pass\n"
+    masked = mask_shared(old, new, USAGE_HINTS, outlines=True)
+    assert masked is not None
+    assert masked.new_regions == ((1, 0), (5, 6))
+    assert masked.old.strip() == ""
