@@ -71,7 +71,33 @@ def _group_alive(pgid: int) -> bool:
         os.killpg(pgid, 0)
     except (ProcessLookupError, PermissionError):
         return False
-    return True
+    return _live_member(pgid)
+
+
+def _live_member(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` is more than a zombie.
+
+    A signal reaches a zombie too, so ``killpg`` alone counts an agent's exited
+    child (its process pool's forkserver, orphaned when the agent exits first)
+    until whatever adopted it reaps it. An init that reaps late (some container
+    and microVM inits) made every run wait out the full grace for a process that
+    could do nothing. Where there is no ``/proc`` the signal's answer stands.
+    """
+    try:
+        pids = [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return True
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                line = stat.read()
+        except OSError:
+            continue  # gone meanwhile
+        # "pid (command) state ppid pgrp ...": the command may hold spaces and ")".
+        fields = line[line.rfind(b")") + 2 :].split()
+        if len(fields) > 2 and fields[2] == str(pgid).encode() and fields[0] != b"Z":
+            return True
+    return False
 
 
 class Launcher:
