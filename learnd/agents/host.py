@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from learnd.agents.context import AgentContext, AgentResult
+from learnd.analysis.pool import fewer_collections
 from learnd.llm.settings import PROVIDERS  # the LLM engines are named after them
 from learnd.pipeline.protocol import FAILED, GO_ENV, OK, PARENT_ENV, finish_output, utc_now
 from learnd.pipeline.roster import (
@@ -136,6 +137,7 @@ def main(argv: list[str], *, started: str) -> int:
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--session")
     args = parser.parse_args(argv)
+    fewer_collections()
     slot = _slot(args.agent, args.session)
     run_dir = RunDir(args.run_dir.resolve())
     output = run_dir.output(slot)
