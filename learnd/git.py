@@ -13,6 +13,7 @@ every answer after it). Names leave this module as shown names
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import threading
@@ -208,22 +209,31 @@ class GitRepo:
         that is not plain ASCII in git's C-style quotes (``core.quotePath``), so
         :mod:`learnd.docs.patch_names` can read every name back exactly.
         """
-        self._repo.git.execute(
-            [
-                "git",
-                "-c",
-                "core.quotePath=true",
-                "diff",
-                "--no-color",
-                "--no-ext-diff",
-                "--src-prefix=a/",
-                "--dst-prefix=b/",
-                "-M",
-                base,
-                merge,
-            ],
-            output_stream=dest,
-        )
+        argv = [
+            "git",
+            "-c",
+            "core.quotePath=true",
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+            "-M",
+            base,
+            merge,
+        ]
+        fd = _file_descriptor(dest)
+        if fd is None:
+            self._repo.git.execute(argv, output_stream=dest)
+            return
+        # Into a file, git writes it itself. Copied through Python, every chunk
+        # waited for the interpreter lock, which the docs index built beside the
+        # patch holds for long stretches: the patch took seconds longer to write.
+        dest.flush()
+        proc = subprocess.run(argv, cwd=self.root, stdout=fd, stderr=subprocess.PIPE, check=False)
+        if proc.returncode != 0:
+            raise git.GitCommandError(argv, proc.returncode, proc.stderr)
+        dest.seek(0, io.SEEK_END)  # past what git wrote, should more follow
 
     def changed_paths(
         self,
@@ -541,3 +551,11 @@ class GitRepo:
             line[len("worktree ") :] for line in out.splitlines() if line.startswith("worktree ")
         ]
         return roots or [str(self.root)]
+
+
+def _file_descriptor(dest: IO[bytes]) -> int | None:
+    """The descriptor of ``dest`` when it is a regular file git can write to itself."""
+    try:
+        return dest.fileno() if dest.seekable() else None
+    except (AttributeError, OSError, ValueError):
+        return None  # io.UnsupportedOperation (a BytesIO) is an OSError

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import git
 import pytest
 
 from learnd.analysis.hunks import summarize
@@ -272,3 +274,24 @@ def test_line_counts_from_the_patch_give_what_git_counts_itself(
     assert calls == [1]
     moved = {c.path: c for c in from_git}["elsewhere/moved.bin"]
     assert (moved.status, moved.added, moved.removed) == ("R", None, None)
+
+
+def test_a_patch_written_by_git_into_a_file_is_the_one_copied_through_python(
+    repo_builder: Callable[[str], Any], tmp_path: Path
+) -> None:
+    b = repo_builder("patch")
+    base = b.commit("init", {"a.py": "x = 1\n", "b.md": "# B\n"})
+    merge = b.commit("edit", {"a.py": "x = 2\n", "c.md": "new\n"})
+    repo = GitRepo.open(b.root)
+    copied = io.BytesIO(b"before\n")
+    copied.seek(0, io.SEEK_END)
+    repo.write_diff(base, merge, copied)  # no descriptor: copied through Python
+    path = tmp_path / "diff.patch"
+    with path.open("wb") as fh:
+        fh.write(b"before\n")  # still buffered: it must come first
+        repo.write_diff(base, merge, fh)  # git writes it itself
+        fh.write(b"after\n")
+    assert path.read_bytes() == copied.getvalue() + b"after\n"
+    assert b"diff --git a/a.py b/a.py" in copied.getvalue()
+    with path.open("wb") as fh, pytest.raises(git.GitCommandError):
+        repo.write_diff(base, "0" * 40, fh)
