@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -124,3 +125,28 @@ def test_a_warmed_cache_gives_the_models_a_cold_reading_gives_whenever_it_stoppe
         warm = load_models(repo, [base, merge], cache=cache)
         cache.close()
         assert [m.objects for m in warm] == [m.objects for m in cold]
+
+
+def test_an_entry_of_the_wrong_shape_is_read_again(
+    repo_builder: Callable[[str], Any], tmp_path: Path
+) -> None:
+    b = repo_builder("damaged")
+    commit = b.commit("one", {"pkg/__init__.py": "def f(a, b=1): ...\nclass C: ...\n"})
+    path = tmp_path / "cache.sqlite3"
+    cache = model_cache(path)
+    (cold,) = load_models(GitRepo.open(b.root), [commit], cache=cache)
+    cache.close()
+    # Rows a reader would take for objects if it did not check them: a line number
+    # that is a string, a row one field short, text that is no JSON.
+    damaged = (
+        '[["pkg","module","pkg/__init__.py","1",[],null,[],null,[],false,null,null,[]]]',
+        '[["pkg","module","pkg/__init__.py",1,[],null,[],null,[],false,null,null]]',
+        "[[",
+    )
+    for entry in damaged:
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE api_model SET entry = ?", (entry,))
+        again = model_cache(path)
+        (warm,) = load_models(GitRepo.open(b.root), [commit], cache=again)
+        again.close()
+        assert warm.objects == cold.objects
