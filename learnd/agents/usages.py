@@ -38,13 +38,18 @@ def needs_usages(symbol: SymbolChange) -> bool:
     return symbol.change != ch.REMOVED and symbol.kind in (ch.FUNCTION, ch.CLASS, ch.METHOD)
 
 
+def drafts_sections(item: DocItem) -> bool:
+    """Whether the item's draft writes a section per symbol: an ungrouped new-doc or
+    update item without a prepared draft (a grouped item shows a table)."""
+    return item.action in (NEW_DOC, UPDATE_EXISTING) and not item.count and not item.draft
+
+
 def drafted_names(items: Iterable[DocItem]) -> set[str]:
-    """The names whose sections the items' drafts write: the symbols of ungrouped
-    new-doc and update items without a prepared draft (a grouped item is a table)."""
+    """The names whose sections the items' drafts write."""
     return {
         s.short_name
         for item in items
-        if item.action in (NEW_DOC, UPDATE_EXISTING) and not item.count and not item.draft
+        if drafts_sections(item)
         for s in item.symbols
         if needs_usages(s)
     }
@@ -68,7 +73,7 @@ def with_usages(repo: GitRepo, merge: str, items: Sequence[DocItem]) -> tuple[Do
 
     return tuple(
         replace(item, symbols=tuple(attached(s) for s in item.symbols))
-        if any(s.short_name in found for s in item.symbols)
+        if drafts_sections(item)
         else item
         for item in items
     )

@@ -34,8 +34,9 @@ def test_only_the_names_drafted_as_sections_get_their_call_sites(
     constant = SymbolChange("constant", "added", "X", "a.py", 1)
     items = (
         _item(UPDATE_EXISTING, helper, constant),
-        # A grouped item shows its names as a table, which has no call sites.
-        _item(NEW_DOC, tabled, count=40),
+        # A grouped item shows its names as a table, which has no call sites, even
+        # for a name another item describes.
+        _item(NEW_DOC, tabled, helper, count=40),
     )
     assert drafted_names(items) == {"helper"}
     shown, grouped = with_usages(GitRepo.open(b.root), merge, items)
