@@ -9,6 +9,7 @@ order.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 from collections import deque
@@ -84,15 +85,12 @@ def _shared_pool(workers: int) -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
         # Imported here: every agent's host imports this module for
-        # fewer_collections, and most agents never start a pool. Imported after
-        # this module, concurrent.futures is torn down before it at exit, so the
-        # pool is let go while the interpreter still runs: a pool freed later
-        # finds its module's names already gone (an ignored AttributeError).
+        # fewer_collections, and most agents never start a pool.
         import atexit
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        atexit.register(_discard_pool)
+        atexit.register(_release_pool)
         # forkserver, not fork: the caller may run a thread feeding git, and forking
         # a process with threads can copy a held lock into the child.
         context = multiprocessing.get_context("forkserver")
@@ -107,6 +105,36 @@ def _discard_pool() -> None:
     if _pool is not None:
         _pool.shutdown(wait=False, cancel_futures=True)
         _pool = None
+
+
+def _release_pool() -> None:
+    """At exit: the workers and the forkserver stopped, and reaped by this process.
+
+    Left to exit on their own once this process is gone, they were orphans, and an
+    orphan is reaped by whatever adopts it. In a container where learnd itself is
+    PID 1 nothing does: each agent that ran a pool left zombies behind for good.
+    Done while the interpreter still runs, too: concurrent.futures, imported after
+    this module, is torn down before it, and a pool freed then finds its module's
+    names gone.
+    """
+    global _pool
+    if _pool is None:
+        return
+    _pool.shutdown(wait=True, cancel_futures=True)
+    _pool = None
+    from multiprocessing import forkserver, resource_tracker
+
+    # Both helpers are this process's children. The standard library stops them
+    # only in its own tests (_stop: close the pipe they wait on, then wait for them).
+    helpers = (
+        getattr(forkserver, "_forkserver", None),
+        getattr(resource_tracker, "_resource_tracker", None),
+    )
+    for helper in helpers:
+        stop = getattr(helper, "_stop", None)
+        if stop is not None:
+            with contextlib.suppress(OSError):
+                stop()
 
 
 def batches(tasks: Iterable[T], size: int) -> Iterator[list[T]]:
