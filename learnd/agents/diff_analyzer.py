@@ -19,7 +19,7 @@ from typing import BinaryIO
 from learnd.agents.context import AgentContext, AgentResult
 from learnd.analysis import changes as ch
 from learnd.analysis.api_cache import ApiCache, Entry
-from learnd.analysis.changes import DiffFacts, FileChange, SymbolChange
+from learnd.analysis.changes import PYTHON_SUFFIXES, DiffFacts, FileChange, SymbolChange
 from learnd.analysis.hunks import PatchSummary, summarize
 from learnd.analysis.pool import PARALLEL_FROM, run_all
 from learnd.analysis.python_api import (
@@ -44,7 +44,6 @@ STATUS_WORDS = {
     "C": ch.COPIED,
     "T": ch.TYPE_CHANGED,
 }
-PYTHON_SUFFIXES = (".py", ".pyi")
 API_CACHE = "python-api.sqlite3"
 # Listing every file, or every change, of a huge merge in markdown helps nobody;
 # the facts keep all of them.

@@ -29,10 +29,10 @@ from learnd.analysis.api_model import (
     module_objects,
     package_modules,
 )
+from learnd.analysis.changes import PYTHON_SUFFIXES
 from learnd.analysis.pool import PARALLEL_FROM, batches, run_all
 from learnd.git import GitRepo
 
-PYTHON_SUFFIXES = (".py", ".pyi")
 # A module bigger than this is generated code, not an API a doc describes.
 MAX_MODULE_BYTES = 2_000_000
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# What a Python file is called, for every reader of code: modules and their stubs.
+PYTHON_SUFFIXES = (".py", ".pyi")
+
 # FileChange.status values
 ADDED = "added"
 MODIFIED = "modified"

@@ -130,6 +130,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from learnd.agents.gaps import ACTIONS, PRIORITIES
+from learnd.analysis.changes import PYTHON_SUFFIXES
 from learnd.docs.index import (
     CALL_RE,
     DOTTED,
@@ -232,13 +233,12 @@ RUN_FILES: frozenset[str] = frozenset(
 _LEARND_WORDS = frozenset(ACTIONS) | frozenset(PRIORITIES)
 _PY_NOT_CODE = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 _STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
-_PY_SUFFIXES = (".py", ".pyi")
 # Left out of the token index: prose (see the module docstring).
 _PROSE_SUFFIXES = (".md", ".markdown", ".mdx", ".rst", ".adoc")
 _CONFIG_SUFFIXES = (".toml", ".yaml", ".yml", ".ini", ".cfg", ".json", ".env", ".conf")
 # A missing path with one of these suffixes claims to be a file of the repository.
 _CLAIM_SUFFIXES = (
-    *_PY_SUFFIXES,
+    *PYTHON_SUFFIXES,
     *(".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".kt", ".rb"),
     *(".c", ".h", ".cc", ".cpp", ".hpp", ".cs", ".swift", ".php", ".sh"),
     *_PROSE_SUFFIXES,
@@ -529,7 +529,7 @@ class GroundTruth:
                     continue  # binary: no lines, no names
                 count = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
                 lines[path] = max(count, lines.get(path, 0))
-                if path.endswith(_PY_SUFFIXES):
+                if path.endswith(PYTHON_SUFFIXES):
                     _python_definitions(_module_name(path), data, definitions)
                 lowered = path.lower()
                 if side == 0 and not lowered.endswith(_PROSE_SUFFIXES):
@@ -567,7 +567,7 @@ class GroundTruth:
                 folders.add(folder)
                 for i in range(j):
                     path_lines.setdefault("/".join(parts[i:j]), -1)
-            if path.endswith(_PY_SUFFIXES):
+            if path.endswith(PYTHON_SUFFIXES):
                 module = _module_name(path)
                 if module:
                     top_modules.add(module)
