@@ -209,8 +209,7 @@ class GitRepo:
         that is not plain ASCII in git's C-style quotes (``core.quotePath``), so
         :mod:`learnd.docs.patch_names` can read every name back exactly.
         """
-        argv = [
-            "git",
+        args = [
             "-c",
             "core.quotePath=true",
             "diff",
@@ -224,15 +223,13 @@ class GitRepo:
         ]
         fd = _file_descriptor(dest)
         if fd is None:
-            self._repo.git.execute(argv, output_stream=dest)
+            self._repo.git.execute(["git", *args], output_stream=dest)
             return
         # Into a file, git writes it itself. Copied through Python, every chunk
         # waited for the interpreter lock, which the docs index built beside the
         # patch holds for long stretches: the patch took seconds longer to write.
         dest.flush()
-        proc = subprocess.run(argv, cwd=self.root, stdout=fd, stderr=subprocess.PIPE, check=False)
-        if proc.returncode != 0:
-            raise git.GitCommandError(argv, proc.returncode, proc.stderr)
+        self._run(*args, stdout=fd)
         dest.seek(0, io.SEEK_END)  # past what git wrote, should more follow
 
     def changed_paths(
@@ -319,14 +316,21 @@ class GitRepo:
         Run directly rather than through GitPython so that a path argument goes to
         git as the exact bytes it names, whatever the locale's file system encoding.
         """
-        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, check=False)
+        return [f for f in self._run(*args).split(b"\0") if f]
+
+    def _run(self, *args: str | bytes, stdout: int = subprocess.PIPE) -> bytes:
+        """What git prints for ``args`` (nothing when ``stdout`` is a descriptor it
+        writes to), run directly; GitCommandError when it fails."""
+        proc = subprocess.run(
+            ["git", *args], cwd=self.root, stdout=stdout, stderr=subprocess.PIPE, check=False
+        )
         if proc.returncode != 0:
             raise git.GitCommandError(
                 ["git", *(a if isinstance(a, str) else os.fsdecode(a) for a in args)],
                 proc.returncode,
                 proc.stderr,
             )
-        return [f for f in proc.stdout.split(b"\0") if f]
+        return proc.stdout or b""
 
     def tree_blobs(self, commit: str, paths: Iterable[str] | None = None) -> list[TreeEntry]:
         """Every file (blob) at ``commit``, or only those named in ``paths``, by name.
