@@ -90,6 +90,7 @@ def _shared_pool(workers: int) -> ProcessPoolExecutor:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        atexit.unregister(_release_pool)  # once, however often a pool is started
         atexit.register(_release_pool)
         # forkserver, not fork: the caller may run a thread feeding git, and forking
         # a process with threads can copy a held lock into the child.
@@ -108,7 +109,8 @@ def _discard_pool() -> None:
 
 
 def _release_pool() -> None:
-    """At exit: the workers and the forkserver stopped, and reaped by this process.
+    """At exit: the workers and the pool's helper processes stopped, and reaped by
+    this process.
 
     Left to exit on their own once this process is gone, they were orphans, and an
     orphan is reaped by whatever adopts it. In a container where learnd itself is
@@ -118,10 +120,10 @@ def _release_pool() -> None:
     names gone.
     """
     global _pool
-    if _pool is None:
-        return
-    _pool.shutdown(wait=True, cancel_futures=True)
-    _pool = None
+    if _pool is not None:
+        _pool.shutdown(wait=True, cancel_futures=True)
+        _pool = None
+    # A pool discarded when a worker died leaves the helpers running, too.
     from multiprocessing import forkserver, resource_tracker
 
     # Both helpers are this process's children. The standard library stops them

@@ -78,10 +78,11 @@ def _live_member(pgid: int) -> bool:
     """Whether a process of group ``pgid`` is more than a zombie.
 
     A signal reaches a zombie too, so ``killpg`` alone counts an agent's exited
-    child (its process pool's forkserver, orphaned when the agent exits first)
-    until whatever adopted it reaps it. An init that reaps late (some container
-    and microVM inits) made every run wait out the full grace for a process that
-    could do nothing. Where there is no ``/proc`` the signal's answer stands.
+    child, orphaned when the agent exited first (a process pool's forkserver did,
+    before learnd's agents reaped theirs), until whatever adopted it reaps it. An
+    init that reaps late (some container and microVM inits) made every run wait out
+    the full grace for a process that could do nothing. Where there is no
+    ``/proc`` the signal's answer stands.
     """
     try:
         pids = [name for name in os.listdir("/proc") if name.isdigit()]
