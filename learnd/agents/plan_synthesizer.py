@@ -38,7 +38,7 @@ from learnd.agents.plan_drafts import (
 )
 from learnd.agents.plan_links import Citer, link
 from learnd.agents.plan_order import KIND_WORDS, kind_of, ranked
-from learnd.agents.usages import drafted_names, with_usages
+from learnd.agents.usages import with_usages
 from learnd.analysis.changes import DiffFacts
 from learnd.errors import GitError, RunFailed
 from learnd.facts import FactsError, embed_facts, from_jsonable
@@ -76,8 +76,7 @@ def run(ctx: AgentContext) -> AgentResult:
     # Call sites for the sections the drafts write on new names: only the plan
     # knows which names those are (learnd.agents.usages). A plan without such a
     # section (a huge merge's new names are tables) does not even open the repository.
-    if drafted_names(gaps.items):
-        gaps = replace(gaps, items=with_usages(ctx.repo, ctx.target.merge_sha, gaps.items))
+    gaps = replace(gaps, items=with_usages(lambda: ctx.repo, ctx.target.merge_sha, gaps.items))
     # The plan quotes doc lines, commands and session text verbatim, and it is what
     # gets published: it passes the redaction boundary before it is even written.
     memory = _review_memory(ctx)

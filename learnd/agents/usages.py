@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from learnd.agents.gaps import NEW_DOC, UPDATE_EXISTING, DocItem
 from learnd.analysis import changes as ch
-from learnd.analysis.changes import SymbolChange
+from learnd.analysis.changes import PYTHON_SUFFIXES, SymbolChange
 from learnd.analysis.pool import batches, run_all
 from learnd.analysis.wordscan import usage_lines
 from learnd.git import GitRepo
 
-PYTHON_SUFFIXES = (".py", ".pyi")
 # Call sites per name; a draft shows at most this many.
 USAGE_LIMIT = 5
 # Files per task of the scan on the pool: a task carries every wanted name.
@@ -55,15 +54,18 @@ def drafted_names(items: Iterable[DocItem]) -> set[str]:
     }
 
 
-def with_usages(repo: GitRepo, merge: str, items: Sequence[DocItem]) -> tuple[DocItem, ...]:
+def with_usages(
+    repo: Callable[[], GitRepo], merge: str, items: Sequence[DocItem]
+) -> tuple[DocItem, ...]:
     """``items`` with call sites at ``merge`` attached to the symbols drafts describe.
 
-    Nothing is read from git when no item drafts a section on a new name.
+    ``repo`` opens the repository, and is called only when some item drafts a
+    section on a new name: most plans of a huge merge have none.
     """
     wanted = drafted_names(items)
     if not wanted:
         return tuple(items)
-    found = find_usages(repo.text_files(merge, suffixes=PYTHON_SUFFIXES), wanted)
+    found = find_usages(repo().text_files(merge, suffixes=PYTHON_SUFFIXES), wanted)
     if not found:
         return tuple(items)
 

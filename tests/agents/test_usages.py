@@ -39,19 +39,18 @@ def test_only_the_names_drafted_as_sections_get_their_call_sites(
         _item(NEW_DOC, tabled, helper, count=40),
     )
     assert drafted_names(items) == {"helper"}
-    shown, grouped = with_usages(GitRepo.open(b.root), merge, items)
+    shown, grouped = with_usages(lambda: GitRepo.open(b.root), merge, items)
     assert shown.symbols == (replace(helper, usages=("b.py:1", "b.py:3")), constant)
     assert grouped == items[1]
 
 
-def test_a_plan_without_such_sections_does_not_read_the_tree(
-    repo_builder: Callable[[str], Any],
-) -> None:
-    b = repo_builder("none")
-    b.commit("init", {"a.py": "X = 1\n"})
+def test_a_plan_without_such_sections_does_not_open_the_repository() -> None:
     items = (_item(UPDATE_EXISTING, SymbolChange("function", "removed", "gone", "a.py", 1)),)
-    # The merge named does not exist: reading the tree would raise.
-    assert with_usages(GitRepo.open(b.root), "0" * 40, items) == items
+
+    def no_repository() -> GitRepo:
+        raise AssertionError("the repository was opened")
+
+    assert with_usages(no_repository, "0" * 40, items) == items
 
 
 def test_usages_found_on_the_pool_are_the_first_places_in_file_order() -> None:
