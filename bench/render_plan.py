@@ -3,10 +3,13 @@ library, in a page laid out like a GitHub issue, screenshotted by headless Chrom
 
     .venv/bin/python bench/render_plan.py --demo --out /tmp/plans
     .venv/bin/python bench/render_plan.py --widgets --items 3000 --out /tmp/plans
+    .venv/bin/python bench/render_plan.py --repo CLONE --merge REV --github o/r --out /tmp/plans
     .venv/bin/python bench/render_plan.py --markdown body.md --out /tmp/plans
 
 ``--demo`` runs ``learnd demo``'s repository through the real pipeline and lays its
-plan out as ``--publish issue`` does; ``--widgets`` does the same for the sample
+plan out as ``--publish issue`` does; ``--repo`` does the same for any clone's merge
+(``--merge``, default HEAD; ``--base``, default its first parent; ``--github``, the
+owner/name its links point at); ``--widgets`` does the same for the sample
 in ``bench/plan_samples.py`` (``--items N``: a plan of N items instead, to see the
 first page of one too long for an issue); ``--markdown`` takes any body. Each
 writes ``<name>.md`` (the body), ``<name>.html`` and, unless ``--no-shot``,
@@ -123,24 +126,35 @@ def render(markdown: str) -> str:
 
 def demo_pages() -> tuple[str, str, str | None]:
     """The demo's plan, laid out as ``--publish issue`` lays it out."""
-    from learnd.config import Config
     from learnd.demo import build_demo_repo
+
+    root = Path(tempfile.mkdtemp(prefix="learnd-render-"))
+    try:
+        build_demo_repo(root / "widgets").close()
+        return repo_pages(root / "widgets", "HEAD", None, "acme/widgets")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def repo_pages(
+    clone: Path, merge: str, base: str | None, github: str
+) -> tuple[str, str, str | None]:
+    """A clone's merge through the real pipeline (built-in engine, nothing fetched from
+    GitHub), laid out as ``--publish issue`` lays it out for ``github``."""
+    from learnd.config import Config
+    from learnd.git import GitRepo
     from learnd.job import build_target
     from learnd.pipeline.learn_run import learn
     from learnd.progress import Progress
     from learnd.publish.plan import reader_plan
 
-    root = Path(tempfile.mkdtemp(prefix="learnd-render-"))
+    state = Path(tempfile.mkdtemp(prefix="learnd-render-state-"))
+    repo = GitRepo.open(clone)
     try:
-        config = Config(source=None, state_dir=root / "state")
-        repo = build_demo_repo(root / "widgets")
-        target = build_target(repo, config, merge="HEAD", base=None, github="acme/widgets")
+        config = Config(source=None, state_dir=state)
+        target = build_target(repo, config, merge=merge, base=base, github=github)
         result = learn(
-            repo,
-            target,
-            state_dir=root / "state",
-            pipeline=config.pipeline,
-            progress=Progress(quiet=True),
+            repo, target, state_dir=state, pipeline=config.pipeline, progress=Progress(quiet=True)
         )
         plan = reader_plan(result)
         assert result.tripwires_path is not None
@@ -149,12 +163,13 @@ def demo_pages() -> tuple[str, str, str | None]:
             plan=plan.body,
             run_details=plan.run_details,
             tripwires_json=tripwires,
-            marker=marker("acme/widgets", 42, target.merge_sha),
-            place=_place(),
+            marker=marker(github, target.pr.number or 0, target.merge_sha),
+            place=_place(github),
         )
         return target.pr.title, pages.first, pages.rest
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        repo.close()
+        shutil.rmtree(state, ignore_errors=True)
 
 
 def widgets_pages(items: int | None) -> tuple[str, str, str | None]:
@@ -171,15 +186,14 @@ def widgets_pages(items: int | None) -> tuple[str, str, str | None]:
         run_details=plan.run_details,
         tripwires_json=tripwires,
         marker=marker("acme/widgets", 42, TARGET.merge_sha),
-        place=_place(),
+        place=_place("acme/widgets"),
     )
     return TARGET.pr.title, pages.first, pages.rest
 
 
-def _place() -> Place:
+def _place(github: str) -> Place:
     return comment_place(
-        "https://github.com/acme/widgets/issues/7#issuecomment-1",
-        marker("acme/widgets", 42, "0" * 40),
+        f"https://github.com/{github}/issues/7#issuecomment-1", marker(github, 42, "0" * 40)
     )
 
 
@@ -227,6 +241,10 @@ def main() -> int:
     which.add_argument("--demo", action="store_true")
     which.add_argument("--widgets", action="store_true")
     which.add_argument("--markdown", type=Path)
+    which.add_argument("--repo", type=Path, help="a clone: lay out the plan of its merge")
+    parser.add_argument("--merge", default="HEAD", help="with --repo: the merge commit")
+    parser.add_argument("--base", help="with --repo: compare with this instead of the parent")
+    parser.add_argument("--github", default="acme/widgets", help="with --repo: owner/name")
     parser.add_argument("--items", type=int, help="with --widgets: a plan of N items")
     parser.add_argument("--out", type=Path, default=Path("."))
     parser.add_argument("--css", type=Path, help="github-markdown-light.css or similar")
@@ -235,6 +253,9 @@ def main() -> int:
 
     if args.demo:
         name, (title, first, rest) = "demo", demo_pages()
+    elif args.repo:
+        name = args.github.replace("/", "-")
+        title, first, rest = repo_pages(args.repo, args.merge, args.base, args.github)
     elif args.widgets:
         name = f"widgets-{args.items}" if args.items else "widgets"
         title, first, rest = widgets_pages(args.items)

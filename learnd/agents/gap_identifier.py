@@ -204,6 +204,14 @@ def _kind_word(symbol: SymbolChange) -> str:
     }.get(symbol.kind, symbol.kind)
 
 
+def _titled(symbol: SymbolChange, qualified: str | None = None) -> str:
+    """The symbol for an item's title: a method with its class (``Router.mount()``),
+    since two classes' methods of one name would read as one change listed twice;
+    ``qualified`` is the name to show when not the symbol's own (a rename's old one)."""
+    name = qualified or symbol.name
+    return _code(symbol, name if symbol.kind == ch.METHOD else bare_name(name))
+
+
 def _code(symbol: SymbolChange, name: str) -> str:
     # A property is read, not called: no parentheses.
     is_property = (symbol.signature or symbol.old_signature or "").startswith("@property")
@@ -306,8 +314,8 @@ class _Gaps:
         refs = self.take_stale(old)
         if not refs:
             self.skip(
-                f"{_kind_word(symbol).capitalize()} {_code(symbol, old)} renamed to "
-                f"{_code(symbol, new)}",
+                f"{_kind_word(symbol).capitalize()} {_titled(symbol, symbol.old_name)} renamed to "
+                f"{_titled(symbol)}",
                 f"no doc mentions {_code(symbol, old)}, so no reference needs updating",
                 symbol,
             )
@@ -468,7 +476,7 @@ class _Gaps:
         where = f"{symbol.old_path or symbol.path}:{symbol.old_line or symbol.line}"
         if not refs:
             self.skip(
-                f"{_kind_word(symbol).capitalize()} {_code(symbol, old)} removed",
+                f"{_kind_word(symbol).capitalize()} {_titled(symbol)} removed",
                 f"no doc mentions {_code(symbol, old)}",
                 symbol,
             )
@@ -516,7 +524,7 @@ class _Gaps:
         mentions = sorted(set(self.refs_by_name.get(name, [])))
         if not mentions:
             self.skip(
-                f"Signature of {_code(symbol, name)} changed",
+                f"Signature of {_titled(symbol)} changed",
                 f"no doc mentions {_code(symbol, name)}",
                 symbol,
             )
@@ -534,7 +542,7 @@ class _Gaps:
                 if uses
                 else f"no doc line uses what changed; the {len(mentions)} mention(s) still hold"
             )
-            self.skip(f"Signature of {_code(symbol, name)} changed", reason, symbol)
+            self.skip(f"Signature of {_titled(symbol)} changed", reason, symbol)
             return
         where = f"{symbol.path}:{symbol.line}"
         old, new = code_span(str(symbol.old_signature)), code_span(str(symbol.signature))

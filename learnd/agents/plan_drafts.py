@@ -140,9 +140,11 @@ def stale_by_line(stale: Iterable[StaleLine]) -> dict[str, dict[int, list[StaleL
 
 def fixed_line(on_line: Sequence[StaleLine]) -> tuple[str, str]:
     """One doc line as written and as it should read, every stale ref on it replaced
-    where a replacement is known (the rest stays as written)."""
+    where a replacement is known (the rest stays as written, and the line is shown
+    removed), and a name gone without one dropped from a one-line ``from … import``
+    that imports others too."""
     old = on_line[0].ref.text.rstrip("\r\n")
-    new = old
+    new = _without_imports(old, {bare_name(s.ref.ref) for s in on_line if s.replacement is None})
     for s in on_line:
         if s.replacement is None:
             continue
@@ -154,6 +156,28 @@ def fixed_line(on_line: Sequence[StaleLine]) -> tuple[str, str]:
             # A function, so that a backslash in the new name is not a group.
             new = re.sub(pattern, _literal(s.replacement), new)
     return old, new
+
+
+# A one-line `from pkg.mod import a, b as c` (indented in an example, or after a
+# `>>> ` prompt): the part before the names, the names, and what follows them.
+_FROM_IMPORT = re.compile(
+    r"(?P<head>(?:[ \t]*(?:>>>|\.\.\.)[ \t]+)?[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]+)"
+    r"(?P<names>[A-Za-z_]\w*(?:[ \t]+as[ \t]+\w+)?(?:[ \t]*,[ \t]*[A-Za-z_]\w*"
+    r"(?:[ \t]+as[ \t]+\w+)?)*)(?P<tail>[ \t]*(?:#.*)?)"
+)
+
+
+def _without_imports(line: str, gone: set[str]) -> str:
+    """``line`` with the ``gone`` names dropped from its import list; as written when
+    it is no such import, or imports nothing else (then the whole line goes)."""
+    found = _FROM_IMPORT.fullmatch(line) if gone else None
+    if found is None:
+        return line
+    names = [n.strip() for n in found["names"].split(",")]
+    kept = [n for n in names if n.split()[0] not in gone]
+    if not kept or len(kept) == len(names):
+        return line
+    return f"{found['head']}{', '.join(kept)}{found['tail']}"
 
 
 def appendix_references(stale: Sequence[StaleLine], pages: int) -> list[str]:
@@ -468,9 +492,7 @@ def new_doc_page(item: DocItem) -> list[str]:
 def symbol_sections(symbols: Sequence[SymbolChange]) -> list[str]:
     out: list[str] = []
     for s in symbols:
-        callable_kind = s.kind in (ch.FUNCTION, ch.METHOD)
-        heading = s.signature if s.signature and callable_kind else s.name
-        out += [f"## {code_span(str(heading))}", ""]
+        out += [f"## {code_span(heading(s))}", ""]
         kind = {
             ch.CLI_COMMAND: "Command",
             ch.CLI_OPTION: "Option",
@@ -479,6 +501,8 @@ def symbol_sections(symbols: Sequence[SymbolChange]) -> list[str]:
             ch.CLASS: "Class",
             ch.CONSTANT: "Constant",
         }.get(s.kind)
+        if s.kind == ch.METHOD and (s.signature or "").startswith(_PROPERTY):
+            kind = "Property"
         what = _sentence(s.summary) if s.summary else ""
         if kind:
             what = f"{kind}. {what}".strip()
@@ -492,6 +516,35 @@ def symbol_sections(symbols: Sequence[SymbolChange]) -> list[str]:
             out.append("Used in: " + ", ".join(code_span(u) for u in s.usages[:5]) + ".")
         out.append("")
     return out
+
+
+_PROPERTY = "@property "
+# A signature's first parameter when it is only the receiver: a name, no annotation
+# or default (`self`, `cls`).
+_RECEIVER = re.compile(r"\(\s*[A-Za-z_]\w*\s*(?:,\s*|(?=\)))")
+
+
+def heading(s: SymbolChange) -> str:
+    """A section's heading: a function's signature; a method's with its class and
+    without its receiver, as readers call it (``Route.url_for(name: str)``), since
+    several classes' methods of one name would otherwise read as one name twice; a
+    property as its class's attribute and type (``App.routes: list[Route]``)."""
+    signature = s.signature
+    if not signature or s.kind not in (ch.FUNCTION, ch.METHOD):
+        return s.name
+    if s.kind == ch.FUNCTION or "." not in s.name:
+        return signature
+    owner = s.name.rsplit(".", 1)[0]
+    if signature.startswith(_PROPERTY):
+        returns = signature.partition(") -> ")[2]
+        return f"{s.name}: {returns}" if returns else s.name
+    decorators, found, rest = signature.partition(s.short_name + "(")
+    if not found:
+        return signature  # not the shape signatures have: shown as it is
+    receiver = _RECEIVER.match("(" + rest) if "@staticmethod" not in decorators else None
+    if receiver is not None:
+        rest = rest[receiver.end() - 1 :]
+    return f"{decorators}{owner}.{s.short_name}({rest}"
 
 
 def _sentence(value: str) -> str:

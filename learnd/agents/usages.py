@@ -12,7 +12,7 @@ printed).
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
@@ -44,14 +44,18 @@ def drafts_sections(item: DocItem) -> bool:
 
 
 def drafted_names(items: Iterable[DocItem]) -> set[str]:
-    """The names whose sections the items' drafts write."""
-    return {
+    """The names whose sections the items' drafts write, and whose call sites can be
+    told apart: a line calling ``url_for`` may call any of several new ``url_for``
+    methods, so a name two drafted symbols share gets none (each section showed the
+    same lines)."""
+    counts = Counter(
         s.short_name
         for item in items
         if drafts_sections(item)
         for s in item.symbols
         if needs_usages(s)
-    }
+    )
+    return {name for name, count in counts.items() if count == 1}
 
 
 def with_usages(
@@ -70,7 +74,7 @@ def with_usages(
         return tuple(items)
 
     def attached(s: SymbolChange) -> SymbolChange:
-        places = found.get(s.short_name)
+        places = found.get(s.short_name) if s.short_name in wanted else None
         return replace(s, usages=tuple(places)) if places and needs_usages(s) else s
 
     return tuple(

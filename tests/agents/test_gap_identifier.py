@@ -257,3 +257,32 @@ def test_properties_are_written_without_parentheses() -> None:
         analyses=OK,
     )
     assert facts.items[0].title == "Document `Run.state_dir`, `Run.lock()`"
+
+
+def test_methods_are_named_with_their_class_in_skipped_lines() -> None:
+    # Two classes' `matches()` removed read as one line listed twice without them.
+    removed = [
+        SymbolChange("method", "removed", f"{owner}.matches", "w/routing.py", line)
+        for owner, line in (("Path", 61), ("PathPrefix", 96))
+    ]
+    changed = SymbolChange(
+        "method",
+        "signature_changed",
+        "Router.mount",
+        "w/routing.py",
+        120,
+        signature="mount(self, path, app)",
+        old_signature="mount(self, path, app, name=None)",
+    )
+    facts = identify_gaps(
+        TARGET,
+        diff=DiffFacts(symbols=(*removed, changed)),
+        check=DocsCheckFacts(),
+        index=DocsIndex("m"),
+        analyses=OK,
+    )
+    assert [(s.title, s.why) for s in facts.skipped] == [
+        ("Method `Path.matches()` removed", "no doc mentions `matches()`"),
+        ("Method `PathPrefix.matches()` removed", "no doc mentions `matches()`"),
+        ("Signature of `Router.mount()` changed", "no doc mentions `mount()`"),
+    ]

@@ -72,3 +72,27 @@ def test_usages_found_on_the_pool_are_the_first_places_in_file_order() -> None:
         "pkg/m0017.py:1",
     ]
     assert "unused" not in pooled
+
+
+def test_a_name_two_drafted_symbols_share_gets_no_call_sites(
+    repo_builder: Callable[[str], Any],
+) -> None:
+    # `x.url_for()` may call either class's method: both sections showed the same lines.
+    b = repo_builder("shared")
+    b.commit("init", {"a.py": "X = 1\n"})
+    merge = b.commit(
+        "add (#4)",
+        {
+            "a.py": "class A:\n    def url_for(self):\n        return 1\n\n\n"
+            "class B:\n    def url_for(self):\n        return 2\n",
+            "b.py": "from a import A\n\nA().url_for()\n",
+        },
+    )
+    a = SymbolChange("class", "added", "A", "a.py", 1)
+    a_url = SymbolChange("method", "added", "A.url_for", "a.py", 2)
+    b_url = SymbolChange("method", "added", "B.url_for", "a.py", 7)
+    items = (_item(UPDATE_EXISTING, a, a_url), _item(NEW_DOC, b_url))
+    assert drafted_names(items) == {"A"}
+    first, second = with_usages(lambda: GitRepo.open(b.root), merge, items)
+    assert first.symbols == (replace(a, usages=("b.py:1", "b.py:3")), a_url)
+    assert second == items[1]

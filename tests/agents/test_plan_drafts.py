@@ -1,0 +1,70 @@
+"""Drafts as a reader pastes them: section headings and fixed doc lines."""
+
+from __future__ import annotations
+
+from learnd.agents.gaps import StaleLine
+from learnd.agents.plan_drafts import heading, references, symbol_sections
+from learnd.analysis.changes import SymbolChange
+from learnd.docs.model import StaleRef
+
+
+def _method(name: str, signature: str) -> SymbolChange:
+    return SymbolChange("method", "added", name, "w/routing.py", 7, signature=signature)
+
+
+def test_a_method_heading_names_its_class_and_drops_the_receiver() -> None:
+    assert heading(_method("Route.url_for", "url_for(self, name: str) -> str")) == (
+        "Route.url_for(name: str) -> str"
+    )
+    assert heading(_method("Route.close", "close(self)")) == "Route.close()"
+    assert heading(_method("Route.build", "@classmethod build(cls, x=f(y))")) == (
+        "@classmethod Route.build(x=f(y))"
+    )
+    assert heading(_method("Route.parse", "@staticmethod parse(text, strict)")) == (
+        "@staticmethod Route.parse(text, strict)"
+    )
+    # A receiver with an annotation is not only a receiver: left as written.
+    assert heading(_method("Route.run", "async run(self: Route, n)")) == (
+        "async Route.run(self: Route, n)"
+    )
+    function = SymbolChange("function", "added", "get_name", "w/r.py", 3, signature="get_name(e)")
+    assert heading(function) == "get_name(e)"
+
+
+def test_a_property_is_a_section_on_an_attribute_of_its_class() -> None:
+    prop = _method("App.routes", "@property routes(self) -> typing.List[Route]")
+    assert symbol_sections([prop]) == [
+        "## `App.routes: typing.List[Route]`",
+        "",
+        "Property.",
+        "",
+        "Defined at `w/routing.py:7`.",
+        "",
+    ]
+
+
+def _gone(line: int, ref: str, text: str) -> StaleLine:
+    return StaleLine(StaleRef("docs/static.md", line, ref, "removed", text), "removed")
+
+
+def test_an_import_of_gone_names_keeps_the_names_that_still_exist() -> None:
+    stale = [
+        _gone(10, "Path", "from starlette.routing import Router, Path, PathPrefix"),
+        _gone(10, "PathPrefix", "from starlette.routing import Router, Path, PathPrefix"),
+        _gone(12, "Path", "    >>> from starlette.routing import Path as P  # old"),
+        _gone(15, "PathPrefix", "    PathPrefix('/static', app=static),"),
+    ]
+    assert references(stale)[:10] == [
+        "```diff",
+        "--- a/docs/static.md",
+        "+++ b/docs/static.md",
+        "@@ -10 +10 @@",
+        "-from starlette.routing import Router, Path, PathPrefix",
+        "+from starlette.routing import Router",
+        # An import of nothing else, and a line that is no import: its fix is unknown,
+        # so the line is shown removed and the reader told to rewrite or delete it.
+        "@@ -12 +11,0 @@",
+        "-    >>> from starlette.routing import Path as P  # old",
+        "@@ -15 +13,0 @@",
+        "-    PathPrefix('/static', app=static),",
+    ]
