@@ -53,6 +53,7 @@ from learnd.agents.gaps import (
 )
 from learnd.agents.review_gaps import review_gaps
 from learnd.agents.session_gaps import session_gaps
+from learnd.agents.stated_renames import apply_stated_renames
 from learnd.agents.tripwire_draft import tripwire_draft
 from learnd.analysis import changes as ch
 from learnd.analysis.changes import DiffFacts, SymbolChange
@@ -709,11 +710,15 @@ class _Gaps:
                 *group,
             )
             return
+        # Each related name counts once for each doc it is in: six new `url_for`
+        # methods share one verdict, and a doc mentioning a name on many lines is not
+        # more about this module for it.
+        by_item = {v.item: v for v in verdicts if v is not None}
         partial_docs = [
-            d.split(":", 1)[0]
-            for v in verdicts
-            if v is not None and v.verdict in (PARTIAL, DOCUMENTED)
-            for d in v.docs
+            doc
+            for v in by_item.values()
+            if v.verdict in (PARTIAL, DOCUMENTED)
+            for doc in dict.fromkeys(d.split(":", 1)[0] for d in v.docs)
         ]
         evidence = [Evidence("diff", s.location, f"new {_kind_word(s)}") for s in group]
         kinds = {s.kind for s in group}
@@ -727,8 +732,10 @@ class _Gaps:
             # The doc most of them touch; a Counter, since counting the list once per
             # doc was quadratic in a module of thousands of new names.
             touched = Counter(partial_docs)
-            target = max(touched, key=lambda d: (touched[d], d))
-            related = [v.docs for v in verdicts if v is not None and v.verdict == PARTIAL]
+            # On a tie, the doc named like the module (routing.py, docs/routing.md).
+            stem = PurePosixPath(module.rstrip("/")).stem
+            target = max(touched, key=lambda d: (touched[d], PurePosixPath(d).stem == stem, d))
+            related = [v.docs for v in by_item.values() if v.verdict == PARTIAL]
             self.items.append(
                 DocItem(
                     title=f"Document {names} in {code_span(target)}",
@@ -1079,6 +1086,8 @@ def identify_gaps(
     symbols = [
         s for s in gaps.diff.symbols if not _is_test_path(s.path) and not _is_script_path(s.path)
     ]
+    # A rename the PR states, which its rewrite hid from the diff (learnd.agents.stated_renames).
+    symbols = apply_stated_renames(symbols, f"{target.pr.title}\n{target.pr.body}")
     patterns, singles = rename_patterns([s for s in symbols if s.change == ch.RENAMED])
     for group in patterns:
         gaps.rename_pattern(group)

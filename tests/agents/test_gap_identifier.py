@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from learnd.agents.gap_identifier import identify_gaps
 from learnd.agents.gaps import (
     DELETE_STALE,
@@ -286,3 +288,49 @@ def test_methods_are_named_with_their_class_in_skipped_lines() -> None:
         ("Method `PathPrefix.matches()` removed", "no doc mentions `matches()`"),
         ("Signature of `Router.mount()` changed", "no doc mentions `mount()`"),
     ]
+
+
+def test_new_names_go_to_the_doc_most_of_their_names_are_in_not_most_lines() -> None:
+    # Five new `url_for` methods share one verdict: counted once, like `routes`.
+    symbols = [
+        SymbolChange("method", "added", f"{owner}.url_for", "w/routing.py", line)
+        for line, owner in enumerate(("Base", "Route", "Ws", "Mount", "Router"), start=10)
+    ]
+    symbols.append(SymbolChange("method", "added", "Router.routes", "w/routing.py", 40))
+    check = DocsCheckFacts(
+        related=(
+            RelatedDocs("url_for", PARTIAL, ("docs/websockets.md:29", "docs/websockets.md:31")),
+            RelatedDocs("routes", PARTIAL, ("docs/routing.md:1", "docs/websockets.md:2")),
+            RelatedDocs("Mount", DOCUMENTED, ("docs/routing.md:6",)),
+            RelatedDocs("Router", PARTIAL, ("docs/websockets.md:3",)),
+        )
+    )
+    diff = DiffFacts(
+        symbols=(*symbols, SymbolChange("class", "added", "Mount", "w/routing.py", 50))
+    )
+    facts = identify_gaps(TARGET, diff=diff, check=check, index=DocsIndex("m"), analyses=OK)
+    (item,) = facts.items
+    # websockets.md holds url_for and routes, routing.md routes and Mount: a tie, won
+    # by the doc named like the module.
+    assert item.target == "docs/routing.md"
+
+
+def test_a_rename_the_pr_states_is_drafted_as_a_rename() -> None:
+    # The class was rebuilt, so the diff saw a removal and an addition.
+    gone = SymbolChange("class", "removed", "PathPrefix", "w/routing.py", 96)
+    mount = SymbolChange("class", "added", "Mount", "w/routing.py", 174, signature="Mount(path)")
+    pr = PullRequestInfo(144, "Routing interface", "* PathPrefix -> Mount\n", "r", "T", "github")
+    target = replace(TARGET, pr=pr)
+    ref = StaleRef("docs/static.md", 15, "PathPrefix", "removed", "    PathPrefix('/static'),")
+    facts = identify_gaps(
+        target,
+        diff=DiffFacts(symbols=(gone, mount)),
+        check=DocsCheckFacts(stale=(ref,)),
+        index=DocsIndex("m"),
+        analyses=OK,
+    )
+    renames = [i for i in facts.items if i.action == UPDATE_REFERENCES]
+    assert [i.title for i in renames] == ["Rename `PathPrefix` to `Mount` in `docs/static.md`"]
+    assert [s.replacement for s in renames[0].stale] == ["Mount"]
+    # Mount is what PathPrefix became, not a new name to document.
+    assert not [i for i in facts.items if i.action in (NEW_DOC, UPDATE_EXISTING)]
