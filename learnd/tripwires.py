@@ -17,8 +17,17 @@ OPTIONAL = ("pattern",)
 _NOT_IMPERATIVE = {"this", "it", "the", "there", "you", "we", "note", "a", "an", "i"}
 
 
+# A tripwire lives in a markdown doc's frontmatter: no other doc format has one.
+DOC_SUFFIXES = (".md", ".markdown")
+
+
 class TripwireSchemaError(ValueError):
     pass
+
+
+def is_tripwire_doc(path: str) -> bool:
+    """Whether a tripwire can go in ``path``: a repository-relative markdown doc."""
+    return path.endswith(DOC_SUFFIXES) and not path.startswith("/")
 
 
 def validate_candidates(document: Any) -> None:
@@ -50,9 +59,7 @@ def _validate_one(i: int, c: Any) -> None:
         raise TripwireSchemaError(f'{where}.action must start with "Before" or a gerund')
     if c["warning"].split()[0].lower().strip("`*,:") in _NOT_IMPERATIVE:
         raise TripwireSchemaError(f"{where}.warning must be an instruction (imperative)")
-    if not c["target_doc_path"].endswith((".md", ".markdown")) or c["target_doc_path"].startswith(
-        "/"
-    ):
+    if not is_tripwire_doc(c["target_doc_path"]):
         raise TripwireSchemaError(f"{where}.target_doc_path must be a repository-relative .md path")
     evidence = c["evidence"]
     if (

@@ -58,6 +58,9 @@ class Run:
     error: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     stood_in: int = 0  # blobs missing from the mirror, replaced by empty files
+    # A run that ended but not completed (an agent failed): its plan is scored as it
+    # is, and the line says which agent failed and why.
+    incomplete: str | None = None
 
 
 def fmt_of(path: str) -> str:
@@ -89,7 +92,8 @@ def learnd_command(given: str | None) -> list[str]:
 
 def run_learnd(
     learnd: list[str], clone: Path, work: Path, commit: str, base: str, docs: list[str]
-) -> set[Mark]:
+) -> tuple[set[Mark], str | None]:
+    """The plan's flags, and what kept the run from completing (None when it did)."""
     state, out, sessions = work / "state", work / "out", work / "no-sessions"
     sessions.mkdir(parents=True, exist_ok=True)
     config = work / "learnd.toml"
@@ -130,7 +134,15 @@ def run_learnd(
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise RuntimeError(f"learnd exited {done.returncode}: {last}")
     result = json.loads(done.stdout)
-    return gap_marks(Path(result["run_dir"]))
+    failed = [
+        f"{name}: {agent.get('error') or agent['status']}"
+        for name, agent in result.get("agents", {}).items()
+        if agent.get("status") not in ("ok", "skipped")
+    ]
+    incomplete = None
+    if result["status"] != "completed":
+        incomplete = f"{result['status']}: " + ("; ".join(failed) or "no agent failed")
+    return gap_marks(Path(result["run_dir"])), incomplete
 
 
 def gap_marks(run_dir: Path) -> set[Mark]:
@@ -232,7 +244,9 @@ def run_merge(
         base, commit, run.stood_in = clone_at(mirror, commit, base, clone)
         started = time.monotonic()
         try:
-            run.marks["learnd"] = run_learnd(learnd, clone, work, commit, base, docs)
+            run.marks["learnd"], run.incomplete = run_learnd(
+                learnd, clone, work, commit, base, docs
+            )
         except (RuntimeError, subprocess.TimeoutExpired, ValueError, KeyError) as exc:
             run.error = str(exc).splitlines()[0]
             run.marks["learnd"] = set()
@@ -458,6 +472,8 @@ def main(argv: list[str] | None = None) -> int:
         kind = str(c["kind"])[:3]
         where = f"{c['doc_path']}:{c['line']}" if kind != "neg" else str(c["commit"])[:12]
         err = f"  ERROR {run.error}" if run.error else ""
+        if run.incomplete:
+            err += f"  INCOMPLETE {run.incomplete}"
         if run.stood_in:
             err += f"  ({run.stood_in} blob(s) missing from the mirror stood in by empty files)"
         print(
@@ -476,6 +492,9 @@ def main(argv: list[str] | None = None) -> int:
     errors = sum(1 for r in runs.values() if r.error)
     if errors:
         print(f"{errors} learnd run(s) failed; their cases count as misses")
+    incomplete = sum(1 for r in runs.values() if r.incomplete)
+    if incomplete:
+        print(f"{incomplete} learnd run(s) did not complete (an agent failed); scored as planned")
     return 0
 
 

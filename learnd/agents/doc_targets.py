@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 
 from learnd.docs.model import CODE, COMMAND, IDENTIFIER, PATH, DocEntry, DocsSource
+from learnd.tripwires import is_tripwire_doc
 
 # Where agent-facing knowledge goes when no doc is about the file in question.
 AGENT_DOCS = ("AGENTS.md", "CLAUDE.md", "docs/AGENTS.md", "README.md")
@@ -108,6 +109,11 @@ class DocTargets:
             if preferred in self.paths:
                 return preferred
         return NEW_CONTRIBUTOR_DOC
+
+    def tripwire_doc(self, preferred: str) -> str:
+        """Where a tripwire placed by ``preferred`` goes: there when it is a markdown
+        doc, else in the contributor doc (an rst page has no frontmatter to hold it)."""
+        return preferred if is_tripwire_doc(preferred) else self.contributor_doc()
 
     def exists(self, path: str) -> bool:
         return path in self.paths

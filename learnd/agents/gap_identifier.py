@@ -89,6 +89,7 @@ from learnd.pipeline.roster import (
 )
 from learnd.review.model import ReviewFacts
 from learnd.sessions.model import SessionFacts
+from learnd.tripwires import is_tripwire_doc
 
 TRIPWIRE_THRESHOLD = 4
 # The kinds of edit a doc page can need; one item per page and kind.
@@ -622,9 +623,12 @@ class _Gaps:
             verb = "calling" if symbol.kind in (ch.FUNCTION, ch.METHOD) else "using"
             action = f"Before {verb} {code_old}"
             warning = f"Do not use {code_old}: it was removed in {label}; find its replacement."
+        # The markdown doc naming it most: a tripwire lives in frontmatter, which an
+        # rst page has not; with none, the contributor doc.
         counts: dict[str, int] = defaultdict(int)
         for r in refs:
-            counts[r.doc] += 1
+            if is_tripwire_doc(r.doc):
+                counts[r.doc] += 1
         target_doc = max(counts, key=lambda d: (counts[d], d)) if counts else self.default_doc()
         evidence = [f"{symbol.old_path or symbol.path}:{symbol.old_line or symbol.line}"]
         evidence += [f"{r.doc}:{r.line}" for r in refs]

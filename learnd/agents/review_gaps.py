@@ -204,7 +204,7 @@ def _gotcha(
             else f"Review gotcha{where}: {note.excerpt} — {note.author}"
         )
         return
-    target = docs.about_file(note.path) or docs.contributor_doc()
+    target = docs.tripwire_doc(docs.about_file(note.path) or docs.contributor_doc())
     subject = f"{code_span(note.path)}" if note.path else f"what {pr_label} changed"
     candidate = TripwireCandidate(
         action=f"Before editing {subject}",

@@ -218,25 +218,26 @@ def _tripwire(item: _Found, docs: DocTargets) -> tuple[TripwireCandidate, DocIte
     sid = item.sessions[0]
     evidence = tuple(dict.fromkeys(step_label(sid, s.ref, s.ts) for s in lesson.steps))
     reasons = tuple(point.text for point in lesson.reasons)
+    target = docs.tripwire_doc(item.target)
     candidate = TripwireCandidate(
         action=lesson.action,
         warning=lesson.warning,
-        target_doc_path=item.target,
+        target_doc_path=target,
         evidence=evidence,
         score=lesson.score,
         reasons=reasons,
         pattern=lesson.pattern,
     )
-    new = "" if docs.exists(item.target) else f" {code_span(item.target)} would be a new doc."
+    new = "" if docs.exists(target) else f" {code_span(target)} would be a new doc."
     doc_item = DocItem(
         title=f"Tripwire: {lesson.action}",
         action=TRIPWIRE,
         priority=HIGH if lesson.score >= 6 else MEDIUM,
-        target=item.target,
+        target=target,
         why=f"Scores {lesson.score}: " + "; ".join(reasons) + "." + new,
         evidence=tuple(Evidence("session", label, "") for label in evidence[:6]),
         tripwire=candidate,
-        draft=tripwire_draft(lesson.action, lesson.warning, item.target, docs),
+        draft=tripwire_draft(lesson.action, lesson.warning, target, docs),
     )
     return candidate, doc_item
 

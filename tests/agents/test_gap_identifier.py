@@ -14,6 +14,7 @@ from learnd.agents.gaps import (
     AnalysisState,
     GapFacts,
 )
+from learnd.agents.tripwire_extractor import tripwire_document
 from learnd.analysis.changes import DiffFacts, FileChange, SymbolChange
 from learnd.docs.model import (
     DOCUMENTED,
@@ -29,6 +30,7 @@ from learnd.docs.model import (
 )
 from learnd.facts import embed_facts, extract_facts
 from learnd.gather.target import LearnTarget, PullRequestInfo
+from learnd.tripwires import validate_candidates
 
 TARGET = LearnTarget(
     repo_path="/r",
@@ -334,3 +336,23 @@ def test_a_rename_the_pr_states_is_drafted_as_a_rename() -> None:
     assert [s.replacement for s in renames[0].stale] == ["Mount"]
     # Mount is what PathPrefix became, not a new name to document.
     assert not [i for i in facts.items if i.action in (NEW_DOC, UPDATE_EXISTING)]
+
+
+def test_a_tripwire_for_names_only_rst_pages_use_goes_in_the_contributor_doc() -> None:
+    # A tripwire lives in frontmatter, which an rst page has not: aiohttp's #1362 run
+    # failed its TripwireExtractor on a tripwire aimed at docs/web_reference.rst.
+    check = DocsCheckFacts(
+        stale=(
+            stale("docs/web.rst", 3, "make_widget()", "renamed"),
+            stale("docs/client.rst", 9, "make_widget"),
+            stale("docs/web.rst", 7, "make_widget"),
+        ),
+        docs_indexed=2,
+    )
+    diff = DiffFacts(symbols=(renamed("make_widget", "create_widget"),))
+    facts = identify_gaps(TARGET, diff=diff, check=check, index=DocsIndex("m"), analyses=OK)
+    (tripwire,) = facts.tripwires
+    assert tripwire.target_doc_path == "AGENTS.md"
+    validate_candidates(tripwire_document(facts.tripwires))
+    (item,) = [i for i in facts.items if i.action == TRIPWIRE]
+    assert item.target == "AGENTS.md"

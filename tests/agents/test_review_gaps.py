@@ -181,3 +181,20 @@ def test_destructive_and_cross_cutting_points_need_the_comment_to_say_so() -> No
         "cross-cutting +2 (it concerns `widgets/sync.py`, `widgets/cli.py`, `widgets/store.py`)"
     )
     assert wire.warning.startswith("Check `sync()` and `widgets/cli.py` for data that gets")
+
+
+def test_a_gotcha_about_a_file_only_an_rst_page_names_goes_in_the_contributor_doc() -> None:
+    # The rst page is still where the settled point goes; the tripwire needs frontmatter.
+    index = DocsIndex(
+        "m" * 40,
+        docs=(
+            DocEntry("docs/queue.rst", "Queue", refs=(DocRef(PATH, "widgets/queue.py", 3),)),
+            DocEntry("CONTRIBUTING.md", "Contributing"),
+        ),
+    )
+    facts = analyze_review(REVIEW, trust_all_commenters=False, pr_author="ann")
+    learned = review_gaps(facts, DocTargets(index), "#7")
+    [wire] = learned.tripwires
+    assert wire.target_doc_path == "CONTRIBUTING.md"
+    validate_candidates(tripwire_document(tuple(learned.tripwires)))
+    assert DocTargets(index).tripwire_doc("docs/notes.markdown") == "docs/notes.markdown"

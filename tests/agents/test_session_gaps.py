@@ -192,3 +192,18 @@ def test_a_lesson_goes_to_the_doc_that_names_its_folder_never_by_a_one_word_titl
     assert set(by_target) == {"docs/assets.md", "CONTRIBUTING.md"}
     assert "it is the doc that mentions `priv/static`" in by_target["docs/assets.md"].why
     assert "git add -f priv/static/app.css" in "\n".join(by_target["docs/assets.md"].draft)
+
+
+def test_a_tripwire_whose_lesson_belongs_in_an_rst_page_goes_in_the_contributor_doc(
+    tmp_path: Path,
+) -> None:
+    rst = DocEntry("docs/git.rst", "Git workflow", read_when=("pushing a new branch upstream",))
+    index = DocsIndex("m" * 40, docs=(rst, DocEntry("CONTRIBUTING.md", "Contributing")))
+    sessions = [pushing(tmp_path, ONE), pushing(tmp_path, TWO)]
+    gaps = session_gaps(sessions, DocTargets(index), "#42")
+    # The lesson is written where its topic is; its tripwire needs a frontmatter.
+    assert any(i.target == "docs/git.rst" for i in gaps.items if i.action == UPDATE_EXISTING)
+    (wire,) = gaps.tripwires
+    assert wire.target_doc_path == "CONTRIBUTING.md"
+    assert next(i for i in gaps.items if i.action == TRIPWIRE).target == "CONTRIBUTING.md"
+    validate_candidates(tripwire_document(gaps.tripwires))
