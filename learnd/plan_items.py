@@ -235,17 +235,21 @@ def edits_of(item: DocItem) -> tuple[tuple[Edit, ...], str]:
     if item.action == UPDATE_REFERENCES:
         # A line that still names something gone after the known fixes would read as
         # fixed and still be broken: it is left to a person, like a line of only such.
-        unfixable = {(s.ref.doc, s.ref.line) for s in item.stale if s.replacement is None}
+        # (An import the draft dropped the gone names from names none of them.)
+        gone: dict[tuple[str, int], set[str]] = {}
+        for s in item.stale:
+            if s.replacement is None:
+                gone.setdefault((s.ref.doc, s.ref.line), set()).add(bare_name(s.ref.ref))
         edits = tuple(
             Edit(REPLACE_LINE, doc, line=n, old=old, new=new)
             for doc, lines in fixed_lines(item).items()
             for n, (old, new) in sorted(lines.items())
-            if new != old and (doc, n) not in unfixable
+            if new != old and not _still_names(new, gone.get((doc, n), set()))
         )
-        gone = sum(1 for s in item.stale if s.replacement is None)
         if edits:
             return edits, ""
-        return (), f"no replacement is known for {gone} name(s): the lines need rewriting"
+        unknown = sum(1 for s in item.stale if s.replacement is None)
+        return (), f"no replacement is known for {unknown} name(s): the lines need rewriting"
     if kind_of(item) == STALE:
         return (), "a changed signature is shown in prose and examples a person rewrites"
     if item.count > len(item.symbols):
@@ -261,6 +265,10 @@ def edits_of(item: DocItem) -> tuple[tuple[Edit, ...], str]:
         text = "\n".join(symbol_sections(item.symbols)).rstrip("\n")
         return (Edit(ADD_SECTION, item.target, new=text),), ""
     return (), "this item has no draft learnd can place by itself"
+
+
+def _still_names(line: str, names: set[str]) -> bool:
+    return any(re.search(rf"\b{re.escape(name)}\b", line) for name in names)
 
 
 def fixed_lines(item: DocItem) -> dict[str, dict[int, tuple[str, str]]]:

@@ -136,3 +136,19 @@ def test_a_name_gone_from_several_lines_of_a_page_is_said_once() -> None:
     )
     plan = render_plan(TARGET, GapFacts(items=(item,)), None)
     assert plan.count("`gone` is gone") == 1
+
+
+def test_an_import_the_draft_dropped_gone_names_from_is_an_edit() -> None:
+    line = "from widgets.core import Widget, make_widget"
+    item = DocItem(
+        "Fix docs/a.md",
+        UPDATE_REFERENCES,
+        MEDIUM,
+        "docs/a.md",
+        "stale",
+        (),
+        stale=(StaleLine(StaleRef("docs/a.md", 4, "make_widget", "removed", line), "removed"),),
+    )
+    [planned] = plan_items((item,), merge_sha=MERGE)
+    [edit] = planned.edits
+    assert (edit.op, edit.line, edit.new) == (REPLACE_LINE, 4, "from widgets.core import Widget")
