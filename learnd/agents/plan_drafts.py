@@ -101,13 +101,17 @@ def draft(
 def references(
     stale: Sequence[StaleLine], *, say_gone: bool = True, pages: int | None = None
 ) -> list[str]:
-    """A unified diff per doc fixing ``stale``, then (``say_gone``) what has no
-    replacement; the first ``pages`` docs only, saying how many more there are."""
+    """Per doc: a unified diff of the lines whose fix is known, the lines naming what
+    is gone with nothing known to replace it (to be rewritten by a person, not
+    deleted: a deleted ``def`` line or heading would leave a broken example or an
+    orphaned section), then (``say_gone``) what has no replacement; the first
+    ``pages`` docs only, saying how many more there are."""
     out: list[str] = []
     by_doc = stale_by_line(stale)
     docs = sorted(by_doc)
     for doc in docs[:pages]:
-        changed: dict[int, tuple[str, str]] = {}  # line -> (as written, fixed)
+        fixes: dict[int, tuple[str, str]] = {}  # line -> (as written, fixed)
+        rewrite: dict[int, str] = {}  # line -> as written, no fix known
         gone: list[str] = []
         for number, on_line in sorted(by_doc[doc].items()):
             # One list item each: a paragraph of several would let a link opened in
@@ -117,10 +121,23 @@ def references(
                 for s in on_line
                 if s.replacement is None
             ]
-            changed[number] = fixed_line(on_line)
+            old, new = fixed_line(on_line)
+            if new != old:
+                fixes[number] = (old, new)
+            else:
+                rewrite[number] = old
         # Doc lines are quoted as they are, in a fence longer than any backtick run
         # in them, so a line of ``` cannot end the block and turn the rest into markdown.
-        out += [*fenced(unified_diff(doc, changed), "diff"), ""]
+        if fixes:
+            out += [*fenced(unified_diff(doc, fixes), "diff"), ""]
+        if rewrite:
+            width = len(str(max(rewrite)))
+            out += [
+                f"To rewrite in {code_span(doc)} (nothing is known to replace what they name):",
+                "",
+                *fenced([f"{n:>{width}} | {line}" for n, line in sorted(rewrite.items())]),
+                "",
+            ]
         if gone and say_gone:
             # A name gone from several lines of the page is said once.
             out += [*dict.fromkeys(gone), "", "Rewrite or delete the lines that name them.", ""]
@@ -245,7 +262,7 @@ def _literal(value: str) -> Callable[[re.Match[str]], str]:
 
 def unified_diff(doc: str, changed: Mapping[int, tuple[str, str]]) -> list[str]:
     """``--- a/doc``, ``+++ b/doc``, then one zero-context hunk per run of adjacent
-    lines; a line whose fix is unknown is shown removed (its item says to rewrite it)."""
+    lines; a line whose fixed text is the same as written is shown removed."""
     # A name git would quote (it holds an escape) is quoted as git quotes it.
     quote = '"' if "\\" in doc else ""
     out = [f"--- {quote}a/{doc}{quote}", f"+++ {quote}b/{doc}{quote}"]

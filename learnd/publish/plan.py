@@ -70,6 +70,9 @@ def lay_out(plan: str, notes: Sequence[str] = ()) -> ReaderPlan:
     details: list[str] = []
     engine: list[str] = []
     into = body
+    # Under its label, "None." says the plan has no items; the label is not shown, and
+    # the summary above already says that nothing needs documentation.
+    empty_items = False
     for index, (line, fence) in enumerate(zip(lines, states, strict=True)):
         if fence is None and title is None and not body and line.startswith("# "):
             title = line[2:].strip()
@@ -77,7 +80,12 @@ def lay_out(plan: str, notes: Sequence[str] = ()) -> ReaderPlan:
         if fence is None and line.startswith("## "):
             heading = line.rstrip()
             into = {RUN_DETAILS_HEADING: details, ENGINE_HEADING: engine}.get(heading, body)
+            empty_items = heading == ITEMS_HEADING
             if into is not body or heading in _LABELS:
+                continue
+        if empty_items and line.strip():
+            empty_items = False
+            if line.strip() == "None.":
                 continue
         into.append(line)
         if index == len(lines) - 1 and (left_open := still_open[index]) is not None:

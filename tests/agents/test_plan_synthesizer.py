@@ -129,6 +129,10 @@ def test_an_empty_plan_says_so() -> None:
     plan = render_plan(TARGET, GapFacts(), DiffFacts())
     assert "Nothing in this PR needs documentation." in plan
     assert "## Documentation Items\n\nNone." in plan
+    # Published, the label is gone and so is its "None.": the summary says it.
+    body = lay_out(plan).body
+    assert "Nothing in this PR needs documentation." in body
+    assert "None." not in body
 
 
 # -- ranking ----------------------------------------------------------------------
