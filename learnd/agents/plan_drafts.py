@@ -139,8 +139,11 @@ def references(
                 "",
             ]
         if gone and say_gone:
-            # A name gone from several lines of the page is said once.
-            out += [*dict.fromkeys(gone), "", "Rewrite or delete the lines that name them.", ""]
+            # A name gone from several lines of the page is said once; the lines to
+            # rewrite, when listed, already say what to do with them.
+            out += [*dict.fromkeys(gone), ""]
+            if not rewrite:
+                out += ["Rewrite the lines that still name them.", ""]
     if pages is not None and len(docs) > pages:
         out += [f"And {len(docs) - pages:,} more docs: {APPENDIX_POINTER}", ""]
     return out

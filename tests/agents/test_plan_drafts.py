@@ -76,6 +76,4 @@ def test_an_import_of_gone_names_keeps_the_names_that_still_exist() -> None:
         "- `Path` is gone (removed).",
         "- `PathPrefix` is gone (removed).",
         "",
-        "Rewrite or delete the lines that name them.",
-        "",
     ]
