@@ -163,7 +163,8 @@ def repo_pages(
             plan=plan.body,
             run_details=plan.run_details,
             tripwires_json=tripwires,
-            marker=marker(github, target.pr.number or 0, target.merge_sha),
+            # A commit no PR names gets number 1: a marker needs one.
+            marker=marker(github, target.pr.number or 1, target.merge_sha),
             place=_place(github),
         )
         return target.pr.title, pages.first, pages.rest

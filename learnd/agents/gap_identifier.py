@@ -165,8 +165,9 @@ def _state(upstream: Upstream) -> AnalysisState:
     return AnalysisState(upstream.name, upstream.status, upstream.reason)
 
 
-# Top-level folders of scripts that ship with a repository but are not its API.
-SCRIPT_FOLDERS = ("bench", "benchmarks", "scripts")
+# Top-level folders of scripts, demos and examples that ship with a repository but
+# are not its API (tornado's demos/ has its own `allow_draft76()`).
+SCRIPT_FOLDERS = ("bench", "benchmarks", "scripts", "demos", "demo", "examples", "example")
 
 
 # Cached, and plain string splits rather than pathlib: a merge's tens of thousands
@@ -183,6 +184,7 @@ def _is_test_path(path: str) -> bool:
     return (
         "tests" in parts
         or "test" in parts
+        or "testing" in parts  # pluggy's, pyramid's
         or name.startswith("test_")
         or name.endswith("_test.py")
         or name == "conftest.py"
@@ -204,6 +206,15 @@ def _kind_word(symbol: SymbolChange) -> str:
         ch.ENV_VAR: "environment variable",
         ch.CONFIG_KEY: "config key",
     }.get(symbol.kind, symbol.kind)
+
+
+def _may_name(written: str, qualified: str) -> bool:
+    """Whether a doc's ``written`` name can mean the change's ``qualified`` one
+    (``Handler.close`` within its module): bare, or ending with it."""
+    written = written.rstrip("()")
+    if "." not in written:
+        return True
+    return written == qualified or written.endswith("." + qualified)
 
 
 def _titled(symbol: SymbolChange, qualified: str | None = None) -> str:
@@ -249,6 +260,13 @@ class _Gaps:
             for ref in doc.refs:
                 if ref.kind in (IDENTIFIER, CODE) and (name := bare_name(ref.text)) in wanted:
                     self.refs_by_name[name].append((doc.path, ref.line))
+        # Old names of the removed and renamed definitions, qualified within their
+        # module, by bare name: several changes may share one (take_stale).
+        self.removed_names: dict[str, list[str]] = defaultdict(list)
+        for symbol in self.diff.symbols:
+            if symbol.change in (ch.REMOVED, ch.RENAMED):
+                old_name = symbol.old_name or symbol.name
+                self.removed_names[bare_name(old_name)].append(old_name)
         self.stale_by_name: dict[str, list[StaleRef]] = defaultdict(list)
         for stale in self.check.stale:
             if stale.reason != MOVED:
@@ -292,8 +310,21 @@ class _Gaps:
 
     # -- removed and renamed names -------------------------------------------------
 
-    def take_stale(self, name: str) -> list[StaleRef]:
-        found = [s for s in self.stale_by_name.get(name, []) if s not in self.used_stale]
+    def take_stale(self, name: str, qualified: str | None = None) -> list[StaleRef]:
+        """The stale refs to ``name`` no other change took. With ``qualified`` (the
+        change's old name within its module), a ref written with an owner that names
+        another change of that name and not this one is left to that change: tornado
+        removed `WebSocketHandler.allow_draft76()` and a demo's method of that name."""
+        rivals = [q for q in self.removed_names.get(name, ()) if q != qualified]
+
+        def ours(ref: str) -> bool:
+            if qualified is None or _may_name(ref, qualified):
+                return True
+            return not any(_may_name(ref, q) for q in rivals)
+
+        found = [
+            s for s in self.stale_by_name.get(name, []) if s not in self.used_stale and ours(s.ref)
+        ]
         self.used_stale.update(found)
         return found
 
@@ -313,7 +344,7 @@ class _Gaps:
                 symbol,
             )
             return
-        refs = self.take_stale(old)
+        refs = self.take_stale(old, symbol.old_name or symbol.name)
         if not refs:
             self.skip(
                 f"{_kind_word(symbol).capitalize()} {_titled(symbol, symbol.old_name)} renamed to "
@@ -474,7 +505,7 @@ class _Gaps:
 
     def removed(self, symbol: SymbolChange) -> None:
         old = symbol.short_name
-        refs = self.take_stale(old)
+        refs = self.take_stale(old, symbol.name)
         where = f"{symbol.old_path or symbol.path}:{symbol.old_line or symbol.line}"
         if not refs:
             self.skip(

@@ -356,3 +356,32 @@ def test_a_tripwire_for_names_only_rst_pages_use_goes_in_the_contributor_doc() -
     validate_candidates(tripwire_document(facts.tripwires))
     (item,) = [i for i in facts.items if i.action == TRIPWIRE]
     assert item.target == "AGENTS.md"
+
+
+def test_a_ref_written_with_its_class_goes_to_that_class_s_removed_method() -> None:
+    # Two classes lose a method of one name; the doc names one of them.
+    first = SymbolChange("method", "removed", "Chat.allow_draft76", "w/chat.py", 59)
+    second = SymbolChange("method", "removed", "WebSocketHandler.allow_draft76", "w/ws.py", 299)
+    check = DocsCheckFacts(stale=(stale("docs/ws.rst", 25, "WebSocketHandler.allow_draft76"),))
+    diff = DiffFacts(symbols=(first, second))
+    facts = identify_gaps(TARGET, diff=diff, check=check, index=DocsIndex("m"), analyses=OK)
+    (item,) = facts.items
+    assert item.symbols == (second,)
+    assert [s.title for s in facts.skipped] == ["Method `Chat.allow_draft76()` removed"]
+
+
+def test_demos_examples_and_testing_folders_are_not_the_api() -> None:
+    symbols = tuple(
+        SymbolChange("function", "added", f"helper_{i}", path, 3)
+        for i, path in enumerate(
+            ("demos/chat.py", "examples/app.py", "testing/benchmark.py", "w/core.py")
+        )
+    )
+    facts = identify_gaps(
+        TARGET,
+        diff=DiffFacts(symbols=symbols),
+        check=DocsCheckFacts(),
+        index=DocsIndex("m"),
+        analyses=OK,
+    )
+    assert {s.name for i in facts.items for s in i.symbols} == {"helper_3"}
