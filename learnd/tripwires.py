@@ -11,14 +11,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from learnd.docs.index import MARKDOWN_SUFFIXES
+
 REQUIRED = ("action", "warning", "target_doc_path", "evidence")
 OPTIONAL = ("pattern",)
 # Words that open a statement of fact rather than an instruction.
 _NOT_IMPERATIVE = {"this", "it", "the", "there", "you", "we", "note", "a", "an", "i"}
-
-
-# A tripwire lives in a markdown doc's frontmatter: no other doc format has one.
-DOC_SUFFIXES = (".md", ".markdown")
 
 
 class TripwireSchemaError(ValueError):
@@ -26,8 +24,9 @@ class TripwireSchemaError(ValueError):
 
 
 def is_tripwire_doc(path: str) -> bool:
-    """Whether a tripwire can go in ``path``: a repository-relative markdown doc."""
-    return path.endswith(DOC_SUFFIXES) and not path.startswith("/")
+    """Whether a tripwire can go in ``path``: a repository-relative markdown doc (a
+    tripwire lives in frontmatter, which no other doc format has)."""
+    return path.endswith(MARKDOWN_SUFFIXES) and not path.startswith("/")
 
 
 def validate_candidates(document: Any) -> None:

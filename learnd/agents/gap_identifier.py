@@ -58,6 +58,7 @@ from learnd.agents.tripwire_draft import tripwire_draft
 from learnd.analysis import changes as ch
 from learnd.analysis.changes import DiffFacts, SymbolChange
 from learnd.analysis.name_patterns import NUMBER, name_template, rename_rule, shown_template
+from learnd.docs.index import DOC_SUFFIXES
 from learnd.docs.index_file import DocsIndexFile
 from learnd.docs.model import (
     CODE,
@@ -65,6 +66,7 @@ from learnd.docs.model import (
     IDENTIFIER,
     MOVED,
     PARTIAL,
+    REMOVED,
     DocsCheckFacts,
     DocsIndex,
     DocsSource,
@@ -893,6 +895,12 @@ class _Gaps:
             self.stale.append(line)
             by_doc[stale.doc].append(line)
         for doc, lines in sorted(by_doc.items()):
+            gone = {s.ref.ref for s in lines if s.ref.reason == REMOVED}
+            if len(gone) == 1 and len(gone) == len({s.ref.ref for s in lines}):
+                (name,) = gone
+                if _doc_is_about(doc, self.doc_titles.get(doc, ""), bare_name(name)):
+                    self.retire(doc, name, lines)
+                    continue
             names = ", ".join(sorted({f"{code_span(s.ref.ref)}" for s in lines}))
             whys = sorted({s.ref.detail for s in lines if s.ref.detail})
             why = (
@@ -907,6 +915,24 @@ class _Gaps:
                 title=f"Fix references to {names} in {code_span(doc)}",
                 why=why,
             )
+
+    def retire(self, doc: str, name: str, lines: list[StaleLine]) -> None:
+        """A doc about one thing the PR removed (rich's `render_width.rst` page for the
+        module it deleted): retired, not patched line by line."""
+        self.edit(
+            DELETE_EDIT,
+            DocItem(
+                title=f"Delete or retire {code_span(doc)}",
+                action=DELETE_STALE,
+                priority=HIGH,
+                target=doc,
+                why=f"{code_span(doc)} is about {code_span(name)}, which the PR removed.",
+                evidence=tuple(
+                    Evidence("docs", f"{s.ref.doc}:{s.ref.line}", "names it") for s in lines
+                ),
+                stale=tuple(lines),
+            ),
+        )
 
     def stale_item(
         self, edit: str, doc: str, lines: list[StaleLine], *, title: str, why: str
@@ -929,7 +955,8 @@ class _Gaps:
     def quiet_files(self, symbols: Iterable[SymbolChange]) -> None:
         """Files changed without any public change: one honest SKIP, not one per file."""
         with_symbols = {s.path for s in symbols} | {s.old_path for s in symbols if s.old_path}
-        docs_changed = [f.path for f in self.diff.files if f.path.endswith((".md", ".markdown"))]
+        # Every doc format: an rst page the PR edited is not an "internal edit".
+        docs_changed = [f.path for f in self.diff.files if f.path.lower().endswith(DOC_SUFFIXES)]
         tests = [f.path for f in self.diff.files if _is_test_path(f.path)]
         scripts = [
             f.path for f in self.diff.files if _is_script_path(f.path) and f.path not in tests

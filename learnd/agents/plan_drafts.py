@@ -80,7 +80,7 @@ def draft(
     if item.action == DELETE_STALE:
         return [
             f"Delete {code_span(item.target)} ({code_span(f'git rm {item.target}')}), or "
-            "rewrite it around what replaced its subject. The lines that name what is gone:",
+            "rewrite it around what replaced its subject.",
             "",
             *references(item.stale, say_gone=False, pages=detail.pages),
         ]

@@ -385,3 +385,32 @@ def test_demos_examples_and_testing_folders_are_not_the_api() -> None:
         analyses=OK,
     )
     assert {s.name for i in facts.items for s in i.symbols} == {"helper_3"}
+
+
+def test_a_doc_about_a_module_the_pr_removed_is_retired() -> None:
+    # rich's docs/source/reference/render_width.rst, when rich.render_width went.
+    doc = "docs/reference/render_width.rst"
+    check = DocsCheckFacts(
+        stale=(
+            StaleRef(doc, 1, "rich.render_width", "removed", "rich.render_width"),
+            StaleRef(doc, 4, "rich.render_width", "removed", ".. automodule:: rich.render_width"),
+        )
+    )
+    diff = DiffFacts(files=(FileChange("deleted", "rich/render_width.py"),))
+    facts = identify_gaps(TARGET, diff=diff, check=check, index=DocsIndex("m"), analyses=OK)
+    (item,) = facts.items
+    assert (item.action, item.target) == (DELETE_STALE, doc)
+    assert item.title == f"Delete or retire `{doc}`"
+
+
+def test_an_rst_page_the_pr_edited_is_a_doc_it_changed_not_an_internal_edit() -> None:
+    diff = DiffFacts(files=(FileChange("modified", "docs/protocol.rst"),))
+    facts = identify_gaps(
+        TARGET, diff=diff, check=DocsCheckFacts(), index=DocsIndex("m"), analyses=OK
+    )
+    assert [(s.title, s.why) for s in facts.skipped] == [
+        (
+            "1 doc file(s) changed in the PR itself",
+            "the PR already edited them: `docs/protocol.rst`",
+        )
+    ]
