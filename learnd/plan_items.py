@@ -33,7 +33,13 @@ from learnd.agents.gaps import (
     UPDATE_REFERENCES,
     DocItem,
 )
-from learnd.agents.plan_drafts import fixed_line, new_doc_page, stale_by_line, symbol_sections
+from learnd.agents.plan_drafts import (
+    fixed_line,
+    is_rst,
+    new_doc_page,
+    stale_by_line,
+    symbol_sections,
+)
 from learnd.agents.plan_order import STALE, TRIPWIRES, kind_of
 from learnd.analysis import changes as ch
 from learnd.docs.model import bare_name
@@ -262,7 +268,7 @@ def edits_of(item: DocItem) -> tuple[tuple[Edit, ...], str]:
     if kind_of(item) != TRIPWIRES and item.symbols:
         if item.action == NEW_DOC:
             return (Edit(CREATE_DOC, item.target, new="\n".join(new_doc_page(item))),), ""
-        text = "\n".join(symbol_sections(item.symbols)).rstrip("\n")
+        text = "\n".join(symbol_sections(item.symbols, rst=is_rst(item.target))).rstrip("\n")
         return (Edit(ADD_SECTION, item.target, new=text),), ""
     return (), "this item has no draft learnd can place by itself"
 

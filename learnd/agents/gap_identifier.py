@@ -58,7 +58,7 @@ from learnd.agents.tripwire_draft import tripwire_draft
 from learnd.analysis import changes as ch
 from learnd.analysis.changes import DiffFacts, SymbolChange
 from learnd.analysis.name_patterns import NUMBER, name_template, rename_rule, shown_template
-from learnd.docs.index import DOC_SUFFIXES
+from learnd.docs.index import DOC_SUFFIXES, RST_SUFFIXES
 from learnd.docs.index_file import DocsIndexFile
 from learnd.docs.model import (
     CODE,
@@ -841,28 +841,43 @@ class _Gaps:
 
     def new_doc_path(self, module: str) -> str:
         """The doc a module's new names belong in: an existing doc named for the module
-        or its package (``widgets/core.py`` → ``docs/core.md``, then ``docs/widgets.md``),
-        else a new ``docs/<module>.md`` (in ``docs/learned/`` when the repo keeps one).
+        or its package (``widgets/core.py`` → ``docs/core.md``, then ``docs/widgets.md``;
+        ``_compat.py`` is named ``compat``), else a new one in the docs' own format and
+        folder (:meth:`doc_home`: ``docs/<module>.md``, in ``docs/learned/`` when the
+        repo keeps one, or ``docs/source/<module>.rst`` beside a Sphinx project's pages).
         """
         path = PurePosixPath(module)
         names = [path.stem, path.parent.name]
         if path.stem in ("__init__", "__main__", "main", "cli"):
             names = [path.parent.name or path.stem]
-        folder = "docs"
-        if any(path.startswith("docs/learned/") for path in self.doc_titles):
-            folder = "docs/learned"
+        names = [n.strip("_").replace("_", "-") for n in names if n.strip("_")]
+        suffix, home = self.doc_home()
         existing = self.doc_titles
-        candidates = [
-            f"{where}/{name.replace('_', '-')}.md"
-            for name in names
-            if name
-            for where in (folder, "docs")
-        ]
-        for candidate in candidates:
-            if candidate in existing:
-                return candidate
+        places = list(dict.fromkeys((home, "docs")))
+        for name in names:
+            for where in places:
+                for known in (suffix, ".rst" if suffix == ".md" else ".md"):
+                    if f"{where}/{name}{known}" in existing:
+                        return f"{where}/{name}{known}"
         # Names from all over the repository: its API reference page.
-        return candidates[0] if candidates else f"{folder}/api.md"
+        return f"{home}/{names[0] if names else 'api'}{suffix}"
+
+    @functools.cached_property
+    def _doc_home(self) -> tuple[str, str]:
+        docs = [d for d in self.doc_titles if "/" in d]
+        rst = [d for d in docs if d.lower().endswith(RST_SUFFIXES)]
+        if len(rst) > len(docs) - len(rst):
+            folders = Counter(str(PurePosixPath(d).parent) for d in rst)
+            return ".rst", max(folders, key=lambda f: (folders[f], -len(f), f))
+        if any(d.startswith("docs/learned/") for d in docs):
+            return ".md", "docs/learned"
+        return ".md", "docs"
+
+    def doc_home(self) -> tuple[str, str]:
+        """The suffix and folder of a new doc: reStructuredText in the folder holding
+        most rst pages when most docs are rst (a markdown page is not part of a Sphinx
+        build), else markdown in ``docs`` (``docs/learned`` when the repo has it)."""
+        return self._doc_home
 
     # -- leftovers -------------------------------------------------------------------
 

@@ -37,8 +37,9 @@ from learnd.agents.gaps import (
 from learnd.agents.plan_links import Citer
 from learnd.analysis import changes as ch
 from learnd.analysis.changes import SymbolChange
+from learnd.docs.index import RST_SUFFIXES
 from learnd.docs.model import bare_name
-from learnd.inert import code_span, fenced, markdown_lines
+from learnd.inert import code_lines, code_span, fenced, markdown_lines, plain_line
 from learnd.inert import markdown_inline as text
 
 
@@ -479,20 +480,39 @@ def new_names(item: DocItem, rows: int = DETAILS[0].rows) -> list[str]:
             "",
             *table(item, rows),
         ]
+    # Written in the target doc's own format: markdown pasted into an rst page (or
+    # the other way round) breaks it.
+    rst = is_rst(item.target)
+    info = "rst" if rst else "markdown"
     if item.action == NEW_DOC:
         page = new_doc_page(item)
-        return [f"New file {code_span(item.target)}:", "", *fenced(page, "markdown", minimum=4)]
+        return [f"New file {code_span(item.target)}:", "", *fenced(page, info, minimum=4)]
     return [
         f"Add to {code_span(item.target)}:",
         "",
-        *fenced(symbol_sections(item.symbols), "markdown", minimum=4),
+        *fenced(symbol_sections(item.symbols, rst=rst), info, minimum=4),
     ]
 
 
+def is_rst(doc: str) -> bool:
+    return doc.lower().endswith(RST_SUFFIXES)
+
+
 def new_doc_page(item: DocItem) -> list[str]:
-    """The whole text of the new doc a NEW_DOC item about new names proposes."""
+    """The whole text of the new doc a NEW_DOC item about new names proposes, in the
+    target's format: markdown with learnd's frontmatter, or reStructuredText."""
     module = item.symbols[0].path if item.symbols else item.target
-    title = PurePosixPath(item.target).stem.replace("-", " ").replace("_", " ").capitalize()
+    stem = PurePosixPath(item.target).stem.strip("_-")
+    title = stem.replace("-", " ").replace("_", " ").capitalize() or "API"
+    if is_rst(item.target):
+        return [
+            title,
+            "=" * len(title),
+            "",
+            f"Defined in {_rst_literal(module)}.",
+            "",
+            *symbol_sections(item.symbols, rst=True),
+        ]
     names = [s.short_name for s in item.symbols[:3]]
     return [
         "---",
@@ -509,10 +529,13 @@ def new_doc_page(item: DocItem) -> list[str]:
     ]
 
 
-def symbol_sections(symbols: Sequence[SymbolChange]) -> list[str]:
+def symbol_sections(symbols: Sequence[SymbolChange], *, rst: bool = False) -> list[str]:
+    """A section per symbol, markdown or (``rst``) reStructuredText."""
+    code = _rst_literal if rst else code_span
     out: list[str] = []
     for s in symbols:
-        out += [f"## {code_span(heading(s))}", ""]
+        title = code(heading(s))
+        out += [title, "-" * len(title), ""] if rst else [f"## {title}", ""]
         kind = {
             ch.CLI_COMMAND: "Command",
             ch.CLI_OPTION: "Option",
@@ -527,15 +550,26 @@ def symbol_sections(symbols: Sequence[SymbolChange]) -> list[str]:
         if kind:
             what = f"{kind}. {what}".strip()
         if what:
-            out += [text(what), ""]
+            # A docstring's first line is already rst in most rst projects.
+            out += [plain_line(what) if rst else text(what), ""]
         if s.signature and s.kind in (ch.CLASS, ch.CONSTANT):
-            out += [*fenced(s.signature, "python"), ""]
+            if rst:
+                body = [f"   {line}" for line in code_lines(s.signature)]
+                out += [".. code-block:: python", "", *body, ""]
+            else:
+                out += [*fenced(s.signature, "python"), ""]
         read = "Read at" if s.kind in (ch.ENV_VAR, ch.CONFIG_KEY) else "Defined at"
-        out.append(f"{read} {code_span(f'{s.path}:{s.line}')}.")
+        out.append(f"{read} {code(f'{s.path}:{s.line}')}.")
         if s.usages:
-            out.append("Used in: " + ", ".join(code_span(u) for u in s.usages[:5]) + ".")
+            out.append("Used in: " + ", ".join(code(u) for u in s.usages[:5]) + ".")
         out.append("")
     return out
+
+
+def _rst_literal(value: str) -> str:
+    """``value`` as an rst inline literal; plain when it holds what would end one."""
+    value = plain_line(value)
+    return value if "``" in value or value.endswith("`") else f"``{value}``"
 
 
 _PROPERTY = "@property "

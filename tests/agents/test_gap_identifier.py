@@ -414,3 +414,21 @@ def test_an_rst_page_the_pr_edited_is_a_doc_it_changed_not_an_internal_edit() ->
             "the PR already edited them: `docs/protocol.rst`",
         )
     ]
+
+
+def test_a_new_doc_is_written_in_the_docs_own_format_and_folder() -> None:
+    # pluggy: Sphinx pages, and a private `_compat.py` whose page is `compat`.
+    index = DocsIndex(
+        "m",
+        docs=(
+            DocEntry("docs/source/index.rst", "Index"),
+            DocEntry("docs/source/api.rst", "API"),
+            DocEntry("README.md", "Pluggy"),
+        ),
+    )
+    new = SymbolChange("class", "added", "DistFacade", "src/pluggy/_compat.py", 14)
+    facts = identify_gaps(
+        TARGET, diff=DiffFacts(symbols=(new,)), check=DocsCheckFacts(), index=index, analyses=OK
+    )
+    (item,) = facts.items
+    assert (item.action, item.target) == (NEW_DOC, "docs/source/compat.rst")

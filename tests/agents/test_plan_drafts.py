@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from learnd.agents.gaps import StaleLine
-from learnd.agents.plan_drafts import heading, references, symbol_sections
+from learnd.agents.gaps import HIGH, NEW_DOC, UPDATE_EXISTING, DocItem, StaleLine
+from learnd.agents.plan_drafts import (
+    heading,
+    new_doc_page,
+    new_names,
+    references,
+    symbol_sections,
+)
 from learnd.analysis.changes import SymbolChange
 from learnd.docs.model import StaleRef
 
@@ -77,3 +83,43 @@ def test_an_import_of_gone_names_keeps_the_names_that_still_exist() -> None:
         "- `PathPrefix` is gone (removed).",
         "",
     ]
+
+
+def _rst_problems(text: str) -> list[str]:
+    """What docutils reports on ``text`` (warnings and worse), parsed as a page."""
+    import docutils.core
+    import docutils.nodes
+
+    tree = docutils.core.publish_doctree(
+        text, settings_overrides={"report_level": 5, "halt_level": 5}
+    )
+    return [n.astext() for n in tree.findall(docutils.nodes.system_message) if n["level"] >= 2]
+
+
+def test_an_rst_target_gets_rst_sections_and_pages_docutils_reads_cleanly() -> None:
+    cls = SymbolChange(
+        "class",
+        "added",
+        "DistFacade",
+        "src/pkg/_compat.py",
+        14,
+        signature="DistFacade(dist: importlib.metadata.Distribution)",
+        summary="A facade.",
+        usages=("src/pkg/_manager.py:34",),
+    )
+    meth = _method("Manager.list_dists", "list_dists(self) -> list[tuple[str, int]]")
+    sections = symbol_sections([cls, meth], rst=True)
+    assert sections[:3] == ["``DistFacade``", "--------------", ""]
+    assert ".. code-block:: python" in sections
+    assert "Used in: ``src/pkg/_manager.py:34``." in sections
+    page = new_doc_page(
+        DocItem("Document", NEW_DOC, HIGH, "docs/source/compat.rst", "new", (), symbols=(cls,))
+    )
+    assert page[:2] == ["Compat", "======"]
+    assert _rst_problems("\n".join(page)) == []
+    titles = [s for s in ("\n".join(page) + "\n" + "\n".join(sections)).split("\n") if s]
+    assert "``Manager.list_dists() -> list[tuple[str, int]]``" in titles
+    drafted = new_names(
+        DocItem("Document", UPDATE_EXISTING, HIGH, "docs/index.rst", "new", (), symbols=(meth,))
+    )
+    assert drafted[2] == "````rst"
