@@ -269,6 +269,8 @@ class _Gaps:
             if symbol.change in (ch.REMOVED, ch.RENAMED):
                 old_name = symbol.old_name or symbol.name
                 self.removed_names[bare_name(old_name)].append(old_name)
+        # A new name's other definitions, under its first (added()).
+        self.copies: dict[SymbolChange, list[SymbolChange]] = {}
         self.stale_by_name: dict[str, list[StaleRef]] = defaultdict(list)
         for stale in self.check.stale:
             if stale.reason != MOVED:
@@ -707,6 +709,20 @@ class _Gaps:
         """New names: a pattern (``SVC_<N>_TIMEOUT``) is one item wherever its names
         are; the others one item per module, or per folder when modules are many."""
         patterns, rest = added_patterns(symbols)
+        # A constant the PR defines in several modules (uvicorn's `TRACE_LOG_LEVEL = 5`
+        # in five), or an environment variable or config key read in several, is one
+        # thing to document: described where it is first, the others its evidence.
+        # (Two modules' functions of one name are two functions.)
+        copies: dict[tuple[str, str], list[SymbolChange]] = defaultdict(list)
+        for symbol in rest:
+            if symbol.kind in (ch.CONSTANT, ch.ENV_VAR, ch.CONFIG_KEY):
+                copies[(symbol.kind, symbol.name)].append(symbol)
+        for same in copies.values():
+            first, *others = sorted(same, key=lambda s: (s.path, s.line))
+            if others:
+                self.copies[first] = others
+        hidden = {c for others in self.copies.values() for c in others}
+        rest = [s for s in rest if s not in hidden]
         for group in patterns:
             template = shown_template([s.short_name for s in group])
             modules = Counter(s.path for s in group)
@@ -758,6 +774,13 @@ class _Gaps:
             for doc in dict.fromkeys(d.split(":", 1)[0] for d in v.docs)
         ]
         evidence = [Evidence("diff", s.location, f"new {_kind_word(s)}") for s in group]
+        evidence += [
+            Evidence("diff", c.location, "defined here too")
+            for s in group
+            for c in self.copies.get(s, ())
+        ]
+        others = sum(len(self.copies.get(s, ())) for s in group)
+        also = f" The same name is defined in {others} more module(s) too." if others else ""
         kinds = {s.kind for s in group}
         if kinds & set(USER_FACING):
             priority = HIGH
@@ -782,7 +805,7 @@ class _Gaps:
                     why=(
                         f"The PR added {len(group):,} public name(s) in {where}; "
                         f"{code_span(target)} "
-                        "covers the same topic but does not mention them yet."
+                        "covers the same topic but does not mention them yet." + also
                     ),
                     **self.grouped_fields(
                         group,
@@ -805,7 +828,7 @@ class _Gaps:
             f"; {code_span(target)} is the doc named for this module or its package."
             if action == UPDATE_EXISTING
             else "."
-        )
+        ) + also
         self.items.append(
             DocItem(
                 title=f"Document {names}",

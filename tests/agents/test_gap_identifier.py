@@ -432,3 +432,20 @@ def test_a_new_doc_is_written_in_the_docs_own_format_and_folder() -> None:
     )
     (item,) = facts.items
     assert (item.action, item.target) == (NEW_DOC, "docs/source/compat.rst")
+
+
+def test_one_name_defined_in_several_modules_is_one_item() -> None:
+    # uvicorn #474 defined `TRACE_LOG_LEVEL = 5` in five modules: five items before.
+    paths = ("w/config.py", "w/logging.py", "w/protocols/h11.py")
+    symbols = tuple(SymbolChange("constant", "added", "TRACE_LOG_LEVEL", p, 7) for p in paths)
+    facts = identify_gaps(
+        TARGET,
+        diff=DiffFacts(symbols=symbols),
+        check=DocsCheckFacts(),
+        index=DocsIndex("m"),
+        analyses=OK,
+    )
+    (item,) = facts.items
+    assert item.symbols == symbols[:1]
+    assert [e.ref for e in item.evidence] == [f"{p}:7" for p in paths]
+    assert item.why.endswith("The same name is defined in 2 more module(s) too.")
