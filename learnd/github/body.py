@@ -288,9 +288,11 @@ def _split(block: _Block, room: int) -> tuple[_Block, _Block] | None:
     if block.kind == _ITEM and cut < _head_lines(lines):
         return None
     if cut == 0:
-        # Not even one line fits: the line itself is cut.
-        head = lines[0][: max(room - 1, 0)]
-        rest = [lines[0][len(head) :], *lines[1:]]
+        # Not even one line fits: the line itself is cut, where that splits no code
+        # span or link (the half of a span on the next page would be text, and an
+        # `<details>` quoted in it raw HTML).
+        head, tail = _cut_line(lines[0], max(room - 1, 0))
+        rest = [tail, *lines[1:]]
         return _Block(head, block.kind, block.title), _Block("\n".join(rest), _CONTINUED, "")
     head_text = "\n".join(lines[:cut])
     tail_lines = lines[cut:]
@@ -302,6 +304,31 @@ def _split(block: _Block, room: int) -> tuple[_Block, _Block] | None:
     # The rest of a block is not a block of its own: no heading, counted with its own.
     rest_block = _Block("\n".join(tail_lines), _CONTINUED, "")
     return _Block(head_text, block.kind, block.title), rest_block
+
+
+# A code span (a backtick run and the next run of the same length) or a link.
+_SPAN = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)|\[[^\]\n]*\]\([^)\n]*\)")
+
+
+def _cut_line(line: str, at_most: int) -> tuple[str, str]:
+    """``line`` as two parts, the first at most ``at_most`` characters: cut after the
+    last space outside any code span or link that allows, else anywhere outside one;
+    when one span is longer than that, both parts are made inert (their markup
+    shown as text), since no cut keeps it whole."""
+    inside = [(m.start(), m.end()) for m in _SPAN.finditer(line)]
+
+    def free(at: int) -> bool:
+        return not any(start < at < end for start, end in inside)
+
+    spaces = [i + 1 for i in range(min(at_most, len(line))) if line[i] == " " and free(i + 1)]
+    at = spaces[-1] if spaces else next((i for i in range(at_most, 0, -1) if free(i)), 0)
+    if at > 0:
+        return line[:at], line[at:]
+    # Escaping lengthens the text (`<` is `&lt;`): cut shorter until the head fits.
+    at = at_most
+    while at > 0 and len(head := markdown_inline(line[:at])) > at_most:
+        at -= len(head) - at_most
+    return (markdown_inline(line[:at]) if at > 0 else ""), markdown_inline(line[max(at, 0) :])
 
 
 def _head_lines(lines: Sequence[str]) -> int:

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -388,3 +389,24 @@ def test_hostile_text_never_changes_the_structure(case: Any, limit: int) -> None
     assert seen == list(range(1, len(seen) + 1))
     if len(seen) < 4:
         assert "did not fit on GitHub" in issue.first
+
+
+@pytest.mark.parametrize("lead", ["Merged by " + "word " * 1_520 + "from ", ""])
+def test_a_line_too_long_for_a_page_is_cut_outside_its_code_spans(lead: str) -> None:
+    # Found by the hostile-text property test: a context line longer than a page was
+    # cut mid code span, and the `<details>` quoted in the span went raw on page two.
+    # Without a lead, the span alone is longer than the page: no cut keeps it whole.
+    branch = "long " * (120 if lead else 2_000) + "<details>"
+    gaps = GapFacts(items=(samples.widgets_gaps().items[0],))
+    body = render_plan(TARGET, gaps, None).split("\n", 1)[1]
+    plan = lay_out(f"{lead}`{branch}` as [`82850c9`](https://x.test/c)\n\n{body}")
+    issue = issue_pages(plan, 9_000)
+    assert issue.rest is not None
+    for page in (issue.first, issue.rest):
+        assert len(page) <= 9_000
+        found = shape(page)
+        assert not found.unclosed and found.nested == []
+    if lead:
+        assert f"`{branch}`" in issue.first + issue.rest  # whole, on one page
+    else:
+        assert "&lt;details>" in issue.rest  # shown as text
