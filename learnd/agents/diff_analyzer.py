@@ -20,6 +20,7 @@ from learnd.agents.context import AgentContext, AgentResult
 from learnd.analysis import changes as ch
 from learnd.analysis.api_cache import ApiCache, Entry
 from learnd.analysis.changes import PYTHON_SUFFIXES, DiffFacts, FileChange, SymbolChange
+from learnd.analysis.exports import unexported
 from learnd.analysis.hunks import PatchSummary, summarize
 from learnd.analysis.pool import PARALLEL_FROM, run_all
 from learnd.analysis.python_api import (
@@ -109,9 +110,34 @@ def analyze(
     _pair_apis(repo, pairs, alone, skipped, old_apis, new_apis, cache=cache)
     renamed = {c.path: c.old_path for c in python if c.old_path is not None}
     symbols = diff_api(old_apis, new_apis, renamed)
+    # New names of a private module that the package does not re-export are not its
+    # API (learnd.analysis.exports): the file is an internal edit.
+    hidden = unexported(
+        symbols,
+        lambda paths: _texts_at(repo, merge, paths),
+        lambda paths: _texts_at(repo, base, paths),
+    )
+    symbols = [s for s in symbols if s not in hidden]
     files = tuple(_file_change(c, skipped.get(c.path)) for c in changed)
-    notes = tuple(f"{path}: {reason}" for path, reason in sorted(skipped.items()))
-    return DiffFacts(files=files, symbols=tuple(symbols), notes=notes)
+    notes = [f"{path}: {reason}" for path, reason in sorted(skipped.items())]
+    by_file: dict[str, list[str]] = defaultdict(list)
+    for s in sorted(hidden, key=lambda s: (s.path, s.line)):
+        by_file[s.old_path or s.path if s.change == ch.REMOVED else s.path].append(s.name)
+    notes += [
+        f"{path}: {len(names)} name(s) added to or removed from a private module that no "
+        f"__init__.py above it re-exports, so not public API: {', '.join(names[:5])}"
+        + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        for path, names in by_file.items()
+    ]
+    return DiffFacts(files=files, symbols=tuple(symbols), notes=tuple(notes))
+
+
+def _texts_at(repo: GitRepo, commit: str, paths: Iterable[str]) -> dict[str, str]:
+    return {
+        b.path: b.data.decode("utf-8", "replace")
+        for b in repo.read_blobs(commit, paths)
+        if b.data is not None
+    }
 
 
 def _file_change(c: ChangedPath, skipped: str | None) -> FileChange:
