@@ -61,19 +61,35 @@ def renamed(old: str, new: str) -> SymbolChange:
     )
 
 
+def _gaps_of(*symbols: SymbolChange) -> GapFacts:
+    """The gaps of a diff of ``symbols`` alone: no docs, nothing stale."""
+    return identify_gaps(
+        TARGET,
+        diff=DiffFacts(symbols=symbols),
+        check=DocsCheckFacts(),
+        index=DocsIndex("m"),
+        analyses=OK,
+    )
+
+
+def _three_lines(first: str, second: str) -> DocsCheckFacts:
+    """``make_widget`` stale on lines 3 and 7 of ``first`` and line 9 of ``second``."""
+    return DocsCheckFacts(
+        stale=(
+            stale(first, 3, "make_widget()", "renamed"),
+            stale(second, 9, "w.core.make_widget"),
+            stale(first, 7, "make_widget"),
+        ),
+        docs_indexed=2,
+    )
+
+
 def test_a_rename_named_in_two_docs_is_an_update_and_a_tripwire() -> None:
     diff = DiffFacts(
         files=(FileChange("modified", "w/core.py"),),
         symbols=(renamed("make_widget", "create_widget"),),
     )
-    check = DocsCheckFacts(
-        stale=(
-            stale("docs/a.md", 3, "make_widget()", "renamed"),
-            stale("AGENTS.md", 9, "w.core.make_widget"),
-            stale("docs/a.md", 7, "make_widget"),
-        ),
-        docs_indexed=2,
-    )
+    check = _three_lines("docs/a.md", "AGENTS.md")
     facts = identify_gaps(TARGET, diff=diff, check=check, index=DocsIndex("m"), analyses=OK)
     # One item per doc page: each page is one edit a maintainer makes.
     updates = {i.target: i for i in facts.items if i.action == UPDATE_REFERENCES}
@@ -341,14 +357,7 @@ def test_a_rename_the_pr_states_is_drafted_as_a_rename() -> None:
 def test_a_tripwire_for_names_only_rst_pages_use_goes_in_the_contributor_doc() -> None:
     # A tripwire lives in frontmatter, which an rst page has not: aiohttp's #1362 run
     # failed its TripwireExtractor on a tripwire aimed at docs/web_reference.rst.
-    check = DocsCheckFacts(
-        stale=(
-            stale("docs/web.rst", 3, "make_widget()", "renamed"),
-            stale("docs/client.rst", 9, "make_widget"),
-            stale("docs/web.rst", 7, "make_widget"),
-        ),
-        docs_indexed=2,
-    )
+    check = _three_lines("docs/web.rst", "docs/client.rst")
     diff = DiffFacts(symbols=(renamed("make_widget", "create_widget"),))
     facts = identify_gaps(TARGET, diff=diff, check=check, index=DocsIndex("m"), analyses=OK)
     (tripwire,) = facts.tripwires
@@ -377,13 +386,7 @@ def test_demos_examples_and_testing_folders_are_not_the_api() -> None:
             ("demos/chat.py", "examples/app.py", "testing/benchmark.py", "w/core.py")
         )
     )
-    facts = identify_gaps(
-        TARGET,
-        diff=DiffFacts(symbols=symbols),
-        check=DocsCheckFacts(),
-        index=DocsIndex("m"),
-        analyses=OK,
-    )
+    facts = _gaps_of(*symbols)
     assert {s.name for i in facts.items for s in i.symbols} == {"helper_3"}
 
 
@@ -438,13 +441,7 @@ def test_one_name_defined_in_several_modules_is_one_item() -> None:
     # uvicorn #474 defined `TRACE_LOG_LEVEL = 5` in five modules: five items before.
     paths = ("w/config.py", "w/logging.py", "w/protocols/h11.py")
     symbols = tuple(SymbolChange("constant", "added", "TRACE_LOG_LEVEL", p, 7) for p in paths)
-    facts = identify_gaps(
-        TARGET,
-        diff=DiffFacts(symbols=symbols),
-        check=DocsCheckFacts(),
-        index=DocsIndex("m"),
-        analyses=OK,
-    )
+    facts = _gaps_of(*symbols)
     (item,) = facts.items
     assert item.symbols == symbols[:1]
     assert [e.ref for e in item.evidence] == [f"{p}:7" for p in paths]

@@ -121,18 +121,15 @@ def test_ticks_are_read_from_task_lines_only_never_from_a_quoted_block() -> None
     assert ticks(f"{plan}\n{block}\n") == {first: False, second: False}
 
 
+def _fix(*stale: StaleLine) -> DocItem:
+    return DocItem(
+        "Fix docs/a.md", UPDATE_REFERENCES, MEDIUM, "docs/a.md", "stale", (), stale=stale
+    )
+
+
 def test_a_name_gone_from_several_lines_of_a_page_is_said_once() -> None:
-    item = DocItem(
-        "Fix docs/a.md",
-        UPDATE_REFERENCES,
-        MEDIUM,
-        "docs/a.md",
-        "stale",
-        (),
-        stale=(
-            _stale(3, "Use `gone()`.\n", "gone", None),
-            _stale(9, "Or `gone()`.\n", "gone", None),
-        ),
+    item = _fix(
+        _stale(3, "Use `gone()`.\n", "gone", None), _stale(9, "Or `gone()`.\n", "gone", None)
     )
     plan = render_plan(TARGET, GapFacts(items=(item,)), None)
     assert plan.count("`gone` is gone") == 1
@@ -140,15 +137,7 @@ def test_a_name_gone_from_several_lines_of_a_page_is_said_once() -> None:
 
 def test_an_import_the_draft_dropped_gone_names_from_is_an_edit() -> None:
     line = "from widgets.core import Widget, make_widget"
-    item = DocItem(
-        "Fix docs/a.md",
-        UPDATE_REFERENCES,
-        MEDIUM,
-        "docs/a.md",
-        "stale",
-        (),
-        stale=(StaleLine(StaleRef("docs/a.md", 4, "make_widget", "removed", line), "removed"),),
-    )
+    item = _fix(StaleLine(StaleRef("docs/a.md", 4, "make_widget", "removed", line), "removed"))
     [planned] = plan_items((item,), merge_sha=MERGE)
     [edit] = planned.edits
     assert (edit.op, edit.line, edit.new) == (REPLACE_LINE, 4, "from widgets.core import Widget")
