@@ -33,15 +33,10 @@ from learnd.agents.gaps import (
     UPDATE_REFERENCES,
     DocItem,
 )
-from learnd.agents.plan_drafts import (
-    fixed_line,
-    is_rst,
-    new_doc_page,
-    stale_by_line,
-    symbol_sections,
-)
+from learnd.agents.plan_drafts import fixed_line, new_doc_page, stale_by_line, symbol_sections
 from learnd.agents.plan_order import STALE, TRIPWIRES, kind_of
 from learnd.analysis import changes as ch
+from learnd.docs.index import is_rst
 from learnd.docs.model import bare_name
 from learnd.inert import fence_states, markdown_lines
 from learnd.redact import redact_text

@@ -58,7 +58,7 @@ from learnd.agents.tripwire_draft import tripwire_draft
 from learnd.analysis import changes as ch
 from learnd.analysis.changes import DiffFacts, SymbolChange
 from learnd.analysis.name_patterns import NUMBER, name_template, rename_rule, shown_template
-from learnd.docs.index import DOC_SUFFIXES, RST_SUFFIXES
+from learnd.docs.index import DOC_SUFFIXES, is_rst
 from learnd.docs.index_file import DocsIndexFile
 from learnd.docs.model import (
     CODE,
@@ -888,7 +888,7 @@ class _Gaps:
     @functools.cached_property
     def _doc_home(self) -> tuple[str, str]:
         docs = [d for d in self.doc_titles if "/" in d]
-        rst = [d for d in docs if d.lower().endswith(RST_SUFFIXES)]
+        rst = [d for d in docs if is_rst(d)]
         if len(rst) > len(docs) - len(rst):
             folders = Counter(str(PurePosixPath(d).parent) for d in rst)
             return ".rst", max(folders, key=lambda f: (folders[f], -len(f), f))

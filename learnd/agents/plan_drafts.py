@@ -37,7 +37,7 @@ from learnd.agents.gaps import (
 from learnd.agents.plan_links import Citer
 from learnd.analysis import changes as ch
 from learnd.analysis.changes import SymbolChange
-from learnd.docs.index import RST_SUFFIXES
+from learnd.docs.index import is_rst
 from learnd.docs.model import bare_name
 from learnd.inert import code_lines, code_span, fenced, markdown_lines, plain_line
 from learnd.inert import markdown_inline as text
@@ -492,10 +492,6 @@ def new_names(item: DocItem, rows: int = DETAILS[0].rows) -> list[str]:
         "",
         *fenced(symbol_sections(item.symbols, rst=rst), info, minimum=4),
     ]
-
-
-def is_rst(doc: str) -> bool:
-    return doc.lower().endswith(RST_SUFFIXES)
 
 
 def new_doc_page(item: DocItem) -> list[str]:

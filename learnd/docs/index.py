@@ -151,6 +151,12 @@ MARKDOWN_SUFFIXES = (".md", ".markdown")
 RST_SUFFIXES = (".rst", ".rest")
 DOC_SUFFIXES = MARKDOWN_SUFFIXES + RST_SUFFIXES
 
+
+def is_rst(path: str) -> bool:
+    """Whether the doc at ``path`` is reStructuredText, by its suffix."""
+    return path.lower().endswith(RST_SUFFIXES)
+
+
 _SHELL_INFOS = frozenset({"sh", "bash", "console", "shell", "shell-session", "zsh", ""})
 _PYTHON_INFOS = frozenset({"python", "py", "python3", "pycon"})
 
@@ -227,7 +233,7 @@ _PY_CALL_RE = re.compile(rf"(?<![\w.])(?:\b(def|class)\s+)?({DOTTED})\(")
 def index_doc(path: str, text: str) -> DocEntry:
     """Index one doc (markdown, or reStructuredText by its suffix). Never raises: what
     cannot be read is left out."""
-    if path.lower().endswith(RST_SUFFIXES):
+    if is_rst(path):
         return _rst_entry(path, text)
     lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
     meta, body_start = _frontmatter(lines)

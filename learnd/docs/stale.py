@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from learnd.analysis.api_model import ApiModel
-from learnd.docs.index import RST_SUFFIXES
+from learnd.docs.index import is_rst
 from learnd.docs.model import StaleRef
 from learnd.docs.read_markdown import read_markdown
 from learnd.docs.read_rst import read_rst
@@ -35,7 +35,7 @@ class StaleCode:
 
 def read_page(path: str, text: str) -> DocPage:
     """The references of one doc, read with the reader for its format."""
-    page = read_rst(path, text) if path.lower().endswith(RST_SUFFIXES) else None
+    page = read_rst(path, text) if is_rst(path) else None
     return page or read_markdown(path, text)
 
 
