@@ -488,10 +488,16 @@ class GitRepo:
             feeder.join(timeout=5)
 
     def read_text(self, commit: str, path: str) -> str | None:
-        for blob in self.read_blobs(commit, [path]):
-            if blob.data is not None:
-                return blob.data.decode("utf-8", "replace")
-        return None
+        return self.read_texts(commit, [path]).get(path)
+
+    def read_texts(self, commit: str, paths: Iterable[str]) -> dict[str, str]:
+        """The text of each of ``paths`` at ``commit`` that is there and not too large,
+        by path, read by one git process (undecodable bytes replaced)."""
+        return {
+            blob.path: blob.data.decode("utf-8", "replace")
+            for blob in self.read_blobs(commit, paths)
+            if blob.data is not None
+        }
 
     def list_files(self, commit: str) -> list[str]:
         """The shown name of every entry at ``commit`` (files, symlinks, submodules)."""

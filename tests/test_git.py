@@ -26,6 +26,15 @@ def test_read_blobs_streams_in_order_and_skips_missing(repo_builder: Callable[[s
         ("big.bin", 5000, None),
         ("a.txt", 2, b"A\n"),
     ]
+    # As text, by one git process: what is missing is left out, and undecodable bytes
+    # are replaced.
+    b.commit("latin-1", {"l.txt": b"caf\xe9\n"})
+    latest = repo.resolve("HEAD")
+    assert repo.read_texts(latest, ["l.txt", "missing.txt", "a.txt"]) == {
+        "l.txt": "caf\ufffd\n",
+        "a.txt": "A\n",
+    }
+    assert repo.read_text(latest, "missing.txt") is None
 
 
 def test_text_files_filters_binary_large_and_suffixes(repo_builder: Callable[[str], Any]) -> None:

@@ -20,7 +20,7 @@ from learnd.agents.context import AgentContext, AgentResult
 from learnd.analysis import changes as ch
 from learnd.analysis.api_cache import ApiCache, Entry
 from learnd.analysis.changes import PYTHON_SUFFIXES, DiffFacts, FileChange, SymbolChange
-from learnd.analysis.exports import unexported
+from learnd.analysis.exports import judged_in, unexported
 from learnd.analysis.hunks import PatchSummary, summarize
 from learnd.analysis.pool import PARALLEL_FROM, run_all
 from learnd.analysis.python_api import (
@@ -114,15 +114,15 @@ def analyze(
     # API (learnd.analysis.exports): the file is an internal edit.
     hidden = unexported(
         symbols,
-        lambda paths: _texts_at(repo, merge, paths),
-        lambda paths: _texts_at(repo, base, paths),
+        lambda paths: repo.read_texts(merge, paths),
+        lambda paths: repo.read_texts(base, paths),
     )
     symbols = [s for s in symbols if s not in hidden]
     files = tuple(_file_change(c, skipped.get(c.path)) for c in changed)
     notes = [f"{path}: {reason}" for path, reason in sorted(skipped.items())]
     by_file: dict[str, list[str]] = defaultdict(list)
     for s in sorted(hidden, key=lambda s: (s.path, s.line)):
-        by_file[s.old_path or s.path if s.change == ch.REMOVED else s.path].append(s.name)
+        by_file[judged_in(s)].append(s.name)
     notes += [
         f"{path}: {len(names)} name(s) added to or removed from a private module that no "
         f"__init__.py above it re-exports, so not public API: {', '.join(names[:5])}"
@@ -130,14 +130,6 @@ def analyze(
         for path, names in by_file.items()
     ]
     return DiffFacts(files=files, symbols=tuple(symbols), notes=tuple(notes))
-
-
-def _texts_at(repo: GitRepo, commit: str, paths: Iterable[str]) -> dict[str, str]:
-    return {
-        b.path: b.data.decode("utf-8", "replace")
-        for b in repo.read_blobs(commit, paths)
-        if b.data is not None
-    }
 
 
 def _file_change(c: ChangedPath, skipped: str | None) -> FileChange:

@@ -58,21 +58,21 @@ def unexported(
         private = [
             s
             for s in symbols
-            if s.change == change and s.kind in CODE_KINDS and is_private(_where(s))
+            if s.change == change and s.kind in CODE_KINDS and is_private(judged_in(s))
         ]
         if not private:
             continue
-        texts = read(sorted({init for s in private for init in package_inits(_where(s))}))
+        texts = read(sorted({init for s in private for init in package_inits(judged_in(s))}))
         for symbol in private:
-            inits = [texts[i] for i in package_inits(_where(symbol)) if i in texts]
-            module = PurePosixPath(_where(symbol)).stem
+            inits = [texts[i] for i in package_inits(judged_in(symbol)) if i in texts]
+            module = PurePosixPath(judged_in(symbol)).stem
             owner = symbol.name.split(".", 1)[0]  # a method goes with its class
             if not any(_offers(text, module, owner) for text in inits):
                 hidden.add(symbol)
     return hidden
 
 
-def _where(symbol: SymbolChange) -> str:
+def judged_in(symbol: SymbolChange) -> str:
     """The module a change is judged in: a removed name's old one."""
     return (symbol.old_path or symbol.path) if symbol.change == ch.REMOVED else symbol.path
 
