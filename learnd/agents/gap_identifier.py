@@ -526,32 +526,27 @@ class _Gaps:
         for r in refs:
             by_doc[r.doc].append(r)
         for doc, doc_refs in sorted(by_doc.items()):
-            about_it = _doc_is_about(doc, self.doc_titles.get(doc, ""), old)
-            action = DELETE_STALE if about_it else UPDATE_REFERENCES
-            why = (
-                f"{code_span(doc)} is about {_code(symbol, old)}, which the PR removed ({where})."
-                if about_it
-                else f"The PR removed the {_kind_word(symbol)} {_code(symbol, old)} ({where}); "
-                f"{code_span(doc)} still mentions it on {len(doc_refs)} line(s)."
-            )
+            on_page = [StaleLine(r, "removed") for r in doc_refs]
+            if _doc_is_about(doc, self.doc_titles.get(doc, ""), old):
+                self.retire(doc, _code(symbol, old), on_page, symbol=symbol, where=where)
+                continue
             self.edit(
-                DELETE_EDIT if about_it else REMOVE_EDIT,
+                REMOVE_EDIT,
                 DocItem(
-                    title=(
-                        f"Delete or retire {code_span(doc)}"
-                        if about_it
-                        else f"Remove references to {_code(symbol, old)} from {code_span(doc)}"
-                    ),
-                    action=action,
+                    title=f"Remove references to {_code(symbol, old)} from {code_span(doc)}",
+                    action=UPDATE_REFERENCES,
                     priority=HIGH,
                     target=doc,
-                    why=why,
+                    why=(
+                        f"The PR removed the {_kind_word(symbol)} {_code(symbol, old)} ({where}); "
+                        f"{code_span(doc)} still mentions it on {len(doc_refs)} line(s)."
+                    ),
                     evidence=(
                         Evidence("diff", where, "removed"),
                         *(Evidence("docs", f"{r.doc}:{r.line}", "names it") for r in doc_refs),
                     ),
                     symbols=(symbol,),
-                    stale=tuple(StaleLine(r, "removed") for r in doc_refs),
+                    stale=tuple(on_page),
                 ),
             )
         self.tripwire_for(symbol, old, refs, replacement=None)
@@ -874,7 +869,7 @@ class _Gaps:
         if path.stem in ("__init__", "__main__", "main", "cli"):
             names = [path.parent.name or path.stem]
         names = [n.strip("_").replace("_", "-") for n in names if n.strip("_")]
-        suffix, home = self.doc_home()
+        suffix, home = self.doc_home
         existing = self.doc_titles
         places = list(dict.fromkeys((home, "docs")))
         for name in names:
@@ -886,7 +881,10 @@ class _Gaps:
         return f"{home}/{names[0] if names else 'api'}{suffix}"
 
     @functools.cached_property
-    def _doc_home(self) -> tuple[str, str]:
+    def doc_home(self) -> tuple[str, str]:
+        """The suffix and folder of a new doc: reStructuredText in the folder holding
+        most rst pages when most docs are rst (a markdown page is not part of a Sphinx
+        build), else markdown in ``docs`` (``docs/learned`` when the repo has it)."""
         docs = [d for d in self.doc_titles if "/" in d]
         rst = [d for d in docs if is_rst(d)]
         if len(rst) > len(docs) - len(rst):
@@ -895,12 +893,6 @@ class _Gaps:
         if any(d.startswith("docs/learned/") for d in docs):
             return ".md", "docs/learned"
         return ".md", "docs"
-
-    def doc_home(self) -> tuple[str, str]:
-        """The suffix and folder of a new doc: reStructuredText in the folder holding
-        most rst pages when most docs are rst (a markdown page is not part of a Sphinx
-        build), else markdown in ``docs`` (``docs/learned`` when the repo has it)."""
-        return self._doc_home
 
     # -- leftovers -------------------------------------------------------------------
 
@@ -937,7 +929,7 @@ class _Gaps:
             if len(gone) == 1 and len(gone) == len({s.ref.ref for s in lines}):
                 (name,) = gone
                 if _doc_is_about(doc, self.doc_titles.get(doc, ""), bare_name(name)):
-                    self.retire(doc, name, lines)
+                    self.retire(doc, code_span(name), lines)
                     continue
             names = ", ".join(sorted({f"{code_span(s.ref.ref)}" for s in lines}))
             whys = sorted({s.ref.detail for s in lines if s.ref.detail})
@@ -954,9 +946,19 @@ class _Gaps:
                 why=why,
             )
 
-    def retire(self, doc: str, name: str, lines: list[StaleLine]) -> None:
-        """A doc about one thing the PR removed (rich's `render_width.rst` page for the
-        module it deleted): retired, not patched line by line."""
+    def retire(
+        self,
+        doc: str,
+        shown: str,
+        lines: list[StaleLine],
+        *,
+        symbol: SymbolChange | None = None,
+        where: str | None = None,
+    ) -> None:
+        """A doc about one thing the PR removed (``shown``, as markdown): retired, not
+        patched line by line. The removal is the diff's ``symbol`` at ``where``, or,
+        without one, what the docs check found gone (rich's `render_width.rst` page
+        for the module it deleted)."""
         self.edit(
             DELETE_EDIT,
             DocItem(
@@ -964,10 +966,13 @@ class _Gaps:
                 action=DELETE_STALE,
                 priority=HIGH,
                 target=doc,
-                why=f"{code_span(doc)} is about {code_span(name)}, which the PR removed.",
-                evidence=tuple(
-                    Evidence("docs", f"{s.ref.doc}:{s.ref.line}", "names it") for s in lines
+                why=f"{code_span(doc)} is about {shown}, which the PR removed"
+                + (f" ({where})." if where else "."),
+                evidence=(
+                    *((Evidence("diff", where, "removed"),) if where else ()),
+                    *(Evidence("docs", f"{s.ref.doc}:{s.ref.line}", "names it") for s in lines),
                 ),
+                symbols=(symbol,) if symbol else (),
                 stale=tuple(lines),
             ),
         )
