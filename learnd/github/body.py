@@ -320,8 +320,10 @@ def _cut_line(line: str, at_most: int) -> tuple[str, str]:
     def free(at: int) -> bool:
         return not any(start < at < end for start, end in inside)
 
-    spaces = [i + 1 for i in range(min(at_most, len(line))) if line[i] == " " and free(i + 1)]
-    at = spaces[-1] if spaces else next((i for i in range(at_most, 0, -1) if free(i)), 0)
+    # From the end: the last such place is the one wanted.
+    last = min(at_most, len(line))
+    at = next((i + 1 for i in range(last - 1, -1, -1) if line[i] == " " and free(i + 1)), 0)
+    at = at or next((i for i in range(at_most, 0, -1) if free(i)), 0)
     if at > 0:
         return line[:at], line[at:]
     # Escaping lengthens the text (`<` is `&lt;`): cut shorter until the head fits.
